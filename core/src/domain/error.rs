@@ -1,0 +1,87 @@
+//! The one error type of the domain. Transports map it: `grpc::status` to gRPC codes, and the
+//! gateway maps those to HTTP. Each variant has a stable machine-readable code.
+
+/// One offending input field and why it was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    pub field: String,
+    pub description: String,
+}
+
+impl FieldViolation {
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input that breaks a rule; nothing was written.
+    #[error("invalid input: {}", describe(.0))]
+    Validation(Vec<FieldViolation>),
+    /// The addressed resource does not exist.
+    #[error("{resource} {id} not found")]
+    NotFound { resource: &'static str, id: String },
+    /// The database cannot serve the request right now (pool exhausted, locked, down).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected storage failure. The message is logged, never sent to clients.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The stable code clients can branch on (REST `code`, gRPC `ErrorInfo.reason`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Validation(_) => "validation_failed",
+            Error::NotFound { .. } => "not_found",
+            Error::Unavailable(_) => "database_unavailable",
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Error::Validation(vec![FieldViolation::new(field, description)])
+    }
+}
+
+fn describe(violations: &[FieldViolation]) -> String {
+    violations
+        .iter()
+        .map(|v| format!("{}: {}", v.field, v.description))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Collects every violation of a request, so that a client learns all its mistakes at once.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    pub fn push(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(FieldViolation::new(field, description));
+    }
+
+    /// Keeps the value when valid; records the violation under `field` otherwise.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(description) => {
+                self.push(field, description);
+                None
+            }
+        }
+    }
+
+    pub fn into_result(self) -> Result<(), Error> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self.0))
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! Domain errors to gRPC statuses. Every status carries `google.rpc.ErrorInfo` whose reason is
+//! the stable error code; validation errors add `google.rpc.BadRequest` field violations.
+
+use std::collections::HashMap;
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::domain::Error;
+
+pub const ERROR_DOMAIN: &str = "claimdesk";
+
+impl From<Error> for Status {
+    fn from(err: Error) -> Self {
+        let mut details = ErrorDetails::new();
+        details.set_error_info(err.code(), ERROR_DOMAIN, HashMap::new());
+        // No `_` arm: a new error variant must be mapped here before it compiles.
+        let (code, message) = match &err {
+            Error::Validation(violations) => {
+                for v in violations {
+                    details.add_bad_request_violation(v.field.clone(), v.description.clone());
+                }
+                (Code::InvalidArgument, err.to_string())
+            }
+            Error::NotFound { resource, id } => {
+                details.set_resource_info(
+                    *resource,
+                    id.clone(),
+                    "",
+                    format!("no {resource} has id {id}"),
+                );
+                (Code::NotFound, err.to_string())
+            }
+            Error::Unavailable(reason) => {
+                tracing::warn!(%reason, "database unavailable");
+                (
+                    Code::Unavailable,
+                    "the database is unavailable, try again".to_owned(),
+                )
+            }
+            Error::Internal(reason) => {
+                tracing::error!(%reason, "internal error");
+                (Code::Internal, "internal error".to_owned())
+            }
+        };
+        Status::with_error_details(code, message, details)
+    }
+}

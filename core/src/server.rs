@@ -1,0 +1,107 @@
+//! Wiring: opens the database, binds the gRPC port and serves the claimdesk services with
+//! health checking and reflection.
+
+use std::{future::Future, net::SocketAddr, time::Duration};
+
+use anyhow::Context;
+use claimdesk_proto::v1::claim_service_server::ClaimServiceServer;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tonic_health::server::HealthReporter;
+
+use crate::{grpc::ClaimApi, service::Claims, storage::Database};
+
+/// How often core re-checks the database for its health status.
+const DB_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    pub grpc_addr: SocketAddr,
+    pub database_url: String,
+    pub pool_size: u32,
+}
+
+/// A core whose database is open and migrated and whose port is bound, ready to serve.
+#[derive(Debug)]
+pub struct Core {
+    db: Database,
+    listener: TcpListener,
+    local_addr: SocketAddr,
+}
+
+impl Core {
+    pub async fn bind(config: &CoreConfig) -> anyhow::Result<Core> {
+        let db = Database::open(&config.database_url, config.pool_size).await?;
+        let listener = TcpListener::bind(config.grpc_addr)
+            .await
+            .with_context(|| format!("cannot listen for gRPC on {}", config.grpc_addr))?;
+        let local_addr = listener.local_addr()?;
+        Ok(Core {
+            db,
+            listener,
+            local_addr,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight calls finish.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let Core {
+            db,
+            listener,
+            local_addr,
+        } = self;
+        let (reporter, health) = tonic_health::server::health_reporter();
+        reporter.set_serving::<ClaimServiceServer<ClaimApi>>().await;
+        let watchdog = tokio::spawn(watch_database(db.clone(), reporter));
+
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(claimdesk_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        // Many clients (grpcurl, Postman, older grpcio) still speak only v1alpha.
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(claimdesk_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?;
+
+        tracing::info!(addr = %local_addr, "core gRPC listening");
+        let result = Server::builder()
+            .tcp_nodelay(true)
+            .add_service(health)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(ClaimServiceServer::new(ClaimApi::new(Claims::new(db))))
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+            .await;
+        watchdog.abort();
+        tracing::info!("core stopped");
+        result.context("gRPC server failed")
+    }
+}
+
+/// Keeps the health status of `claimdesk.v1.ClaimService` in step with the database.
+async fn watch_database(db: Database, reporter: HealthReporter) {
+    let mut ticker = tokio::time::interval(DB_CHECK_INTERVAL);
+    let mut healthy = true;
+    loop {
+        ticker.tick().await;
+        let ok = db.ping().await.is_ok();
+        if ok != healthy {
+            healthy = ok;
+            if ok {
+                tracing::info!("database reachable again");
+                reporter.set_serving::<ClaimServiceServer<ClaimApi>>().await;
+            } else {
+                tracing::warn!("database check failed; reporting NOT_SERVING");
+                reporter
+                    .set_not_serving::<ClaimServiceServer<ClaimApi>>()
+                    .await;
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Claim rows: insert, read by id, keyset listing.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{
+    Conn,
+    schema::{claim_tags, claims},
+};
+use crate::domain::{Claim, ClaimFilter, Cursor, Error, Page};
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = claims)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
+struct ClaimRow {
+    id: String,
+    text: String,
+    language: String,
+    context: Option<String>,
+    claimant: Option<String>,
+    claimed_at: Option<String>,
+    claimed_start: Option<NaiveDateTime>,
+    claimed_end: Option<NaiveDateTime>,
+    tags: String,
+    status: String,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl From<&Claim> for ClaimRow {
+    fn from(claim: &Claim) -> Self {
+        ClaimRow {
+            id: claim.id.to_string(),
+            text: claim.text.clone(),
+            language: claim.language.clone(),
+            context: claim.context.clone(),
+            claimant: claim.claimant.clone(),
+            claimed_at: claim.claimed_at.map(|d| d.to_string()),
+            claimed_start: claim.claimed_at.map(|d| d.start().naive_utc()),
+            claimed_end: claim.claimed_at.map(|d| d.end().naive_utc()),
+            tags: serde_json::Value::from(claim.tags.clone()).to_string(),
+            status: claim.status.as_str().to_owned(),
+            version: claim.version,
+            created_at: claim.created_at.naive_utc(),
+            updated_at: claim.updated_at.naive_utc(),
+        }
+    }
+}
+
+impl TryFrom<ClaimRow> for Claim {
+    type Error = Error;
+
+    fn try_from(row: ClaimRow) -> Result<Self, Error> {
+        let corrupt = |what: &str, detail: String| {
+            Error::Internal(format!(
+                "claim {}: stored {what} is invalid: {detail}",
+                row.id
+            ))
+        };
+        Ok(Claim {
+            id: uuid::Uuid::try_parse(&row.id).map_err(|e| corrupt("id", e.to_string()))?,
+            claimed_at: row
+                .claimed_at
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| corrupt("claimed_at", e))?,
+            tags: serde_json::from_str(&row.tags).map_err(|e| corrupt("tags", e.to_string()))?,
+            status: row.status.parse().map_err(|e| corrupt("status", e))?,
+            text: row.text,
+            language: row.language,
+            context: row.context,
+            claimant: row.claimant,
+            version: row.version,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        })
+    }
+}
+
+/// Stores a new claim and its tag index in one transaction.
+pub fn insert(conn: &mut Conn, claim: &Claim) -> Result<(), Error> {
+    conn.immediate_transaction(|conn| {
+        diesel::insert_into(claims::table)
+            .values(ClaimRow::from(claim))
+            .execute(conn)?;
+        if !claim.tags.is_empty() {
+            let id = claim.id.to_string();
+            let rows: Vec<_> = claim
+                .tags
+                .iter()
+                .map(|tag| (claim_tags::claim_id.eq(&id), claim_tags::tag.eq(tag)))
+                .collect();
+            diesel::insert_into(claim_tags::table)
+                .values(&rows)
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+pub fn get(conn: &mut Conn, id: uuid::Uuid) -> Result<Claim, Error> {
+    claims::table
+        .find(id.to_string())
+        .select(ClaimRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| Error::NotFound {
+            resource: "claim",
+            id: id.to_string(),
+        })?
+        .try_into()
+}
+
+/// One page, newest first; fetches one row more than asked to know whether a next page exists.
+pub fn list(conn: &mut Conn, filter: &ClaimFilter) -> Result<Page<Claim>, Error> {
+    let mut query = claims::table.select(ClaimRow::as_select()).into_boxed();
+    if let Some(after) = filter.after {
+        let at = after.created_at.naive_utc();
+        let id = after.id.to_string();
+        query = query.filter(
+            claims::created_at
+                .lt(at)
+                .or(claims::created_at.eq(at).and(claims::id.lt(id))),
+        );
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(claims::status.eq(status.as_str()));
+    }
+    if let Some(language) = &filter.language {
+        // RFC 4647 basic filtering: "fr" matches "fr" and "fr-CA". The tag was checked by the
+        // domain, so it holds only letters, digits and hyphens: no LIKE wildcard.
+        query = query.filter(
+            claims::language
+                .eq(language.clone())
+                .or(claims::language.like(format!("{language}-%"))),
+        );
+    }
+    if let Some(claimant) = &filter.claimant {
+        query = query.filter(claims::claimant.eq(claimant.clone()));
+    }
+    if let Some(tag) = &filter.tag {
+        query = query.filter(
+            claims::id.eq_any(
+                claim_tags::table
+                    .filter(claim_tags::tag.eq(tag.clone()))
+                    .select(claim_tags::claim_id),
+            ),
+        );
+    }
+    if let Some(from) = filter.created_from {
+        query = query.filter(claims::created_at.ge(from.naive_utc()));
+    }
+    if let Some(to) = filter.created_to {
+        query = query.filter(claims::created_at.le(to.naive_utc()));
+    }
+    if let Some(from) = filter.claimed_from {
+        query = query.filter(claims::claimed_end.gt(from.naive_utc()));
+    }
+    if let Some(until) = filter.claimed_until {
+        query = query.filter(claims::claimed_start.lt(until.naive_utc()));
+    }
+    let limit = i64::from(filter.limit);
+    let mut rows: Vec<ClaimRow> = query
+        .order((claims::created_at.desc(), claims::id.desc()))
+        .limit(limit + 1)
+        .load(conn)?;
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(filter.limit as usize);
+    let items = rows
+        .into_iter()
+        .map(Claim::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = if has_more {
+        items.last().map(|c| Cursor {
+            created_at: c.created_at,
+            id: c.id,
+        })
+    } else {
+        None
+    };
+    Ok(Page { items, next })
+}
