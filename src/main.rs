@@ -1,1 +1,190 @@
-fn main() {}
+//! The `claimdesk` binary: core and gateway together (`serve`) or apart (`core`, `gateway`).
+
+use std::{io::IsTerminal, net::SocketAddr, process::ExitCode};
+
+use anyhow::Context;
+use claimdesk_api::{Gateway, GatewayConfig};
+use claimdesk_core::{Core, CoreConfig};
+use clap::{Args, Parser, Subcommand};
+use tokio::sync::watch;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "claimdesk",
+    version,
+    about = "Track news claims, their sources and the desk's verdicts"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run core (gRPC) and the REST gateway in one process; the gateway talks to core over gRPC.
+    Serve {
+        #[command(flatten)]
+        core: CoreArgs,
+        #[command(flatten)]
+        http: HttpArgs,
+    },
+    /// Run core alone: the gRPC services, the rules and the database.
+    Core {
+        #[command(flatten)]
+        core: CoreArgs,
+    },
+    /// Run the REST gateway alone, in front of a core at --core-url.
+    Gateway {
+        #[command(flatten)]
+        http: HttpArgs,
+        /// URL of core's gRPC server.
+        #[arg(
+            long,
+            env = "CLAIMDESK_CORE_URL",
+            default_value = "http://127.0.0.1:50051"
+        )]
+        core_url: String,
+    },
+    /// Print the OpenAPI document (as committed in openapi/openapi.json).
+    Openapi,
+}
+
+#[derive(Debug, Args)]
+struct CoreArgs {
+    /// Address of the gRPC server (port 0 picks a free port).
+    #[arg(long, env = "CLAIMDESK_GRPC_ADDR", default_value = "127.0.0.1:50051")]
+    grpc_addr: SocketAddr,
+    /// Database URL: sqlite://PATH.
+    #[arg(
+        long,
+        env = "CLAIMDESK_DATABASE_URL",
+        default_value = "sqlite://claimdesk.db"
+    )]
+    database_url: String,
+    /// Database connections in the pool.
+    #[arg(long, env = "CLAIMDESK_DB_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    db_pool_size: u32,
+}
+
+#[derive(Debug, Args)]
+struct HttpArgs {
+    /// Address of the REST gateway (port 0 picks a free port).
+    #[arg(long, env = "CLAIMDESK_HTTP_ADDR", default_value = "127.0.0.1:8080")]
+    http_addr: SocketAddr,
+    /// HTTP worker threads; 0 means one per CPU core.
+    #[arg(long, env = "CLAIMDESK_HTTP_WORKERS", default_value_t = 0)]
+    http_workers: usize,
+}
+
+impl From<CoreArgs> for CoreConfig {
+    fn from(args: CoreArgs) -> Self {
+        CoreConfig {
+            grpc_addr: args.grpc_addr,
+            database_url: args.database_url,
+            pool_size: args.db_pool_size,
+        }
+    }
+}
+
+fn gateway_config(http: HttpArgs, core_url: String) -> GatewayConfig {
+    GatewayConfig {
+        http_addr: http.http_addr,
+        core_url,
+        workers: http.http_workers,
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    match run(Cli::parse().command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Openapi => {
+            print!("{}", claimdesk_api::openapi_json());
+            Ok(())
+        }
+        Command::Core { core } => {
+            let core = Core::bind(&core.into()).await?;
+            core.serve(shutdown_signal()).await
+        }
+        Command::Gateway { http, core_url } => {
+            let gateway = Gateway::bind(&gateway_config(http, core_url))?;
+            run_gateway(gateway).await
+        }
+        Command::Serve { core, http } => {
+            let core = Core::bind(&core.into()).await?;
+            let core_url = format!("http://{}", core.local_addr());
+            let gateway = Gateway::bind(&gateway_config(http, core_url))?;
+            let (stop_core, core_stopped) = watch::channel(false);
+            let core_task = tokio::spawn(core.serve(wait_for(core_stopped)));
+            // The gateway stops first so that its in-flight requests can still reach core.
+            let gateway_result = run_gateway(gateway).await;
+            let _ = stop_core.send(true);
+            let core_result = core_task.await.context("core task failed")?;
+            gateway_result.and(core_result)
+        }
+    }
+}
+
+/// Runs the gateway until SIGINT or SIGTERM, then stops it gracefully.
+async fn run_gateway(gateway: Gateway) -> anyhow::Result<()> {
+    let handle = gateway.handle();
+    let mut server = tokio::spawn(gateway.run());
+    tokio::select! {
+        result = &mut server => return result.context("gateway task failed")?.context("gateway failed"),
+        () = shutdown_signal() => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+    handle.stop(true).await;
+    server
+        .await
+        .context("gateway task failed")?
+        .context("gateway failed")
+}
+
+async fn wait_for(mut flag: watch::Receiver<bool>) {
+    let _ = flag.wait_for(|stop| *stop).await;
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,1 +1,70 @@
+//! claimdesk REST gateway: JSON over HTTP in front of core's gRPC services.
+//!
+//! Stateless. It owns HTTP concerns (JSON shapes, problem details, ETags, pagination links,
+//! OpenAPI and the docs UI) and no business rule: every request becomes one gRPC call to core.
 
+mod dto;
+mod extract;
+mod problem;
+mod routes;
+mod server;
+
+use claimdesk_proto::v1::claim_service_client::ClaimServiceClient;
+use tonic::transport::Channel;
+use tonic_health::pb::health_client::HealthClient;
+use utoipa::OpenApi;
+
+pub use problem::Problem;
+pub use server::{Gateway, GatewayConfig};
+
+/// gRPC clients to core. Clones share one HTTP/2 connection.
+#[derive(Debug, Clone)]
+pub struct CoreClients {
+    pub claims: ClaimServiceClient<Channel>,
+    pub health: HealthClient<Channel>,
+}
+
+impl CoreClients {
+    pub fn new(channel: Channel) -> Self {
+        Self {
+            claims: ClaimServiceClient::new(channel.clone()),
+            health: HealthClient::new(channel),
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "claimdesk",
+        description = "Track the claims that appear in the news: who said what, through whom, \
+                       who confirms or denies it, and what the desk has decided.\n\n\
+                       Errors are RFC 9457 `application/problem+json` documents with a stable `code`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    tags(
+        (name = "claims", description = "Checkable statements seen in the news"),
+        (name = "health", description = "Liveness and readiness probes"),
+    ),
+    components(schemas(Problem, problem::FieldError))
+)]
+struct ApiDoc;
+
+/// The OpenAPI document, collected from the same route registration the server uses.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa_actix_web::AppExt;
+    let (_, mut api) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes::configure)
+        .split_for_parts();
+    api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    api
+}
+
+/// The OpenAPI document as committed in `openapi/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut json = openapi().to_pretty_json().unwrap_or_default();
+    json.push('\n');
+    json
+}

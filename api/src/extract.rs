@@ -1,0 +1,199 @@
+//! Request extractors that answer problem+json naming the offending field, instead of
+//! actix-web's plain-text defaults.
+
+use std::{future::Future, pin::Pin};
+
+use actix_web::{
+    FromRequest, HttpMessage, HttpRequest, dev::Payload, http::StatusCode, web::BytesMut,
+};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::problem::Problem;
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A JSON request body: `application/json`, at most [`MAX_BODY_BYTES`], no unknown fields.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = Problem;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Problem>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .mime_type()
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
+        let declared_len = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json {
+                return Err(Problem::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send the body as JSON with Content-Type: application/json",
+                ));
+            }
+            let too_large = || {
+                Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the request body must be at most {MAX_BODY_BYTES} bytes"),
+                )
+            };
+            if declared_len.is_some_and(|n| n > MAX_BODY_BYTES) {
+                return Err(too_large());
+            }
+            let mut body =
+                BytesMut::with_capacity(declared_len.unwrap_or(1024).min(MAX_BODY_BYTES));
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    Problem::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_body",
+                        format!("cannot read the request body: {e}"),
+                    )
+                })?;
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(JsonBody)
+        })
+    }
+}
+
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("the body is not valid JSON: {inner}"),
+            )
+        } else {
+            let field = field_name(&path, &inner.to_string());
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                format!("{field}: {inner}"),
+            )
+            .with_field(field, strip_position(&inner.to_string()))
+        }
+    })?;
+    de.end().map_err(|e| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("trailing data after the JSON value: {e}"),
+        )
+    })?;
+    Ok(value)
+}
+
+/// Query parameters, with unknown parameters and wrong types refused by name.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
+    type Error = Problem;
+    type Future = std::future::Ready<Result<Self, Problem>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
+            req.query_string().as_bytes(),
+        ));
+        std::future::ready(
+            serde_path_to_error::deserialize(de)
+                .map(QueryParams)
+                .map_err(|err| {
+                    let path = err.path().to_string();
+                    let message = err.into_inner().to_string();
+                    let field = field_name(&path, &message);
+                    Problem::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_query",
+                        format!("{field}: {message}"),
+                    )
+                    .with_field(field, message)
+                }),
+        )
+    }
+}
+
+/// The field an error is about: its path, or for unknown and missing fields (reported at the
+/// enclosing object) the name serde quotes in backticks.
+fn field_name(path: &str, message: &str) -> String {
+    if path != "." && !path.is_empty() {
+        return path.to_owned();
+    }
+    message
+        .split('`')
+        .nth(1)
+        .filter(|_| message.starts_with("unknown field") || message.starts_with("missing field"))
+        .unwrap_or("body")
+        .to_owned()
+}
+
+/// serde_json appends " at line 1 column 12"; the field name already says where.
+fn strip_position(message: &str) -> String {
+    message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        text: String,
+        tags: Option<Vec<String>>,
+    }
+
+    #[test]
+    fn names_the_offending_field() {
+        let err = parse_json::<Body>(br#"{"text": 5}"#).expect_err("wrong type");
+        assert_eq!(
+            (err.code.as_str(), err.errors[0].field.as_str()),
+            ("invalid_body", "text")
+        );
+        let err =
+            parse_json::<Body>(br#"{"text": "x", "tags": ["a", 1]}"#).expect_err("wrong item");
+        assert_eq!(err.errors[0].field, "tags[1]");
+        let err = parse_json::<Body>(br#"{"text": "x", "colour": "red"}"#).expect_err("unknown");
+        assert_eq!(err.errors[0].field, "colour");
+        let err = parse_json::<Body>(br#"{}"#).expect_err("missing");
+        assert_eq!(err.errors[0].field, "text");
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed_json() {
+        for body in [&br#"{"text": "#[..], b"", b"{} {}", b"not json"] {
+            let err = parse_json::<Body>(body).expect_err("malformed");
+            assert_eq!(
+                err.code,
+                "malformed_json",
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! RFC 9457 problem details, and the one place where gRPC statuses from core become HTTP.
+
+use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use serde::Serialize;
+use tonic::Code;
+use tonic_types::StatusExt;
+use utoipa::ToSchema;
+
+pub const CONTENT_TYPE: &str = "application/problem+json";
+
+/// An error answer (`application/problem+json`). `code` is stable: branch on it, not on `title`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:claimdesk:problem:validation_failed",
+    "title": "Invalid input",
+    "status": 400,
+    "detail": "invalid input: text: is required and must not be blank",
+    "code": "validation_failed",
+    "errors": [{"field": "text", "message": "is required and must not be blank"}]
+}))]
+pub struct Problem {
+    /// `urn:claimdesk:problem:{code}`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong with this request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Stable machine-readable error code.
+    pub code: String,
+    /// The offending fields, when the input was at fault.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One offending input field.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field's name as sent (JSON field or query parameter), `tags[2]` for list items.
+    pub field: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        Problem {
+            problem_type: format!("urn:claimdesk:problem:{code}"),
+            title: title(code, status),
+            status: status.as_u16(),
+            detail: Some(detail.into()),
+            code: code.to_owned(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
+        self.errors.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn not_found_route() -> Self {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "route_not_found",
+            "no such route; see /docs",
+        )
+    }
+}
+
+fn title(code: &str, status: StatusCode) -> String {
+    match code {
+        "validation_failed" => "Invalid input",
+        "malformed_json" => "Malformed JSON",
+        "invalid_body" => "Request body does not match the schema",
+        "invalid_query" => "Invalid query parameters",
+        "unsupported_media_type" => "Unsupported media type",
+        "payload_too_large" => "Request body too large",
+        "not_found" => "Not found",
+        "route_not_found" => "No such route",
+        "core_unavailable" => "Core service unavailable",
+        "database_unavailable" => "Database unavailable",
+        "not_ready" => "Not ready",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    }
+    .to_owned()
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}): {}",
+            self.status,
+            self.code,
+            self.detail.as_deref().unwrap_or(&self.title)
+        )
+    }
+}
+
+impl ResponseError for Problem {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code())
+            .content_type(CONTENT_TYPE)
+            .json(self)
+    }
+}
+
+/// The HTTP status for each gRPC code. Core's `ErrorInfo.reason` becomes the problem `code`;
+/// statuses without one come from the transport (core down, timeout) and get a code here.
+impl From<tonic::Status> for Problem {
+    fn from(status: tonic::Status) -> Self {
+        let (http, fallback_code) = match status.code() {
+            Code::InvalidArgument | Code::OutOfRange => {
+                (StatusCode::BAD_REQUEST, "validation_failed")
+            }
+            Code::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            Code::AlreadyExists | Code::Aborted => (StatusCode::CONFLICT, "conflict"),
+            Code::FailedPrecondition => (StatusCode::CONFLICT, "failed_precondition"),
+            Code::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Code::PermissionDenied => (StatusCode::FORBIDDEN, "permission_denied"),
+            Code::ResourceExhausted => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Code::Unavailable | Code::Cancelled => {
+                (StatusCode::SERVICE_UNAVAILABLE, "core_unavailable")
+            }
+            Code::DeadlineExceeded => (StatusCode::GATEWAY_TIMEOUT, "core_timeout"),
+            Code::Unimplemented => (StatusCode::NOT_IMPLEMENTED, "not_implemented"),
+            Code::Ok | Code::Unknown | Code::Internal | Code::DataLoss => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        };
+        let details = status.get_error_details();
+        let code = details
+            .error_info()
+            .map_or(fallback_code, |info| info.reason.as_str());
+        let detail = match code {
+            "core_unavailable" => {
+                tracing::warn!(error = %status.message(), "core unreachable");
+                "the core service cannot be reached; try again shortly".to_owned()
+            }
+            "internal" => "internal error".to_owned(),
+            _ => status.message().to_owned(),
+        };
+        let mut problem = Problem::new(http, code, detail);
+        if let Some(bad_request) = details.bad_request() {
+            for v in &bad_request.field_violations {
+                problem = problem.with_field(v.field.clone(), v.description.clone());
+            }
+        }
+        problem
+    }
+}

@@ -1,0 +1,152 @@
+//! `/v1/claims`: submit, read and list claims.
+
+use actix_web::{
+    HttpRequest, HttpResponse, get,
+    http::header::{self, EntityTag, Header},
+    post, web,
+};
+use claimdesk_proto::v1 as pb;
+
+use crate::{
+    CoreClients,
+    dto::{Claim, ClaimPage, CreateClaimRequest, ListClaimsQuery},
+    extract::{JsonBody, QueryParams},
+    problem::Problem,
+};
+
+pub fn etag(version: i64) -> EntityTag {
+    EntityTag::new_strong(version.to_string())
+}
+
+/// Submit a claim.
+///
+/// Stores the claim with status `unverified` and version 1. Every rule is checked by core;
+/// a rejected claim stores nothing, and the problem lists every offending field.
+#[utoipa::path(
+    tag = "claims",
+    operation_id = "create_claim",
+    request_body(content = CreateClaimRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Stored", body = Claim,
+            headers(("Location" = String, description = "URL of the new claim"),
+                    ("ETag" = String, description = "The claim's version, for If-Match"))),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a broken rule (`malformed_json`, `invalid_body`, `validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 1 MiB (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Core or its database unavailable (`core_unavailable`, `database_unavailable`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/claims")]
+pub async fn create_claim(
+    core: web::Data<CoreClients>,
+    JsonBody(body): JsonBody<CreateClaimRequest>,
+) -> Result<HttpResponse, Problem> {
+    let claim = core
+        .claims
+        .clone()
+        .create_claim(pb::CreateClaimRequest::from(body))
+        .await?
+        .into_inner();
+    let claim = Claim::try_from(claim)?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/claims/{}", claim.id)))
+        .insert_header(header::ETag(etag(claim.version)))
+        .json(claim))
+}
+
+/// Read a claim.
+///
+/// Answers 304 when `If-None-Match` carries the current `ETag`.
+#[utoipa::path(
+    tag = "claims",
+    operation_id = "get_claim",
+    params(("id" = String, Path, description = "The claim's id (a UUID)")),
+    responses(
+        (status = 200, description = "The claim", body = Claim,
+            headers(("ETag" = String, description = "The claim's version, for If-Match"))),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
+        (status = 400, description = "The id is not a UUID (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No claim has this id (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Core or its database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/claims/{id}")]
+pub async fn get_claim(
+    req: HttpRequest,
+    core: web::Data<CoreClients>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let request = pb::GetClaimRequest {
+        id: id.into_inner(),
+    };
+    let claim = Claim::try_from(core.claims.clone().get_claim(request).await?.into_inner())?;
+    let tag = etag(claim.version);
+    if let Some(header::IfNoneMatch::Items(tags)) = header::IfNoneMatch::parse(&req).ok() {
+        if tags.iter().any(|t| t.weak_eq(&tag)) {
+            return Ok(HttpResponse::NotModified()
+                .insert_header(header::ETag(tag))
+                .finish());
+        }
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header(header::ETag(tag))
+        .json(claim))
+}
+
+/// List claims.
+///
+/// Newest first, with cursor pagination: follow `next_page_token` (or the `Link: rel="next"`
+/// header) until it is absent. Filters combine with AND.
+#[utoipa::path(
+    tag = "claims",
+    operation_id = "list_claims",
+    params(ListClaimsQuery),
+    responses(
+        (status = 200, description = "One page of claims", body = ClaimPage,
+            headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
+        (status = 400, description = "Unknown parameter, wrong type, page_size outside 1..=100, garbage page_token, impossible date (`invalid_query`, `validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Core or its database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/claims")]
+pub async fn list_claims(
+    req: HttpRequest,
+    core: web::Data<CoreClients>,
+    QueryParams(query): QueryParams<ListClaimsQuery>,
+) -> Result<HttpResponse, Problem> {
+    let page = core
+        .claims
+        .clone()
+        .list_claims(pb::ListClaimsRequest::from(query))
+        .await?
+        .into_inner();
+    let claims = page
+        .claims
+        .into_iter()
+        .map(Claim::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_page_token = Some(page.next_page_token).filter(|t| !t.is_empty());
+    let mut response = HttpResponse::Ok();
+    if let Some(token) = &next_page_token {
+        response.insert_header((
+            header::LINK,
+            format!("<{}>; rel=\"next\"", next_link(&req, token)),
+        ));
+    }
+    Ok(response.json(ClaimPage {
+        claims,
+        next_page_token,
+    }))
+}
+
+/// The same request with `page_token` replaced.
+fn next_link(req: &HttpRequest, token: &str) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+        if key != "page_token" {
+            query.append_pair(&key, &value);
+        }
+    }
+    query.append_pair("page_token", token);
+    format!("{}?{}", req.path(), query.finish())
+}

@@ -1,0 +1,107 @@
+//! The HTTP server: routes, docs UI, and the lazily connected gRPC channel to core.
+
+use std::{net::SocketAddr, time::Duration};
+
+use actix_web::{App, HttpResponse, dev::ServerHandle, web};
+use anyhow::Context;
+use tonic::transport::Endpoint;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{CoreClients, extract::MAX_BODY_BYTES, problem::Problem, routes};
+
+/// Longest wait for core on one request before answering 504.
+const CORE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest wait to (re)connect to core before answering 503.
+const CORE_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    pub http_addr: SocketAddr,
+    /// `http://host:port` of core's gRPC server.
+    pub core_url: String,
+    /// HTTP worker threads; 0 means one per CPU core.
+    pub workers: usize,
+}
+
+/// A bound, running HTTP server. Await [`Gateway::run`] to drive it.
+pub struct Gateway {
+    server: actix_web::dev::Server,
+    local_addr: SocketAddr,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    /// Binds the port and starts the workers. Core is connected lazily, on the first request,
+    /// and reconnected whenever it comes back: the gateway never needs a restart for it.
+    pub fn bind(config: &GatewayConfig) -> anyhow::Result<Gateway> {
+        let endpoint = Endpoint::from_shared(config.core_url.clone())
+            .with_context(|| format!("invalid core URL {:?}", config.core_url))?
+            .connect_timeout(CORE_CONNECT_TIMEOUT)
+            .timeout(CORE_TIMEOUT)
+            .tcp_nodelay(true)
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .keep_alive_while_idle(true);
+        let api = crate::openapi();
+        let mut server = actix_web::HttpServer::new(move || {
+            // Inside the factory: the channel needs the worker's Tokio runtime.
+            let core = CoreClients::new(endpoint.connect_lazy());
+            App::new()
+                .into_utoipa_app()
+                .app_data(web::Data::new(core))
+                .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+                .configure(routes::configure)
+                .into_app()
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()))
+                .route("/docs", web::get().to(docs_redirect))
+                .default_service(web::to(|| async {
+                    Err::<HttpResponse, _>(Problem::not_found_route())
+                }))
+        })
+        .disable_signals()
+        .shutdown_timeout(30);
+        if config.workers > 0 {
+            server = server.workers(config.workers);
+        }
+        let server = server
+            .bind(config.http_addr)
+            .with_context(|| format!("cannot listen for HTTP on {}", config.http_addr))?;
+        let local_addr = server
+            .addrs()
+            .first()
+            .copied()
+            .context("HTTP server bound no address")?;
+        tracing::info!(addr = %local_addr, core = %config.core_url, "gateway HTTP listening");
+        Ok(Gateway {
+            server: server.run(),
+            local_addr,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops the server gracefully (in-flight requests finish) when called on the handle.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Swagger UI answers only below `/docs/`.
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/docs/"))
+        .finish()
+}
