@@ -73,34 +73,26 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 }
 
 fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                format!("the body is not valid JSON: {inner}"),
-            )
-        } else {
-            let field = field_name(&path, &inner.to_string());
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_body",
-                format!("{field}: {inner}"),
-            )
-            .with_field(field, strip_position(&inner.to_string()))
-        }
-    })?;
-    de.end().map_err(|e| {
+    // Syntax first, over the whole body, so that `{} trailing` is malformed JSON rather than
+    // an object missing its fields; then the shape, naming the offending field.
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
         Problem::new(
             StatusCode::BAD_REQUEST,
             "malformed_json",
-            format!("trailing data after the JSON value: {e}"),
+            format!("the body is not valid JSON: {e}"),
         )
     })?;
-    Ok(value)
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.into_inner().to_string();
+        let field = field_name(&path, &message);
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            format!("{field}: {message}"),
+        )
+        .with_field(field, message)
+    })
 }
 
 /// Query parameters, with unknown parameters and wrong types refused by name.
@@ -144,15 +136,6 @@ fn field_name(path: &str, message: &str) -> String {
         .nth(1)
         .filter(|_| message.starts_with("unknown field") || message.starts_with("missing field"))
         .unwrap_or("body")
-        .to_owned()
-}
-
-/// serde_json appends " at line 1 column 12"; the field name already says where.
-fn strip_position(message: &str) -> String {
-    message
-        .split(" at line ")
-        .next()
-        .unwrap_or(message)
         .to_owned()
 }
 

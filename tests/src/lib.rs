@@ -1,1 +1,186 @@
+//! Test harness: real core and gateway servers on port 0 against a temporary SQLite database,
+//! reached with real HTTP and gRPC clients.
 
+use std::{net::SocketAddr, time::Duration};
+
+use claimdesk_api::{Gateway, GatewayConfig};
+use claimdesk_core::{Core, CoreConfig};
+use claimdesk_proto::v1::claim_service_client::ClaimServiceClient;
+use tempfile::TempDir;
+use tokio::{sync::oneshot, task::JoinHandle};
+use tonic::transport::Channel;
+
+/// One isolated claimdesk: its own database file, core and gateway.
+pub struct TestApp {
+    pub http: reqwest::Client,
+    pub base_url: String,
+    core_config: CoreConfig,
+    core: Option<RunningCore>,
+    gateway: actix_web::dev::ServerHandle,
+    _dir: TempDir,
+}
+
+struct RunningCore {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl TestApp {
+    /// Starts core and gateway on free ports. Call from a multi-threaded Tokio runtime.
+    pub async fn start() -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let core_config = CoreConfig {
+            grpc_addr: "127.0.0.1:0".parse().expect("addr"),
+            database_url: format!("sqlite://{}", dir.path().join("claimdesk.db").display()),
+            pool_size: 4,
+        };
+        let (core, core_addr) = start_core(&core_config).await;
+        // Later restarts of core reuse the port the gateway knows.
+        let core_config = CoreConfig {
+            grpc_addr: core_addr,
+            ..core_config
+        };
+        let gateway = Gateway::bind(&GatewayConfig {
+            http_addr: "127.0.0.1:0".parse().expect("addr"),
+            core_url: format!("http://{core_addr}"),
+            workers: 1,
+        })
+        .expect("gateway binds");
+        let base_url = format!("http://{}", gateway.local_addr());
+        let handle = gateway.handle();
+        tokio::spawn(gateway.run());
+        TestApp {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
+            base_url,
+            core_config,
+            core: Some(core),
+            gateway: handle,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub fn core_addr(&self) -> SocketAddr {
+        self.core_config.grpc_addr
+    }
+
+    /// A gRPC client straight to core.
+    pub async fn grpc(&self) -> ClaimServiceClient<Channel> {
+        ClaimServiceClient::connect(format!("http://{}", self.core_addr()))
+            .await
+            .expect("core reachable")
+    }
+
+    pub async fn grpc_channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.core_addr()))
+            .expect("url")
+            .connect()
+            .await
+            .expect("core reachable")
+    }
+
+    /// Stops core gracefully; the gateway keeps running.
+    pub async fn stop_core(&mut self) {
+        if let Some(core) = self.core.take() {
+            let _ = core.stop.send(());
+            core.task
+                .await
+                .expect("core task")
+                .expect("core stops cleanly");
+        }
+    }
+
+    /// Starts core again on the same port and database.
+    pub async fn restart_core(&mut self) {
+        assert!(self.core.is_none(), "core is running");
+        let (core, _) = start_core(&self.core_config).await;
+        self.core = Some(core);
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sent at once; the workers finish on their own threads.
+        drop(self.gateway.stop(false));
+        if let Some(core) = self.core.take() {
+            let _ = core.stop.send(());
+        }
+    }
+}
+
+async fn start_core(config: &CoreConfig) -> (RunningCore, SocketAddr) {
+    let core = Core::bind(config).await.expect("core starts");
+    let addr = core.local_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(core.serve(async {
+        let _ = stopped.await;
+    }));
+    (RunningCore { stop, task }, addr)
+}
+
+/// Reads a problem+json answer, checking its media type and status.
+pub async fn problem(response: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: serde_json::Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status);
+    assert!(
+        body["code"].is_string() && body["title"].is_string(),
+        "problem shape: {body}"
+    );
+    body
+}
+
+/// The field names a problem lists as offending.
+pub fn problem_fields(problem: &serde_json::Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The first three statements of the fixture article, as claims.
+pub fn venezuela_claim() -> serde_json::Value {
+    serde_json::json!({
+        "text": "Maduro a demandé l'aide de la Russie, de la Chine et de l'Iran pour renforcer les défenses du pays face aux pressions américaines",
+        "language": "fr",
+        "claimant": "The Washington Post",
+        "claimed_at": "2025-10",
+        "context": "Selon le Washington Post, repris par l'AFP (article du Venezuela, dimanche).",
+        "tags": ["Venezuela", "Russie", "venezuela"]
+    })
+}

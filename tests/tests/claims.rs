@@ -1,0 +1,278 @@
+//! Submitting, reading and listing claims over REST and gRPC, against real servers.
+
+use claimdesk_proto::v1 as pb;
+use claimdesk_tests::{TestApp, venezuela_claim};
+use serde_json::{Value, json};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_submitted_over_rest_reads_back_over_rest_and_grpc() {
+    let app = TestApp::start().await;
+    let response = app.post_json("/v1/claims", &venezuela_claim()).await;
+    assert_eq!(response.status(), 201);
+    let location = response.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let etag = response.headers()["etag"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let created: Value = response.json().await.expect("json");
+
+    let id = created["id"].as_str().expect("id");
+    assert_eq!(location, format!("/v1/claims/{id}"));
+    assert_eq!(etag, "\"1\"");
+    assert_eq!(uuid_version(id), 7);
+    assert_eq!(created["status"], "unverified");
+    assert_eq!(created["version"], 1);
+    assert_eq!(created["text"], venezuela_claim()["text"]);
+    assert_eq!(created["language"], "fr");
+    assert_eq!(created["claimant"], "The Washington Post");
+    assert_eq!(created["claimed_at"], "2025-10");
+    assert_eq!(created["context"], venezuela_claim()["context"]);
+    assert_eq!(created["tags"], json!(["venezuela", "russie"]));
+    assert_eq!(created["created_at"], created["updated_at"]);
+    assert!(created["created_at"].as_str().expect("time").ends_with('Z'));
+
+    let read = app.get(&location).await;
+    assert_eq!(read.status(), 200);
+    assert_eq!(read.headers()["etag"], etag.as_str());
+    assert_eq!(read.json::<Value>().await.expect("json"), created);
+
+    let claim = app
+        .grpc()
+        .await
+        .get_claim(pb::GetClaimRequest { id: id.to_owned() })
+        .await
+        .expect("found");
+    let claim = claim.into_inner();
+    assert_eq!(claim.id, id);
+    assert_eq!(claim.text, created["text"].as_str().expect("text"));
+    assert_eq!(claim.status(), pb::ClaimStatus::Unverified);
+    assert_eq!(claim.claimant.as_deref(), Some("The Washington Post"));
+    assert_eq!(claim.claimed_at.as_deref(), Some("2025-10"));
+    assert_eq!(claim.tags, ["venezuela", "russie"]);
+    assert_eq!(claim.version, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_submitted_over_grpc_reads_back_over_rest() {
+    let app = TestApp::start().await;
+    let claim = app
+        .grpc()
+        .await
+        .create_claim(pb::CreateClaimRequest {
+            text: "« Nous sommes en contact avec nos amis vénézuéliens »".into(),
+            language: "FR-fr".into(),
+            claimant: Some("Dmitri Peskov".into()),
+            claimed_at: Some("2025-10-26T09:30:00+03:00".into()),
+            context: Some("Déclaration à l'agence TASS".into()),
+            tags: vec!["Kremlin".into()],
+        })
+        .await
+        .expect("created")
+        .into_inner();
+    assert_eq!(claim.language, "fr-FR");
+    assert_eq!(claim.claimed_at.as_deref(), Some("2025-10-26T06:30:00Z"));
+
+    let read: Value = app
+        .get(&format!("/v1/claims/{}", claim.id))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(read["id"], claim.id);
+    assert_eq!(read["text"], claim.text);
+    assert_eq!(read["language"], "fr-FR");
+    assert_eq!(read["claimant"], "Dmitri Peskov");
+    assert_eq!(read["claimed_at"], "2025-10-26T06:30:00Z");
+    assert_eq!(read["tags"], json!(["kremlin"]));
+    assert_eq!(read["status"], "unverified");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn if_none_match_with_the_current_etag_answers_304() {
+    let app = TestApp::start().await;
+    let created = app.post_json("/v1/claims", &venezuela_claim()).await;
+    let location = created.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let unchanged = app
+        .http
+        .get(app.url(&location))
+        .header("if-none-match", "\"1\"")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(unchanged.status(), 304);
+    let other = app
+        .http
+        .get(app.url(&location))
+        .header("if-none-match", "\"7\"")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(other.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_pages_through_every_claim_newest_first() {
+    let app = TestApp::start().await;
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let body = json!({"text": format!("claim {i}"), "language": "en"});
+        let created: Value = app
+            .post_json("/v1/claims", &body)
+            .await
+            .json()
+            .await
+            .expect("json");
+        ids.push(created["id"].as_str().expect("id").to_owned());
+    }
+    ids.reverse();
+
+    let mut seen = Vec::new();
+    let mut path = "/v1/claims?page_size=3".to_owned();
+    let mut pages = 0;
+    loop {
+        let response = app.get(&path).await;
+        assert_eq!(response.status(), 200);
+        let link = response
+            .headers()
+            .get("link")
+            .map(|v| v.to_str().expect("ascii").to_owned());
+        let page: Value = response.json().await.expect("json");
+        pages += 1;
+        let claims = page["claims"].as_array().expect("claims");
+        assert!(claims.len() <= 3);
+        seen.extend(
+            claims
+                .iter()
+                .map(|c| c["id"].as_str().expect("id").to_owned()),
+        );
+        match page["next_page_token"].as_str() {
+            Some(token) => {
+                let link = link.expect("a Link header on every page but the last");
+                assert!(link.ends_with("; rel=\"next\""), "{link}");
+                assert!(link.contains(token));
+                path = format!("/v1/claims?page_size=3&page_token={token}");
+            }
+            None => {
+                assert!(link.is_none());
+                break;
+            }
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, ids, "every claim once, newest first");
+
+    let default_page: Value = app.get("/v1/claims").await.json().await.expect("json");
+    assert_eq!(default_page["claims"].as_array().map(Vec::len), Some(7));
+    assert!(default_page["next_page_token"].is_null());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_filters_combine() {
+    let app = TestApp::start().await;
+    let claims = [
+        json!({"text": "a", "language": "fr", "claimant": "The Washington Post", "claimed_at": "2025-05", "tags": ["venezuela"]}),
+        json!({"text": "b", "language": "fr-CA", "claimant": "TASS", "claimed_at": "2025-05-18", "tags": ["russie", "venezuela"]}),
+        json!({"text": "c", "language": "en", "claimant": "The Washington Post", "claimed_at": "2024", "tags": ["usa"]}),
+        json!({"text": "d", "language": "en-GB", "tags": []}),
+    ];
+    for claim in &claims {
+        assert_eq!(app.post_json("/v1/claims", claim).await.status(), 201);
+    }
+    let texts = |query: &'static str| {
+        let app = &app;
+        async move {
+            let response = app.get(&format!("/v1/claims?{query}")).await;
+            assert_eq!(response.status(), 200, "{query}");
+            let page: Value = response.json().await.expect("json");
+            let mut texts: Vec<String> = page["claims"]
+                .as_array()
+                .expect("claims")
+                .iter()
+                .map(|c| c["text"].as_str().expect("text").to_owned())
+                .collect();
+            texts.sort();
+            texts
+        }
+    };
+    assert_eq!(texts("language=fr").await, ["a", "b"]);
+    assert_eq!(texts("language=FR-ca").await, ["b"]);
+    assert_eq!(texts("language=en").await, ["c", "d"]);
+    assert_eq!(texts("tag=Venezuela").await, ["a", "b"]);
+    assert_eq!(texts("tag=venezuela&language=fr-CA").await, ["b"]);
+    assert_eq!(texts("claimant=The%20Washington%20Post").await, ["a", "c"]);
+    assert_eq!(texts("status=unverified").await, ["a", "b", "c", "d"]);
+    assert!(texts("status=confirmed").await.is_empty());
+    // Claimed ranges match overlapping periods: "2025-05" overlaps the day 2025-05-18 and the year 2025.
+    assert_eq!(texts("claimed_from=2025-05-10").await, ["a", "b"]);
+    assert_eq!(texts("claimed_to=2024-12").await, ["c"]);
+    assert_eq!(texts("claimed_from=2025&claimed_to=2025").await, ["a", "b"]);
+    assert!(texts("claimed_from=2026").await.is_empty());
+    assert_eq!(
+        texts("created_from=2000-01-01T00:00:00Z").await,
+        ["a", "b", "c", "d"]
+    );
+    assert!(texts("created_to=2000-01-01T00:00:00Z").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_over_grpc_matches_rest() {
+    let app = TestApp::start().await;
+    for i in 0..3 {
+        app.post_json(
+            "/v1/claims",
+            &json!({"text": format!("c{i}"), "language": "es", "tags": ["t"]}),
+        )
+        .await;
+    }
+    let mut grpc = app.grpc().await;
+    let first = grpc
+        .list_claims(pb::ListClaimsRequest {
+            page_size: Some(2),
+            tag: Some("t".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("listed")
+        .into_inner();
+    assert_eq!(first.claims.len(), 2);
+    assert!(!first.next_page_token.is_empty());
+    let second = grpc
+        .list_claims(pb::ListClaimsRequest {
+            page_size: Some(2),
+            page_token: Some(first.next_page_token.clone()),
+            ..Default::default()
+        })
+        .await
+        .expect("listed")
+        .into_inner();
+    assert_eq!(second.claims.len(), 1);
+    assert!(second.next_page_token.is_empty());
+
+    let rest: Value = app.get("/v1/claims").await.json().await.expect("json");
+    let rest_ids: Vec<&str> = rest["claims"]
+        .as_array()
+        .expect("claims")
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    let grpc_ids: Vec<&str> = first
+        .claims
+        .iter()
+        .chain(&second.claims)
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(rest_ids, grpc_ids);
+}
+
+fn uuid_version(id: &str) -> u32 {
+    id.chars()
+        .nth(14)
+        .and_then(|c| c.to_digit(16))
+        .expect("uuid")
+}

@@ -1,0 +1,44 @@
+//! The gateway with core down: 503 problems and a failing /readyz, a live /healthz, and
+//! recovery without a restart when core comes back.
+
+use claimdesk_tests::{TestApp, problem, venezuela_claim};
+use serde_json::Value;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_answers_503_while_core_is_down_and_recovers() {
+    let mut app = TestApp::start().await;
+    let created: Value = app
+        .post_json("/v1/claims", &venezuela_claim())
+        .await
+        .json()
+        .await
+        .expect("json");
+    let path = format!("/v1/claims/{}", created["id"].as_str().expect("id"));
+    assert_eq!(app.get("/readyz").await.status(), 200);
+
+    app.stop_core().await;
+    let body = problem(app.get(&path).await, 503).await;
+    assert_eq!(body["code"], "core_unavailable");
+    let body = problem(app.post_json("/v1/claims", &venezuela_claim()).await, 503).await;
+    assert_eq!(body["code"], "core_unavailable");
+    let body = problem(app.get("/readyz").await, 503).await;
+    assert_eq!(body["code"], "core_unavailable");
+    assert_eq!(
+        app.get("/healthz").await.status(),
+        200,
+        "liveness does not depend on core"
+    );
+
+    app.restart_core().await;
+    let mut recovered = false;
+    for _ in 0..50 {
+        if app.get("/readyz").await.status() == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "gateway did not reconnect to core");
+    let read: Value = app.get(&path).await.json().await.expect("json");
+    assert_eq!(read, created, "the claim survived core's restart");
+}
