@@ -46,7 +46,7 @@ impl CoreClients {
         (name = "claims", description = "Checkable statements seen in the news"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
-    components(schemas(Problem, problem::FieldError))
+    components(schemas(problem::ProblemDocument, problem::FieldError))
 )]
 struct ApiDoc;
 

@@ -10,7 +10,7 @@ pub const CONTENT_TYPE: &str = "application/problem+json";
 
 /// An error answer (`application/problem+json`). `code` is stable: branch on it, not on `title`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({
+#[schema(as = Problem, example = json!({
     "type": "urn:claimdesk:problem:validation_failed",
     "title": "Invalid input",
     "status": 400,
@@ -18,7 +18,7 @@ pub const CONTENT_TYPE: &str = "application/problem+json";
     "code": "validation_failed",
     "errors": [{"field": "text", "message": "is required and must not be blank"}]
 }))]
-pub struct Problem {
+pub struct ProblemDocument {
     /// `urn:claimdesk:problem:{code}`.
     #[serde(rename = "type")]
     pub problem_type: String,
@@ -27,8 +27,7 @@ pub struct Problem {
     /// The HTTP status code.
     pub status: u16,
     /// What went wrong with this request.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
+    pub detail: String,
     /// Stable machine-readable error code.
     pub code: String,
     /// The offending fields, when the input was at fault.
@@ -44,14 +43,22 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// An error on its way to becoming a [`ProblemDocument`]; kept small because every handler
+/// returns it in a `Result`.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub code: String,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+}
+
 impl Problem {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
         Problem {
-            problem_type: format!("urn:claimdesk:problem:{code}"),
-            title: title(code, status),
-            status: status.as_u16(),
-            detail: Some(detail.into()),
+            status,
             code: code.to_owned(),
+            detail: detail.into(),
             errors: Vec::new(),
         }
     }
@@ -70,6 +77,17 @@ impl Problem {
             "route_not_found",
             "no such route; see /docs",
         )
+    }
+
+    pub fn document(&self) -> ProblemDocument {
+        ProblemDocument {
+            problem_type: format!("urn:claimdesk:problem:{}", self.code),
+            title: title(&self.code, self.status),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.clone(),
+            errors: self.errors.clone(),
+        }
     }
 }
 
@@ -96,22 +114,22 @@ impl std::fmt::Display for Problem {
         write!(
             f,
             "{} ({}): {}",
-            self.status,
+            self.status.as_u16(),
             self.code,
-            self.detail.as_deref().unwrap_or(&self.title)
+            self.detail
         )
     }
 }
 
 impl ResponseError for Problem {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        self.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code())
+        HttpResponse::build(self.status)
             .content_type(CONTENT_TYPE)
-            .json(self)
+            .json(self.document())
     }
 }
 

@@ -11,7 +11,7 @@ use crate::{
     CoreClients,
     dto::{Claim, ClaimPage, CreateClaimRequest, ListClaimsQuery},
     extract::{JsonBody, QueryParams},
-    problem::Problem,
+    problem::{Problem, ProblemDocument},
 };
 
 pub fn etag(version: i64) -> EntityTag {
@@ -30,10 +30,10 @@ pub fn etag(version: i64) -> EntityTag {
         (status = 201, description = "Stored", body = Claim,
             headers(("Location" = String, description = "URL of the new claim"),
                     ("ETag" = String, description = "The claim's version, for If-Match"))),
-        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a broken rule (`malformed_json`, `invalid_body`, `validation_failed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 1 MiB (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Core or its database unavailable (`core_unavailable`, `database_unavailable`)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields or a broken rule (`malformed_json`, `invalid_body`, `validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 1 MiB (`payload_too_large`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Core or its database unavailable (`core_unavailable`, `database_unavailable`)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[post("/claims")]
@@ -65,9 +65,9 @@ pub async fn create_claim(
         (status = 200, description = "The claim", body = Claim,
             headers(("ETag" = String, description = "The claim's version, for If-Match"))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
-        (status = 400, description = "The id is not a UUID (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No claim has this id (`not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Core or its database unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID (`validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No claim has this id (`not_found`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[get("/claims/{id}")]
@@ -81,12 +81,12 @@ pub async fn get_claim(
     };
     let claim = Claim::try_from(core.claims.clone().get_claim(request).await?.into_inner())?;
     let tag = etag(claim.version);
-    if let Some(header::IfNoneMatch::Items(tags)) = header::IfNoneMatch::parse(&req).ok() {
-        if tags.iter().any(|t| t.weak_eq(&tag)) {
-            return Ok(HttpResponse::NotModified()
-                .insert_header(header::ETag(tag))
-                .finish());
-        }
+    if let Ok(header::IfNoneMatch::Items(tags)) = header::IfNoneMatch::parse(&req)
+        && tags.iter().any(|t| t.weak_eq(&tag))
+    {
+        return Ok(HttpResponse::NotModified()
+            .insert_header(header::ETag(tag))
+            .finish());
     }
     Ok(HttpResponse::Ok()
         .insert_header(header::ETag(tag))
@@ -104,8 +104,8 @@ pub async fn get_claim(
     responses(
         (status = 200, description = "One page of claims", body = ClaimPage,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
-        (status = 400, description = "Unknown parameter, wrong type, page_size outside 1..=100, garbage page_token, impossible date (`invalid_query`, `validation_failed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Core or its database unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Unknown parameter, wrong type, page_size outside 1..=100, garbage page_token, impossible date (`invalid_query`, `validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[get("/claims")]

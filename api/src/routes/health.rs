@@ -7,7 +7,10 @@ use serde::Serialize;
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
 use utoipa::ToSchema;
 
-use crate::{CoreClients, problem::Problem};
+use crate::{
+    CoreClients,
+    problem::{Problem, ProblemDocument},
+};
 
 /// What core's health service is asked about: the claims service, which core reports as
 /// NOT_SERVING while its database check fails.
@@ -34,7 +37,7 @@ pub async fn healthz() -> HttpResponse {
     operation_id = "readyz",
     responses(
         (status = 200, description = "Ready", body = Health),
-        (status = 503, description = "Core unreachable (`core_unavailable`) or its database down (`not_ready`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Core unreachable (`core_unavailable`) or its database down (`not_ready`)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[get("/readyz")]

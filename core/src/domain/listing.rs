@@ -75,15 +75,15 @@ impl ListParams {
                 .map(|s| s.parse::<PartialDate>())
                 .transpose(),
         );
-        if let (Some(from), Some(to)) = (self.created_from, self.created_to) {
-            if from > to {
-                v.push("created_to", "must not be before created_from");
-            }
+        if let (Some(from), Some(to)) = (self.created_from, self.created_to)
+            && from > to
+        {
+            v.push("created_to", "must not be before created_from");
         }
-        if let (Some(Some(from)), Some(Some(to))) = (claimed_from, claimed_to) {
-            if from.start() >= to.end() {
-                v.push("claimed_to", "must not be before claimed_from");
-            }
+        if let (Some(Some(from)), Some(Some(to))) = (claimed_from, claimed_to)
+            && from.start() >= to.end()
+        {
+            v.push("claimed_to", "must not be before claimed_from");
         }
         v.into_result()?;
         Ok(ClaimFilter {
