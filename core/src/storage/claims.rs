@@ -182,3 +182,127 @@ pub fn list(conn: &mut Conn, filter: &ClaimFilter) -> Result<Page<Claim>, Error>
     };
     Ok(Page { items, next })
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::{
+        domain::{ClaimInput, ListParams},
+        storage::Database,
+    };
+
+    async fn database() -> (tempfile::TempDir, Database) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let db = Database::open(&url, 4).await.expect("database opens");
+        (dir, db)
+    }
+
+    fn claim(text: &str, now: chrono::DateTime<Utc>) -> Claim {
+        ClaimInput {
+            text: text.into(),
+            language: "fr".into(),
+            tags: vec!["a".into(), "b".into()],
+            ..ClaimInput::default()
+        }
+        .into_new_claim(now)
+        .expect("valid")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stored_claim_reads_back_equal() {
+        let (_dir, db) = database().await;
+        let stored = claim("x", Utc::now());
+        let expected = stored.clone();
+        db.run(move |conn| insert(conn, &stored))
+            .await
+            .expect("inserted");
+        let read = db
+            .run(move |conn| get(conn, expected.id))
+            .await
+            .expect("read");
+        assert_eq!(read, expected);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pages_break_ties_on_created_at_by_id() {
+        let (_dir, db) = database().await;
+        let now = Utc::now();
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            let c = claim(&format!("c{i}"), now);
+            ids.push(c.id);
+            db.run(move |conn| insert(conn, &c))
+                .await
+                .expect("inserted");
+        }
+        ids.sort();
+        ids.reverse();
+        let mut seen = Vec::new();
+        let mut token = None;
+        loop {
+            let filter = ListParams {
+                page_size: Some(2),
+                page_token: token.take(),
+                ..ListParams::default()
+            }
+            .into_filter()
+            .expect("valid");
+            let page = db
+                .run(move |conn| list(conn, &filter))
+                .await
+                .expect("listed");
+            seen.extend(page.items.iter().map(|c| c.id));
+            match page.next {
+                Some(cursor) => token = Some(cursor.encode()),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ids);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writers_all_land() {
+        let (_dir, db) = database().await;
+        let writers: Vec<_> = (0..40)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    let c = claim(&format!("c{i}"), Utc::now());
+                    db.run(move |conn| insert(conn, &c)).await
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer
+                .await
+                .expect("task")
+                .expect("every write is acknowledged");
+        }
+        let filter = ListParams {
+            page_size: Some(100),
+            ..ListParams::default()
+        }
+        .into_filter()
+        .expect("valid");
+        let page = db
+            .run(move |conn| list(conn, &filter))
+            .await
+            .expect("listed");
+        assert_eq!(page.items.len(), 40);
+        let tagged = ListParams {
+            page_size: Some(100),
+            tag: Some("b".into()),
+            ..ListParams::default()
+        }
+        .into_filter()
+        .expect("valid");
+        let page = db
+            .run(move |conn| list(conn, &tagged))
+            .await
+            .expect("listed");
+        assert_eq!(page.items.len(), 40, "every tag row landed with its claim");
+    }
+}
