@@ -82,17 +82,16 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
             format!("the body is not valid JSON: {e}"),
         )
     })?;
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        let message = err.into_inner().to_string();
-        let field = field_name(&path, &message);
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_body",
-            format!("{field}: {message}"),
-        )
+    serde_path_to_error::deserialize(value).map_err(|err| shape_error("invalid_body", err))
+}
+
+/// A well-formed input of the wrong shape, as a problem naming the field.
+fn shape_error<E: std::fmt::Display>(code: &str, err: serde_path_to_error::Error<E>) -> Problem {
+    let path = err.path().to_string();
+    let message = err.into_inner().to_string();
+    let field = field_name(&path, &message);
+    Problem::new(StatusCode::BAD_REQUEST, code, format!("{field}: {message}"))
         .with_field(field, message)
-    })
 }
 
 /// Query parameters, with unknown parameters and wrong types refused by name.
@@ -110,17 +109,7 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
         std::future::ready(
             serde_path_to_error::deserialize(de)
                 .map(QueryParams)
-                .map_err(|err| {
-                    let path = err.path().to_string();
-                    let message = err.into_inner().to_string();
-                    let field = field_name(&path, &message);
-                    Problem::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_query",
-                        format!("{field}: {message}"),
-                    )
-                    .with_field(field, message)
-                }),
+                .map_err(|err| shape_error("invalid_query", err)),
         )
     }
 }

@@ -211,6 +211,13 @@ mod tests {
         .expect("valid")
     }
 
+    async fn list_page(db: &Database, params: ListParams) -> Page<Claim> {
+        let filter = params.into_filter().expect("valid");
+        db.run(move |conn| list(conn, &filter))
+            .await
+            .expect("listed")
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_stored_claim_reads_back_equal() {
         let (_dir, db) = database().await;
@@ -243,17 +250,12 @@ mod tests {
         let mut seen = Vec::new();
         let mut token = None;
         loop {
-            let filter = ListParams {
+            let params = ListParams {
                 page_size: Some(2),
                 page_token: token.take(),
                 ..ListParams::default()
-            }
-            .into_filter()
-            .expect("valid");
-            let page = db
-                .run(move |conn| list(conn, &filter))
-                .await
-                .expect("listed");
+            };
+            let page = list_page(&db, params).await;
             seen.extend(page.items.iter().map(|c| c.id));
             match page.next {
                 Some(cursor) => token = Some(cursor.encode()),
@@ -281,28 +283,21 @@ mod tests {
                 .expect("task")
                 .expect("every write is acknowledged");
         }
-        let filter = ListParams {
-            page_size: Some(100),
-            ..ListParams::default()
-        }
-        .into_filter()
-        .expect("valid");
-        let page = db
-            .run(move |conn| list(conn, &filter))
-            .await
-            .expect("listed");
+        let page = list_page(
+            &db,
+            ListParams {
+                page_size: Some(100),
+                ..ListParams::default()
+            },
+        )
+        .await;
         assert_eq!(page.items.len(), 40);
         let tagged = ListParams {
             page_size: Some(100),
             tag: Some("b".into()),
             ..ListParams::default()
-        }
-        .into_filter()
-        .expect("valid");
-        let page = db
-            .run(move |conn| list(conn, &tagged))
-            .await
-            .expect("listed");
+        };
+        let page = list_page(&db, tagged).await;
         assert_eq!(page.items.len(), 40, "every tag row landed with its claim");
     }
 }
