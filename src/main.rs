@@ -9,11 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use tokio::sync::watch;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "claimdesk",
-    version,
-    about = "Track news claims, their sources and the desk's verdicts"
-)]
+#[command(name = "claimdesk", version, about = "Track news claims, their sources and the desk's verdicts")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -38,11 +34,7 @@ enum Command {
         #[command(flatten)]
         http: HttpArgs,
         /// URL of core's gRPC server.
-        #[arg(
-            long,
-            env = "CLAIMDESK_CORE_URL",
-            default_value = "http://127.0.0.1:50051"
-        )]
+        #[arg(long, env = "CLAIMDESK_CORE_URL", default_value = "http://127.0.0.1:50051")]
         core_url: String,
     },
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
@@ -55,15 +47,15 @@ struct CoreArgs {
     #[arg(long, env = "CLAIMDESK_GRPC_ADDR", default_value = "127.0.0.1:50051")]
     grpc_addr: SocketAddr,
     /// Database URL: sqlite://PATH.
-    #[arg(
-        long,
-        env = "CLAIMDESK_DATABASE_URL",
-        default_value = "sqlite://claimdesk.db"
-    )]
+    #[arg(long, env = "CLAIMDESK_DATABASE_URL", default_value = "sqlite://claimdesk.db")]
     database_url: String,
     /// Database connections in the pool.
     #[arg(long, env = "CLAIMDESK_DB_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
     db_pool_size: u32,
+    /// Independent supporting sources that make a claim's sourcing level `confirmed` without a
+    /// confirmation by a primary source.
+    #[arg(long, env = "CLAIMDESK_CONFIRMED_MIN_SOURCES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..=100))]
+    confirmed_min_sources: u32,
 }
 
 #[derive(Debug, Args)]
@@ -82,24 +74,19 @@ impl From<CoreArgs> for CoreConfig {
             grpc_addr: args.grpc_addr,
             database_url: args.database_url,
             pool_size: args.db_pool_size,
+            confirmed_min_sources: args.confirmed_min_sources,
         }
     }
 }
 
 fn gateway_config(http: HttpArgs, core_url: String) -> GatewayConfig {
-    GatewayConfig {
-        http_addr: http.http_addr,
-        core_url,
-        workers: http.http_workers,
-    }
+    GatewayConfig { http_addr: http.http_addr, core_url, workers: http.http_workers }
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
@@ -152,10 +139,7 @@ async fn run_gateway(gateway: Gateway) -> anyhow::Result<()> {
     }
     tracing::info!("shutting down: finishing in-flight requests");
     handle.stop(true).await;
-    server
-        .await
-        .context("gateway task failed")?
-        .context("gateway failed")
+    server.await.context("gateway task failed")?.context("gateway failed")
 }
 
 async fn wait_for(mut flag: watch::Receiver<bool>) {

@@ -43,11 +43,7 @@ impl Process {
                 }
             }
         });
-        Process {
-            child,
-            lines,
-            log: Vec::new(),
-        }
+        Process { child, lines, log: Vec::new() }
     }
 
     /// Waits for a log line containing `needle` and returns the address it names as `addr=`.
@@ -70,17 +66,11 @@ impl Process {
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
         }
-        panic!(
-            "no log line with {needle:?}; log so far:\n{}",
-            self.log.join("\n")
-        );
+        panic!("no log line with {needle:?}; log so far:\n{}", self.log.join("\n"));
     }
 
     fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
+        let status = Command::new("kill").args([signal, &self.child.id().to_string()]).status().expect("kill runs");
         assert!(status.success());
     }
 
@@ -109,10 +99,7 @@ impl Drop for Process {
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("client")
+    reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client")
 }
 
 async fn create_claim(http: SocketAddr) -> Value {
@@ -132,12 +119,7 @@ async fn create_claim(http: SocketAddr) -> Value {
 }
 
 async fn status_of(url: String) -> Option<u16> {
-    client()
-        .get(url)
-        .send()
-        .await
-        .ok()
-        .map(|r| r.status().as_u16())
+    client().get(url).send().await.ok().map(|r| r.status().as_u16())
 }
 
 #[tokio::test]
@@ -147,20 +129,12 @@ async fn serve_uses_a_file_in_the_working_directory_and_exits_0_on_sigterm_and_s
         let mut serve = Process::start(dir.path(), &["serve"], &[]);
         let http = serve.addr("gateway HTTP listening");
         create_claim(http).await;
-        assert!(
-            dir.path().join("claimdesk.db").exists(),
-            "no database file in the working directory"
-        );
+        assert!(dir.path().join("claimdesk.db").exists(), "no database file in the working directory");
         assert_eq!(status_of(format!("http://{http}/readyz")).await, Some(200));
 
         serve.signal(signal);
         let status = serve.wait();
-        assert_eq!(
-            status.code(),
-            Some(0),
-            "exit after {signal}; log:\n{}",
-            serve.rest_of_log()
-        );
+        assert_eq!(status.code(), Some(0), "exit after {signal}; log:\n{}", serve.rest_of_log());
     }
 }
 
@@ -176,14 +150,8 @@ async fn an_acknowledged_claim_survives_a_crash() {
     let mut second = Process::start(dir.path(), &["serve"], &[]);
     let http = second.addr("gateway HTTP listening");
     let id = created["id"].as_str().expect("id");
-    let read: Value = client()
-        .get(format!("http://{http}/v1/claims/{id}"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let read: Value =
+        client().get(format!("http://{http}/v1/claims/{id}")).send().await.expect("sent").json().await.expect("json");
     assert_eq!(read, created);
 }
 
@@ -196,10 +164,7 @@ async fn core_and_gateway_run_apart_and_the_gateway_outlives_core() {
     let mut gateway = Process::start(dir.path(), &["gateway", "--core-url", &core_url], &[]);
     let http = gateway.addr("gateway HTTP listening");
     let created = create_claim(http).await;
-    let claim_url = format!(
-        "http://{http}/v1/claims/{}",
-        created["id"].as_str().expect("id")
-    );
+    let claim_url = format!("http://{http}/v1/claims/{}", created["id"].as_str().expect("id"));
 
     core.signal("-TERM");
     assert_eq!(core.wait().code(), Some(0));
@@ -208,11 +173,7 @@ async fn core_and_gateway_run_apart_and_the_gateway_outlives_core() {
     assert_eq!(status_of(format!("http://{http}/healthz")).await, Some(200));
 
     let grpc_addr = grpc.to_string();
-    let mut core = Process::start(
-        dir.path(),
-        &["core"],
-        &[("CLAIMDESK_GRPC_ADDR", &grpc_addr)],
-    );
+    let mut core = Process::start(dir.path(), &["core"], &[("CLAIMDESK_GRPC_ADDR", &grpc_addr)]);
     core.addr("core gRPC listening");
     let mut back = None;
     for _ in 0..50 {
@@ -222,11 +183,7 @@ async fn core_and_gateway_run_apart_and_the_gateway_outlives_core() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(
-        back,
-        Some(200),
-        "gateway did not recover when core came back"
-    );
+    assert_eq!(back, Some(200), "gateway did not recover when core came back");
     gateway.signal("-TERM");
     assert_eq!(gateway.wait().code(), Some(0));
 }
@@ -234,17 +191,10 @@ async fn core_and_gateway_run_apart_and_the_gateway_outlives_core() {
 #[tokio::test]
 async fn a_bad_database_url_fails_clearly_without_a_panic() {
     let dir = tempfile::tempdir().expect("dir");
-    let mut serve = Process::start(
-        dir.path(),
-        &["serve"],
-        &[("CLAIMDESK_DATABASE_URL", "mysql://localhost/claims")],
-    );
+    let mut serve = Process::start(dir.path(), &["serve"], &[("CLAIMDESK_DATABASE_URL", "mysql://localhost/claims")]);
     let status = serve.wait();
     let log = serve.rest_of_log();
     assert_eq!(status.code(), Some(1), "{log}");
     assert!(log.contains("unsupported database URL"), "{log}");
-    assert!(
-        !log.contains("panicked") && !log.contains("backtrace"),
-        "{log}"
-    );
+    assert!(!log.contains("panicked") && !log.contains("backtrace"), "{log}");
 }

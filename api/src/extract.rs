@@ -3,9 +3,7 @@
 
 use std::{future::Future, pin::Pin};
 
-use actix_web::{
-    FromRequest, HttpMessage, HttpRequest, dev::Payload, http::StatusCode, web::BytesMut,
-};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::StatusCode, web::BytesMut};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
@@ -52,15 +50,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             if declared_len.is_some_and(|n| n > MAX_BODY_BYTES) {
                 return Err(too_large());
             }
-            let mut body =
-                BytesMut::with_capacity(declared_len.unwrap_or(1024).min(MAX_BODY_BYTES));
+            let mut body = BytesMut::with_capacity(declared_len.unwrap_or(1024).min(MAX_BODY_BYTES));
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|e| {
-                    Problem::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_body",
-                        format!("cannot read the request body: {e}"),
-                    )
+                    Problem::new(StatusCode::BAD_REQUEST, "invalid_body", format!("cannot read the request body: {e}"))
                 })?;
                 if body.len() + chunk.len() > MAX_BODY_BYTES {
                     return Err(too_large());
@@ -76,11 +69,7 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
     // Syntax first, over the whole body, so that `{} trailing` is malformed JSON rather than
     // an object missing its fields; then the shape, naming the offending field.
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            format!("the body is not valid JSON: {e}"),
-        )
+        Problem::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {e}"))
     })?;
     serde_path_to_error::deserialize(value).map_err(|err| shape_error("invalid_body", err))
 }
@@ -90,8 +79,7 @@ fn shape_error<E: std::fmt::Display>(code: &str, err: serde_path_to_error::Error
     let path = err.path().to_string();
     let message = err.into_inner().to_string();
     let field = field_name(&path, &message);
-    Problem::new(StatusCode::BAD_REQUEST, code, format!("{field}: {message}"))
-        .with_field(field, message)
+    Problem::new(StatusCode::BAD_REQUEST, code, format!("{field}: {message}")).with_field(field, message)
 }
 
 /// Query parameters, with unknown parameters and wrong types refused by name.
@@ -103,13 +91,9 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
     type Future = std::future::Ready<Result<Self, Problem>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
-            req.query_string().as_bytes(),
-        ));
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(req.query_string().as_bytes()));
         std::future::ready(
-            serde_path_to_error::deserialize(de)
-                .map(QueryParams)
-                .map_err(|err| shape_error("invalid_query", err)),
+            serde_path_to_error::deserialize(de).map(QueryParams).map_err(|err| shape_error("invalid_query", err)),
         )
     }
 }
@@ -143,12 +127,8 @@ mod tests {
     #[test]
     fn names_the_offending_field() {
         let err = parse_json::<Body>(br#"{"text": 5}"#).expect_err("wrong type");
-        assert_eq!(
-            (err.code.as_str(), err.errors[0].field.as_str()),
-            ("invalid_body", "text")
-        );
-        let err =
-            parse_json::<Body>(br#"{"text": "x", "tags": ["a", 1]}"#).expect_err("wrong item");
+        assert_eq!((err.code.as_str(), err.errors[0].field.as_str()), ("invalid_body", "text"));
+        let err = parse_json::<Body>(br#"{"text": "x", "tags": ["a", 1]}"#).expect_err("wrong item");
         assert_eq!(err.errors[0].field, "tags[1]");
         let err = parse_json::<Body>(br#"{"text": "x", "colour": "red"}"#).expect_err("unknown");
         assert_eq!(err.errors[0].field, "colour");
@@ -160,12 +140,7 @@ mod tests {
     fn syntax_errors_are_malformed_json() {
         for body in [&br#"{"text": "#[..], b"", b"{} {}", b"not json"] {
             let err = parse_json::<Body>(body).expect_err("malformed");
-            assert_eq!(
-                err.code,
-                "malformed_json",
-                "{}",
-                String::from_utf8_lossy(body)
-            );
+            assert_eq!(err.code, "malformed_json", "{}", String::from_utf8_lossy(body));
         }
     }
 }

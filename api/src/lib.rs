@@ -9,7 +9,7 @@ mod problem;
 mod routes;
 mod server;
 
-use claimdesk_proto::v1::claim_service_client::ClaimServiceClient;
+use claimdesk_proto::v1::{claim_service_client::ClaimServiceClient, source_service_client::SourceServiceClient};
 use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
 use utoipa::OpenApi;
@@ -21,6 +21,7 @@ pub use server::{Gateway, GatewayConfig};
 #[derive(Debug, Clone)]
 pub struct CoreClients {
     pub claims: ClaimServiceClient<Channel>,
+    pub sources: SourceServiceClient<Channel>,
     pub health: HealthClient<Channel>,
 }
 
@@ -28,6 +29,7 @@ impl CoreClients {
     pub fn new(channel: Channel) -> Self {
         Self {
             claims: ClaimServiceClient::new(channel.clone()),
+            sources: SourceServiceClient::new(channel.clone()),
             health: HealthClient::new(channel),
         }
     }
@@ -43,7 +45,9 @@ impl CoreClients {
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     tags(
-        (name = "claims", description = "Checkable statements seen in the news"),
+        (name = "claims", description = "Checkable statements seen in the news, their sourcing status and history"),
+        (name = "attributions", description = "Who said what about a claim, and through whom"),
+        (name = "sources", description = "Whoever says or relays things"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
     components(schemas(problem::ProblemDocument, problem::FieldError))

@@ -30,9 +30,15 @@ pub struct ProblemDocument {
     pub detail: String,
     /// Stable machine-readable error code.
     pub code: String,
-    /// The offending fields, when the input was at fault.
+    /// The offending fields, when the input was at fault; the unmet conditions, for a 409.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// With `version_mismatch`: the resource's current version (its ETag).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i64>,
+    /// With `already_exists`: the id of the resource that already has this name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing_id: Option<String>,
 }
 
 /// One offending input field.
@@ -51,32 +57,28 @@ pub struct Problem {
     pub code: String,
     pub detail: String,
     pub errors: Vec<FieldError>,
+    pub extensions: Option<Box<Extensions>>,
+}
+
+/// Rarely present problem members, boxed to keep `Problem` small.
+#[derive(Debug, Clone, Default)]
+pub struct Extensions {
+    pub current_version: Option<i64>,
+    pub existing_id: Option<String>,
 }
 
 impl Problem {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
-        Problem {
-            status,
-            code: code.to_owned(),
-            detail: detail.into(),
-            errors: Vec::new(),
-        }
+        Problem { status, code: code.to_owned(), detail: detail.into(), errors: Vec::new(), extensions: None }
     }
 
     pub fn with_field(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
-        self.errors.push(FieldError {
-            field: field.into(),
-            message: message.into(),
-        });
+        self.errors.push(FieldError { field: field.into(), message: message.into() });
         self
     }
 
     pub fn not_found_route() -> Self {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "route_not_found",
-            "no such route; see /docs",
-        )
+        Problem::new(StatusCode::NOT_FOUND, "route_not_found", "no such route; see /docs")
     }
 
     pub fn document(&self) -> ProblemDocument {
@@ -87,6 +89,8 @@ impl Problem {
             detail: self.detail.clone(),
             code: self.code.clone(),
             errors: self.errors.clone(),
+            current_version: self.extensions.as_ref().and_then(|e| e.current_version),
+            existing_id: self.extensions.as_ref().and_then(|e| e.existing_id.clone()),
         }
     }
 }
@@ -104,6 +108,11 @@ fn title(code: &str, status: StatusCode) -> String {
         "core_unavailable" => "Core service unavailable",
         "database_unavailable" => "Database unavailable",
         "not_ready" => "Not ready",
+        "already_exists" => "Already exists",
+        "version_mismatch" => "Stale version",
+        "precondition_required" => "If-Match required",
+        "invalid_transition" => "Status change not allowed",
+        "confirmation_requirements_not_met" => "Not enough sourcing to confirm",
         _ => status.canonical_reason().unwrap_or("Error"),
     }
     .to_owned()
@@ -111,13 +120,7 @@ fn title(code: &str, status: StatusCode) -> String {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} ({}): {}",
-            self.status.as_u16(),
-            self.code,
-            self.detail
-        )
+        write!(f, "{} ({}): {}", self.status.as_u16(), self.code, self.detail)
     }
 }
 
@@ -127,9 +130,7 @@ impl ResponseError for Problem {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status)
-            .content_type(CONTENT_TYPE)
-            .json(self.document())
+        HttpResponse::build(self.status).content_type(CONTENT_TYPE).json(self.document())
     }
 }
 
@@ -138,18 +139,14 @@ impl ResponseError for Problem {
 impl From<tonic::Status> for Problem {
     fn from(status: tonic::Status) -> Self {
         let (http, fallback_code) = match status.code() {
-            Code::InvalidArgument | Code::OutOfRange => {
-                (StatusCode::BAD_REQUEST, "validation_failed")
-            }
+            Code::InvalidArgument | Code::OutOfRange => (StatusCode::BAD_REQUEST, "validation_failed"),
             Code::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             Code::AlreadyExists | Code::Aborted => (StatusCode::CONFLICT, "conflict"),
             Code::FailedPrecondition => (StatusCode::CONFLICT, "failed_precondition"),
             Code::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             Code::PermissionDenied => (StatusCode::FORBIDDEN, "permission_denied"),
             Code::ResourceExhausted => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            Code::Unavailable | Code::Cancelled => {
-                (StatusCode::SERVICE_UNAVAILABLE, "core_unavailable")
-            }
+            Code::Unavailable | Code::Cancelled => (StatusCode::SERVICE_UNAVAILABLE, "core_unavailable"),
             Code::DeadlineExceeded => (StatusCode::GATEWAY_TIMEOUT, "core_timeout"),
             Code::Unimplemented => (StatusCode::NOT_IMPLEMENTED, "not_implemented"),
             Code::Ok | Code::Unknown | Code::Internal | Code::DataLoss => {
@@ -157,9 +154,9 @@ impl From<tonic::Status> for Problem {
             }
         };
         let details = status.get_error_details();
-        let code = details
-            .error_info()
-            .map_or(fallback_code, |info| info.reason.as_str());
+        let code = details.error_info().map_or(fallback_code, |info| info.reason.as_str());
+        // A stale version is the HTTP precondition (If-Match) failing.
+        let http = if code == "version_mismatch" { StatusCode::PRECONDITION_FAILED } else { http };
         let detail = match code {
             "core_unavailable" => {
                 tracing::warn!(error = %status.message(), "core unreachable");
@@ -172,6 +169,18 @@ impl From<tonic::Status> for Problem {
         if let Some(bad_request) = details.bad_request() {
             for v in &bad_request.field_violations {
                 problem = problem.with_field(v.field.clone(), v.description.clone());
+            }
+        }
+        if let Some(failure) = details.precondition_failure() {
+            for v in &failure.violations {
+                problem = problem.with_field(v.subject.clone(), v.description.clone());
+            }
+        }
+        if let Some(info) = details.error_info() {
+            let current_version = info.metadata.get("current_version").and_then(|v| v.parse().ok());
+            let existing_id = info.metadata.get("existing_id").cloned();
+            if current_version.is_some() || existing_id.is_some() {
+                problem.extensions = Some(Box::new(Extensions { current_version, existing_id }));
             }
         }
         problem

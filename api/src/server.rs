@@ -32,9 +32,7 @@ pub struct Gateway {
 
 impl std::fmt::Debug for Gateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gateway")
-            .field("local_addr", &self.local_addr)
-            .finish_non_exhaustive()
+        f.debug_struct("Gateway").field("local_addr", &self.local_addr).finish_non_exhaustive()
     }
 }
 
@@ -61,28 +59,18 @@ impl Gateway {
                 .into_app()
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()))
                 .route("/docs", web::get().to(docs_redirect))
-                .default_service(web::to(|| async {
-                    Err::<HttpResponse, _>(Problem::not_found_route())
-                }))
+                .default_service(web::to(|| async { Err::<HttpResponse, _>(Problem::not_found_route()) }))
         })
         .disable_signals()
         .shutdown_timeout(30);
         if config.workers > 0 {
             server = server.workers(config.workers);
         }
-        let server = server
-            .bind(config.http_addr)
-            .with_context(|| format!("cannot listen for HTTP on {}", config.http_addr))?;
-        let local_addr = server
-            .addrs()
-            .first()
-            .copied()
-            .context("HTTP server bound no address")?;
+        let server =
+            server.bind(config.http_addr).with_context(|| format!("cannot listen for HTTP on {}", config.http_addr))?;
+        let local_addr = server.addrs().first().copied().context("HTTP server bound no address")?;
         tracing::info!(addr = %local_addr, core = %config.core_url, "gateway HTTP listening");
-        Ok(Gateway {
-            server: server.run(),
-            local_addr,
-        })
+        Ok(Gateway { server: server.run(), local_addr })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -101,7 +89,5 @@ impl Gateway {
 
 /// Swagger UI answers only below `/docs/`.
 async fn docs_redirect() -> HttpResponse {
-    HttpResponse::PermanentRedirect()
-        .insert_header(("Location", "/docs/"))
-        .finish()
+    HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
 }

@@ -4,13 +4,18 @@
 use std::{future::Future, net::SocketAddr, time::Duration};
 
 use anyhow::Context;
-use claimdesk_proto::v1::claim_service_server::ClaimServiceServer;
+use claimdesk_proto::v1::{claim_service_server::ClaimServiceServer, source_service_server::SourceServiceServer};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tonic_health::server::HealthReporter;
 
-use crate::{grpc::ClaimApi, service::Claims, storage::Database};
+use crate::{
+    domain::SourcingRules,
+    grpc::{ClaimApi, SourceApi},
+    service::{Claims, Sources},
+    storage::Database,
+};
 
 /// How often core re-checks the database for its health status.
 const DB_CHECK_INTERVAL: Duration = Duration::from_secs(5);
@@ -20,12 +25,15 @@ pub struct CoreConfig {
     pub grpc_addr: SocketAddr,
     pub database_url: String,
     pub pool_size: u32,
+    /// Independent supporting sources that make a claim's sourcing `confirmed`.
+    pub confirmed_min_sources: u32,
 }
 
 /// A core whose database is open and migrated and whose port is bound, ready to serve.
 #[derive(Debug)]
 pub struct Core {
     db: Database,
+    rules: SourcingRules,
     listener: TcpListener,
     local_addr: SocketAddr,
 }
@@ -37,11 +45,8 @@ impl Core {
             .await
             .with_context(|| format!("cannot listen for gRPC on {}", config.grpc_addr))?;
         let local_addr = listener.local_addr()?;
-        Ok(Core {
-            db,
-            listener,
-            local_addr,
-        })
+        let rules = SourcingRules { confirmed_min_sources: config.confirmed_min_sources.max(1) };
+        Ok(Core { db, rules, listener, local_addr })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -50,13 +55,10 @@ impl Core {
 
     /// Serves until `shutdown` completes, then lets in-flight calls finish.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let Core {
-            db,
-            listener,
-            local_addr,
-        } = self;
+        let Core { db, rules, listener, local_addr } = self;
         let (reporter, health) = tonic_health::server::health_reporter();
         reporter.set_serving::<ClaimServiceServer<ClaimApi>>().await;
+        reporter.set_serving::<SourceServiceServer<SourceApi>>().await;
         let watchdog = tokio::spawn(watch_database(db.clone(), reporter));
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -75,7 +77,8 @@ impl Core {
             .add_service(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(ClaimServiceServer::new(ClaimApi::new(Claims::new(db))))
+            .add_service(ClaimServiceServer::new(ClaimApi::new(Claims::new(db.clone(), rules))))
+            .add_service(SourceServiceServer::new(SourceApi::new(Sources::new(db))))
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
             .await;
         watchdog.abort();
@@ -96,11 +99,10 @@ async fn watch_database(db: Database, reporter: HealthReporter) {
             if ok {
                 tracing::info!("database reachable again");
                 reporter.set_serving::<ClaimServiceServer<ClaimApi>>().await;
+                reporter.set_serving::<SourceServiceServer<SourceApi>>().await;
             } else {
                 tracing::warn!("database check failed; reporting NOT_SERVING");
-                reporter
-                    .set_not_serving::<ClaimServiceServer<ClaimApi>>()
-                    .await;
+                reporter.set_not_serving::<ClaimServiceServer<ClaimApi>>().await;
             }
         }
     }

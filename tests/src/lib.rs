@@ -33,13 +33,11 @@ impl TestApp {
             grpc_addr: "127.0.0.1:0".parse().expect("addr"),
             database_url: format!("sqlite://{}", dir.path().join("claimdesk.db").display()),
             pool_size: 4,
+            confirmed_min_sources: 3,
         };
         let (core, core_addr) = start_core(&core_config).await;
         // Later restarts of core reuse the port the gateway knows.
-        let core_config = CoreConfig {
-            grpc_addr: core_addr,
-            ..core_config
-        };
+        let core_config = CoreConfig { grpc_addr: core_addr, ..core_config };
         let gateway = Gateway::bind(&GatewayConfig {
             http_addr: "127.0.0.1:0".parse().expect("addr"),
             core_url: format!("http://{core_addr}"),
@@ -50,10 +48,7 @@ impl TestApp {
         let handle = gateway.handle();
         tokio::spawn(gateway.run());
         TestApp {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .expect("client"),
+            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
             base_url,
             core_config,
             core: Some(core),
@@ -72,9 +67,7 @@ impl TestApp {
 
     /// A gRPC client straight to core.
     pub async fn grpc(&self) -> ClaimServiceClient<Channel> {
-        ClaimServiceClient::connect(format!("http://{}", self.core_addr()))
-            .await
-            .expect("core reachable")
+        ClaimServiceClient::connect(format!("http://{}", self.core_addr())).await.expect("core reachable")
     }
 
     pub async fn grpc_channel(&self) -> Channel {
@@ -89,10 +82,7 @@ impl TestApp {
     pub async fn stop_core(&mut self) {
         if let Some(core) = self.core.take() {
             let _ = core.stop.send(());
-            core.task
-                .await
-                .expect("core task")
-                .expect("core stops cleanly");
+            core.task.await.expect("core task").expect("core stops cleanly");
         }
     }
 
@@ -104,20 +94,11 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
-        self.http
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request sent")
+        self.http.post(self.url(path)).json(body).send().await.expect("request sent")
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request sent")
+        self.http.get(self.url(path)).send().await.expect("request sent")
     }
 }
 
@@ -144,19 +125,12 @@ async fn start_core(config: &CoreConfig) -> (RunningCore, SocketAddr) {
 /// Reads a problem+json answer, checking its media type and status.
 pub async fn problem(response: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(response.status().as_u16(), status, "unexpected status");
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     assert_eq!(content_type, "application/problem+json");
     let body: serde_json::Value = response.json().await.expect("problem body is JSON");
     assert_eq!(body["status"], status);
-    assert!(
-        body["code"].is_string() && body["title"].is_string(),
-        "problem shape: {body}"
-    );
+    assert!(body["code"].is_string() && body["title"].is_string(), "problem shape: {body}");
     body
 }
 
@@ -164,12 +138,7 @@ pub async fn problem(response: reqwest::Response, status: u16) -> serde_json::Va
 pub fn problem_fields(problem: &serde_json::Value) -> Vec<String> {
     problem["errors"]
         .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .filter_map(|e| e["field"].as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|errors| errors.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
 }
 
@@ -179,6 +148,7 @@ pub fn venezuela_claim() -> serde_json::Value {
         "text": "Maduro a demandé l'aide de la Russie, de la Chine et de l'Iran pour renforcer les défenses du pays face aux pressions américaines",
         "language": "fr",
         "claimant": "The Washington Post",
+        "claimant_kind": "news_outlet",
         "claimed_at": "2025-10",
         "context": "Selon le Washington Post, repris par l'AFP (article du Venezuela, dimanche).",
         "tags": ["Venezuela", "Russie", "venezuela"]

@@ -16,11 +16,7 @@ fn claim_with(field: &str, value: Value) -> Value {
 
 async fn assert_nothing_stored(app: &TestApp) {
     let page: Value = app.get("/v1/claims").await.json().await.expect("json");
-    assert_eq!(
-        page["claims"],
-        json!([]),
-        "a rejected request stored something"
-    );
+    assert_eq!(page["claims"], json!([]), "a rejected request stored something");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -29,79 +25,19 @@ async fn bad_json_bodies_are_refused_with_the_field_named() {
     let mut without_text = venezuela_claim();
     without_text.as_object_mut().expect("object").remove("text");
     let cases: Vec<(&str, Value, &str, &str)> = vec![
-        (
-            "wrong type",
-            claim_with("text", json!(42)),
-            "invalid_body",
-            "text",
-        ),
-        (
-            "wrong item type",
-            claim_with("tags", json!(["ok", 3])),
-            "invalid_body",
-            "tags[1]",
-        ),
-        (
-            "null text",
-            claim_with("text", Value::Null),
-            "invalid_body",
-            "text",
-        ),
-        (
-            "unknown field",
-            claim_with("verdict", json!("true")),
-            "invalid_body",
-            "verdict",
-        ),
+        ("wrong type", claim_with("text", json!(42)), "invalid_body", "text"),
+        ("wrong item type", claim_with("tags", json!(["ok", 3])), "invalid_body", "tags[1]"),
+        ("null text", claim_with("text", Value::Null), "invalid_body", "text"),
+        ("unknown field", claim_with("verdict", json!("true")), "invalid_body", "verdict"),
         ("missing text", without_text, "invalid_body", "text"),
-        (
-            "empty text",
-            claim_with("text", json!("")),
-            "validation_failed",
-            "text",
-        ),
-        (
-            "whitespace text",
-            claim_with("text", json!(" \n\t ")),
-            "validation_failed",
-            "text",
-        ),
-        (
-            "text over 10,000 characters",
-            claim_with("text", json!("a".repeat(10_001))),
-            "validation_failed",
-            "text",
-        ),
-        (
-            "language not BCP 47",
-            claim_with("language", json!("en_US")),
-            "validation_failed",
-            "language",
-        ),
-        (
-            "language a word",
-            claim_with("language", json!("english")),
-            "validation_failed",
-            "language",
-        ),
-        (
-            "impossible date",
-            claim_with("claimed_at", json!("2025-02-30")),
-            "validation_failed",
-            "claimed_at",
-        ),
-        (
-            "garbage date",
-            claim_with("claimed_at", json!("en mai dernier")),
-            "validation_failed",
-            "claimed_at",
-        ),
-        (
-            "blank tag",
-            claim_with("tags", json!(["ok", "  "])),
-            "validation_failed",
-            "tags",
-        ),
+        ("empty text", claim_with("text", json!("")), "validation_failed", "text"),
+        ("whitespace text", claim_with("text", json!(" \n\t ")), "validation_failed", "text"),
+        ("text over 10,000 characters", claim_with("text", json!("a".repeat(10_001))), "validation_failed", "text"),
+        ("language not BCP 47", claim_with("language", json!("en_US")), "validation_failed", "language"),
+        ("language a word", claim_with("language", json!("english")), "validation_failed", "language"),
+        ("impossible date", claim_with("claimed_at", json!("2025-02-30")), "validation_failed", "claimed_at"),
+        ("garbage date", claim_with("claimed_at", json!("en mai dernier")), "validation_failed", "claimed_at"),
+        ("blank tag", claim_with("tags", json!(["ok", "  "])), "validation_failed", "tags"),
     ];
     for (case, body, code, field) in cases {
         let body = problem(app.post_json("/v1/claims", &body).await, 400).await;
@@ -114,9 +50,7 @@ async fn bad_json_bodies_are_refused_with_the_field_named() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_characters_is_the_limit_not_over_it() {
     let app = TestApp::start().await;
-    let response = app
-        .post_json("/v1/claims", &claim_with("text", json!("é".repeat(10_000))))
-        .await;
+    let response = app.post_json("/v1/claims", &claim_with("text", json!("é".repeat(10_000)))).await;
     assert_eq!(response.status(), 201);
 }
 
@@ -145,37 +79,17 @@ async fn malformed_bodies_are_refused() {
                 .expect("sent")
         }
     };
-    let body = problem(
-        post_raw(
-            br#"{"text": "x", "language": "#.to_vec(),
-            "application/json",
-        )
-        .await,
-        400,
-    )
-    .await;
+    let body = problem(post_raw(br#"{"text": "x", "language": "#.to_vec(), "application/json").await, 400).await;
     assert_eq!(body["code"], "malformed_json");
-    let body = problem(
-        post_raw(b"{} trailing".to_vec(), "application/json").await,
-        400,
-    )
-    .await;
+    let body = problem(post_raw(b"{} trailing".to_vec(), "application/json").await, 400).await;
     assert_eq!(body["code"], "malformed_json");
-    let body = problem(
-        post_raw(b"text=x".to_vec(), "application/x-www-form-urlencoded").await,
-        415,
-    )
-    .await;
+    let body = problem(post_raw(b"text=x".to_vec(), "application/x-www-form-urlencoded").await, 415).await;
     assert_eq!(body["code"], "unsupported_media_type");
 
     // Over 1 MiB, even when the JSON itself would be fine.
     let mut big = venezuela_claim();
     big["context"] = json!("x".repeat(1024 * 1024));
-    let body = problem(
-        post_raw(serde_json::to_vec(&big).expect("json"), "application/json").await,
-        413,
-    )
-    .await;
+    let body = problem(post_raw(serde_json::to_vec(&big).expect("json"), "application/json").await, 413).await;
     assert_eq!(body["code"], "payload_too_large");
     assert_nothing_stored(&app).await;
 }
@@ -191,16 +105,8 @@ async fn bad_list_parameters_are_refused() {
         ("page_token=garbage", "validation_failed", "page_token"),
         ("status=maybe", "invalid_query", "status"),
         ("language=en_US", "validation_failed", "language"),
-        (
-            "claimed_from=2025-02-30",
-            "validation_failed",
-            "claimed_from",
-        ),
-        (
-            "claimed_from=2025-06&claimed_to=2025-05",
-            "validation_failed",
-            "claimed_to",
-        ),
+        ("claimed_from=2025-02-30", "validation_failed", "claimed_from"),
+        ("claimed_from=2025-06&claimed_to=2025-05", "validation_failed", "claimed_to"),
         ("created_from=yesterday", "invalid_query", "created_from"),
         ("colour=red", "invalid_query", "colour"),
     ];
@@ -218,12 +124,7 @@ async fn ids_that_are_not_uuids_and_unknown_ids() {
     assert_eq!(body["code"], "validation_failed");
     assert_eq!(problem_fields(&body), ["id"]);
 
-    let body = problem(
-        app.get("/v1/claims/01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47")
-            .await,
-        404,
-    )
-    .await;
+    let body = problem(app.get("/v1/claims/01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47").await, 404).await;
     assert_eq!(body["code"], "not_found");
 
     let body = problem(app.get("/v1/nothing-here").await, 404).await;
@@ -245,54 +146,26 @@ async fn grpc_answers_invalid_argument_with_field_violations() {
         .expect_err("refused");
     assert_eq!(status.code(), Code::InvalidArgument);
     let details = status.get_error_details();
-    let fields: Vec<&str> = details
-        .bad_request()
-        .expect("field violations")
-        .field_violations
-        .iter()
-        .map(|v| v.field.as_str())
-        .collect();
+    let fields: Vec<&str> =
+        details.bad_request().expect("field violations").field_violations.iter().map(|v| v.field.as_str()).collect();
     assert_eq!(fields, ["text", "language", "claimed_at"]);
-    assert_eq!(
-        details.error_info().map(|i| i.reason.as_str()),
-        Some("validation_failed")
-    );
+    assert_eq!(details.error_info().map(|i| i.reason.as_str()), Some("validation_failed"));
 
     for request in [
-        pb::ListClaimsRequest {
-            page_size: Some(0),
-            ..Default::default()
-        },
-        pb::ListClaimsRequest {
-            page_size: Some(10_000),
-            ..Default::default()
-        },
-        pb::ListClaimsRequest {
-            page_token: Some("garbage".into()),
-            ..Default::default()
-        },
-        pb::ListClaimsRequest {
-            status: 99,
-            ..Default::default()
-        },
+        pb::ListClaimsRequest { page_size: Some(0), ..Default::default() },
+        pb::ListClaimsRequest { page_size: Some(10_000), ..Default::default() },
+        pb::ListClaimsRequest { page_token: Some("garbage".into()), ..Default::default() },
+        pb::ListClaimsRequest { status: 99, ..Default::default() },
     ] {
-        let status = grpc
-            .list_claims(request.clone())
-            .await
-            .expect_err("refused");
+        let status = grpc.list_claims(request.clone()).await.expect_err("refused");
         assert_eq!(status.code(), Code::InvalidArgument, "{request:?}");
         assert!(status.get_details_bad_request().is_some(), "{request:?}");
     }
 
-    let status = grpc
-        .get_claim(pb::GetClaimRequest { id: "42".into() })
-        .await
-        .expect_err("refused");
+    let status = grpc.get_claim(pb::GetClaimRequest { id: "42".into() }).await.expect_err("refused");
     assert_eq!(status.code(), Code::InvalidArgument);
     let status = grpc
-        .get_claim(pb::GetClaimRequest {
-            id: "01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47".into(),
-        })
+        .get_claim(pb::GetClaimRequest { id: "01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47".into() })
         .await
         .expect_err("unknown");
     assert_eq!(status.code(), Code::NotFound);

@@ -9,14 +9,8 @@ async fn a_claim_submitted_over_rest_reads_back_over_rest_and_grpc() {
     let app = TestApp::start().await;
     let response = app.post_json("/v1/claims", &venezuela_claim()).await;
     assert_eq!(response.status(), 201);
-    let location = response.headers()["location"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
-    let etag = response.headers()["etag"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let location = response.headers()["location"].to_str().expect("ascii").to_owned();
+    let etag = response.headers()["etag"].to_str().expect("ascii").to_owned();
     let created: Value = response.json().await.expect("json");
 
     let id = created["id"].as_str().expect("id");
@@ -27,7 +21,9 @@ async fn a_claim_submitted_over_rest_reads_back_over_rest_and_grpc() {
     assert_eq!(created["version"], 1);
     assert_eq!(created["text"], venezuela_claim()["text"]);
     assert_eq!(created["language"], "fr");
-    assert_eq!(created["claimant"], "The Washington Post");
+    assert_eq!(created["claimant"]["name"], "The Washington Post");
+    assert_eq!(created["claimant"]["kind"], "news_outlet");
+    assert_eq!(created["sourcing"]["level"], "unsourced");
     assert_eq!(created["claimed_at"], "2025-10");
     assert_eq!(created["context"], venezuela_claim()["context"]);
     assert_eq!(created["tags"], json!(["venezuela", "russie"]));
@@ -39,17 +35,12 @@ async fn a_claim_submitted_over_rest_reads_back_over_rest_and_grpc() {
     assert_eq!(read.headers()["etag"], etag.as_str());
     assert_eq!(read.json::<Value>().await.expect("json"), created);
 
-    let claim = app
-        .grpc()
-        .await
-        .get_claim(pb::GetClaimRequest { id: id.to_owned() })
-        .await
-        .expect("found");
+    let claim = app.grpc().await.get_claim(pb::GetClaimRequest { id: id.to_owned() }).await.expect("found");
     let claim = claim.into_inner();
     assert_eq!(claim.id, id);
     assert_eq!(claim.text, created["text"].as_str().expect("text"));
     assert_eq!(claim.status(), pb::ClaimStatus::Unverified);
-    assert_eq!(claim.claimant.as_deref(), Some("The Washington Post"));
+    assert_eq!(claim.claimant.map(|c| c.name).as_deref(), Some("The Washington Post"));
     assert_eq!(claim.claimed_at.as_deref(), Some("2025-10"));
     assert_eq!(claim.tags, ["venezuela", "russie"]);
     assert_eq!(claim.version, 1);
@@ -68,6 +59,7 @@ async fn a_claim_submitted_over_grpc_reads_back_over_rest() {
             claimed_at: Some("2025-10-26T09:30:00+03:00".into()),
             context: Some("Déclaration à l'agence TASS".into()),
             tags: vec!["Kremlin".into()],
+            ..Default::default()
         })
         .await
         .expect("created")
@@ -75,16 +67,12 @@ async fn a_claim_submitted_over_grpc_reads_back_over_rest() {
     assert_eq!(claim.language, "fr-FR");
     assert_eq!(claim.claimed_at.as_deref(), Some("2025-10-26T06:30:00Z"));
 
-    let read: Value = app
-        .get(&format!("/v1/claims/{}", claim.id))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let read: Value = app.get(&format!("/v1/claims/{}", claim.id)).await.json().await.expect("json");
     assert_eq!(read["id"], claim.id);
     assert_eq!(read["text"], claim.text);
     assert_eq!(read["language"], "fr-FR");
-    assert_eq!(read["claimant"], "Dmitri Peskov");
+    assert_eq!(read["claimant"]["name"], "Dmitri Peskov");
+    assert_eq!(read["claimant"]["kind"], "person", "a claimant named without a kind is a person");
     assert_eq!(read["claimed_at"], "2025-10-26T06:30:00Z");
     assert_eq!(read["tags"], json!(["kremlin"]));
     assert_eq!(read["status"], "unverified");
@@ -94,25 +82,10 @@ async fn a_claim_submitted_over_grpc_reads_back_over_rest() {
 async fn if_none_match_with_the_current_etag_answers_304() {
     let app = TestApp::start().await;
     let created = app.post_json("/v1/claims", &venezuela_claim()).await;
-    let location = created.headers()["location"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
-    let unchanged = app
-        .http
-        .get(app.url(&location))
-        .header("if-none-match", "\"1\"")
-        .send()
-        .await
-        .expect("sent");
+    let location = created.headers()["location"].to_str().expect("ascii").to_owned();
+    let unchanged = app.http.get(app.url(&location)).header("if-none-match", "\"1\"").send().await.expect("sent");
     assert_eq!(unchanged.status(), 304);
-    let other = app
-        .http
-        .get(app.url(&location))
-        .header("if-none-match", "\"7\"")
-        .send()
-        .await
-        .expect("sent");
+    let other = app.http.get(app.url(&location)).header("if-none-match", "\"7\"").send().await.expect("sent");
     assert_eq!(other.status(), 200);
 }
 
@@ -122,12 +95,7 @@ async fn listing_pages_through_every_claim_newest_first() {
     let mut ids = Vec::new();
     for i in 0..7 {
         let body = json!({"text": format!("claim {i}"), "language": "en"});
-        let created: Value = app
-            .post_json("/v1/claims", &body)
-            .await
-            .json()
-            .await
-            .expect("json");
+        let created: Value = app.post_json("/v1/claims", &body).await.json().await.expect("json");
         ids.push(created["id"].as_str().expect("id").to_owned());
     }
     ids.reverse();
@@ -138,19 +106,12 @@ async fn listing_pages_through_every_claim_newest_first() {
     loop {
         let response = app.get(&path).await;
         assert_eq!(response.status(), 200);
-        let link = response
-            .headers()
-            .get("link")
-            .map(|v| v.to_str().expect("ascii").to_owned());
+        let link = response.headers().get("link").map(|v| v.to_str().expect("ascii").to_owned());
         let page: Value = response.json().await.expect("json");
         pages += 1;
         let claims = page["claims"].as_array().expect("claims");
         assert!(claims.len() <= 3);
-        seen.extend(
-            claims
-                .iter()
-                .map(|c| c["id"].as_str().expect("id").to_owned()),
-        );
+        seen.extend(claims.iter().map(|c| c["id"].as_str().expect("id").to_owned()));
         match page["next_page_token"].as_str() {
             Some(token) => {
                 let link = link.expect("a Link header on every page but the last");
@@ -178,13 +139,19 @@ async fn listing_filters_combine() {
     let claims = [
         json!({"text": "a", "language": "fr", "claimant": "The Washington Post", "claimed_at": "2025-05", "tags": ["venezuela"]}),
         json!({"text": "b", "language": "fr-CA", "claimant": "TASS", "claimed_at": "2025-05-18", "tags": ["russie", "venezuela"]}),
-        json!({"text": "c", "language": "en", "claimant": "The Washington Post", "claimed_at": "2024", "tags": ["usa"]}),
+        json!({"text": "c", "language": "en", "claimant": "washington post", "claimed_at": "2024", "tags": ["usa"]}),
         json!({"text": "d", "language": "en-GB", "tags": []}),
     ];
+    let mut wapo = String::new();
     for claim in &claims {
-        assert_eq!(app.post_json("/v1/claims", claim).await.status(), 201);
+        let response = app.post_json("/v1/claims", claim).await;
+        assert_eq!(response.status(), 201);
+        let created: Value = response.json().await.expect("json");
+        if created["claimant"]["name"] == "The Washington Post" {
+            wapo = created["claimant"]["id"].as_str().expect("id").to_owned();
+        }
     }
-    let texts = |query: &'static str| {
+    let texts = |query: String| {
         let app = &app;
         async move {
             let response = app.get(&format!("/v1/claims?{query}")).await;
@@ -200,43 +167,32 @@ async fn listing_filters_combine() {
             texts
         }
     };
-    assert_eq!(texts("language=fr").await, ["a", "b"]);
-    assert_eq!(texts("language=FR-ca").await, ["b"]);
-    assert_eq!(texts("language=en").await, ["c", "d"]);
-    assert_eq!(texts("tag=Venezuela").await, ["a", "b"]);
-    assert_eq!(texts("tag=venezuela&language=fr-CA").await, ["b"]);
-    assert_eq!(texts("claimant=The%20Washington%20Post").await, ["a", "c"]);
-    assert_eq!(texts("status=unverified").await, ["a", "b", "c", "d"]);
-    assert!(texts("status=confirmed").await.is_empty());
+    assert_eq!(texts("language=fr".to_owned()).await, ["a", "b"]);
+    assert_eq!(texts("language=FR-ca".to_owned()).await, ["b"]);
+    assert_eq!(texts("language=en".to_owned()).await, ["c", "d"]);
+    assert_eq!(texts("tag=Venezuela".to_owned()).await, ["a", "b"]);
+    assert_eq!(texts("tag=venezuela&language=fr-CA".to_owned()).await, ["b"]);
+    assert_eq!(texts(format!("claimant_id={wapo}")).await, ["a", "c"], "one source under both spellings");
+    assert_eq!(texts("status=unverified".to_owned()).await, ["a", "b", "c", "d"]);
+    assert!(texts("status=confirmed".to_owned()).await.is_empty());
     // Claimed ranges match overlapping periods: "2025-05" overlaps the day 2025-05-18 and the year 2025.
-    assert_eq!(texts("claimed_from=2025-05-10").await, ["a", "b"]);
-    assert_eq!(texts("claimed_to=2024-12").await, ["c"]);
-    assert_eq!(texts("claimed_from=2025&claimed_to=2025").await, ["a", "b"]);
-    assert!(texts("claimed_from=2026").await.is_empty());
-    assert_eq!(
-        texts("created_from=2000-01-01T00:00:00Z").await,
-        ["a", "b", "c", "d"]
-    );
-    assert!(texts("created_to=2000-01-01T00:00:00Z").await.is_empty());
+    assert_eq!(texts("claimed_from=2025-05-10".to_owned()).await, ["a", "b"]);
+    assert_eq!(texts("claimed_to=2024-12".to_owned()).await, ["c"]);
+    assert_eq!(texts("claimed_from=2025&claimed_to=2025".to_owned()).await, ["a", "b"]);
+    assert!(texts("claimed_from=2026".to_owned()).await.is_empty());
+    assert_eq!(texts("created_from=2000-01-01T00:00:00Z".to_owned()).await, ["a", "b", "c", "d"]);
+    assert!(texts("created_to=2000-01-01T00:00:00Z".to_owned()).await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listing_over_grpc_matches_rest() {
     let app = TestApp::start().await;
     for i in 0..3 {
-        app.post_json(
-            "/v1/claims",
-            &json!({"text": format!("c{i}"), "language": "es", "tags": ["t"]}),
-        )
-        .await;
+        app.post_json("/v1/claims", &json!({"text": format!("c{i}"), "language": "es", "tags": ["t"]})).await;
     }
     let mut grpc = app.grpc().await;
     let first = grpc
-        .list_claims(pb::ListClaimsRequest {
-            page_size: Some(2),
-            tag: Some("t".into()),
-            ..Default::default()
-        })
+        .list_claims(pb::ListClaimsRequest { page_size: Some(2), tag: Some("t".into()), ..Default::default() })
         .await
         .expect("listed")
         .into_inner();
@@ -255,24 +211,12 @@ async fn listing_over_grpc_matches_rest() {
     assert!(second.next_page_token.is_empty());
 
     let rest: Value = app.get("/v1/claims").await.json().await.expect("json");
-    let rest_ids: Vec<&str> = rest["claims"]
-        .as_array()
-        .expect("claims")
-        .iter()
-        .filter_map(|c| c["id"].as_str())
-        .collect();
-    let grpc_ids: Vec<&str> = first
-        .claims
-        .iter()
-        .chain(&second.claims)
-        .map(|c| c.id.as_str())
-        .collect();
+    let rest_ids: Vec<&str> =
+        rest["claims"].as_array().expect("claims").iter().filter_map(|c| c["id"].as_str()).collect();
+    let grpc_ids: Vec<&str> = first.claims.iter().chain(&second.claims).map(|c| c.id.as_str()).collect();
     assert_eq!(rest_ids, grpc_ids);
 }
 
 fn uuid_version(id: &str) -> u32 {
-    id.chars()
-        .nth(14)
-        .and_then(|c| c.to_digit(16))
-        .expect("uuid")
+    id.chars().nth(14).and_then(|c| c.to_digit(16)).expect("uuid")
 }

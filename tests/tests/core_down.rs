@@ -7,12 +7,7 @@ use serde_json::Value;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gateway_answers_503_while_core_is_down_and_recovers() {
     let mut app = TestApp::start().await;
-    let created: Value = app
-        .post_json("/v1/claims", &venezuela_claim())
-        .await
-        .json()
-        .await
-        .expect("json");
+    let created: Value = app.post_json("/v1/claims", &venezuela_claim()).await.json().await.expect("json");
     let path = format!("/v1/claims/{}", created["id"].as_str().expect("id"));
     assert_eq!(app.get("/readyz").await.status(), 200);
 
@@ -23,11 +18,7 @@ async fn gateway_answers_503_while_core_is_down_and_recovers() {
     assert_eq!(body["code"], "core_unavailable");
     let body = problem(app.get("/readyz").await, 503).await;
     assert_eq!(body["code"], "core_unavailable");
-    assert_eq!(
-        app.get("/healthz").await.status(),
-        200,
-        "liveness does not depend on core"
-    );
+    assert_eq!(app.get("/healthz").await.status(), 200, "liveness does not depend on core");
 
     app.restart_core().await;
     let mut recovered = false;

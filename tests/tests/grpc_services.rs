@@ -2,55 +2,39 @@
 
 use claimdesk_tests::TestApp;
 use tokio_stream::StreamExt;
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 use tonic_reflection::pb::{v1, v1alpha};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_reports_serving() {
     let app = TestApp::start().await;
     let mut health = HealthClient::new(app.grpc_channel().await);
-    for service in ["", "claimdesk.v1.ClaimService"] {
+    for service in ["", "claimdesk.v1.ClaimService", "claimdesk.v1.SourceService"] {
         let status = health
-            .check(HealthCheckRequest {
-                service: service.into(),
-            })
+            .check(HealthCheckRequest { service: service.into() })
             .await
             .expect("health answers")
             .into_inner()
             .status();
         assert_eq!(status, ServingStatus::Serving, "{service:?}");
     }
-    let unknown = health
-        .check(HealthCheckRequest {
-            service: "nope.Service".into(),
-        })
-        .await;
-    assert_eq!(
-        unknown.expect_err("unknown service").code(),
-        tonic::Code::NotFound
-    );
+    let unknown = health.check(HealthCheckRequest { service: "nope.Service".into() }).await;
+    assert_eq!(unknown.expect_err("unknown service").code(), tonic::Code::NotFound);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reflection_v1_lists_and_describes_the_services() {
     let app = TestApp::start().await;
-    let mut client =
-        v1::server_reflection_client::ServerReflectionClient::new(app.grpc_channel().await);
+    let mut client = v1::server_reflection_client::ServerReflectionClient::new(app.grpc_channel().await);
     let list = v1::ServerReflectionRequest {
         host: String::new(),
-        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
-            String::new(),
-        )),
+        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(String::new())),
     };
     let describe = v1::ServerReflectionRequest {
         host: String::new(),
-        message_request: Some(
-            v1::server_reflection_request::MessageRequest::FileContainingSymbol(
-                "claimdesk.v1.ClaimService".into(),
-            ),
-        ),
+        message_request: Some(v1::server_reflection_request::MessageRequest::FileContainingSymbol(
+            "claimdesk.v1.ClaimService".into(),
+        )),
     };
     let mut answers = client
         .server_reflection_info(tokio_stream::iter([list, describe]))
@@ -59,8 +43,7 @@ async fn reflection_v1_lists_and_describes_the_services() {
         .into_inner();
 
     let Some(Ok(v1::ServerReflectionResponse {
-        message_response:
-            Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(services)),
+        message_response: Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(services)),
         ..
     })) = answers.next().await
     else {
@@ -72,14 +55,14 @@ async fn reflection_v1_lists_and_describes_the_services() {
         names,
         [
             "claimdesk.v1.ClaimService",
+            "claimdesk.v1.SourceService",
             "grpc.health.v1.Health",
             "grpc.reflection.v1.ServerReflection"
         ]
     );
 
     let Some(Ok(v1::ServerReflectionResponse {
-        message_response:
-            Some(v1::server_reflection_response::MessageResponse::FileDescriptorResponse(files)),
+        message_response: Some(v1::server_reflection_response::MessageResponse::FileDescriptorResponse(files)),
         ..
     })) = answers.next().await
     else {
@@ -91,31 +74,18 @@ async fn reflection_v1_lists_and_describes_the_services() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reflection_v1alpha_answers_too() {
     let app = TestApp::start().await;
-    let mut client =
-        v1alpha::server_reflection_client::ServerReflectionClient::new(app.grpc_channel().await);
+    let mut client = v1alpha::server_reflection_client::ServerReflectionClient::new(app.grpc_channel().await);
     let list = v1alpha::ServerReflectionRequest {
         host: String::new(),
-        message_request: Some(
-            v1alpha::server_reflection_request::MessageRequest::ListServices(String::new()),
-        ),
+        message_request: Some(v1alpha::server_reflection_request::MessageRequest::ListServices(String::new())),
     };
-    let mut answers = client
-        .server_reflection_info(tokio_stream::iter([list]))
-        .await
-        .expect("answers")
-        .into_inner();
+    let mut answers = client.server_reflection_info(tokio_stream::iter([list])).await.expect("answers").into_inner();
     let Some(Ok(v1alpha::ServerReflectionResponse {
-        message_response:
-            Some(v1alpha::server_reflection_response::MessageResponse::ListServicesResponse(services)),
+        message_response: Some(v1alpha::server_reflection_response::MessageResponse::ListServicesResponse(services)),
         ..
     })) = answers.next().await
     else {
         panic!("no service list");
     };
-    assert!(
-        services
-            .service
-            .iter()
-            .any(|s| s.name == "claimdesk.v1.ClaimService")
-    );
+    assert!(services.service.iter().any(|s| s.name == "claimdesk.v1.ClaimService"));
 }

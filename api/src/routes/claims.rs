@@ -1,15 +1,16 @@
-//! `/v1/claims`: submit, read and list claims.
+//! `/v1/claims`: submit, read, list and edit claims, and set the desk's status.
 
 use actix_web::{
-    HttpRequest, HttpResponse, get,
+    HttpRequest, HttpResponse, HttpResponseBuilder, get,
     http::header::{self, EntityTag, Header},
-    post, web,
+    patch, post, web,
 };
 use claimdesk_proto::v1 as pb;
 
+use super::if_match;
 use crate::{
     CoreClients,
-    dto::{Claim, ClaimPage, CreateClaimRequest, ListClaimsQuery},
+    dto::{Claim, ClaimPage, ClaimPatchRequest, CreateClaimRequest, ListClaimsQuery, StatusChangeRequest},
     extract::{JsonBody, QueryParams},
     problem::{Problem, ProblemDocument},
 };
@@ -18,9 +19,15 @@ pub fn etag(version: i64) -> EntityTag {
     EntityTag::new_strong(version.to_string())
 }
 
+/// A claim with its version as the `ETag`.
+fn with_etag(mut response: HttpResponseBuilder, claim: &Claim) -> HttpResponse {
+    response.insert_header(header::ETag(etag(claim.version))).json(claim)
+}
+
 /// Submit a claim.
 ///
-/// Stores the claim with status `unverified` and version 1. Every rule is checked by core;
+/// Stores the claim with status `unverified` and version 1. A claimant given by name is
+/// resolved to the source with that name or alias, or created. Every rule is checked by core;
 /// a rejected claim stores nothing, and the problem lists every offending field.
 #[utoipa::path(
     tag = "claims",
@@ -41,20 +48,14 @@ pub async fn create_claim(
     core: web::Data<CoreClients>,
     JsonBody(body): JsonBody<CreateClaimRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let claim = core
-        .claims
-        .clone()
-        .create_claim(pb::CreateClaimRequest::from(body))
-        .await?
-        .into_inner();
+    let claim = core.claims.clone().create_claim(pb::CreateClaimRequest::from(body)).await?.into_inner();
     let claim = Claim::try_from(claim)?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/claims/{}", claim.id)))
-        .insert_header(header::ETag(etag(claim.version)))
-        .json(claim))
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, format!("/v1/claims/{}", claim.id)));
+    Ok(with_etag(response, &claim))
 }
 
-/// Read a claim.
+/// Read a claim, with its claimant and sourcing status.
 ///
 /// Answers 304 when `If-None-Match` carries the current `ETag`.
 #[utoipa::path(
@@ -76,21 +77,15 @@ pub async fn get_claim(
     core: web::Data<CoreClients>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let request = pb::GetClaimRequest {
-        id: id.into_inner(),
-    };
+    let request = pb::GetClaimRequest { id: id.into_inner() };
     let claim = Claim::try_from(core.claims.clone().get_claim(request).await?.into_inner())?;
     let tag = etag(claim.version);
     if let Ok(header::IfNoneMatch::Items(tags)) = header::IfNoneMatch::parse(&req)
         && tags.iter().any(|t| t.weak_eq(&tag))
     {
-        return Ok(HttpResponse::NotModified()
-            .insert_header(header::ETag(tag))
-            .finish());
+        return Ok(HttpResponse::NotModified().insert_header(header::ETag(tag)).finish());
     }
-    Ok(HttpResponse::Ok()
-        .insert_header(header::ETag(tag))
-        .json(claim))
+    Ok(with_etag(HttpResponse::Ok(), &claim))
 }
 
 /// List claims.
@@ -114,33 +109,98 @@ pub async fn list_claims(
     core: web::Data<CoreClients>,
     QueryParams(query): QueryParams<ListClaimsQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let page = core
-        .claims
-        .clone()
-        .list_claims(pb::ListClaimsRequest::from(query))
-        .await?
-        .into_inner();
-    let claims = page
-        .claims
-        .into_iter()
-        .map(Claim::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
+    let page = core.claims.clone().list_claims(pb::ListClaimsRequest::from(query)).await?.into_inner();
+    let claims = page.claims.into_iter().map(Claim::try_from).collect::<Result<Vec<_>, _>>()?;
     let next_page_token = Some(page.next_page_token).filter(|t| !t.is_empty());
     let mut response = HttpResponse::Ok();
     if let Some(token) = &next_page_token {
-        response.insert_header((
-            header::LINK,
-            format!("<{}>; rel=\"next\"", next_link(&req, token)),
-        ));
+        response.insert_header((header::LINK, format!("<{}>; rel=\"next\"", next_link(&req, token))));
     }
-    Ok(response.json(ClaimPage {
-        claims,
-        next_page_token,
-    }))
+    Ok(response.json(ClaimPage { claims, next_page_token }))
+}
+
+/// Edit a claim.
+///
+/// JSON merge patch: only the fields present change, `null` clears an optional one. Needs
+/// `If-Match` with the claim's current `ETag`; every change lands in the history with the
+/// before and after of each changed field.
+#[utoipa::path(
+    tag = "claims",
+    operation_id = "update_claim",
+    params(
+        ("id" = String, Path, description = "The claim's id"),
+        ("If-Match" = String, Header, description = "The claim's current ETag, such as \"3\""),
+    ),
+    request_body(content = ClaimPatchRequest, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The edited claim", body = Claim,
+            headers(("ETag" = String, description = "The claim's new version"))),
+        (status = 400, description = "Invalid input (`malformed_json`, `invalid_body`, `validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No claim has this id", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 412, description = "The ETag is stale: someone changed the claim since (`version_mismatch`, with `current_version`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match (`precondition_required`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/claims/{id}")]
+pub async fn update_claim(
+    req: HttpRequest,
+    core: web::Data<CoreClients>,
+    id: web::Path<String>,
+    JsonBody(body): JsonBody<ClaimPatchRequest>,
+) -> Result<HttpResponse, Problem> {
+    let version = if_match(&req)?;
+    let request = body.into_proto(id.into_inner(), version);
+    let claim = Claim::try_from(core.claims.clone().update_claim(request).await?.into_inner())?;
+    Ok(with_etag(HttpResponse::Ok(), &claim))
+}
+
+/// Set the desk's status.
+///
+/// unverified → in_review → confirmed, partly_confirmed, unverifiable, disputed or false; a
+/// verdict can be replaced or reopened to in_review. Every verdict needs a note. `confirmed`
+/// needs two independent supporting sources or a confirmation by a named person,
+/// organisation or official body (denials do not block it). Needs `If-Match`.
+#[utoipa::path(
+    tag = "claims",
+    operation_id = "set_status",
+    params(
+        ("id" = String, Path, description = "The claim's id"),
+        ("If-Match" = String, Header, description = "The claim's current ETag"),
+    ),
+    request_body(content = StatusChangeRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The claim with its new status", body = Claim,
+            headers(("ETag" = String, description = "The claim's new version"))),
+        (status = 400, description = "Unknown status, or a verdict without a note (`invalid_body`, `validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No claim has this id", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "The change breaks a rule: `invalid_transition`, or `confirmation_requirements_not_met` naming what is missing", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 412, description = "Stale ETag (`version_mismatch`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match (`precondition_required`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+#[post("/claims/{id}/status")]
+pub async fn set_status(
+    req: HttpRequest,
+    core: web::Data<CoreClients>,
+    id: web::Path<String>,
+    JsonBody(body): JsonBody<StatusChangeRequest>,
+) -> Result<HttpResponse, Problem> {
+    let expected_version = if_match(&req)?;
+    let StatusChangeRequest { status, note } = body;
+    let request = pb::SetStatusRequest {
+        claim_id: id.into_inner(),
+        expected_version,
+        status: pb::ClaimStatus::from(status).into(),
+        note,
+    };
+    let claim = Claim::try_from(core.claims.clone().set_status(request).await?.into_inner())?;
+    Ok(with_etag(HttpResponse::Ok(), &claim))
 }
 
 /// The same request with `page_token` replaced.
-fn next_link(req: &HttpRequest, token: &str) -> String {
+pub fn next_link(req: &HttpRequest, token: &str) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
         if key != "page_token" {

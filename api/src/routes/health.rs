@@ -42,17 +42,9 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(core: web::Data<CoreClients>) -> Result<HttpResponse, Problem> {
-    let mut request = tonic::Request::new(HealthCheckRequest {
-        service: CORE_SERVICE.to_owned(),
-    });
+    let mut request = tonic::Request::new(HealthCheckRequest { service: CORE_SERVICE.to_owned() });
     request.set_timeout(READY_TIMEOUT);
-    let status = core
-        .health
-        .clone()
-        .check(request)
-        .await?
-        .into_inner()
-        .status();
+    let status = core.health.clone().check(request).await?.into_inner().status();
     if status == ServingStatus::Serving {
         Ok(HttpResponse::Ok().json(Health { status: "ready" }))
     } else {

@@ -3,9 +3,16 @@
 use std::{fmt, str::FromStr};
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Error, PartialDate, Violations, language, truncate_micros};
+use super::{
+    Error, PartialDate, SourceKind, Violations,
+    history::{ClaimSnapshot, FieldChange},
+    language,
+    sourcing::Sourcing,
+    truncate_micros,
+};
 
 pub const MAX_TEXT_CHARS: usize = 10_000;
 pub const MAX_CONTEXT_CHARS: usize = 20_000;
@@ -14,7 +21,8 @@ pub const MAX_TAGS: usize = 50;
 pub const MAX_TAG_CHARS: usize = 64;
 
 /// The desk's decision about a claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ClaimStatus {
     Unverified,
     InReview,
@@ -47,6 +55,58 @@ impl ClaimStatus {
             ClaimStatus::False => "false",
         }
     }
+
+    /// A final decision of the desk, which must come with a note.
+    pub fn is_verdict(self) -> bool {
+        !matches!(self, ClaimStatus::Unverified | ClaimStatus::InReview)
+    }
+
+    /// unverified → in_review → a verdict; a verdict may be replaced by another (new evidence)
+    /// or reopened to in_review; in_review may go back to unverified. Nothing else.
+    pub fn can_become(self, to: ClaimStatus) -> bool {
+        use ClaimStatus::*;
+        match (self, to) {
+            (from, to) if from == to => false,
+            (Unverified, InReview) | (InReview, Unverified) => true,
+            (InReview, to) => to.is_verdict(),
+            (from, to) if from.is_verdict() => to == InReview || to.is_verdict(),
+            _ => false,
+        }
+    }
+
+    /// Checks a status change against the rules; returns the cleaned note.
+    pub fn check_change(
+        self,
+        to: ClaimStatus,
+        note: Option<String>,
+        sourcing: &Sourcing,
+    ) -> Result<Option<String>, Error> {
+        let note = super::source::optional(note, MAX_TEXT_CHARS).map_err(|e| Error::invalid("note", e))?;
+        if to.is_verdict() && note.is_none() {
+            return Err(Error::invalid("note", format!("is required for the verdict {to}: say why")));
+        }
+        if !self.can_become(to) {
+            return Err(Error::Precondition {
+                code: "invalid_transition",
+                subject: "status".into(),
+                description: format!(
+                    "a claim cannot go from {self} to {to}: unverified → in_review → a verdict; a verdict can be replaced or reopened to in_review"
+                ),
+            });
+        }
+        if to == ClaimStatus::Confirmed && sourcing.independent_supporting < 2 && !sourcing.primary_confirmation {
+            return Err(Error::Precondition {
+                code: "confirmation_requirements_not_met",
+                subject: "sourcing".into(),
+                description: format!(
+                    "confirmed needs at least two independent supporting sources or a confirmation by a named person, organisation or official body; this claim has {} independent supporting source(s){} and no such confirmation",
+                    sourcing.independent_supporting,
+                    if sourcing.anonymous_only { ", all anonymous" } else { "" }
+                ),
+            });
+        }
+        Ok(note)
+    }
 }
 
 impl fmt::Display for ClaimStatus {
@@ -72,7 +132,7 @@ pub struct Claim {
     pub text: String,
     pub language: String,
     pub context: Option<String>,
-    pub claimant: Option<String>,
+    pub claimant_id: Option<Uuid>,
     pub claimed_at: Option<PartialDate>,
     pub tags: Vec<String>,
     pub status: ClaimStatus,
@@ -87,53 +147,159 @@ pub struct ClaimInput {
     pub text: String,
     pub language: String,
     pub context: Option<String>,
+    /// The claimant by name, resolved to a source or created as one of `claimant_kind`.
     pub claimant: Option<String>,
+    pub claimant_id: Option<String>,
+    pub claimant_kind: Option<SourceKind>,
     pub claimed_at: Option<String>,
     pub tags: Vec<String>,
 }
 
+/// Who made a new claim, as far as the request says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claimant {
+    None,
+    Id(Uuid),
+    /// Resolved by name; created with this kind when no source has the name.
+    Name(String, SourceKind),
+}
+
 impl ClaimInput {
-    /// Checks every rule and reports every violation at once; builds the claim to store.
-    pub fn into_new_claim(self, now: DateTime<Utc>) -> Result<Claim, Error> {
+    /// Checks every rule and reports every violation at once; builds the claim to store. The
+    /// claim's `claimant_id` is set by the caller once the claimant is resolved.
+    pub fn into_new_claim(self, now: DateTime<Utc>) -> Result<(Claim, Claimant), Error> {
         let mut violations = Violations::default();
         let text = violations.check("text", text(&self.text));
         let language = violations.check("language", language::normalize(&self.language));
         let context = violations.check("context", optional_text(self.context, MAX_CONTEXT_CHARS));
-        let claimant = violations.check("claimant", optional_text(self.claimant, MAX_NAME_CHARS));
-        let claimed_at = violations.check(
-            "claimed_at",
-            self.claimed_at
-                .as_deref()
-                .map(str::parse::<PartialDate>)
-                .transpose(),
+        let claimant_name = violations.check("claimant", optional_text(self.claimant, MAX_NAME_CHARS));
+        let claimant_id = violations.check(
+            "claimant_id",
+            optional_text(self.claimant_id, MAX_NAME_CHARS).and_then(|id| {
+                id.map(|id| Uuid::try_parse(&id).map_err(|_| format!("{id:?} is not a UUID"))).transpose()
+            }),
         );
+        let claimant = match (claimant_name, claimant_id) {
+            (Some(Some(_)), Some(Some(_))) => {
+                violations.push("claimant_id", "give claimant (a name) or claimant_id, not both");
+                None
+            }
+            (Some(Some(name)), Some(None)) => {
+                Some(Claimant::Name(name, self.claimant_kind.unwrap_or(SourceKind::Person)))
+            }
+            (Some(None), Some(Some(id))) => Some(Claimant::Id(id)),
+            (Some(None), Some(None)) => Some(Claimant::None),
+            _ => None,
+        };
+        let claimed_at =
+            violations.check("claimed_at", self.claimed_at.as_deref().map(str::parse::<PartialDate>).transpose());
         let tags = violations.check("tags", tags(self.tags));
         violations.into_result()?;
-        let (
-            Some(text),
-            Some(language),
-            Some(context),
-            Some(claimant),
-            Some(claimed_at),
-            Some(tags),
-        ) = (text, language, context, claimant, claimed_at, tags)
+        let (Some(text), Some(language), Some(context), Some(claimant), Some(claimed_at), Some(tags)) =
+            (text, language, context, claimant, claimed_at, tags)
         else {
             return Err(Error::Internal("validation passed without values".into()));
         };
         let now = truncate_micros(now);
-        Ok(Claim {
+        let claim = Claim {
             id: Uuid::now_v7(),
             text,
             language,
             context,
-            claimant,
+            claimant_id: match claimant {
+                Claimant::Id(id) => Some(id),
+                Claimant::None | Claimant::Name(..) => None,
+            },
             claimed_at,
             tags,
             status: ClaimStatus::Unverified,
             version: 1,
             created_at: now,
             updated_at: now,
-        })
+        };
+        Ok((claim, claimant))
+    }
+}
+
+/// Fields of a claim an edit may name.
+pub const CLAIM_PATHS: [&str; 6] = ["text", "language", "context", "claimant_id", "claimed_at", "tags"];
+
+/// An edit: new values for the fields named in its paths.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimPatch {
+    pub text: String,
+    pub language: String,
+    pub context: Option<String>,
+    pub claimant_id: Option<String>,
+    pub claimed_at: Option<String>,
+    pub tags: Vec<String>,
+}
+
+impl ClaimPatch {
+    /// Checks and applies the fields named in `paths`; returns what changed, field by field
+    /// (empty when every value was already current).
+    pub fn apply(self, claim: &mut Claim, paths: &[String]) -> Result<Vec<FieldChange>, Error> {
+        if paths.is_empty() {
+            return Err(Error::invalid(
+                "update_mask",
+                format!("name at least one field to change: {}", CLAIM_PATHS.join(", ")),
+            ));
+        }
+        let before = ClaimSnapshot::of(claim).to_json();
+        let mut v = Violations::default();
+        for path in paths {
+            match path.as_str() {
+                "text" => {
+                    if let Some(t) = v.check("text", text(&self.text)) {
+                        claim.text = t;
+                    }
+                }
+                "language" => {
+                    if let Some(l) = v.check("language", language::normalize(&self.language)) {
+                        claim.language = l;
+                    }
+                }
+                "context" => {
+                    if let Some(c) = v.check("context", optional_text(self.context.clone(), MAX_CONTEXT_CHARS)) {
+                        claim.context = c;
+                    }
+                }
+                "claimant_id" => {
+                    let id = optional_text(self.claimant_id.clone(), MAX_NAME_CHARS).and_then(|id| {
+                        id.map(|id| Uuid::try_parse(&id).map_err(|_| format!("{id:?} is not a UUID"))).transpose()
+                    });
+                    if let Some(id) = v.check("claimant_id", id) {
+                        claim.claimant_id = id;
+                    }
+                }
+                "claimed_at" => {
+                    let date =
+                        self.claimed_at.as_deref().map(str::trim).filter(|d| !d.is_empty()).map(str::parse).transpose();
+                    if let Some(d) = v.check("claimed_at", date) {
+                        claim.claimed_at = d;
+                    }
+                }
+                "tags" => {
+                    if let Some(t) = v.check("tags", tags(self.tags.clone())) {
+                        claim.tags = t;
+                    }
+                }
+                other => v.push("update_mask", format!("unknown field {other:?}; use {}", CLAIM_PATHS.join(", "))),
+            }
+        }
+        v.into_result()?;
+        let after = ClaimSnapshot::of(claim).to_json();
+        let mut changes: Vec<FieldChange> = Vec::new();
+        for field in CLAIM_PATHS {
+            if before[field] != after[field] {
+                changes.push(FieldChange {
+                    field: field.to_owned(),
+                    before: before[field].clone(),
+                    after: after[field].clone(),
+                });
+            }
+        }
+        Ok(changes)
     }
 }
 
@@ -144,9 +310,7 @@ fn text(raw: &str) -> Result<String, String> {
     }
     let chars = trimmed.chars().count();
     if chars > MAX_TEXT_CHARS {
-        return Err(format!(
-            "must be at most {MAX_TEXT_CHARS} characters, got {chars}"
-        ));
+        return Err(format!("must be at most {MAX_TEXT_CHARS} characters, got {chars}"));
     }
     Ok(trimmed.to_owned())
 }
@@ -210,7 +374,8 @@ mod tests {
 
     #[test]
     fn a_valid_claim_starts_unverified_at_version_one() {
-        let claim = input().into_new_claim(Utc::now()).expect("valid");
+        let (claim, claimant) = input().into_new_claim(Utc::now()).expect("valid");
+        assert_eq!(claimant, Claimant::None);
         assert_eq!(claim.status, ClaimStatus::Unverified);
         assert_eq!(claim.version, 1);
         assert_eq!(claim.id.get_version_num(), 7);
@@ -235,24 +400,15 @@ mod tests {
 
     #[test]
     fn text_length_is_counted_in_characters() {
-        let at_limit = ClaimInput {
-            text: "é".repeat(MAX_TEXT_CHARS),
-            ..input()
-        };
+        let at_limit = ClaimInput { text: "é".repeat(MAX_TEXT_CHARS), ..input() };
         assert!(at_limit.into_new_claim(Utc::now()).is_ok());
-        let over = ClaimInput {
-            text: "é".repeat(MAX_TEXT_CHARS + 1),
-            ..input()
-        };
-        assert!(matches!(
-            over.into_new_claim(Utc::now()),
-            Err(Error::Validation(_))
-        ));
+        let over = ClaimInput { text: "é".repeat(MAX_TEXT_CHARS + 1), ..input() };
+        assert!(matches!(over.into_new_claim(Utc::now()), Err(Error::Validation(_))));
     }
 
     #[test]
     fn tags_are_normalised_and_blank_optionals_dropped() {
-        let claim = ClaimInput {
+        let (claim, claimant) = ClaimInput {
             tags: vec!["Venezuela".into(), "venezuela ".into(), "Russie".into()],
             context: Some("  ".into()),
             claimant: Some(" The Washington Post ".into()),
@@ -262,7 +418,73 @@ mod tests {
         .expect("valid");
         assert_eq!(claim.tags, ["venezuela", "russie"]);
         assert_eq!(claim.context, None);
-        assert_eq!(claim.claimant.as_deref(), Some("The Washington Post"));
+        assert_eq!(claimant, Claimant::Name("The Washington Post".into(), SourceKind::Person));
+    }
+
+    #[test]
+    fn claimant_by_name_or_id_not_both() {
+        let id = Uuid::now_v7();
+        let both = ClaimInput { claimant: Some("TASS".into()), claimant_id: Some(id.to_string()), ..input() };
+        assert!(matches!(both.into_new_claim(Utc::now()), Err(Error::Validation(v)) if v[0].field == "claimant_id"));
+        let (claim, claimant) =
+            ClaimInput { claimant_id: Some(id.to_string()), ..input() }.into_new_claim(Utc::now()).expect("valid");
+        assert_eq!((claim.claimant_id, claimant), (Some(id), Claimant::Id(id)));
+        let (_, claimant) =
+            ClaimInput { claimant: Some("TASS".into()), claimant_kind: Some(SourceKind::NewsAgency), ..input() }
+                .into_new_claim(Utc::now())
+                .expect("valid");
+        assert_eq!(claimant, Claimant::Name("TASS".into(), SourceKind::NewsAgency));
+    }
+
+    #[test]
+    fn edits_report_only_what_changed() {
+        let (mut claim, _) = input().into_new_claim(Utc::now()).expect("valid");
+        let patch =
+            ClaimPatch { text: claim.text.clone(), claimed_at: Some("2025-05".into()), ..ClaimPatch::default() };
+        let changes = patch.apply(&mut claim, &["text".into(), "claimed_at".into()]).expect("valid");
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].field, "claimed_at");
+        assert_eq!(changes[0].before, serde_json::Value::Null);
+        assert_eq!(changes[0].after, serde_json::json!("2025-05"));
+        assert_eq!(claim.claimed_at.map(|d| d.to_string()).as_deref(), Some("2025-05"));
+    }
+
+    #[test]
+    fn edits_are_checked_like_submissions() {
+        let (mut claim, _) = input().into_new_claim(Utc::now()).expect("valid");
+        let original = claim.clone();
+        let patch = ClaimPatch { text: " ".into(), language: "english".into(), ..ClaimPatch::default() };
+        let err = patch.apply(&mut claim, &["text".into(), "language".into(), "colour".into()]).expect_err("invalid");
+        let Error::Validation(v) = err else { panic!("not a validation error") };
+        let fields: Vec<&str> = v.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["text", "language", "update_mask"]);
+        assert_eq!(claim.text, original.text, "a refused edit leaves the text");
+        assert!(ClaimPatch::default().apply(&mut claim, &[]).is_err(), "an empty mask is refused");
+    }
+
+    #[test]
+    fn status_transitions() {
+        use ClaimStatus::*;
+        assert!(Unverified.can_become(InReview));
+        assert!(!Unverified.can_become(Confirmed), "a verdict needs a review first");
+        assert!(InReview.can_become(False));
+        assert!(False.can_become(InReview), "a verdict can be reopened");
+        assert!(Disputed.can_become(False), "a verdict can be replaced");
+        assert!(!False.can_become(Unverified));
+        assert!(!InReview.can_become(InReview));
+    }
+
+    #[test]
+    fn verdicts_need_a_note_and_confirmed_needs_sources() {
+        use crate::domain::sourcing::{SourcingRules, compute};
+        let unsourced = compute(&[], &SourcingRules::default());
+        let err = ClaimStatus::InReview.check_change(ClaimStatus::False, Some("  ".into()), &unsourced);
+        assert!(matches!(err, Err(Error::Validation(v)) if v[0].field == "note"));
+        assert_eq!(ClaimStatus::Unverified.check_change(ClaimStatus::InReview, None, &unsourced).ok(), Some(None));
+        let err = ClaimStatus::InReview.check_change(ClaimStatus::Confirmed, Some("ok".into()), &unsourced);
+        assert!(matches!(err, Err(Error::Precondition { code: "confirmation_requirements_not_met", .. })));
+        let err = ClaimStatus::Unverified.check_change(ClaimStatus::False, Some("no".into()), &unsourced);
+        assert!(matches!(err, Err(Error::Precondition { code: "invalid_transition", .. })));
     }
 
     #[test]

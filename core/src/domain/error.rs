@@ -10,10 +10,7 @@ pub struct FieldViolation {
 
 impl FieldViolation {
     pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            description: description.into(),
-        }
+        Self { field: field.into(), description: description.into() }
     }
 }
 
@@ -25,6 +22,15 @@ pub enum Error {
     /// The addressed resource does not exist.
     #[error("{resource} {id} not found")]
     NotFound { resource: &'static str, id: String },
+    /// The resource would duplicate an existing one.
+    #[error("{message}")]
+    AlreadyExists { resource: &'static str, existing_id: String, message: String },
+    /// The change was made against a version that is no longer current.
+    #[error("version {expected} is stale: the current version is {current}")]
+    VersionMismatch { expected: i64, current: i64 },
+    /// The change is well-formed but the resource's state does not allow it.
+    #[error("{description}")]
+    Precondition { code: &'static str, subject: String, description: String },
     /// The database cannot serve the request right now (pool exhausted, locked, down).
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -39,6 +45,9 @@ impl Error {
         match self {
             Error::Validation(_) => "validation_failed",
             Error::NotFound { .. } => "not_found",
+            Error::AlreadyExists { .. } => "already_exists",
+            Error::VersionMismatch { .. } => "version_mismatch",
+            Error::Precondition { code, .. } => code,
             Error::Unavailable(_) => "database_unavailable",
             Error::Internal(_) => "internal",
         }
@@ -50,11 +59,7 @@ impl Error {
 }
 
 fn describe(violations: &[FieldViolation]) -> String {
-    violations
-        .iter()
-        .map(|v| format!("{}: {}", v.field, v.description))
-        .collect::<Vec<_>>()
-        .join("; ")
+    violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ")
 }
 
 /// Collects every violation of a request, so that a client learns all its mistakes at once.
@@ -78,10 +83,6 @@ impl Violations {
     }
 
     pub fn into_result(self) -> Result<(), Error> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Validation(self.0))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(Error::Validation(self.0)) }
     }
 }

@@ -5,15 +5,12 @@ use oxilangtag::LanguageTag;
 
 /// Checks a tag and returns it in canonical case.
 pub fn normalize(input: &str) -> Result<String, String> {
-    let tag = LanguageTag::parse(input)
-        .map_err(|e| format!("{input:?} is not a well-formed BCP 47 language tag ({e})"))?;
+    let tag =
+        LanguageTag::parse(input).map_err(|e| format!("{input:?} is not a well-formed BCP 47 language tag ({e})"))?;
     // Primary language subtags of 4 to 8 letters are reserved or unassigned: "english" is
     // grammatical BCP 47 but names no language, so it is refused with a hint.
     let primary = tag.primary_language();
-    if primary.len() > 3
-        && !input.eq_ignore_ascii_case("i-default")
-        && !primary.starts_with(['x', 'X', 'i', 'I'])
-    {
+    if primary.len() > 3 && !input.eq_ignore_ascii_case("i-default") && !primary.starts_with(['x', 'X', 'i', 'I']) {
         return Err(format!(
             "{input:?} is not a BCP 47 language tag: the language subtag must be an ISO 639 code of 2 or 3 letters, such as \"fr\" or \"en-GB\""
         ));
@@ -58,16 +55,7 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_bcp47() {
-        for bad in [
-            "",
-            "english",
-            "en_US",
-            "fr-",
-            "123",
-            "f",
-            "en--us",
-            "français",
-        ] {
+        for bad in ["", "english", "en_US", "fr-", "123", "f", "en--us", "français"] {
             assert!(normalize(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -16,7 +16,7 @@ pub struct ListParams {
     pub page_token: Option<String>,
     pub status: Option<ClaimStatus>,
     pub language: Option<String>,
-    pub claimant: Option<String>,
+    pub claimant_id: Option<String>,
     pub tag: Option<String>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
@@ -31,7 +31,7 @@ pub struct ClaimFilter {
     pub after: Option<Cursor>,
     pub status: Option<ClaimStatus>,
     pub language: Option<String>,
-    pub claimant: Option<String>,
+    pub claimant_id: Option<Uuid>,
     pub tag: Option<String>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
@@ -45,36 +45,21 @@ impl ListParams {
     pub fn into_filter(self) -> Result<ClaimFilter, Error> {
         let mut v = Violations::default();
         let limit = v.check("page_size", page_size(self.page_size));
-        let after = v.check(
-            "page_token",
-            self.page_token
+        let after =
+            v.check("page_token", self.page_token.as_deref().filter(|t| !t.is_empty()).map(Cursor::decode).transpose());
+        let language = v.check("language", self.language.as_deref().map(language::normalize).transpose());
+        let claimant_id = v.check(
+            "claimant_id",
+            self.claimant_id
                 .as_deref()
-                .filter(|t| !t.is_empty())
-                .map(Cursor::decode)
-                .transpose(),
-        );
-        let language = v.check(
-            "language",
-            self.language
-                .as_deref()
-                .map(language::normalize)
+                .map(|id| Uuid::try_parse(id).map_err(|_| format!("{id:?} is not a UUID")))
                 .transpose(),
         );
         let tag = v.check("tag", self.tag.as_deref().map(normalize_tag).transpose());
-        let claimed_from = v.check(
-            "claimed_from",
-            self.claimed_from
-                .as_deref()
-                .map(|s| s.parse::<PartialDate>())
-                .transpose(),
-        );
-        let claimed_to = v.check(
-            "claimed_to",
-            self.claimed_to
-                .as_deref()
-                .map(|s| s.parse::<PartialDate>())
-                .transpose(),
-        );
+        let claimed_from =
+            v.check("claimed_from", self.claimed_from.as_deref().map(|s| s.parse::<PartialDate>()).transpose());
+        let claimed_to =
+            v.check("claimed_to", self.claimed_to.as_deref().map(|s| s.parse::<PartialDate>()).transpose());
         if let (Some(from), Some(to)) = (self.created_from, self.created_to)
             && from > to
         {
@@ -91,10 +76,7 @@ impl ListParams {
             after: after.flatten(),
             status: self.status,
             language: language.flatten(),
-            claimant: self
-                .claimant
-                .map(|c| c.trim().to_owned())
-                .filter(|c| !c.is_empty()),
+            claimant_id: claimant_id.flatten(),
             tag: tag.flatten(),
             created_from: self.created_from,
             created_to: self.created_to,
@@ -104,7 +86,7 @@ impl ListParams {
     }
 }
 
-fn page_size(raw: Option<i32>) -> Result<u32, String> {
+pub fn page_size(raw: Option<i32>) -> Result<u32, String> {
     match raw {
         None => Ok(DEFAULT_PAGE_SIZE),
         Some(n) if n >= 1 && n as u32 <= MAX_PAGE_SIZE => Ok(n as u32),
@@ -123,12 +105,7 @@ impl Cursor {
     const PREFIX: &'static str = "c1";
 
     pub fn encode(&self) -> String {
-        let raw = format!(
-            "{}:{}:{}",
-            Self::PREFIX,
-            self.created_at.timestamp_micros(),
-            self.id.simple()
-        );
+        let raw = format!("{}:{}:{}", Self::PREFIX, self.created_at.timestamp_micros(), self.id.simple());
         URL_SAFE_NO_PAD.encode(raw)
     }
 
@@ -137,16 +114,11 @@ impl Cursor {
         let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
         let raw = String::from_utf8(bytes).map_err(|_| invalid())?;
         let mut parts = raw.splitn(3, ':');
-        let (Some(Self::PREFIX), Some(micros), Some(id)) =
-            (parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(Self::PREFIX), Some(micros), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(invalid());
         };
-        let created_at = micros
-            .parse::<i64>()
-            .ok()
-            .and_then(DateTime::<Utc>::from_timestamp_micros)
-            .ok_or_else(invalid)?;
+        let created_at =
+            micros.parse::<i64>().ok().and_then(DateTime::<Utc>::from_timestamp_micros).ok_or_else(invalid)?;
         let id = Uuid::try_parse(id).map_err(|_| invalid())?;
         Ok(Cursor { created_at, id })
     }
@@ -158,10 +130,7 @@ mod tests {
 
     #[test]
     fn cursors_round_trip() {
-        let cursor = Cursor {
-            created_at: crate::domain::truncate_micros(Utc::now()),
-            id: Uuid::now_v7(),
-        };
+        let cursor = Cursor { created_at: crate::domain::truncate_micros(Utc::now()), id: Uuid::now_v7() };
         assert_eq!(Cursor::decode(&cursor.encode()), Ok(cursor));
     }
 
@@ -179,14 +148,7 @@ mod tests {
 
     #[test]
     fn page_size_bounds() {
-        let size = |n| {
-            ListParams {
-                page_size: n,
-                ..ListParams::default()
-            }
-            .into_filter()
-            .map(|f| f.limit)
-        };
+        let size = |n| ListParams { page_size: n, ..ListParams::default() }.into_filter().map(|f| f.limit);
         assert_eq!(size(None).ok(), Some(DEFAULT_PAGE_SIZE));
         assert_eq!(size(Some(1)).ok(), Some(1));
         assert_eq!(size(Some(100)).ok(), Some(100));
@@ -205,14 +167,8 @@ mod tests {
         }
         .into_filter()
         .expect("valid");
-        assert_eq!(
-            filter.claimed_from.map(|t| t.to_rfc3339()).as_deref(),
-            Some("2025-05-01T00:00:00+00:00")
-        );
-        assert_eq!(
-            filter.claimed_until.map(|t| t.to_rfc3339()).as_deref(),
-            Some("2026-01-01T00:00:00+00:00")
-        );
+        assert_eq!(filter.claimed_from.map(|t| t.to_rfc3339()).as_deref(), Some("2025-05-01T00:00:00+00:00"));
+        assert_eq!(filter.claimed_until.map(|t| t.to_rfc3339()).as_deref(), Some("2026-01-01T00:00:00+00:00"));
     }
 
     #[test]

@@ -1,17 +1,26 @@
 //! The domain: plain types and rules, with no knowledge of gRPC or SQL.
 
+pub mod attribution;
 pub mod claim;
 mod error;
+pub mod history;
 pub mod language;
 pub mod listing;
+pub mod names;
 mod partial_date;
+pub mod source;
+pub mod sourcing;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
-pub use claim::{Claim, ClaimInput, ClaimStatus};
+pub use attribution::{Attribution, AttributionFields, Stance, ValidAttribution};
+pub use claim::{Claim, ClaimInput, ClaimPatch, ClaimStatus, Claimant};
 pub use error::{Error, FieldViolation, Violations};
+pub use history::{Change, ClaimSnapshot, Event, FieldChange};
 pub use listing::{ClaimFilter, Cursor, ListParams};
 pub use partial_date::PartialDate;
+pub use source::{Grade, Reliability, Source, SourceFields, SourceKind};
+pub use sourcing::{SourceRef, Sourcing, SourcingLevel, SourcingRules, Statement};
 
 /// PostgreSQL keeps microseconds and SQLite whatever it is given: store microseconds so that
 /// values read back equal what was written on both.
@@ -24,4 +33,12 @@ pub fn truncate_micros(t: DateTime<Utc>) -> DateTime<Utc> {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next: Option<Cursor>,
+}
+
+/// A claim as readers see it: with its claimant resolved and its sourcing computed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimView {
+    pub claim: Claim,
+    pub claimant: Option<SourceRef>,
+    pub sourcing: Sourcing,
 }

@@ -18,9 +18,7 @@ impl PartialDate {
         match *self {
             PartialDate::Year(y) => first_day(y, 1),
             PartialDate::Month(y, m) => first_day(y, m),
-            PartialDate::Day(d) => d
-                .and_hms_opt(0, 0, 0)
-                .map_or(DateTime::<Utc>::MIN_UTC, |t| t.and_utc()),
+            PartialDate::Day(d) => d.and_hms_opt(0, 0, 0).map_or(DateTime::<Utc>::MIN_UTC, |t| t.and_utc()),
             PartialDate::Instant(t) => t,
         }
     }
@@ -48,15 +46,10 @@ impl FromStr for PartialDate {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        const HINT: &str =
-            "expected a date \"YYYY\", \"YYYY-MM\", \"YYYY-MM-DD\" or an RFC 3339 timestamp";
+        const HINT: &str = "expected a date \"YYYY\", \"YYYY-MM\", \"YYYY-MM-DD\" or an RFC 3339 timestamp";
         let all_digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
         let year = |p: &str| -> Result<i32, String> {
-            if p.len() == 4 && all_digits(p) {
-                p.parse().map_err(|_| HINT.to_string())
-            } else {
-                Err(HINT.to_string())
-            }
+            if p.len() == 4 && all_digits(p) { p.parse().map_err(|_| HINT.to_string()) } else { Err(HINT.to_string()) }
         };
         let parts: Vec<&str> = s.split('-').collect();
         match parts.as_slice() {
@@ -78,9 +71,7 @@ impl FromStr for PartialDate {
                     .ok_or_else(|| format!("{s} is not a date that exists"))
             }
             _ => DateTime::parse_from_rfc3339(s)
-                .map(|t| {
-                    PartialDate::Instant(crate::domain::truncate_micros(t.with_timezone(&Utc)))
-                })
+                .map(|t| PartialDate::Instant(crate::domain::truncate_micros(t.with_timezone(&Utc))))
                 .map_err(|_| HINT.to_string()),
         }
     }
@@ -94,6 +85,19 @@ impl fmt::Display for PartialDate {
             PartialDate::Day(d) => write!(f, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day()),
             PartialDate::Instant(t) => f.write_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
         }
+    }
+}
+
+impl serde::Serialize for PartialDate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PartialDate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -117,13 +121,7 @@ mod tests {
 
     #[test]
     fn rejects_dates_that_do_not_exist() {
-        for input in [
-            "2025-02-30",
-            "2025-13",
-            "2025-00",
-            "2023-02-29",
-            "2025-04-31",
-        ] {
+        for input in ["2025-02-30", "2025-13", "2025-00", "2023-02-29", "2025-04-31"] {
             assert!(input.parse::<PartialDate>().is_err(), "{input} accepted");
         }
         assert!("2024-02-29".parse::<PartialDate>().is_ok());
@@ -131,15 +129,7 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for input in [
-            "",
-            "25",
-            "2025-5",
-            "2025-05-7",
-            "mai 2025",
-            "2025-05-07T25:00:00Z",
-            "+2025",
-        ] {
+        for input in ["", "25", "2025-5", "2025-05-7", "mai 2025", "2025-05-07T25:00:00Z", "+2025"] {
             assert!(input.parse::<PartialDate>().is_err(), "{input} accepted");
         }
     }

@@ -3,7 +3,11 @@
 use claimdesk_proto::v1::{self as pb, claim_service_server::ClaimService};
 use tonic::{Request, Response, Status};
 
-use crate::{domain::ListParams, service::Claims};
+use super::{actor, convert::mask_paths};
+use crate::{
+    domain::{AttributionFields, ClaimInput, ListParams},
+    service::{AttributionChange, Claims},
+};
 
 #[derive(Debug, Clone)]
 pub struct ClaimApi {
@@ -16,23 +20,21 @@ impl ClaimApi {
     }
 }
 
+fn change(c: AttributionChange) -> Response<pb::AttributionChange> {
+    Response::new(pb::AttributionChange { attribution: c.attribution.map(Into::into), claim_version: c.claim_version })
+}
+
 #[tonic::async_trait]
 impl ClaimService for ClaimApi {
-    async fn create_claim(
-        &self,
-        request: Request<pb::CreateClaimRequest>,
-    ) -> Result<Response<pb::Claim>, Status> {
-        let claim = self.claims.create(request.into_inner().into()).await?;
-        Ok(Response::new(claim.into()))
+    async fn create_claim(&self, request: Request<pb::CreateClaimRequest>) -> Result<Response<pb::Claim>, Status> {
+        let actor = actor(&request);
+        let input = ClaimInput::try_from(request.into_inner())?;
+        Ok(Response::new(self.claims.create(input, actor).await?.into()))
     }
 
-    async fn get_claim(
-        &self,
-        request: Request<pb::GetClaimRequest>,
-    ) -> Result<Response<pb::Claim>, Status> {
+    async fn get_claim(&self, request: Request<pb::GetClaimRequest>) -> Result<Response<pb::Claim>, Status> {
         let pb::GetClaimRequest { id } = request.into_inner();
-        let claim = self.claims.get(&id).await?;
-        Ok(Response::new(claim.into()))
+        Ok(Response::new(self.claims.get(&id).await?.into()))
     }
 
     async fn list_claims(
@@ -44,6 +46,80 @@ impl ClaimService for ClaimApi {
         Ok(Response::new(pb::ListClaimsResponse {
             claims: page.items.into_iter().map(Into::into).collect(),
             next_page_token: page.next.map(|c| c.encode()).unwrap_or_default(),
+        }))
+    }
+
+    async fn update_claim(&self, request: Request<pb::UpdateClaimRequest>) -> Result<Response<pb::Claim>, Status> {
+        let actor = actor(&request);
+        let pb::UpdateClaimRequest { id, expected_version, claim, update_mask } = request.into_inner();
+        let patch = claim.unwrap_or_default().into();
+        let view = self.claims.update(&id, expected_version, patch, mask_paths(update_mask), actor).await?;
+        Ok(Response::new(view.into()))
+    }
+
+    async fn set_status(&self, request: Request<pb::SetStatusRequest>) -> Result<Response<pb::Claim>, Status> {
+        let actor = actor(&request);
+        let pb::SetStatusRequest { claim_id, expected_version, status, note } = request.into_inner();
+        let status = super::convert::optional_status(status).map_err(|e| crate::domain::Error::invalid("status", e))?;
+        let view = self.claims.set_status(&claim_id, expected_version, status, note, actor).await?;
+        Ok(Response::new(view.into()))
+    }
+
+    async fn add_attribution(
+        &self,
+        request: Request<pb::AddAttributionRequest>,
+    ) -> Result<Response<pb::AttributionChange>, Status> {
+        let actor = actor(&request);
+        let pb::AddAttributionRequest { claim_id, expected_version, attribution } = request.into_inner();
+        let fields = AttributionFields::try_from(attribution)?;
+        Ok(change(self.claims.add_attribution(&claim_id, expected_version, fields, actor).await?))
+    }
+
+    async fn update_attribution(
+        &self,
+        request: Request<pb::UpdateAttributionRequest>,
+    ) -> Result<Response<pb::AttributionChange>, Status> {
+        let actor = actor(&request);
+        let pb::UpdateAttributionRequest { claim_id, attribution_id, expected_version, attribution } =
+            request.into_inner();
+        let fields = AttributionFields::try_from(attribution)?;
+        Ok(change(self.claims.update_attribution(&claim_id, &attribution_id, expected_version, fields, actor).await?))
+    }
+
+    async fn remove_attribution(
+        &self,
+        request: Request<pb::RemoveAttributionRequest>,
+    ) -> Result<Response<pb::AttributionChange>, Status> {
+        let actor = actor(&request);
+        let pb::RemoveAttributionRequest { claim_id, attribution_id, expected_version } = request.into_inner();
+        Ok(change(self.claims.remove_attribution(&claim_id, &attribution_id, expected_version, actor).await?))
+    }
+
+    async fn list_attributions(
+        &self,
+        request: Request<pb::ListAttributionsRequest>,
+    ) -> Result<Response<pb::ListAttributionsResponse>, Status> {
+        let pb::ListAttributionsRequest { claim_id } = request.into_inner();
+        let attributions = self.claims.attributions(&claim_id).await?;
+        Ok(Response::new(pb::ListAttributionsResponse {
+            attributions: attributions.into_iter().map(Into::into).collect(),
+        }))
+    }
+
+    async fn get_sourcing(&self, request: Request<pb::GetSourcingRequest>) -> Result<Response<pb::Sourcing>, Status> {
+        let pb::GetSourcingRequest { claim_id } = request.into_inner();
+        Ok(Response::new(self.claims.sourcing(&claim_id).await?.into()))
+    }
+
+    async fn get_history(
+        &self,
+        request: Request<pb::GetHistoryRequest>,
+    ) -> Result<Response<pb::GetHistoryResponse>, Status> {
+        let pb::GetHistoryRequest { claim_id, page_size, page_token } = request.into_inner();
+        let page = self.claims.history(&claim_id, page_size, page_token).await?;
+        Ok(Response::new(pb::GetHistoryResponse {
+            events: page.events.into_iter().map(Into::into).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
         }))
     }
 }

@@ -4,7 +4,14 @@
 use chrono::{DateTime, Utc};
 use claimdesk_proto::v1 as pb;
 
-use crate::domain::{Claim, ClaimInput, ClaimStatus, Error, ListParams, Violations};
+use crate::{
+    domain::{
+        Attribution, AttributionFields, Change, ClaimInput, ClaimPatch, ClaimSnapshot, ClaimStatus, ClaimView, Error,
+        Event, FieldChange, Grade, ListParams, Source, SourceFields, SourceKind, SourceRef, Sourcing, SourcingLevel,
+        Stance, Violations,
+    },
+    service::SourceListParams,
+};
 
 impl From<ClaimStatus> for pb::ClaimStatus {
     fn from(status: ClaimStatus) -> Self {
@@ -21,7 +28,7 @@ impl From<ClaimStatus> for pb::ClaimStatus {
 }
 
 /// An enum field that may be left unset: `None` for UNSPECIFIED.
-fn optional_status(raw: i32) -> Result<Option<ClaimStatus>, String> {
+pub fn optional_status(raw: i32) -> Result<Option<ClaimStatus>, String> {
     match pb::ClaimStatus::try_from(raw).map_err(|_| format!("unknown claim status {raw}"))? {
         pb::ClaimStatus::Unspecified => Ok(None),
         pb::ClaimStatus::Unverified => Ok(Some(ClaimStatus::Unverified)),
@@ -34,11 +41,95 @@ fn optional_status(raw: i32) -> Result<Option<ClaimStatus>, String> {
     }
 }
 
-pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: t.timestamp_subsec_nanos() as i32,
+impl From<SourceKind> for pb::SourceKind {
+    fn from(kind: SourceKind) -> Self {
+        match kind {
+            SourceKind::Person => pb::SourceKind::Person,
+            SourceKind::Organization => pb::SourceKind::Organization,
+            SourceKind::OfficialBody => pb::SourceKind::OfficialBody,
+            SourceKind::NewsOutlet => pb::SourceKind::NewsOutlet,
+            SourceKind::NewsAgency => pb::SourceKind::NewsAgency,
+            SourceKind::Document => pb::SourceKind::Document,
+            SourceKind::Anonymous => pb::SourceKind::Anonymous,
+        }
     }
+}
+
+pub fn optional_kind(raw: i32) -> Result<Option<SourceKind>, String> {
+    match pb::SourceKind::try_from(raw).map_err(|_| format!("unknown source kind {raw}"))? {
+        pb::SourceKind::Unspecified => Ok(None),
+        pb::SourceKind::Person => Ok(Some(SourceKind::Person)),
+        pb::SourceKind::Organization => Ok(Some(SourceKind::Organization)),
+        pb::SourceKind::OfficialBody => Ok(Some(SourceKind::OfficialBody)),
+        pb::SourceKind::NewsOutlet => Ok(Some(SourceKind::NewsOutlet)),
+        pb::SourceKind::NewsAgency => Ok(Some(SourceKind::NewsAgency)),
+        pb::SourceKind::Document => Ok(Some(SourceKind::Document)),
+        pb::SourceKind::Anonymous => Ok(Some(SourceKind::Anonymous)),
+    }
+}
+
+impl From<Grade> for pb::ReliabilityGrade {
+    fn from(grade: Grade) -> Self {
+        match grade {
+            Grade::A => pb::ReliabilityGrade::A,
+            Grade::B => pb::ReliabilityGrade::B,
+            Grade::C => pb::ReliabilityGrade::C,
+            Grade::D => pb::ReliabilityGrade::D,
+            Grade::E => pb::ReliabilityGrade::E,
+            Grade::F => pb::ReliabilityGrade::F,
+        }
+    }
+}
+
+fn optional_grade(raw: i32) -> Result<Option<Grade>, String> {
+    match pb::ReliabilityGrade::try_from(raw).map_err(|_| format!("unknown reliability grade {raw}"))? {
+        pb::ReliabilityGrade::Unspecified => Ok(None),
+        pb::ReliabilityGrade::A => Ok(Some(Grade::A)),
+        pb::ReliabilityGrade::B => Ok(Some(Grade::B)),
+        pb::ReliabilityGrade::C => Ok(Some(Grade::C)),
+        pb::ReliabilityGrade::D => Ok(Some(Grade::D)),
+        pb::ReliabilityGrade::E => Ok(Some(Grade::E)),
+        pb::ReliabilityGrade::F => Ok(Some(Grade::F)),
+    }
+}
+
+impl From<Stance> for pb::Stance {
+    fn from(stance: Stance) -> Self {
+        match stance {
+            Stance::Asserts => pb::Stance::Asserts,
+            Stance::Confirms => pb::Stance::Confirms,
+            Stance::Denies => pb::Stance::Denies,
+            Stance::Disputes => pb::Stance::Disputes,
+            Stance::Context => pb::Stance::Context,
+        }
+    }
+}
+
+fn optional_stance(raw: i32) -> Result<Option<Stance>, String> {
+    match pb::Stance::try_from(raw).map_err(|_| format!("unknown stance {raw}"))? {
+        pb::Stance::Unspecified => Ok(None),
+        pb::Stance::Asserts => Ok(Some(Stance::Asserts)),
+        pb::Stance::Confirms => Ok(Some(Stance::Confirms)),
+        pb::Stance::Denies => Ok(Some(Stance::Denies)),
+        pb::Stance::Disputes => Ok(Some(Stance::Disputes)),
+        pb::Stance::Context => Ok(Some(Stance::Context)),
+    }
+}
+
+impl From<SourcingLevel> for pb::SourcingLevel {
+    fn from(level: SourcingLevel) -> Self {
+        match level {
+            SourcingLevel::Unsourced => pb::SourcingLevel::Unsourced,
+            SourcingLevel::SingleSource => pb::SourcingLevel::SingleSource,
+            SourcingLevel::Corroborated => pb::SourcingLevel::Corroborated,
+            SourcingLevel::Confirmed => pb::SourcingLevel::Confirmed,
+            SourcingLevel::Contested => pb::SourcingLevel::Contested,
+        }
+    }
+}
+
+pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
 }
 
 fn from_timestamp(t: Option<prost_types::Timestamp>) -> Result<Option<DateTime<Utc>>, String> {
@@ -51,42 +142,72 @@ fn from_timestamp(t: Option<prost_types::Timestamp>) -> Result<Option<DateTime<U
     .transpose()
 }
 
-impl From<Claim> for pb::Claim {
-    fn from(claim: Claim) -> Self {
+/// The field mask's paths; an absent mask names nothing.
+pub fn mask_paths(mask: Option<prost_types::FieldMask>) -> Vec<String> {
+    mask.map(|m| m.paths).unwrap_or_default()
+}
+
+impl From<SourceRef> for pb::SourceRef {
+    fn from(s: SourceRef) -> Self {
+        pb::SourceRef { id: s.id.to_string(), name: s.name, kind: pb::SourceKind::from(s.kind).into() }
+    }
+}
+
+impl From<Sourcing> for pb::Sourcing {
+    fn from(s: Sourcing) -> Self {
+        pb::Sourcing {
+            level: pb::SourcingLevel::from(s.level).into(),
+            anonymous_only: s.anonymous_only,
+            independent_supporting: s.independent_supporting as i32,
+            named_supporting: s.named_supporting as i32,
+            anonymous_supporting: s.anonymous_supporting as i32,
+            confirmations: s.confirmations as i32,
+            denials: s.denials as i32,
+            disputes: s.disputes as i32,
+            earliest_published_at: s.earliest_published_at.map(|d| d.to_string()),
+            latest_published_at: s.latest_published_at.map(|d| d.to_string()),
+            explanation: s.explanation(),
+            primary_confirmation: s.primary_confirmation,
+            reasons: s.reasons,
+        }
+    }
+}
+
+impl From<ClaimView> for pb::Claim {
+    fn from(view: ClaimView) -> Self {
+        let ClaimView { claim, claimant, sourcing } = view;
         pb::Claim {
             id: claim.id.to_string(),
             text: claim.text,
             language: claim.language,
             context: claim.context,
-            claimant: claim.claimant,
+            claimant: claimant.map(Into::into),
             claimed_at: claim.claimed_at.map(|d| d.to_string()),
             tags: claim.tags,
             status: pb::ClaimStatus::from(claim.status).into(),
             version: claim.version,
             created_at: Some(timestamp(claim.created_at)),
             updated_at: Some(timestamp(claim.updated_at)),
+            sourcing: Some(sourcing.into()),
         }
     }
 }
 
-impl From<pb::CreateClaimRequest> for ClaimInput {
-    fn from(req: pb::CreateClaimRequest) -> Self {
-        let pb::CreateClaimRequest {
-            text,
-            language,
-            context,
-            claimant,
-            claimed_at,
-            tags,
-        } = req;
-        ClaimInput {
-            text,
-            language,
-            context,
-            claimant,
-            claimed_at,
-            tags,
-        }
+impl TryFrom<pb::CreateClaimRequest> for ClaimInput {
+    type Error = Error;
+
+    fn try_from(req: pb::CreateClaimRequest) -> Result<Self, Error> {
+        let pb::CreateClaimRequest { text, language, context, claimant, claimed_at, tags, claimant_id, claimant_kind } =
+            req;
+        let claimant_kind = optional_kind(claimant_kind).map_err(|e| Error::invalid("claimant_kind", e))?;
+        Ok(ClaimInput { text, language, context, claimant, claimant_id, claimant_kind, claimed_at, tags })
+    }
+}
+
+impl From<pb::ClaimFields> for ClaimPatch {
+    fn from(fields: pb::ClaimFields) -> Self {
+        let pb::ClaimFields { text, language, context, claimant_id, claimed_at, tags } = fields;
+        ClaimPatch { text, language, context, claimant_id, claimed_at, tags }
     }
 }
 
@@ -99,7 +220,7 @@ impl TryFrom<pb::ListClaimsRequest> for ListParams {
             page_token,
             status,
             language,
-            claimant,
+            claimant_id,
             tag,
             created_from,
             created_to,
@@ -116,12 +237,155 @@ impl TryFrom<pb::ListClaimsRequest> for ListParams {
             page_token,
             status: status.flatten(),
             language,
-            claimant,
+            claimant_id,
             tag,
             created_from: created_from.flatten(),
             created_to: created_to.flatten(),
             claimed_from,
             claimed_to,
         })
+    }
+}
+
+impl From<Source> for pb::Source {
+    fn from(s: Source) -> Self {
+        pb::Source {
+            id: s.id.to_string(),
+            name: s.name,
+            kind: pb::SourceKind::from(s.kind).into(),
+            descriptor: s.descriptor,
+            homepage: s.homepage,
+            aliases: s.aliases,
+            reliability: s
+                .reliability
+                .map(|r| pb::Reliability { grade: pb::ReliabilityGrade::from(r.grade).into(), rationale: r.rationale }),
+            notes: s.notes,
+            version: s.version,
+            created_at: Some(timestamp(s.created_at)),
+            updated_at: Some(timestamp(s.updated_at)),
+        }
+    }
+}
+
+impl TryFrom<pb::SourceFields> for SourceFields {
+    type Error = Error;
+
+    fn try_from(fields: pb::SourceFields) -> Result<Self, Error> {
+        let pb::SourceFields { name, kind, descriptor, homepage, aliases, reliability, notes } = fields;
+        let mut v = Violations::default();
+        let kind = v.check("kind", optional_kind(kind));
+        let reliability = reliability
+            .map(|r| {
+                let pb::Reliability { grade, rationale } = r;
+                v.check("reliability", optional_grade(grade)).map(|grade| (grade, rationale))
+            })
+            .map(|r| r.unwrap_or((None, None)));
+        v.into_result()?;
+        Ok(SourceFields { name, kind: kind.flatten(), descriptor, homepage, aliases, reliability, notes })
+    }
+}
+
+impl TryFrom<pb::ListSourcesRequest> for SourceListParams {
+    type Error = Error;
+
+    fn try_from(req: pb::ListSourcesRequest) -> Result<Self, Error> {
+        let pb::ListSourcesRequest { page_size, page_token, query, kind } = req;
+        let kind = optional_kind(kind).map_err(|e| Error::invalid("kind", e))?;
+        Ok(SourceListParams { page_size, page_token, query, kind })
+    }
+}
+
+impl From<Attribution> for pb::Attribution {
+    fn from(a: Attribution) -> Self {
+        pb::Attribution {
+            id: a.id.to_string(),
+            claim_id: a.claim_id.to_string(),
+            speaker_id: a.speaker_id.to_string(),
+            stance: pb::Stance::from(a.stance).into(),
+            relay_ids: a.relay_ids.iter().map(ToString::to_string).collect(),
+            quote: a.quote,
+            url: a.url,
+            published_at: a.published_at.map(|d| d.to_string()),
+            recorded_by: a.recorded_by,
+            recorded_at: Some(timestamp(a.recorded_at)),
+        }
+    }
+}
+
+impl TryFrom<Option<pb::AttributionFields>> for AttributionFields {
+    type Error = Error;
+
+    fn try_from(fields: Option<pb::AttributionFields>) -> Result<Self, Error> {
+        let pb::AttributionFields { speaker_id, stance, relay_ids, quote, url, published_at } =
+            fields.ok_or_else(|| Error::invalid("attribution", "is required"))?;
+        let stance = optional_stance(stance).map_err(|e| Error::invalid("stance", e))?;
+        Ok(AttributionFields { speaker_id, stance, relay_ids, quote, url, published_at })
+    }
+}
+
+fn snapshot(s: ClaimSnapshot) -> pb::ClaimCreated {
+    let ClaimSnapshot { text, language, context, claimant_id, claimed_at, tags, status } = s;
+    pb::ClaimCreated {
+        claim: Some(pb::ClaimFields {
+            text,
+            language,
+            context,
+            claimant_id: claimant_id.map(|id| id.to_string()),
+            claimed_at: claimed_at.map(|d| d.to_string()),
+            tags,
+        }),
+        status: pb::ClaimStatus::from(status).into(),
+    }
+}
+
+/// JSON values as protobuf `Value`s, for the before and after of edits.
+fn json_value(v: serde_json::Value) -> prost_types::Value {
+    use prost_types::value::Kind;
+    let kind = match v {
+        serde_json::Value::Null => Kind::NullValue(0),
+        serde_json::Value::Bool(b) => Kind::BoolValue(b),
+        serde_json::Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or_default()),
+        serde_json::Value::String(s) => Kind::StringValue(s),
+        serde_json::Value::Array(items) => {
+            Kind::ListValue(prost_types::ListValue { values: items.into_iter().map(json_value).collect() })
+        }
+        serde_json::Value::Object(map) => Kind::StructValue(prost_types::Struct {
+            fields: map.into_iter().map(|(k, v)| (k, json_value(v))).collect(),
+        }),
+    };
+    prost_types::Value { kind: Some(kind) }
+}
+
+impl From<Event> for pb::HistoryEvent {
+    fn from(e: Event) -> Self {
+        use pb::history_event::Change as P;
+        let change = match e.change {
+            Change::Created { claim } => P::Created(snapshot(claim)),
+            Change::Edited { changes } => P::Edited(pb::ClaimEdited {
+                changes: changes
+                    .into_iter()
+                    .map(|FieldChange { field, before, after }| pb::FieldChange {
+                        field,
+                        before: Some(json_value(before)),
+                        after: Some(json_value(after)),
+                    })
+                    .collect(),
+            }),
+            Change::AttributionAdded { attribution } => {
+                P::AttributionAdded(pb::AttributionAdded { attribution: Some(attribution.into()) })
+            }
+            Change::AttributionEdited { before, after } => {
+                P::AttributionEdited(pb::AttributionEdited { before: Some(before.into()), after: Some(after.into()) })
+            }
+            Change::AttributionRemoved { attribution } => {
+                P::AttributionRemoved(pb::AttributionRemoved { attribution: Some(attribution.into()) })
+            }
+            Change::StatusChanged { from, to, note } => P::StatusChanged(pb::StatusChanged {
+                from: pb::ClaimStatus::from(from).into(),
+                to: pb::ClaimStatus::from(to).into(),
+                note,
+            }),
+        };
+        pb::HistoryEvent { version: e.version, actor: e.actor, at: Some(timestamp(e.at)), change: Some(change) }
     }
 }

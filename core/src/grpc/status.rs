@@ -13,7 +13,7 @@ pub const ERROR_DOMAIN: &str = "claimdesk";
 impl From<Error> for Status {
     fn from(err: Error) -> Self {
         let mut details = ErrorDetails::new();
-        details.set_error_info(err.code(), ERROR_DOMAIN, HashMap::new());
+        let mut metadata = HashMap::new();
         // No `_` arm: a new error variant must be mapped here before it compiles.
         let (code, message) = match &err {
             Error::Validation(violations) => {
@@ -23,26 +23,33 @@ impl From<Error> for Status {
                 (Code::InvalidArgument, err.to_string())
             }
             Error::NotFound { resource, id } => {
-                details.set_resource_info(
-                    *resource,
-                    id.clone(),
-                    "",
-                    format!("no {resource} has id {id}"),
-                );
+                details.set_resource_info(*resource, id.clone(), "", format!("no {resource} has id {id}"));
                 (Code::NotFound, err.to_string())
+            }
+            Error::AlreadyExists { resource, existing_id, .. } => {
+                metadata.insert("existing_id".to_owned(), existing_id.clone());
+                details.set_resource_info(*resource, existing_id.clone(), "", "the existing resource");
+                (Code::AlreadyExists, err.to_string())
+            }
+            Error::VersionMismatch { current, .. } => {
+                metadata.insert("current_version".to_owned(), current.to_string());
+                details.add_precondition_failure_violation("VERSION", "version", err.to_string());
+                (Code::FailedPrecondition, err.to_string())
+            }
+            Error::Precondition { code, subject, description } => {
+                details.add_precondition_failure_violation(code.to_uppercase(), subject.clone(), description.clone());
+                (Code::FailedPrecondition, err.to_string())
             }
             Error::Unavailable(reason) => {
                 tracing::warn!(%reason, "database unavailable");
-                (
-                    Code::Unavailable,
-                    "the database is unavailable, try again".to_owned(),
-                )
+                (Code::Unavailable, "the database is unavailable, try again".to_owned())
             }
             Error::Internal(reason) => {
                 tracing::error!(%reason, "internal error");
                 (Code::Internal, "internal error".to_owned())
             }
         };
+        details.set_error_info(err.code(), ERROR_DOMAIN, metadata);
         Status::with_error_details(code, message, details)
     }
 }

@@ -9,15 +9,15 @@ use super::{
 };
 use crate::domain::{Claim, ClaimFilter, Cursor, Error, Page};
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
+#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = claims)]
+#[diesel(treat_none_as_null = true)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite))]
 struct ClaimRow {
     id: String,
     text: String,
     language: String,
     context: Option<String>,
-    claimant: Option<String>,
     claimed_at: Option<String>,
     claimed_start: Option<NaiveDateTime>,
     claimed_end: Option<NaiveDateTime>,
@@ -26,6 +26,7 @@ struct ClaimRow {
     version: i64,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    claimant_id: Option<String>,
 }
 
 impl From<&Claim> for ClaimRow {
@@ -35,7 +36,7 @@ impl From<&Claim> for ClaimRow {
             text: claim.text.clone(),
             language: claim.language.clone(),
             context: claim.context.clone(),
-            claimant: claim.claimant.clone(),
+            claimant_id: claim.claimant_id.map(|id| id.to_string()),
             claimed_at: claim.claimed_at.map(|d| d.to_string()),
             claimed_start: claim.claimed_at.map(|d| d.start().naive_utc()),
             claimed_end: claim.claimed_at.map(|d| d.end().naive_utc()),
@@ -53,25 +54,22 @@ impl TryFrom<ClaimRow> for Claim {
 
     fn try_from(row: ClaimRow) -> Result<Self, Error> {
         let corrupt = |what: &str, detail: String| {
-            Error::Internal(format!(
-                "claim {}: stored {what} is invalid: {detail}",
-                row.id
-            ))
+            Error::Internal(format!("claim {}: stored {what} is invalid: {detail}", row.id))
         };
         Ok(Claim {
             id: uuid::Uuid::try_parse(&row.id).map_err(|e| corrupt("id", e.to_string()))?,
-            claimed_at: row
-                .claimed_at
-                .as_deref()
-                .map(str::parse)
-                .transpose()
-                .map_err(|e| corrupt("claimed_at", e))?,
+            claimed_at: row.claimed_at.as_deref().map(str::parse).transpose().map_err(|e| corrupt("claimed_at", e))?,
             tags: serde_json::from_str(&row.tags).map_err(|e| corrupt("tags", e.to_string()))?,
             status: row.status.parse().map_err(|e| corrupt("status", e))?,
             text: row.text,
             language: row.language,
             context: row.context,
-            claimant: row.claimant,
+            claimant_id: row
+                .claimant_id
+                .as_deref()
+                .map(uuid::Uuid::try_parse)
+                .transpose()
+                .map_err(|e| corrupt("claimant_id", e.to_string()))?,
             version: row.version,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
@@ -79,25 +77,41 @@ impl TryFrom<ClaimRow> for Claim {
     }
 }
 
-/// Stores a new claim and its tag index in one transaction.
+/// Stores a new claim and its tag index; call inside a write transaction.
 pub fn insert(conn: &mut Conn, claim: &Claim) -> Result<(), Error> {
-    conn.immediate_transaction(|conn| {
-        diesel::insert_into(claims::table)
-            .values(ClaimRow::from(claim))
-            .execute(conn)?;
-        if !claim.tags.is_empty() {
-            let id = claim.id.to_string();
-            let rows: Vec<_> = claim
-                .tags
-                .iter()
-                .map(|tag| (claim_tags::claim_id.eq(&id), claim_tags::tag.eq(tag)))
-                .collect();
-            diesel::insert_into(claim_tags::table)
-                .values(&rows)
-                .execute(conn)?;
-        }
-        Ok(())
-    })
+    diesel::insert_into(claims::table).values(ClaimRow::from(claim)).execute(conn)?;
+    write_tags(conn, claim)
+}
+
+fn write_tags(conn: &mut Conn, claim: &Claim) -> Result<(), Error> {
+    let id = claim.id.to_string();
+    diesel::delete(claim_tags::table.filter(claim_tags::claim_id.eq(&id))).execute(conn)?;
+    if !claim.tags.is_empty() {
+        let rows: Vec<_> =
+            claim.tags.iter().map(|tag| (claim_tags::claim_id.eq(&id), claim_tags::tag.eq(tag))).collect();
+        diesel::insert_into(claim_tags::table).values(&rows).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Writes a changed claim (its version already bumped by the caller) if `expected_version`
+/// is still current; call inside a write transaction.
+pub fn update(conn: &mut Conn, claim: &Claim, expected_version: i64, tags_changed: bool) -> Result<(), Error> {
+    let updated = diesel::update(claims::table.find(claim.id.to_string()).filter(claims::version.eq(expected_version)))
+        .set(ClaimRow::from(claim))
+        .execute(conn)?;
+    if updated != 1 {
+        return Err(
+            match claims::table.find(claim.id.to_string()).select(claims::version).first::<i64>(conn).optional()? {
+                Some(current) => Error::VersionMismatch { expected: expected_version, current },
+                None => Error::NotFound { resource: "claim", id: claim.id.to_string() },
+            },
+        );
+    }
+    if tags_changed {
+        write_tags(conn, claim)?;
+    }
+    Ok(())
 }
 
 pub fn get(conn: &mut Conn, id: uuid::Uuid) -> Result<Claim, Error> {
@@ -106,10 +120,7 @@ pub fn get(conn: &mut Conn, id: uuid::Uuid) -> Result<Claim, Error> {
         .select(ClaimRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| Error::NotFound {
-            resource: "claim",
-            id: id.to_string(),
-        })?
+        .ok_or_else(|| Error::NotFound { resource: "claim", id: id.to_string() })?
         .try_into()
 }
 
@@ -119,11 +130,7 @@ pub fn list(conn: &mut Conn, filter: &ClaimFilter) -> Result<Page<Claim>, Error>
     if let Some(after) = filter.after {
         let at = after.created_at.naive_utc();
         let id = after.id.to_string();
-        query = query.filter(
-            claims::created_at
-                .lt(at)
-                .or(claims::created_at.eq(at).and(claims::id.lt(id))),
-        );
+        query = query.filter(claims::created_at.lt(at).or(claims::created_at.eq(at).and(claims::id.lt(id))));
     }
     if let Some(status) = filter.status {
         query = query.filter(claims::status.eq(status.as_str()));
@@ -131,22 +138,14 @@ pub fn list(conn: &mut Conn, filter: &ClaimFilter) -> Result<Page<Claim>, Error>
     if let Some(language) = &filter.language {
         // RFC 4647 basic filtering: "fr" matches "fr" and "fr-CA". The tag was checked by the
         // domain, so it holds only letters, digits and hyphens: no LIKE wildcard.
-        query = query.filter(
-            claims::language
-                .eq(language.clone())
-                .or(claims::language.like(format!("{language}-%"))),
-        );
+        query = query.filter(claims::language.eq(language.clone()).or(claims::language.like(format!("{language}-%"))));
     }
-    if let Some(claimant) = &filter.claimant {
-        query = query.filter(claims::claimant.eq(claimant.clone()));
+    if let Some(claimant) = filter.claimant_id {
+        query = query.filter(claims::claimant_id.eq(claimant.to_string()));
     }
     if let Some(tag) = &filter.tag {
         query = query.filter(
-            claims::id.eq_any(
-                claim_tags::table
-                    .filter(claim_tags::tag.eq(tag.clone()))
-                    .select(claim_tags::claim_id),
-            ),
+            claims::id.eq_any(claim_tags::table.filter(claim_tags::tag.eq(tag.clone())).select(claim_tags::claim_id)),
         );
     }
     if let Some(from) = filter.created_from {
@@ -162,24 +161,12 @@ pub fn list(conn: &mut Conn, filter: &ClaimFilter) -> Result<Page<Claim>, Error>
         query = query.filter(claims::claimed_start.lt(until.naive_utc()));
     }
     let limit = i64::from(filter.limit);
-    let mut rows: Vec<ClaimRow> = query
-        .order((claims::created_at.desc(), claims::id.desc()))
-        .limit(limit + 1)
-        .load(conn)?;
+    let mut rows: Vec<ClaimRow> =
+        query.order((claims::created_at.desc(), claims::id.desc())).limit(limit + 1).load(conn)?;
     let has_more = rows.len() as i64 > limit;
     rows.truncate(filter.limit as usize);
-    let items = rows
-        .into_iter()
-        .map(Claim::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
-    let next = if has_more {
-        items.last().map(|c| Cursor {
-            created_at: c.created_at,
-            id: c.id,
-        })
-    } else {
-        None
-    };
+    let items = rows.into_iter().map(Claim::try_from).collect::<Result<Vec<_>, _>>()?;
+    let next = if has_more { items.last().map(|c| Cursor { created_at: c.created_at, id: c.id }) } else { None };
     Ok(Page { items, next })
 }
 
@@ -209,13 +196,12 @@ mod tests {
         }
         .into_new_claim(now)
         .expect("valid")
+        .0
     }
 
     async fn list_page(db: &Database, params: ListParams) -> Page<Claim> {
         let filter = params.into_filter().expect("valid");
-        db.run(move |conn| list(conn, &filter))
-            .await
-            .expect("listed")
+        db.run(move |conn| list(conn, &filter)).await.expect("listed")
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -223,13 +209,8 @@ mod tests {
         let (_dir, db) = database().await;
         let stored = claim("x", Utc::now());
         let expected = stored.clone();
-        db.run(move |conn| insert(conn, &stored))
-            .await
-            .expect("inserted");
-        let read = db
-            .run(move |conn| get(conn, expected.id))
-            .await
-            .expect("read");
+        db.run(move |conn| conn.immediate_transaction(|conn| insert(conn, &stored))).await.expect("inserted");
+        let read = db.run(move |conn| get(conn, expected.id)).await.expect("read");
         assert_eq!(read, expected);
     }
 
@@ -241,20 +222,14 @@ mod tests {
         for i in 0..5 {
             let c = claim(&format!("c{i}"), now);
             ids.push(c.id);
-            db.run(move |conn| insert(conn, &c))
-                .await
-                .expect("inserted");
+            db.run(move |conn| conn.immediate_transaction(|conn| insert(conn, &c))).await.expect("inserted");
         }
         ids.sort();
         ids.reverse();
         let mut seen = Vec::new();
         let mut token = None;
         loop {
-            let params = ListParams {
-                page_size: Some(2),
-                page_token: token.take(),
-                ..ListParams::default()
-            };
+            let params = ListParams { page_size: Some(2), page_token: token.take(), ..ListParams::default() };
             let page = list_page(&db, params).await;
             seen.extend(page.items.iter().map(|c| c.id));
             match page.next {
@@ -273,30 +248,16 @@ mod tests {
                 let db = db.clone();
                 tokio::spawn(async move {
                     let c = claim(&format!("c{i}"), Utc::now());
-                    db.run(move |conn| insert(conn, &c)).await
+                    db.run(move |conn| conn.immediate_transaction(|conn| insert(conn, &c))).await
                 })
             })
             .collect();
         for writer in writers {
-            writer
-                .await
-                .expect("task")
-                .expect("every write is acknowledged");
+            writer.await.expect("task").expect("every write is acknowledged");
         }
-        let page = list_page(
-            &db,
-            ListParams {
-                page_size: Some(100),
-                ..ListParams::default()
-            },
-        )
-        .await;
+        let page = list_page(&db, ListParams { page_size: Some(100), ..ListParams::default() }).await;
         assert_eq!(page.items.len(), 40);
-        let tagged = ListParams {
-            page_size: Some(100),
-            tag: Some("b".into()),
-            ..ListParams::default()
-        };
+        let tagged = ListParams { page_size: Some(100), tag: Some("b".into()), ..ListParams::default() };
         let page = list_page(&db, tagged).await;
         assert_eq!(page.items.len(), 40, "every tag row landed with its claim");
     }

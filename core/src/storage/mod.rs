@@ -1,8 +1,11 @@
 //! Storage: diesel on SQLite, behind a connection pool. Every call runs on Tokio's blocking
 //! pool so that no async worker ever waits on the database.
 
+pub mod attributions;
 pub mod claims;
+pub mod events;
 mod schema;
+pub mod sources;
 
 use std::time::Duration;
 
@@ -27,18 +30,14 @@ pub struct Database {
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Database")
-            .field("state", &self.pool.state())
-            .finish()
+        f.debug_struct("Database").field("state", &self.pool.state()).finish()
     }
 }
 
 /// Why the database could not be opened at start-up.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error(
-        "unsupported database URL {0:?}: use sqlite://PATH (for example sqlite://claimdesk.db)"
-    )]
+    #[error("unsupported database URL {0:?}: use sqlite://PATH (for example sqlite://claimdesk.db)")]
     UnsupportedUrl(String),
     #[error("PostgreSQL is not supported yet ({0}); use sqlite://PATH")]
     PostgresNotYetSupported(String),
@@ -97,10 +96,7 @@ impl Database {
     pub async fn open(url: &str, pool_size: u32) -> Result<Self, OpenError> {
         let path = sqlite_path(url)?.to_owned();
         tokio::task::spawn_blocking(move || {
-            let open_error = |reason: String| OpenError::Open {
-                path: path.clone(),
-                reason,
-            };
+            let open_error = |reason: String| OpenError::Open { path: path.clone(), reason };
             let pool = Pool::builder()
                 .max_size(pool_size.max(1))
                 .min_idle(Some(1))
@@ -109,9 +105,8 @@ impl Database {
                 .build(ConnectionManager::<Conn>::new(&path))
                 .map_err(|e| open_error(e.to_string()))?;
             let mut conn = pool.get().map_err(|e| open_error(e.to_string()))?;
-            let applied = conn
-                .run_pending_migrations(SQLITE_MIGRATIONS)
-                .map_err(|e| OpenError::Migrate(e.to_string()))?;
+            let applied =
+                conn.run_pending_migrations(SQLITE_MIGRATIONS).map_err(|e| OpenError::Migrate(e.to_string()))?;
             for migration in applied {
                 tracing::info!(%migration, "applied database migration");
             }
@@ -139,8 +134,7 @@ impl Database {
 
     /// A trivial query, for readiness checks.
     pub async fn ping(&self) -> Result<(), Error> {
-        self.run(|conn| conn.batch_execute("SELECT 1").map_err(Error::from))
-            .await
+        self.run(|conn| conn.batch_execute("SELECT 1").map_err(Error::from)).await
     }
 }
 
@@ -148,9 +142,7 @@ impl From<diesel::result::Error> for Error {
     fn from(err: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error as D};
         match &err {
-            D::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                Error::Unavailable(err.to_string())
-            }
+            D::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => Error::Unavailable(err.to_string()),
             // SQLITE_BUSY after the busy timeout: the database is overloaded, not the request wrong.
             D::DatabaseError(_, info) if info.message().contains("database is locked") => {
                 Error::Unavailable(err.to_string())
@@ -166,28 +158,11 @@ mod tests {
 
     #[test]
     fn urls_select_a_path_or_are_refused() {
-        assert_eq!(
-            sqlite_path("sqlite://claimdesk.db").ok(),
-            Some("claimdesk.db")
-        );
-        assert_eq!(
-            sqlite_path("sqlite:///var/lib/claimdesk.db").ok(),
-            Some("/var/lib/claimdesk.db")
-        );
-        assert!(matches!(
-            sqlite_path("sqlite://:memory:"),
-            Err(OpenError::UnsupportedUrl(_))
-        ));
-        assert!(matches!(
-            sqlite_path("mysql://x"),
-            Err(OpenError::UnsupportedUrl(_))
-        ));
-        let Err(err) = sqlite_path("postgres://u:secret@db/claims") else {
-            panic!("accepted")
-        };
-        assert!(
-            !err.to_string().contains("secret"),
-            "password leaked: {err}"
-        );
+        assert_eq!(sqlite_path("sqlite://claimdesk.db").ok(), Some("claimdesk.db"));
+        assert_eq!(sqlite_path("sqlite:///var/lib/claimdesk.db").ok(), Some("/var/lib/claimdesk.db"));
+        assert!(matches!(sqlite_path("sqlite://:memory:"), Err(OpenError::UnsupportedUrl(_))));
+        assert!(matches!(sqlite_path("mysql://x"), Err(OpenError::UnsupportedUrl(_))));
+        let Err(err) = sqlite_path("postgres://u:secret@db/claims") else { panic!("accepted") };
+        assert!(!err.to_string().contains("secret"), "password leaked: {err}");
     }
 }

@@ -6,7 +6,6 @@ diesel::table! {
         text -> Text,
         language -> Text,
         context -> Nullable<Text>,
-        claimant -> Nullable<Text>,
         claimed_at -> Nullable<Text>,
         claimed_start -> Nullable<Timestamp>,
         claimed_end -> Nullable<Timestamp>,
@@ -15,6 +14,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        claimant_id -> Nullable<Text>,
     }
 }
 
@@ -25,5 +25,60 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sources (id) {
+        id -> Text,
+        name -> Text,
+        name_key -> Text,
+        kind -> Text,
+        descriptor -> Nullable<Text>,
+        homepage -> Nullable<Text>,
+        aliases -> Text,
+        reliability_grade -> Nullable<Text>,
+        reliability_rationale -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    source_names (key) {
+        key -> Text,
+        source_id -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    attributions (id) {
+        id -> Text,
+        claim_id -> Text,
+        speaker_id -> Text,
+        stance -> Text,
+        relay_ids -> Text,
+        quote -> Nullable<Text>,
+        url -> Nullable<Text>,
+        published_at -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    claim_events (claim_id, version) {
+        claim_id -> Text,
+        version -> BigInt,
+        actor -> Text,
+        at -> Timestamp,
+        change -> Text,
+    }
+}
+
 diesel::joinable!(claim_tags -> claims (claim_id));
-diesel::allow_tables_to_appear_in_same_query!(claims, claim_tags);
+diesel::joinable!(claims -> sources (claimant_id));
+diesel::joinable!(source_names -> sources (source_id));
+diesel::joinable!(attributions -> sources (speaker_id));
+diesel::joinable!(claim_events -> claims (claim_id));
+diesel::allow_tables_to_appear_in_same_query!(claims, claim_tags, sources, source_names, attributions, claim_events);

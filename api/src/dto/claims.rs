@@ -1,10 +1,11 @@
-//! REST shapes (serde + utoipa) and their conversions to and from the protobuf messages.
+//! Claims: submission, reads, lists, edits and status changes.
 
 use chrono::{DateTime, Utc};
 use claimdesk_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::{SourceKind, SourceRef, Sourcing, from_timestamp, mask, present, proto_enum, timestamp};
 use crate::problem::Problem;
 
 /// The desk's decision about a claim.
@@ -20,36 +21,7 @@ pub enum ClaimStatus {
     False,
 }
 
-impl From<ClaimStatus> for pb::ClaimStatus {
-    fn from(status: ClaimStatus) -> Self {
-        match status {
-            ClaimStatus::Unverified => pb::ClaimStatus::Unverified,
-            ClaimStatus::InReview => pb::ClaimStatus::InReview,
-            ClaimStatus::Confirmed => pb::ClaimStatus::Confirmed,
-            ClaimStatus::PartlyConfirmed => pb::ClaimStatus::PartlyConfirmed,
-            ClaimStatus::Unverifiable => pb::ClaimStatus::Unverifiable,
-            ClaimStatus::Disputed => pb::ClaimStatus::Disputed,
-            ClaimStatus::False => pb::ClaimStatus::False,
-        }
-    }
-}
-
-impl TryFrom<pb::ClaimStatus> for ClaimStatus {
-    type Error = Problem;
-
-    fn try_from(status: pb::ClaimStatus) -> Result<Self, Problem> {
-        Ok(match status {
-            pb::ClaimStatus::Unverified => ClaimStatus::Unverified,
-            pb::ClaimStatus::InReview => ClaimStatus::InReview,
-            pb::ClaimStatus::Confirmed => ClaimStatus::Confirmed,
-            pb::ClaimStatus::PartlyConfirmed => ClaimStatus::PartlyConfirmed,
-            pb::ClaimStatus::Unverifiable => ClaimStatus::Unverifiable,
-            pb::ClaimStatus::Disputed => ClaimStatus::Disputed,
-            pb::ClaimStatus::False => ClaimStatus::False,
-            pb::ClaimStatus::Unspecified => return Err(bad_core_answer("claim without a status")),
-        })
-    }
-}
+proto_enum!(ClaimStatus <=> ClaimStatus { Unverified, InReview, Confirmed, PartlyConfirmed, Unverifiable, Disputed, False });
 
 /// A claim to submit.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -58,6 +30,7 @@ impl TryFrom<pb::ClaimStatus> for ClaimStatus {
     "text": "Maduro a demandé l'aide de la Russie, de la Chine et de l'Iran pour renforcer les défenses du pays",
     "language": "fr",
     "claimant": "The Washington Post",
+    "claimant_kind": "news_outlet",
     "claimed_at": "2025-10",
     "context": "Selon le Washington Post, repris par l'AFP.",
     "tags": ["venezuela", "russie"]
@@ -69,8 +42,13 @@ pub struct CreateClaimRequest {
     pub language: String,
     /// Where and how the claim appeared. Blank means absent.
     pub context: Option<String>,
-    /// Who made the claim (a name for now).
+    /// Who made the claim, by name: resolved to the source with that name or alias (ignoring
+    /// case, accents, punctuation and a leading article), or created. Give this or `claimant_id`.
     pub claimant: Option<String>,
+    /// Who made the claim, by source id.
+    pub claimant_id: Option<String>,
+    /// The kind of the source created from `claimant` when no source has that name (default `person`).
+    pub claimant_kind: Option<SourceKind>,
     /// When the claim was made: "2025", "2025-05", "2025-05-07" or an RFC 3339 timestamp.
     pub claimed_at: Option<String>,
     /// Free labels; lower-cased and de-duplicated. At most 50, each at most 64 characters.
@@ -80,14 +58,8 @@ pub struct CreateClaimRequest {
 
 impl From<CreateClaimRequest> for pb::CreateClaimRequest {
     fn from(req: CreateClaimRequest) -> Self {
-        let CreateClaimRequest {
-            text,
-            language,
-            context,
-            claimant,
-            claimed_at,
-            tags,
-        } = req;
+        let CreateClaimRequest { text, language, context, claimant, claimant_id, claimant_kind, claimed_at, tags } =
+            req;
         pb::CreateClaimRequest {
             text,
             language,
@@ -95,32 +67,84 @@ impl From<CreateClaimRequest> for pb::CreateClaimRequest {
             claimant,
             claimed_at,
             tags,
+            claimant_id,
+            claimant_kind: claimant_kind.map_or(pb::SourceKind::Unspecified, Into::into).into(),
         }
     }
 }
 
-/// A claim as stored.
+/// An edit: only the fields present change; `null` clears an optional field. Needs `If-Match`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"claimed_at": "2025-10-24", "tags": ["venezuela", "russie", "kremlin"]}))]
+pub struct ClaimPatchRequest {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub text: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub language: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub context: Option<Option<String>>,
+    /// The claimant's source id.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub claimant_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub claimed_at: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub tags: Option<Option<Vec<String>>>,
+}
+
+impl ClaimPatchRequest {
+    pub fn into_proto(self, id: String, expected_version: i64) -> pb::UpdateClaimRequest {
+        let ClaimPatchRequest { text, language, context, claimant_id, claimed_at, tags } = self;
+        let update_mask = mask(&[
+            ("text", text.is_some()),
+            ("language", language.is_some()),
+            ("context", context.is_some()),
+            ("claimant_id", claimant_id.is_some()),
+            ("claimed_at", claimed_at.is_some()),
+            ("tags", tags.is_some()),
+        ]);
+        pb::UpdateClaimRequest {
+            id,
+            expected_version,
+            claim: Some(pb::ClaimFields {
+                text: text.flatten().unwrap_or_default(),
+                language: language.flatten().unwrap_or_default(),
+                context: context.flatten(),
+                claimant_id: claimant_id.flatten(),
+                claimed_at: claimed_at.flatten(),
+                tags: tags.flatten().unwrap_or_default(),
+            }),
+            update_mask: Some(update_mask),
+        }
+    }
+}
+
+/// The desk's decision. Needs `If-Match`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "in_review", "note": "Checking with our Moscow correspondent"}))]
+pub struct StatusChangeRequest {
+    pub status: ClaimStatus,
+    /// Why: required for every verdict (confirmed, partly_confirmed, unverifiable, disputed, false).
+    pub note: Option<String>,
+}
+
+/// A claim as stored, with its claimant and its sourcing status.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "019ac9a4-5d3e-7c1a-9b2f-3f1c2d4e5a6b",
-    "text": "Maduro a demandé l'aide de la Russie, de la Chine et de l'Iran pour renforcer les défenses du pays",
-    "language": "fr",
-    "context": "Selon le Washington Post, repris par l'AFP.",
-    "claimant": "The Washington Post",
-    "claimed_at": "2025-10",
-    "tags": ["venezuela", "russie"],
-    "status": "unverified",
-    "version": 1,
-    "created_at": "2026-11-28T17:56:31.123456Z",
-    "updated_at": "2026-11-28T17:56:31.123456Z"
-}))]
 pub struct Claim {
     /// UUIDv7.
     pub id: String,
     pub text: String,
     pub language: String,
     pub context: Option<String>,
-    pub claimant: Option<String>,
+    pub claimant: Option<SourceRef>,
     /// Partial date (ISO 8601) or RFC 3339 timestamp.
     pub claimed_at: Option<String>,
     pub tags: Vec<String>,
@@ -129,6 +153,8 @@ pub struct Claim {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Computed from the attributions on every read.
+    pub sourcing: Sourcing,
 }
 
 impl TryFrom<pb::Claim> for Claim {
@@ -148,19 +174,21 @@ impl TryFrom<pb::Claim> for Claim {
             version,
             created_at,
             updated_at,
+            sourcing,
         } = claim;
         Ok(Claim {
             id,
             text,
             language,
             context,
-            claimant,
+            claimant: claimant.map(SourceRef::try_from).transpose()?,
             claimed_at,
             tags,
             status,
             version,
             created_at: from_timestamp(created_at)?,
             updated_at: from_timestamp(updated_at)?,
+            sourcing: Sourcing::try_from(sourcing.unwrap_or_default())?,
         })
     }
 }
@@ -180,8 +208,8 @@ pub struct ListClaimsQuery {
     pub status: Option<ClaimStatus>,
     /// Only claims in this language or its sub-tags ("fr" matches "fr-CA").
     pub language: Option<String>,
-    /// Only claims by this claimant (exact name).
-    pub claimant: Option<String>,
+    /// Only claims made by this source.
+    pub claimant_id: Option<String>,
     /// Only claims with this tag.
     pub tag: Option<String>,
     /// Only claims created at or after this instant.
@@ -201,7 +229,7 @@ impl From<ListClaimsQuery> for pb::ListClaimsRequest {
             page_token,
             status,
             language,
-            claimant,
+            claimant_id,
             tag,
             created_from,
             created_to,
@@ -211,11 +239,9 @@ impl From<ListClaimsQuery> for pb::ListClaimsRequest {
         pb::ListClaimsRequest {
             page_size,
             page_token,
-            status: status
-                .map_or(pb::ClaimStatus::Unspecified, Into::into)
-                .into(),
+            status: status.map_or(pb::ClaimStatus::Unspecified, Into::into).into(),
             language,
-            claimant,
+            claimant_id,
             tag,
             created_from: created_from.map(timestamp),
             created_to: created_to.map(timestamp),
@@ -231,26 +257,4 @@ pub struct ClaimPage {
     pub claims: Vec<Claim>,
     /// Pass as `page_token` for the next page; absent on the last page. Also in the `Link` header.
     pub next_page_token: Option<String>,
-}
-
-fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: t.timestamp_subsec_nanos() as i32,
-    }
-}
-
-fn from_timestamp(t: Option<prost_types::Timestamp>) -> Result<DateTime<Utc>, Problem> {
-    t.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).ok()?))
-        .ok_or_else(|| bad_core_answer("missing or invalid timestamp"))
-}
-
-/// Core answered something the contract does not allow: a bug, not the client's fault.
-fn bad_core_answer(what: &str) -> Problem {
-    tracing::error!(what, "invalid answer from core");
-    Problem::new(
-        actix_web::http::StatusCode::BAD_GATEWAY,
-        "bad_core_answer",
-        "core sent an invalid answer",
-    )
 }

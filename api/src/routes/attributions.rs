@@ -1,0 +1,146 @@
+//! `/v1/claims/{id}/attributions`: who said what about a claim, through whom.
+
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, delete, get, http::header, post, put, web};
+use claimdesk_proto::v1 as pb;
+
+use super::{claims::etag, if_match};
+use crate::{
+    CoreClients,
+    dto::{Attribution, AttributionChange, AttributionList, AttributionRequest},
+    extract::JsonBody,
+    problem::{Problem, ProblemDocument},
+};
+
+/// The change, with the claim's new version as the `ETag`.
+fn respond(mut response: HttpResponseBuilder, change: pb::AttributionChange) -> Result<HttpResponse, Problem> {
+    let change = AttributionChange::try_from(change)?;
+    Ok(response.insert_header(header::ETag(etag(change.claim_version))).json(change))
+}
+
+/// List a claim's attributions, in the order they were recorded.
+#[utoipa::path(
+    tag = "attributions",
+    operation_id = "list_attributions",
+    params(("id" = String, Path, description = "The claim's id")),
+    responses(
+        (status = 200, description = "The attributions", body = AttributionList),
+        (status = 400, description = "The id is not a UUID", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No claim has this id", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+#[get("/claims/{id}/attributions")]
+pub async fn list_attributions(core: web::Data<CoreClients>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
+    let request = pb::ListAttributionsRequest { claim_id: id.into_inner() };
+    let list = core.claims.clone().list_attributions(request).await?.into_inner();
+    let attributions = list.attributions.into_iter().map(Attribution::try_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(AttributionList { attributions }))
+}
+
+/// Record a source's statement about a claim.
+///
+/// The speaker is the statement's origin; `relay_ids` are the sources that carried it to the
+/// newsroom, in order (Peskov → TASS: speaker Peskov, relays [TASS]). Bumps the claim's
+/// version: send its `ETag` as `If-Match`.
+#[utoipa::path(
+    tag = "attributions",
+    operation_id = "add_attribution",
+    params(
+        ("id" = String, Path, description = "The claim's id"),
+        ("If-Match" = String, Header, description = "The claim's current ETag"),
+    ),
+    request_body(content = AttributionRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Recorded", body = AttributionChange,
+            headers(("Location" = String, description = "URL of the attribution"),
+                    ("ETag" = String, description = "The claim's new version"))),
+        (status = 400, description = "Invalid input: unknown source id, relay chain with the speaker or a repeat, unknown stance (`invalid_body`, `validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No claim has this id", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 412, description = "Stale ETag (`version_mismatch`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match (`precondition_required`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+#[post("/claims/{id}/attributions")]
+pub async fn add_attribution(
+    req: HttpRequest,
+    core: web::Data<CoreClients>,
+    id: web::Path<String>,
+    JsonBody(body): JsonBody<AttributionRequest>,
+) -> Result<HttpResponse, Problem> {
+    let expected_version = if_match(&req)?;
+    let claim_id = id.into_inner();
+    let request =
+        pb::AddAttributionRequest { claim_id: claim_id.clone(), expected_version, attribution: Some(body.into()) };
+    let change = core.claims.clone().add_attribution(request).await?.into_inner();
+    let mut response = HttpResponse::Created();
+    if let Some(a) = &change.attribution {
+        response.insert_header((header::LOCATION, format!("/v1/claims/{claim_id}/attributions/{}", a.id)));
+    }
+    respond(response, change)
+}
+
+/// Replace an attribution's content.
+#[utoipa::path(
+    tag = "attributions",
+    operation_id = "replace_attribution",
+    params(
+        ("id" = String, Path, description = "The claim's id"),
+        ("attribution_id" = String, Path, description = "The attribution's id"),
+        ("If-Match" = String, Header, description = "The claim's current ETag"),
+    ),
+    request_body(content = AttributionRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Replaced", body = AttributionChange,
+            headers(("ETag" = String, description = "The claim's new version"))),
+        (status = 400, description = "Invalid input", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No such claim or attribution", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 412, description = "Stale ETag (`version_mismatch`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match (`precondition_required`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+#[put("/claims/{id}/attributions/{attribution_id}")]
+pub async fn replace_attribution(
+    req: HttpRequest,
+    core: web::Data<CoreClients>,
+    path: web::Path<(String, String)>,
+    JsonBody(body): JsonBody<AttributionRequest>,
+) -> Result<HttpResponse, Problem> {
+    let expected_version = if_match(&req)?;
+    let (claim_id, attribution_id) = path.into_inner();
+    let request =
+        pb::UpdateAttributionRequest { claim_id, attribution_id, expected_version, attribution: Some(body.into()) };
+    respond(HttpResponse::Ok(), core.claims.clone().update_attribution(request).await?.into_inner())
+}
+
+/// Remove an attribution. The history keeps it.
+#[utoipa::path(
+    tag = "attributions",
+    operation_id = "remove_attribution",
+    params(
+        ("id" = String, Path, description = "The claim's id"),
+        ("attribution_id" = String, Path, description = "The attribution's id"),
+        ("If-Match" = String, Header, description = "The claim's current ETag"),
+    ),
+    responses(
+        (status = 200, description = "Removed; `attribution` is null", body = AttributionChange,
+            headers(("ETag" = String, description = "The claim's new version"))),
+        (status = 400, description = "An id is not a UUID", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No such claim or attribution", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 412, description = "Stale ETag (`version_mismatch`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match (`precondition_required`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/claims/{id}/attributions/{attribution_id}")]
+pub async fn remove_attribution(
+    req: HttpRequest,
+    core: web::Data<CoreClients>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Problem> {
+    let expected_version = if_match(&req)?;
+    let (claim_id, attribution_id) = path.into_inner();
+    let request = pb::RemoveAttributionRequest { claim_id, attribution_id, expected_version };
+    respond(HttpResponse::Ok(), core.claims.clone().remove_attribution(request).await?.into_inner())
+}

@@ -1,0 +1,69 @@
+//! `/v1/claims/{id}/sourcing` and `/v1/claims/{id}/history`.
+
+use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
+use claimdesk_proto::v1 as pb;
+
+use super::claims::next_link;
+use crate::{
+    CoreClients,
+    dto::{HistoryEvent, HistoryPage, HistoryQuery, Sourcing},
+    extract::QueryParams,
+    problem::{Problem, ProblemDocument},
+};
+
+/// A claim's sourcing status.
+///
+/// Computed by core from the attributions on every read: independent supporting sources
+/// (relays of one origin count once), named and anonymous ones, confirmations, denials, a level
+/// and the reasons for it. The rules are in ARCHITECTURE.md.
+#[utoipa::path(
+    tag = "claims",
+    operation_id = "get_sourcing",
+    params(("id" = String, Path, description = "The claim's id")),
+    responses(
+        (status = 200, description = "The sourcing status", body = Sourcing),
+        (status = 400, description = "The id is not a UUID", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No claim has this id", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+#[get("/claims/{id}/sourcing")]
+pub async fn get_sourcing(core: web::Data<CoreClients>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
+    let request = pb::GetSourcingRequest { claim_id: id.into_inner() };
+    let sourcing = Sourcing::try_from(core.claims.clone().get_sourcing(request).await?.into_inner())?;
+    Ok(HttpResponse::Ok().json(sourcing))
+}
+
+/// A claim's history: every change, oldest first, with its actor and time.
+///
+/// Append-only: no API edits or deletes it. Replaying it gives the current claim.
+#[utoipa::path(
+    tag = "claims",
+    operation_id = "get_history",
+    params(("id" = String, Path, description = "The claim's id"), HistoryQuery),
+    responses(
+        (status = 200, description = "One page of events", body = HistoryPage,
+            headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
+        (status = 400, description = "Bad id, page_size or page_token", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No claim has this id", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+#[get("/claims/{id}/history")]
+pub async fn get_history(
+    req: HttpRequest,
+    core: web::Data<CoreClients>,
+    id: web::Path<String>,
+    QueryParams(query): QueryParams<HistoryQuery>,
+) -> Result<HttpResponse, Problem> {
+    let HistoryQuery { page_size, page_token } = query;
+    let request = pb::GetHistoryRequest { claim_id: id.into_inner(), page_size, page_token };
+    let page = core.claims.clone().get_history(request).await?.into_inner();
+    let events = page.events.into_iter().map(HistoryEvent::try_from).collect::<Result<Vec<_>, _>>()?;
+    let next_page_token = Some(page.next_page_token).filter(|t| !t.is_empty());
+    let mut response = HttpResponse::Ok();
+    if let Some(token) = &next_page_token {
+        response.insert_header((header::LINK, format!("<{}>; rel=\"next\"", next_link(&req, token))));
+    }
+    Ok(response.json(HistoryPage { events, next_page_token }))
+}

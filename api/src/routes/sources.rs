@@ -1,0 +1,124 @@
+//! `/v1/sources`: whoever says or relays things.
+
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, http::header, patch, post, web};
+use claimdesk_proto::v1 as pb;
+
+use super::{claims::etag, claims::next_link, if_match};
+use crate::{
+    CoreClients,
+    dto::{CreateSourceRequest, ListSourcesQuery, Source, SourcePage, SourcePatchRequest},
+    extract::{JsonBody, QueryParams},
+    problem::{Problem, ProblemDocument},
+};
+
+fn with_etag(mut response: HttpResponseBuilder, source: pb::Source) -> Result<HttpResponse, Problem> {
+    let source = Source::try_from(source)?;
+    Ok(response.insert_header(header::ETag(etag(source.version))).json(source))
+}
+
+/// Create a source.
+///
+/// Names are unique: a name or alias matching an existing source's (ignoring case, accents,
+/// punctuation and a leading article such as "The", "Le", "La", "L'") answers 409 with the
+/// existing source's id.
+#[utoipa::path(
+    tag = "sources",
+    operation_id = "create_source",
+    request_body(content = CreateSourceRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = Source,
+            headers(("Location" = String, description = "URL of the new source"),
+                    ("ETag" = String, description = "The source's version"))),
+        (status = 400, description = "Invalid input: unknown kind, blank name, anonymous without descriptor, bad URL (`invalid_body`, `validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "A source already has this name or alias (`already_exists`, with `existing_id`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+#[post("/sources")]
+pub async fn create_source(
+    core: web::Data<CoreClients>,
+    JsonBody(body): JsonBody<CreateSourceRequest>,
+) -> Result<HttpResponse, Problem> {
+    let source = core.sources.clone().create_source(pb::CreateSourceRequest::from(body)).await?.into_inner();
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, format!("/v1/sources/{}", source.id)));
+    with_etag(response, source)
+}
+
+/// Read a source.
+#[utoipa::path(
+    tag = "sources",
+    operation_id = "get_source",
+    params(("id" = String, Path, description = "The source's id")),
+    responses(
+        (status = 200, description = "The source", body = Source),
+        (status = 400, description = "The id is not a UUID", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No source has this id", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+#[get("/sources/{id}")]
+pub async fn get_source(core: web::Data<CoreClients>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
+    let source = core.sources.clone().get_source(pb::GetSourceRequest { id: id.into_inner() }).await?.into_inner();
+    with_etag(HttpResponse::Ok(), source)
+}
+
+/// List or search sources, by name.
+#[utoipa::path(
+    tag = "sources",
+    operation_id = "list_sources",
+    params(ListSourcesQuery),
+    responses(
+        (status = 200, description = "One page of sources", body = SourcePage),
+        (status = 400, description = "Bad parameter (`invalid_query`, `validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+#[get("/sources")]
+pub async fn list_sources(
+    req: HttpRequest,
+    core: web::Data<CoreClients>,
+    QueryParams(query): QueryParams<ListSourcesQuery>,
+) -> Result<HttpResponse, Problem> {
+    let page = core.sources.clone().list_sources(pb::ListSourcesRequest::from(query)).await?.into_inner();
+    let sources = page.sources.into_iter().map(Source::try_from).collect::<Result<Vec<_>, _>>()?;
+    let next_page_token = Some(page.next_page_token).filter(|t| !t.is_empty());
+    let mut response = HttpResponse::Ok();
+    if let Some(token) = &next_page_token {
+        response.insert_header((header::LINK, format!("<{}>; rel=\"next\"", next_link(&req, token))));
+    }
+    Ok(response.json(SourcePage { sources, next_page_token }))
+}
+
+/// Edit a source.
+///
+/// JSON merge patch: only the fields present change. Needs `If-Match` with the source's ETag.
+#[utoipa::path(
+    tag = "sources",
+    operation_id = "update_source",
+    params(
+        ("id" = String, Path, description = "The source's id"),
+        ("If-Match" = String, Header, description = "The source's current ETag"),
+    ),
+    request_body(content = SourcePatchRequest, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The edited source", body = Source),
+        (status = 400, description = "Invalid input", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No source has this id", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "Another source has this name or alias (`already_exists`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 412, description = "Stale ETag (`version_mismatch`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match (`precondition_required`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/sources/{id}")]
+pub async fn update_source(
+    req: HttpRequest,
+    core: web::Data<CoreClients>,
+    id: web::Path<String>,
+    JsonBody(body): JsonBody<SourcePatchRequest>,
+) -> Result<HttpResponse, Problem> {
+    let version = if_match(&req)?;
+    let source = core.sources.clone().update_source(body.into_proto(id.into_inner(), version)).await?.into_inner();
+    with_etag(HttpResponse::Ok(), source)
+}

@@ -1,0 +1,56 @@
+//! `claimdesk.v1.SourceService`.
+
+use claimdesk_proto::v1::{self as pb, source_service_server::SourceService};
+use tonic::{Request, Response, Status};
+
+use super::convert::mask_paths;
+use crate::{
+    domain::{Error, SourceFields},
+    service::{SourceListParams, Sources},
+};
+
+#[derive(Debug, Clone)]
+pub struct SourceApi {
+    sources: Sources,
+}
+
+impl SourceApi {
+    pub fn new(sources: Sources) -> Self {
+        Self { sources }
+    }
+}
+
+fn fields(source: Option<pb::SourceFields>) -> Result<SourceFields, Error> {
+    SourceFields::try_from(source.ok_or_else(|| Error::invalid("source", "is required"))?)
+}
+
+#[tonic::async_trait]
+impl SourceService for SourceApi {
+    async fn create_source(&self, request: Request<pb::CreateSourceRequest>) -> Result<Response<pb::Source>, Status> {
+        let pb::CreateSourceRequest { source } = request.into_inner();
+        Ok(Response::new(self.sources.create(fields(source)?).await?.into()))
+    }
+
+    async fn get_source(&self, request: Request<pb::GetSourceRequest>) -> Result<Response<pb::Source>, Status> {
+        let pb::GetSourceRequest { id } = request.into_inner();
+        Ok(Response::new(self.sources.get(&id).await?.into()))
+    }
+
+    async fn list_sources(
+        &self,
+        request: Request<pb::ListSourcesRequest>,
+    ) -> Result<Response<pb::ListSourcesResponse>, Status> {
+        let params = SourceListParams::try_from(request.into_inner())?;
+        let (sources, next) = self.sources.list(params).await?;
+        Ok(Response::new(pb::ListSourcesResponse {
+            sources: sources.into_iter().map(Into::into).collect(),
+            next_page_token: next.map(|c| c.encode()).unwrap_or_default(),
+        }))
+    }
+
+    async fn update_source(&self, request: Request<pb::UpdateSourceRequest>) -> Result<Response<pb::Source>, Status> {
+        let pb::UpdateSourceRequest { id, expected_version, source, update_mask } = request.into_inner();
+        let source = self.sources.update(&id, expected_version, fields(source)?, mask_paths(update_mask)).await?;
+        Ok(Response::new(source.into()))
+    }
+}

@@ -1,0 +1,386 @@
+//! Claim use cases: submit, read, list, edit, set the status, attribute, and the history.
+
+use std::collections::HashMap;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::Utc;
+use diesel::Connection;
+use uuid::Uuid;
+
+use super::{Actor, check_version};
+use crate::{
+    domain::{
+        Attribution, AttributionFields, Change, Claim, ClaimInput, ClaimPatch, ClaimSnapshot, ClaimStatus, ClaimView,
+        Claimant, Error, Event, ListParams, Page, SourceFields, SourceKind, Sourcing, SourcingRules, ValidAttribution,
+        attribution, claim::parse_id, listing::page_size, sourcing, truncate_micros,
+    },
+    storage::{Conn, Database, attributions, claims, events, sources},
+};
+
+#[derive(Debug, Clone)]
+pub struct Claims {
+    db: Database,
+    rules: SourcingRules,
+}
+
+/// An attribution after a change (none after a removal) and the claim's new version.
+#[derive(Debug, Clone)]
+pub struct AttributionChange {
+    pub attribution: Option<Attribution>,
+    pub claim_version: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct HistoryPage {
+    pub events: Vec<Event>,
+    pub next_page_token: Option<String>,
+}
+
+impl Claims {
+    pub fn new(db: Database, rules: SourcingRules) -> Self {
+        Self { db, rules }
+    }
+
+    pub async fn create(&self, input: ClaimInput, actor: Actor) -> Result<ClaimView, Error> {
+        let (mut claim, claimant) = input.into_new_claim(Utc::now())?;
+        let rules = self.rules;
+        self.db
+            .run(move |conn| {
+                conn.immediate_transaction(|conn| {
+                    claim.claimant_id = resolve_claimant(conn, claimant)?;
+                    claims::insert(conn, &claim)?;
+                    let change = Change::Created { claim: ClaimSnapshot::of(&claim) };
+                    events::append(
+                        conn,
+                        &Event { claim_id: claim.id, version: 1, actor, at: claim.created_at, change },
+                    )?;
+                    view(conn, claim, &rules)
+                })
+            })
+            .await
+    }
+
+    pub async fn get(&self, id: &str) -> Result<ClaimView, Error> {
+        let id = parse_id("id", id)?;
+        let rules = self.rules;
+        self.db
+            .run(move |conn| {
+                conn.transaction(|conn| {
+                    let claim = claims::get(conn, id)?;
+                    view(conn, claim, &rules)
+                })
+            })
+            .await
+    }
+
+    pub async fn list(&self, params: ListParams) -> Result<Page<ClaimView>, Error> {
+        let filter = params.into_filter()?;
+        let rules = self.rules;
+        self.db
+            .run(move |conn| {
+                conn.transaction(|conn| {
+                    let page = claims::list(conn, &filter)?;
+                    Ok(Page { items: views(conn, page.items, &rules)?, next: page.next })
+                })
+            })
+            .await
+    }
+
+    pub async fn update(
+        &self,
+        id: &str,
+        expected_version: i64,
+        patch: ClaimPatch,
+        paths: Vec<String>,
+        actor: Actor,
+    ) -> Result<ClaimView, Error> {
+        let id = parse_id("id", id)?;
+        let rules = self.rules;
+        self.db
+            .run(move |conn| {
+                conn.immediate_transaction(|conn| {
+                    let mut claim = claims::get(conn, id)?;
+                    check_version(claim.version, expected_version)?;
+                    let changes = patch.apply(&mut claim, &paths)?;
+                    if changes.is_empty() {
+                        return view(conn, claim, &rules);
+                    }
+                    if let Some(claimant) = claim.claimant_id
+                        && changes.iter().any(|c| c.field == "claimant_id")
+                    {
+                        sources::get(conn, claimant).map_err(|_| unknown_source("claimant_id", claimant))?;
+                    }
+                    let tags_changed = changes.iter().any(|c| c.field == "tags");
+                    let event = bump(&mut claim, actor, Change::Edited { changes });
+                    claims::update(conn, &claim, expected_version, tags_changed)?;
+                    events::append(conn, &event)?;
+                    view(conn, claim, &rules)
+                })
+            })
+            .await
+    }
+
+    pub async fn set_status(
+        &self,
+        id: &str,
+        expected_version: i64,
+        to: Option<ClaimStatus>,
+        note: Option<String>,
+        actor: Actor,
+    ) -> Result<ClaimView, Error> {
+        let id = parse_id("claim_id", id)?;
+        let to = to.ok_or_else(|| {
+            Error::invalid(
+                "status",
+                "is required: in_review, unverified, confirmed, partly_confirmed, unverifiable, disputed or false",
+            )
+        })?;
+        let rules = self.rules;
+        self.db
+            .run(move |conn| {
+                conn.immediate_transaction(|conn| {
+                    let mut claim = claims::get(conn, id)?;
+                    check_version(claim.version, expected_version)?;
+                    let sourcing = sourcing_of(conn, claim.id, &rules)?;
+                    let note = claim.status.check_change(to, note, &sourcing)?;
+                    let from = claim.status;
+                    claim.status = to;
+                    let event = bump(&mut claim, actor, Change::StatusChanged { from, to, note });
+                    claims::update(conn, &claim, expected_version, false)?;
+                    events::append(conn, &event)?;
+                    view(conn, claim, &rules)
+                })
+            })
+            .await
+    }
+
+    pub async fn add_attribution(
+        &self,
+        claim_id: &str,
+        expected_version: i64,
+        fields: AttributionFields,
+        actor: Actor,
+    ) -> Result<AttributionChange, Error> {
+        let claim_id = parse_id("claim_id", claim_id)?;
+        let valid = fields.validate()?;
+        self.db
+            .run(move |conn| {
+                conn.immediate_transaction(|conn| {
+                    let mut claim = claims::get(conn, claim_id)?;
+                    check_version(claim.version, expected_version)?;
+                    if attributions::count_for_claim(conn, claim_id)? >= attribution::MAX_PER_CLAIM {
+                        return Err(Error::Precondition {
+                            code: "too_many_attributions",
+                            subject: "attributions".into(),
+                            description: format!("a claim holds at most {} attributions", attribution::MAX_PER_CLAIM),
+                        });
+                    }
+                    check_sources_exist(conn, &valid)?;
+                    let added = valid.into_attribution(Uuid::now_v7(), claim.id, &actor, Utc::now());
+                    attributions::insert(conn, &added)?;
+                    let event = bump(&mut claim, actor, Change::AttributionAdded { attribution: added.clone() });
+                    claims::update(conn, &claim, expected_version, false)?;
+                    events::append(conn, &event)?;
+                    Ok(AttributionChange { attribution: Some(added), claim_version: claim.version })
+                })
+            })
+            .await
+    }
+
+    pub async fn update_attribution(
+        &self,
+        claim_id: &str,
+        attribution_id: &str,
+        expected_version: i64,
+        fields: AttributionFields,
+        actor: Actor,
+    ) -> Result<AttributionChange, Error> {
+        let claim_id = parse_id("claim_id", claim_id)?;
+        let attribution_id = parse_id("attribution_id", attribution_id)?;
+        let valid = fields.validate()?;
+        self.db
+            .run(move |conn| {
+                conn.immediate_transaction(|conn| {
+                    let mut claim = claims::get(conn, claim_id)?;
+                    check_version(claim.version, expected_version)?;
+                    let before = attributions::get(conn, claim_id, attribution_id)?;
+                    check_sources_exist(conn, &valid)?;
+                    // Who recorded the statement and when stay; the history says who edited it.
+                    let after = Attribution {
+                        recorded_by: before.recorded_by.clone(),
+                        recorded_at: before.recorded_at,
+                        ..valid.into_attribution(before.id, claim.id, &actor, Utc::now())
+                    };
+                    if after == before {
+                        return Ok(AttributionChange { attribution: Some(after), claim_version: claim.version });
+                    }
+                    attributions::replace(conn, &after)?;
+                    let event = bump(&mut claim, actor, Change::AttributionEdited { before, after: after.clone() });
+                    claims::update(conn, &claim, expected_version, false)?;
+                    events::append(conn, &event)?;
+                    Ok(AttributionChange { attribution: Some(after), claim_version: claim.version })
+                })
+            })
+            .await
+    }
+
+    pub async fn remove_attribution(
+        &self,
+        claim_id: &str,
+        attribution_id: &str,
+        expected_version: i64,
+        actor: Actor,
+    ) -> Result<AttributionChange, Error> {
+        let claim_id = parse_id("claim_id", claim_id)?;
+        let attribution_id = parse_id("attribution_id", attribution_id)?;
+        self.db
+            .run(move |conn| {
+                conn.immediate_transaction(|conn| {
+                    let mut claim = claims::get(conn, claim_id)?;
+                    check_version(claim.version, expected_version)?;
+                    let removed = attributions::get(conn, claim_id, attribution_id)?;
+                    attributions::delete(conn, attribution_id)?;
+                    let event = bump(&mut claim, actor, Change::AttributionRemoved { attribution: removed });
+                    claims::update(conn, &claim, expected_version, false)?;
+                    events::append(conn, &event)?;
+                    Ok(AttributionChange { attribution: None, claim_version: claim.version })
+                })
+            })
+            .await
+    }
+
+    pub async fn attributions(&self, claim_id: &str) -> Result<Vec<Attribution>, Error> {
+        let claim_id = parse_id("claim_id", claim_id)?;
+        self.db
+            .run(move |conn| {
+                conn.transaction(|conn| {
+                    claims::get(conn, claim_id)?;
+                    attributions::for_claim(conn, claim_id)
+                })
+            })
+            .await
+    }
+
+    pub async fn sourcing(&self, claim_id: &str) -> Result<Sourcing, Error> {
+        let claim_id = parse_id("claim_id", claim_id)?;
+        let rules = self.rules;
+        self.db
+            .run(move |conn| {
+                conn.transaction(|conn| {
+                    claims::get(conn, claim_id)?;
+                    sourcing_of(conn, claim_id, &rules)
+                })
+            })
+            .await
+    }
+
+    pub async fn history(
+        &self,
+        claim_id: &str,
+        size: Option<i32>,
+        token: Option<String>,
+    ) -> Result<HistoryPage, Error> {
+        let claim_id = parse_id("claim_id", claim_id)?;
+        let limit = page_size(size).map_err(|e| Error::invalid("page_size", e))?;
+        let after = match token.as_deref().filter(|t| !t.is_empty()) {
+            None => 0,
+            Some(token) => decode_history_token(token)
+                .ok_or_else(|| Error::invalid("page_token", "is not a page token issued by this service"))?,
+        };
+        self.db
+            .run(move |conn| {
+                conn.transaction(|conn| {
+                    claims::get(conn, claim_id)?;
+                    let mut events = events::list(conn, claim_id, after, limit + 1)?;
+                    let more = events.len() > limit as usize;
+                    events.truncate(limit as usize);
+                    let next_page_token =
+                        more.then(|| events.last().map(|e| encode_history_token(e.version))).flatten();
+                    Ok(HistoryPage { events, next_page_token })
+                })
+            })
+            .await
+    }
+}
+
+/// Bumps the claim's version and stamps the change; returns the event that records it.
+fn bump(claim: &mut Claim, actor: Actor, change: Change) -> Event {
+    claim.version += 1;
+    claim.updated_at = truncate_micros(Utc::now());
+    Event { claim_id: claim.id, version: claim.version, actor, at: claim.updated_at, change }
+}
+
+fn encode_history_token(version: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("h1:{version}"))
+}
+
+fn decode_history_token(token: &str) -> Option<i64> {
+    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+    raw.strip_prefix("h1:")?.parse().ok().filter(|v| *v >= 1)
+}
+
+fn unknown_source(field: &str, id: Uuid) -> Error {
+    Error::invalid(field, format!("no source has id {id}"))
+}
+
+fn check_sources_exist(conn: &mut Conn, valid: &ValidAttribution) -> Result<(), Error> {
+    let missing = attributions::missing_sources(conn, &valid.source_ids())?;
+    let mut violations = crate::domain::Violations::default();
+    for id in missing {
+        let field = if id == valid.speaker_id { "speaker_id" } else { "relay_ids" };
+        violations.push(field, format!("no source has id {id}"));
+    }
+    violations.into_result()
+}
+
+/// The claimant's source id: checked when given, found or created when named.
+fn resolve_claimant(conn: &mut Conn, claimant: Claimant) -> Result<Option<Uuid>, Error> {
+    match claimant {
+        Claimant::None => Ok(None),
+        Claimant::Id(id) => {
+            sources::get(conn, id).map_err(|_| unknown_source("claimant_id", id))?;
+            Ok(Some(id))
+        }
+        Claimant::Name(name, kind) => {
+            if let Some(id) = sources::find_by_name(conn, &name)? {
+                return Ok(Some(id));
+            }
+            let descriptor = (kind == SourceKind::Anonymous).then(|| name.clone());
+            let source = SourceFields { name, kind: Some(kind), descriptor, ..SourceFields::default() }
+                .into_new_source(Utc::now())
+                .map_err(|e| match e {
+                    Error::Validation(v) => Error::Validation(
+                        v.into_iter().map(|v| crate::domain::FieldViolation::new("claimant", v.description)).collect(),
+                    ),
+                    other => other,
+                })?;
+            sources::insert(conn, &source)?;
+            Ok(Some(source.id))
+        }
+    }
+}
+
+fn sourcing_of(conn: &mut Conn, claim_id: Uuid, rules: &SourcingRules) -> Result<Sourcing, Error> {
+    let mut statements = attributions::statements(conn, &[claim_id])?;
+    Ok(sourcing::compute(&statements.remove(&claim_id).unwrap_or_default(), rules))
+}
+
+fn view(conn: &mut Conn, claim: Claim, rules: &SourcingRules) -> Result<ClaimView, Error> {
+    views(conn, vec![claim], rules)?.pop().ok_or_else(|| Error::Internal("claim view lost".into()))
+}
+
+/// Claims with their claimants and sourcing, in three queries whatever their number.
+fn views(conn: &mut Conn, claims: Vec<Claim>, rules: &SourcingRules) -> Result<Vec<ClaimView>, Error> {
+    let claimant_ids: Vec<Uuid> = claims.iter().filter_map(|c| c.claimant_id).collect();
+    let claimants = sources::refs(conn, &claimant_ids)?;
+    let ids: Vec<Uuid> = claims.iter().map(|c| c.id).collect();
+    let mut statements: HashMap<Uuid, Vec<_>> = attributions::statements(conn, &ids)?;
+    Ok(claims
+        .into_iter()
+        .map(|claim| ClaimView {
+            claimant: claim.claimant_id.and_then(|id| claimants.get(&id).cloned()),
+            sourcing: sourcing::compute(&statements.remove(&claim.id).unwrap_or_default(), rules),
+            claim,
+        })
+        .collect())
+}

@@ -1,0 +1,248 @@
+//! Source rows and their names: insert, read, list and search, update.
+
+use std::collections::HashMap;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::{
+    Conn,
+    schema::{source_names, sources},
+};
+use crate::domain::{Error, Grade, Reliability, Source, SourceKind, SourceRef, names};
+
+#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = sources)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(treat_none_as_null = true)]
+struct SourceRow {
+    id: String,
+    name: String,
+    name_key: String,
+    kind: String,
+    descriptor: Option<String>,
+    homepage: Option<String>,
+    aliases: String,
+    reliability_grade: Option<String>,
+    reliability_rationale: Option<String>,
+    notes: Option<String>,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl From<&Source> for SourceRow {
+    fn from(s: &Source) -> Self {
+        SourceRow {
+            id: s.id.to_string(),
+            name: s.name.clone(),
+            name_key: names::key(&s.name),
+            kind: s.kind.as_str().to_owned(),
+            descriptor: s.descriptor.clone(),
+            homepage: s.homepage.clone(),
+            aliases: serde_json::Value::from(s.aliases.clone()).to_string(),
+            reliability_grade: s.reliability.as_ref().map(|r| r.grade.as_str().to_owned()),
+            reliability_rationale: s.reliability.as_ref().and_then(|r| r.rationale.clone()),
+            notes: s.notes.clone(),
+            version: s.version,
+            created_at: s.created_at.naive_utc(),
+            updated_at: s.updated_at.naive_utc(),
+        }
+    }
+}
+
+impl TryFrom<SourceRow> for Source {
+    type Error = Error;
+
+    fn try_from(row: SourceRow) -> Result<Self, Error> {
+        let corrupt = |what: &str, detail: String| {
+            Error::Internal(format!("source {}: stored {what} is invalid: {detail}", row.id))
+        };
+        let reliability = match row.reliability_grade.as_deref() {
+            None => None,
+            Some(g) => Some(Reliability {
+                grade: Grade::parse(g).map_err(|e| corrupt("grade", e))?,
+                rationale: row.reliability_rationale,
+            }),
+        };
+        Ok(Source {
+            id: Uuid::try_parse(&row.id).map_err(|e| corrupt("id", e.to_string()))?,
+            kind: SourceKind::parse(&row.kind).map_err(|e| corrupt("kind", e))?,
+            aliases: serde_json::from_str(&row.aliases).map_err(|e| corrupt("aliases", e.to_string()))?,
+            name: row.name,
+            descriptor: row.descriptor,
+            homepage: row.homepage,
+            reliability,
+            notes: row.notes,
+            version: row.version,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        })
+    }
+}
+
+/// Refuses names or aliases that another source already has.
+fn check_names_free(conn: &mut Conn, source: &Source) -> Result<(), Error> {
+    let wanted = source.name_keys();
+    let keys: Vec<&String> = wanted.iter().map(|(k, _)| k).collect();
+    let taken: Vec<(String, String, String)> = source_names::table
+        .filter(source_names::key.eq_any(keys))
+        .filter(source_names::source_id.ne(source.id.to_string()))
+        .select((source_names::key, source_names::source_id, source_names::name))
+        .load(conn)?;
+    match taken.into_iter().next() {
+        None => Ok(()),
+        Some((key, existing_id, existing_name)) => {
+            let asked = wanted.iter().find(|(k, _)| *k == key).map_or(key.as_str(), |(_, n)| n.as_str());
+            Err(Error::AlreadyExists {
+                resource: "source",
+                message: format!("{asked:?} is already known as {existing_name:?}, source {existing_id}"),
+                existing_id,
+            })
+        }
+    }
+}
+
+fn write_names(conn: &mut Conn, source: &Source) -> Result<(), Error> {
+    let id = source.id.to_string();
+    diesel::delete(source_names::table.filter(source_names::source_id.eq(&id))).execute(conn)?;
+    let rows: Vec<_> = source
+        .name_keys()
+        .into_iter()
+        .map(|(key, name)| {
+            (source_names::key.eq(key), source_names::source_id.eq(id.clone()), source_names::name.eq(name))
+        })
+        .collect();
+    diesel::insert_into(source_names::table).values(&rows).execute(conn)?;
+    Ok(())
+}
+
+/// Stores a new source; call inside a write transaction.
+pub fn insert(conn: &mut Conn, source: &Source) -> Result<(), Error> {
+    check_names_free(conn, source)?;
+    diesel::insert_into(sources::table).values(SourceRow::from(source)).execute(conn)?;
+    write_names(conn, source)
+}
+
+pub fn get(conn: &mut Conn, id: Uuid) -> Result<Source, Error> {
+    sources::table
+        .find(id.to_string())
+        .select(SourceRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| Error::NotFound { resource: "source", id: id.to_string() })?
+        .try_into()
+}
+
+/// The source known under this name or alias, if any.
+pub fn find_by_name(conn: &mut Conn, name: &str) -> Result<Option<Uuid>, Error> {
+    let id: Option<String> =
+        source_names::table.find(names::key(name)).select(source_names::source_id).first(conn).optional()?;
+    id.map(|id| Uuid::try_parse(&id).map_err(|e| Error::Internal(e.to_string()))).transpose()
+}
+
+/// Writes an updated source (version already bumped by the caller) if `expected_version` is
+/// still current; call inside a write transaction.
+pub fn update(conn: &mut Conn, source: &Source, expected_version: i64) -> Result<(), Error> {
+    check_names_free(conn, source)?;
+    let updated =
+        diesel::update(sources::table.find(source.id.to_string()).filter(sources::version.eq(expected_version)))
+            .set(SourceRow::from(source))
+            .execute(conn)?;
+    if updated != 1 {
+        return Err(stale(conn, source.id, expected_version));
+    }
+    write_names(conn, source)
+}
+
+fn stale(conn: &mut Conn, id: Uuid, expected: i64) -> Error {
+    match sources::table.find(id.to_string()).select(sources::version).first::<i64>(conn).optional() {
+        Ok(Some(current)) => Error::VersionMismatch { expected, current },
+        Ok(None) => Error::NotFound { resource: "source", id: id.to_string() },
+        Err(e) => e.into(),
+    }
+}
+
+/// Names and kinds of the given sources, in one query.
+pub fn refs(conn: &mut Conn, ids: &[Uuid]) -> Result<HashMap<Uuid, SourceRef>, Error> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, String, String)> = sources::table
+        .filter(sources::id.eq_any(ids.iter().map(Uuid::to_string)))
+        .select((sources::id, sources::name, sources::kind))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, name, kind)| {
+            let id = Uuid::try_parse(&id).map_err(|e| Error::Internal(e.to_string()))?;
+            let kind = SourceKind::parse(&kind).map_err(Error::Internal)?;
+            Ok((id, SourceRef { id, name, kind }))
+        })
+        .collect()
+}
+
+/// Checked list parameters for sources.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceFilter {
+    pub limit: u32,
+    pub after: Option<SourceCursor>,
+    /// A name key: matches sources with a name or alias containing it.
+    pub query: Option<String>,
+    pub kind: Option<SourceKind>,
+}
+
+/// Position after the last source of a page, in (name_key, id) order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceCursor {
+    pub key: String,
+    pub id: Uuid,
+}
+
+impl SourceCursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("s1:{}:{}", self.id.simple(), self.key))
+    }
+
+    pub fn decode(token: &str) -> Result<Self, String> {
+        let invalid = || "is not a page token issued by this service".to_string();
+        let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?).map_err(|_| invalid())?;
+        let mut parts = raw.splitn(3, ':');
+        let (Some("s1"), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(invalid());
+        };
+        Ok(SourceCursor { key: key.to_owned(), id: Uuid::try_parse(id).map_err(|_| invalid())? })
+    }
+}
+
+pub fn list(conn: &mut Conn, filter: &SourceFilter) -> Result<(Vec<Source>, Option<SourceCursor>), Error> {
+    let mut query = sources::table.select(SourceRow::as_select()).into_boxed();
+    if let Some(after) = &filter.after {
+        let id = after.id.to_string();
+        query = query.filter(
+            sources::name_key.gt(after.key.clone()).or(sources::name_key.eq(after.key.clone()).and(sources::id.gt(id))),
+        );
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(sources::kind.eq(kind.as_str()));
+    }
+    if let Some(q) = &filter.query {
+        // Keys hold only letters, digits and single spaces: no LIKE wildcard can come from input.
+        query = query.filter(sources::id.eq_any(
+            source_names::table.filter(source_names::key.like(format!("%{q}%"))).select(source_names::source_id),
+        ));
+    }
+    let limit = i64::from(filter.limit);
+    let mut rows: Vec<SourceRow> =
+        query.order((sources::name_key.asc(), sources::id.asc())).limit(limit + 1).load(conn)?;
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(filter.limit as usize);
+    let next = if has_more { rows.last().map(|r| (r.name_key.clone(), r.id.clone())) } else { None };
+    let items = rows.into_iter().map(Source::try_from).collect::<Result<Vec<_>, _>>()?;
+    let next = next
+        .map(|(key, id)| Uuid::try_parse(&id).map(|id| SourceCursor { key, id }))
+        .transpose()
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok((items, next))
+}
