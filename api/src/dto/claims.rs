@@ -138,6 +138,34 @@ pub struct StatusChangeRequest {
 
 /// A claim as stored, with its claimant and its sourcing status.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019ac9a4-5d3e-7c1a-9b2f-3f1c2d4e5a6b",
+    "text": "Maduro a demandé l'aide de la Russie, de la Chine et de l'Iran pour renforcer les défenses du pays",
+    "language": "fr",
+    "context": "Selon le Washington Post, repris par l'AFP.",
+    "claimant": {"id": "019ac9a4-5d3d-7f00-8000-1a2b3c4d5e6f", "name": "The Washington Post", "kind": "news_outlet"},
+    "claimed_at": "2025-10",
+    "tags": ["venezuela", "russie"],
+    "status": "in_review",
+    "version": 4,
+    "created_at": "2026-11-28T17:56:31.123456Z",
+    "updated_at": "2026-11-28T18:02:10.654321Z",
+    "sourcing": {
+        "level": "single_source",
+        "anonymous_only": false,
+        "independent_supporting": 1,
+        "named_supporting": 1,
+        "anonymous_supporting": 0,
+        "confirmations": 0,
+        "denials": 0,
+        "disputes": 0,
+        "primary_confirmation": false,
+        "earliest_published_at": "2025-10-24",
+        "latest_published_at": "2025-10-26",
+        "explanation": "One independent source supports the claim: The Washington Post. Context, neither support nor denial, from Dmitri Peskov. Level single_source: one independent source.",
+        "reasons": ["One independent source supports the claim: The Washington Post.", "Context, neither support nor denial, from Dmitri Peskov.", "Level single_source: one independent source."]
+    }
+}))]
 pub struct Claim {
     /// UUIDv7.
     pub id: String,
