@@ -154,3 +154,50 @@ pub fn venezuela_claim() -> serde_json::Value {
         "tags": ["Venezuela", "Russie", "venezuela"]
     })
 }
+
+impl TestApp {
+    /// Sends `method path` with a JSON body and `If-Match: "version"`.
+    pub async fn send_if_match(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        version: i64,
+        body: Option<&serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self.http.request(method, self.url(path)).header("if-match", format!("\"{version}\""));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// Creates a source and returns its id.
+    pub async fn source(&self, body: serde_json::Value) -> String {
+        let response = self.post_json("/v1/sources", &body).await;
+        assert_eq!(response.status(), 201, "creating source {body}");
+        let source: serde_json::Value = response.json().await.expect("json");
+        source["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Creates a claim and returns it.
+    pub async fn claim(&self, body: serde_json::Value) -> serde_json::Value {
+        let response = self.post_json("/v1/claims", &body).await;
+        assert_eq!(response.status(), 201, "creating claim {body}");
+        response.json().await.expect("json")
+    }
+
+    /// Records an attribution against the claim's `version`; returns the claim's new version.
+    pub async fn attribute(&self, claim_id: &str, version: i64, body: serde_json::Value) -> i64 {
+        let path = format!("/v1/claims/{claim_id}/attributions");
+        let response = self.send_if_match(reqwest::Method::POST, &path, version, Some(&body)).await;
+        assert_eq!(response.status(), 201, "attributing {body}");
+        let change: serde_json::Value = response.json().await.expect("json");
+        change["claim_version"].as_i64().expect("version")
+    }
+
+    pub async fn json(&self, path: &str) -> serde_json::Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.expect("json")
+    }
+}

@@ -1,0 +1,157 @@
+//! The worked example: the claims of the AFP article on Venezuela
+//! (shared/fixtures/article-fr-venezuela.txt), entered through the REST API only, with their
+//! sources and stances, and the sourcing status and desk rules that follow.
+
+use claimdesk_tests::{TestApp, problem};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+struct Sources {
+    wapo: String,
+    peskov: String,
+    tass: String,
+    kremlin: String,
+    herald: String,
+    wsj: String,
+    close_to_trump: String,
+    trump: String,
+}
+
+async fn sources(app: &TestApp) -> Sources {
+    Sources {
+        wapo: app.source(json!({"name": "The Washington Post", "kind": "news_outlet", "aliases": ["WaPo"]})).await,
+        peskov: app.source(json!({"name": "Dmitri Peskov", "kind": "person", "descriptor": "porte-parole de la présidence russe"})).await,
+        tass: app.source(json!({"name": "TASS", "kind": "news_agency", "reliability": {"grade": "D", "rationale": "State agency"}})).await,
+        kremlin: app.source(json!({"name": "Kremlin", "kind": "official_body"})).await,
+        herald: app.source(json!({"name": "Miami Herald", "kind": "news_outlet"})).await,
+        wsj: app.source(json!({"name": "The Wall Street Journal", "kind": "news_outlet"})).await,
+        close_to_trump: app
+            .source(json!({
+                "name": "Sources proches de l'administration Trump",
+                "kind": "anonymous",
+                "descriptor": "sources proches de l'administration Trump"
+            }))
+            .await,
+        trump: app.source(json!({"name": "Donald Trump", "kind": "person"})).await,
+    }
+}
+
+async fn set_status(app: &TestApp, id: &str, version: i64, status: &str, note: Option<&str>) -> reqwest::Response {
+    let body = json!({"status": status, "note": note});
+    app.send_if_match(Method::POST, &format!("/v1/claims/{id}/status"), version, Some(&body)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_venezuela_article() {
+    let app = TestApp::start().await;
+    let s = sources(&app).await;
+
+    // « Selon le Washington Post, Maduro a demandé l'aide de la Russie, de la Chine et de l'Iran »,
+    // told twice in the article (« a demandé », « a sollicité »): one source, twice.
+    let help = app
+        .claim(json!({
+            "text": "Maduro a demandé l'aide de la Russie, de la Chine et de l'Iran pour renforcer les défenses du pays",
+            "language": "fr",
+            "claimant": "Washington Post",
+            "claimed_at": "2025-10",
+            "tags": ["venezuela", "russie"]
+        }))
+        .await;
+    assert_eq!(help["claimant"]["id"], s.wapo.as_str(), "the claimant's name resolves to the existing source");
+    let id = help["id"].as_str().expect("id");
+    let mut v = 1;
+    v = app.attribute(id, v, json!({"speaker_id": s.wapo, "stance": "asserts", "quote": "Maduro a demandé l'aide de la Russie", "published_at": "2025-10-24"})).await;
+    v = app
+        .attribute(
+            id,
+            v,
+            json!({"speaker_id": s.wapo, "stance": "asserts", "quote": "Maduro a sollicité l'aide de la Russie"}),
+        )
+        .await;
+    // « Nous sommes en contact avec nos amis vénézuéliens », a déclaré Dmitri Peskov, à l'agence TASS:
+    // contacts admitted, not the request.
+    v = app
+        .attribute(
+            id,
+            v,
+            json!({
+                "speaker_id": s.peskov,
+                "stance": "context",
+                "relay_ids": [s.tass],
+                "quote": "« Nous sommes en contact avec nos amis vénézuéliens »",
+                "published_at": "2025-10-26"
+            }),
+        )
+        .await;
+    assert_eq!(v, 4);
+    let sourcing = app.json(&format!("/v1/claims/{id}/sourcing")).await;
+    assert_eq!(sourcing["level"], "single_source", "{sourcing}");
+    assert_eq!(sourcing["independent_supporting"], 1);
+    assert_eq!(sourcing["named_supporting"], 1);
+    assert_eq!(sourcing["anonymous_only"], false);
+    assert_eq!(sourcing["denials"], 0);
+    assert_eq!(sourcing["earliest_published_at"], "2025-10-24");
+    assert_eq!(sourcing["latest_published_at"], "2025-10-26");
+    let explanation = sourcing["explanation"].as_str().expect("explanation");
+    assert!(explanation.contains("The Washington Post") && explanation.contains("Dmitri Peskov"), "{explanation}");
+    let claim = app.json(&format!("/v1/claims/{id}")).await;
+    assert_eq!(claim["sourcing"], sourcing, "claim reads embed the same sourcing");
+    assert_eq!(claim["version"], 4);
+
+    // « Le Miami Herald et le Wall Street Journal [...] citant des sources proches de
+    // l'administration Trump, [...] se préparaient à bombarder », « malgré les démentis de Donald Trump ».
+    let strikes = app
+        .claim(json!({
+            "text": "Les États-Unis se préparaient à bombarder des installations militaires au Venezuela à tout moment",
+            "language": "fr",
+            "claimant_id": s.close_to_trump,
+            "tags": ["venezuela", "usa"]
+        }))
+        .await;
+    let id = strikes["id"].as_str().expect("id");
+    let mut v = 1;
+    v = app
+        .attribute(id, v, json!({"speaker_id": s.close_to_trump, "stance": "asserts", "relay_ids": [s.herald]}))
+        .await;
+    v = app.attribute(id, v, json!({"speaker_id": s.close_to_trump, "stance": "asserts", "relay_ids": [s.wsj]})).await;
+    v = app.attribute(id, v, json!({"speaker_id": s.trump, "stance": "denies"})).await;
+    let sourcing = app.json(&format!("/v1/claims/{id}/sourcing")).await;
+    assert_eq!(sourcing["level"], "contested", "{sourcing}");
+    assert_eq!(sourcing["anonymous_only"], true);
+    assert_eq!(sourcing["independent_supporting"], 1, "one anonymous group relayed twice is one source");
+    assert_eq!(sourcing["anonymous_supporting"], 1);
+    assert_eq!(sourcing["denials"], 1);
+
+    let response = set_status(&app, id, v, "in_review", None).await;
+    assert_eq!(response.status(), 200);
+    v += 1;
+    let refused = problem(set_status(&app, id, v, "confirmed", Some("Two papers say so")).await, 409).await;
+    assert_eq!(refused["code"], "confirmation_requirements_not_met");
+    let detail = refused["detail"].as_str().expect("detail");
+    assert!(detail.contains("two independent supporting sources") && detail.contains("all anonymous"), "{detail}");
+    let after = app.json(&format!("/v1/claims/{id}")).await;
+    assert_eq!((after["status"].as_str(), after["version"].as_i64()), (Some("in_review"), Some(v)), "nothing written");
+    // The desk can still record what it knows.
+    let disputed = set_status(&app, id, v, "disputed", Some("Anonymous sources only, denied by the President")).await;
+    assert_eq!(disputed.status(), 200);
+
+    // « Le Kremlin a admis dimanche avoir des contacts avec le Venezuela »: an official body
+    // confirming through TASS is a primary confirmation, and the desk may confirm.
+    let contacts = app
+        .claim(json!({
+            "text": "Le Kremlin a des contacts avec le Venezuela au sujet d'une demande d'aide de Nicolás Maduro",
+            "language": "fr",
+            "claimant_id": s.kremlin
+        }))
+        .await;
+    let id = contacts["id"].as_str().expect("id");
+    let v = app.attribute(id, 1, json!({"speaker_id": s.kremlin, "stance": "confirms", "relay_ids": [s.tass]})).await;
+    let sourcing = app.json(&format!("/v1/claims/{id}/sourcing")).await;
+    assert_eq!(sourcing["level"], "confirmed");
+    assert_eq!(sourcing["primary_confirmation"], true);
+    assert_eq!(set_status(&app, id, v, "in_review", None).await.status(), 200);
+    let confirmed = set_status(&app, id, v + 1, "confirmed", Some("Peskov to TASS, on the record")).await;
+    assert_eq!(confirmed.status(), 200);
+    let confirmed: Value = confirmed.json().await.expect("json");
+    assert_eq!(confirmed["status"], "confirmed");
+}
