@@ -1,0 +1,121 @@
+//! Sources over REST and gRPC: one source per name whatever the spelling, search, edits.
+
+use claimdesk_proto::v1 as pb;
+use claimdesk_tests::{TestApp, problem, problem_fields};
+use reqwest::Method;
+use serde_json::{Value, json};
+use tonic::Code;
+use tonic_types::StatusExt;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_or_alias_already_known_is_refused_with_the_existing_id() {
+    let app = TestApp::start().await;
+    let wapo = app.source(json!({"name": "The Washington Post", "kind": "news_outlet", "aliases": ["WaPo"]})).await;
+    let equipe = app.source(json!({"name": "L'Équipe", "kind": "news_outlet"})).await;
+    for (name, existing) in [
+        ("Washington Post", &wapo),
+        ("the washington post.", &wapo),
+        ("WAPO", &wapo),
+        ("Equipe", &equipe),
+        ("La Équipe", &equipe),
+    ] {
+        let body = problem(app.post_json("/v1/sources", &json!({"name": name, "kind": "news_outlet"})).await, 409).await;
+        assert_eq!(body["code"], "already_exists", "{name}");
+        assert_eq!(body["existing_id"], existing.as_str(), "{name}");
+    }
+    // An alias that is someone else's name is refused too.
+    let body = app.post_json("/v1/sources", &json!({"name": "Post", "kind": "news_outlet", "aliases": ["Washington Post"]})).await;
+    assert_eq!(problem(body, 409).await["existing_id"], wapo.as_str());
+    let page = app.json("/v1/sources").await;
+    assert_eq!(page["sources"].as_array().map(Vec::len), Some(2), "nothing was stored for the refusals");
+
+    let mut grpc = claimdesk_proto::v1::source_service_client::SourceServiceClient::new(app.grpc_channel().await);
+    let status = grpc
+        .create_source(pb::CreateSourceRequest {
+            source: Some(pb::SourceFields {
+                name: "washington post".into(),
+                kind: pb::SourceKind::NewsOutlet.into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect_err("duplicate");
+    assert_eq!(status.code(), Code::AlreadyExists);
+    let info = status.get_details_error_info().expect("error info");
+    assert_eq!(info.metadata.get("existing_id"), Some(&wapo));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_are_searched_by_name_and_alias_ignoring_accents() {
+    let app = TestApp::start().await;
+    app.source(json!({"name": "Agence France-Presse", "kind": "news_agency", "aliases": ["AFP"]})).await;
+    app.source(json!({"name": "Le Monde", "kind": "news_outlet"})).await;
+    app.source(json!({"name": "Élysée", "kind": "official_body", "aliases": ["Présidence de la République"]})).await;
+    let names = |page: Value| -> Vec<String> {
+        page["sources"].as_array().expect("sources").iter().map(|s| s["name"].as_str().expect("name").to_owned()).collect()
+    };
+    assert_eq!(names(app.json("/v1/sources?q=france").await), ["Agence France-Presse"]);
+    assert_eq!(names(app.json("/v1/sources?q=afp").await), ["Agence France-Presse"]);
+    assert_eq!(names(app.json("/v1/sources?q=presidence").await), ["Élysée"]);
+    assert_eq!(names(app.json("/v1/sources?q=elysee").await), ["Élysée"]);
+    assert_eq!(names(app.json("/v1/sources?kind=news_outlet").await), ["Le Monde"]);
+    // Ordered by name, ignoring articles: "Le Monde" sorts as "monde".
+    assert_eq!(names(app.json("/v1/sources").await), ["Agence France-Presse", "Élysée", "Le Monde"]);
+    let first = app.json("/v1/sources?page_size=2").await;
+    let token = first["next_page_token"].as_str().expect("a next page");
+    assert_eq!(names(app.json(&format!("/v1/sources?page_size=2&page_token={token}")).await), ["Le Monde"]);
+
+    for (query, code) in [("q=%20%21%21", "validation_failed"), ("kind=tabloid", "invalid_query"), ("page_size=0", "validation_failed")] {
+        let body = problem(app.get(&format!("/v1/sources?{query}")).await, 400).await;
+        assert_eq!(body["code"], code, "{query}");
+    }
+    let long = "a".repeat(201);
+    assert_eq!(problem(app.get(&format!("/v1/sources?q={long}")).await, 400).await["code"], "validation_failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_sources_are_refused() {
+    let app = TestApp::start().await;
+    let cases = [
+        (json!({"name": "X", "kind": "tabloid"}), "invalid_body", "kind"),
+        (json!({"name": "  ", "kind": "person"}), "validation_failed", "name"),
+        (json!({"name": "Des diplomates", "kind": "anonymous"}), "validation_failed", "descriptor"),
+        (json!({"name": "TASS", "kind": "news_agency", "homepage": "tass.ru"}), "validation_failed", "homepage"),
+        (json!({"name": "TASS", "kind": "news_agency", "reliability": {"grade": "Z"}}), "invalid_body", "reliability.grade"),
+        (json!({"name": "TASS", "kind": "news_agency", "aliases": ["T.A.S.S.", "tass"]}), "validation_failed", "aliases"),
+    ];
+    for (body, code, field) in cases {
+        let problem = problem(app.post_json("/v1/sources", &body).await, 400).await;
+        assert_eq!(problem["code"], code, "{body}");
+        assert_eq!(problem_fields(&problem), [field], "{body}: {problem}");
+    }
+    assert_eq!(app.json("/v1/sources").await["sources"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_are_edited_with_if_match() {
+    let app = TestApp::start().await;
+    let tass = app.source(json!({"name": "TASS", "kind": "news_agency"})).await;
+    app.source(json!({"name": "RIA Novosti", "kind": "news_agency"})).await;
+    let path = format!("/v1/sources/{tass}");
+    let patch = json!({"aliases": ["ТАСС"], "reliability": {"grade": "D", "rationale": "State-owned"}});
+
+    let missing = app.http.patch(app.url(&path)).json(&patch).send().await.expect("sent");
+    assert_eq!(problem(missing, 428).await["code"], "precondition_required");
+    let edited = app.send_if_match(Method::PATCH, &path, 1, Some(&patch)).await;
+    assert_eq!(edited.status(), 200);
+    assert_eq!(edited.headers()["etag"], "\"2\"");
+    let edited: Value = edited.json().await.expect("json");
+    assert_eq!(edited["aliases"], json!(["ТАСС"]));
+    assert_eq!(edited["reliability"]["grade"], "D");
+    assert_eq!(edited["kind"], "news_agency", "fields not in the patch stay");
+
+    let stale = problem(app.send_if_match(Method::PATCH, &path, 1, Some(&json!({"notes": "x"}))).await, 412).await;
+    assert_eq!(stale["current_version"], 2);
+    let taken = app.send_if_match(Method::PATCH, &path, 2, Some(&json!({"aliases": ["RIA Novosti"]}))).await;
+    assert_eq!(problem(taken, 409).await["code"], "already_exists");
+    let cleared = app.send_if_match(Method::PATCH, &path, 2, Some(&json!({"reliability": null}))).await;
+    assert_eq!(cleared.status(), 200);
+    assert!(cleared.json::<Value>().await.expect("json")["reliability"].is_null());
+    assert_eq!(app.json(&format!("/v1/sources?q={}", "тасс")).await["sources"][0]["id"], tass.as_str());
+}
