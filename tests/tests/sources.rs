@@ -19,12 +19,15 @@ async fn a_name_or_alias_already_known_is_refused_with_the_existing_id() {
         ("Equipe", &equipe),
         ("La Équipe", &equipe),
     ] {
-        let body = problem(app.post_json("/v1/sources", &json!({"name": name, "kind": "news_outlet"})).await, 409).await;
+        let body =
+            problem(app.post_json("/v1/sources", &json!({"name": name, "kind": "news_outlet"})).await, 409).await;
         assert_eq!(body["code"], "already_exists", "{name}");
         assert_eq!(body["existing_id"], existing.as_str(), "{name}");
     }
     // An alias that is someone else's name is refused too.
-    let body = app.post_json("/v1/sources", &json!({"name": "Post", "kind": "news_outlet", "aliases": ["Washington Post"]})).await;
+    let body = app
+        .post_json("/v1/sources", &json!({"name": "Post", "kind": "news_outlet", "aliases": ["Washington Post"]}))
+        .await;
     assert_eq!(problem(body, 409).await["existing_id"], wapo.as_str());
     let page = app.json("/v1/sources").await;
     assert_eq!(page["sources"].as_array().map(Vec::len), Some(2), "nothing was stored for the refusals");
@@ -52,7 +55,12 @@ async fn sources_are_searched_by_name_and_alias_ignoring_accents() {
     app.source(json!({"name": "Le Monde", "kind": "news_outlet"})).await;
     app.source(json!({"name": "Élysée", "kind": "official_body", "aliases": ["Présidence de la République"]})).await;
     let names = |page: Value| -> Vec<String> {
-        page["sources"].as_array().expect("sources").iter().map(|s| s["name"].as_str().expect("name").to_owned()).collect()
+        page["sources"]
+            .as_array()
+            .expect("sources")
+            .iter()
+            .map(|s| s["name"].as_str().expect("name").to_owned())
+            .collect()
     };
     assert_eq!(names(app.json("/v1/sources?q=france").await), ["Agence France-Presse"]);
     assert_eq!(names(app.json("/v1/sources?q=afp").await), ["Agence France-Presse"]);
@@ -65,7 +73,9 @@ async fn sources_are_searched_by_name_and_alias_ignoring_accents() {
     let token = first["next_page_token"].as_str().expect("a next page");
     assert_eq!(names(app.json(&format!("/v1/sources?page_size=2&page_token={token}")).await), ["Le Monde"]);
 
-    for (query, code) in [("q=%20%21%21", "validation_failed"), ("kind=tabloid", "invalid_query"), ("page_size=0", "validation_failed")] {
+    for (query, code) in
+        [("q=%20%21%21", "validation_failed"), ("kind=tabloid", "invalid_query"), ("page_size=0", "validation_failed")]
+    {
         let body = problem(app.get(&format!("/v1/sources?{query}")).await, 400).await;
         assert_eq!(body["code"], code, "{query}");
     }
@@ -81,8 +91,16 @@ async fn bad_sources_are_refused() {
         (json!({"name": "  ", "kind": "person"}), "validation_failed", "name"),
         (json!({"name": "Des diplomates", "kind": "anonymous"}), "validation_failed", "descriptor"),
         (json!({"name": "TASS", "kind": "news_agency", "homepage": "tass.ru"}), "validation_failed", "homepage"),
-        (json!({"name": "TASS", "kind": "news_agency", "reliability": {"grade": "Z"}}), "invalid_body", "reliability.grade"),
-        (json!({"name": "TASS", "kind": "news_agency", "aliases": ["T.A.S.S.", "tass"]}), "validation_failed", "aliases"),
+        (
+            json!({"name": "TASS", "kind": "news_agency", "reliability": {"grade": "Z"}}),
+            "invalid_body",
+            "reliability.grade",
+        ),
+        (
+            json!({"name": "TASS", "kind": "news_agency", "aliases": ["T.A.S.S.", "tass"]}),
+            "validation_failed",
+            "aliases",
+        ),
     ];
     for (body, code, field) in cases {
         let problem = problem(app.post_json("/v1/sources", &body).await, 400).await;

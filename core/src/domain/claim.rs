@@ -81,10 +81,6 @@ impl ClaimStatus {
         note: Option<String>,
         sourcing: &Sourcing,
     ) -> Result<Option<String>, Error> {
-        let note = super::source::optional(note, MAX_TEXT_CHARS).map_err(|e| Error::invalid("note", e))?;
-        if to.is_verdict() && note.is_none() {
-            return Err(Error::invalid("note", format!("is required for the verdict {to}: say why")));
-        }
         if !self.can_become(to) {
             return Err(Error::Precondition {
                 code: "invalid_transition",
@@ -93,6 +89,10 @@ impl ClaimStatus {
                     "a claim cannot go from {self} to {to}: unverified → in_review → a verdict; a verdict can be replaced or reopened to in_review"
                 ),
             });
+        }
+        let note = super::source::optional(note, MAX_TEXT_CHARS).map_err(|e| Error::invalid("note", e))?;
+        if to.is_verdict() && note.is_none() {
+            return Err(Error::invalid("note", format!("is required for the verdict {to}: say why")));
         }
         if to == ClaimStatus::Confirmed && sourcing.independent_supporting < 2 && !sourcing.primary_confirmation {
             return Err(Error::Precondition {

@@ -384,3 +384,69 @@ fn views(conn: &mut Conn, claims: Vec<Claim>, rules: &SourcingRules) -> Result<V
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        domain::{ClaimSnapshot, Stance, history::replay},
+        service::Sources,
+    };
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_stored_state_equals_the_replay_of_the_history() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Database::open(&format!("sqlite://{}", dir.path().join("t.db").display()), 4).await.expect("db");
+        let claims = Claims::new(db.clone(), SourcingRules::default());
+        let sources = Sources::new(db);
+        let actor = || "tester".to_owned();
+        let source = |name: &str, kind| SourceFields { name: name.into(), kind: Some(kind), ..SourceFields::default() };
+        let trump = sources.create(source("Donald Trump", SourceKind::Person)).await.expect("source");
+        let herald = sources.create(source("Miami Herald", SourceKind::NewsOutlet)).await.expect("source");
+
+        let input = ClaimInput {
+            text: "Les États-Unis se préparaient à bombarder".into(),
+            language: "fr".into(),
+            claimant: Some("Sources proches de l'administration Trump".into()),
+            claimant_kind: Some(SourceKind::Anonymous),
+            ..ClaimInput::default()
+        };
+        let created = claims.create(input, actor()).await.expect("created");
+        let id = created.claim.id.to_string();
+        let anonymous = created.claim.claimant_id.expect("claimant created from its name");
+        let says = |speaker: Uuid, stance, relays: Vec<Uuid>| AttributionFields {
+            speaker_id: speaker.to_string(),
+            stance: Some(stance),
+            relay_ids: relays.iter().map(Uuid::to_string).collect(),
+            ..AttributionFields::default()
+        };
+        let a = claims
+            .add_attribution(&id, 1, says(anonymous, Stance::Asserts, vec![herald.id]), actor())
+            .await
+            .expect("added");
+        let b = claims.add_attribution(&id, 2, says(trump.id, Stance::Asserts, vec![]), actor()).await.expect("added");
+        let b_id = b.attribution.expect("attribution").id.to_string();
+        claims
+            .update_attribution(&id, &b_id, 3, says(trump.id, Stance::Denies, vec![]), actor())
+            .await
+            .expect("edited");
+        let patch = ClaimPatch { tags: vec!["USA".into(), "venezuela".into()], ..ClaimPatch::default() };
+        claims.update(&id, 4, patch, vec!["tags".into()], actor()).await.expect("edited");
+        claims.set_status(&id, 5, Some(ClaimStatus::InReview), None, actor()).await.expect("status");
+        let refused = claims.set_status(&id, 6, Some(ClaimStatus::Confirmed), Some("sure".into()), actor()).await;
+        assert!(matches!(refused, Err(Error::Precondition { code: "confirmation_requirements_not_met", .. })));
+        let a_id = a.attribution.expect("attribution").id.to_string();
+        claims.remove_attribution(&id, &a_id, 6, actor()).await.expect("removed");
+
+        let history = claims.history(&id, Some(100), None).await.expect("history");
+        assert!(history.events.iter().all(|e| e.actor == "tester"));
+        let replayed = replay(&history.events).expect("a clean log");
+        let current = claims.get(&id).await.expect("claim");
+        assert_eq!(replayed.version, current.claim.version);
+        assert_eq!(replayed.version, 7);
+        assert_eq!(replayed.claim, ClaimSnapshot::of(&current.claim));
+        let attributions: Vec<Attribution> = replayed.attributions.into_values().collect();
+        assert_eq!(attributions, claims.attributions(&id).await.expect("attributions"));
+        assert_eq!(current.sourcing.level, crate::domain::SourcingLevel::Unsourced, "only the denial is left");
+    }
+}
