@@ -95,29 +95,18 @@ impl Claims {
         actor: Actor,
     ) -> Result<ClaimView, Error> {
         let id = parse_id("id", id)?;
-        let rules = self.rules;
-        self.db
-            .run(move |conn| {
-                conn.immediate_transaction(|conn| {
-                    let mut claim = claims::get(conn, id)?;
-                    check_version(claim.version, expected_version)?;
-                    let changes = patch.apply(&mut claim, &paths)?;
-                    if changes.is_empty() {
-                        return view(conn, claim, &rules);
-                    }
-                    if let Some(claimant) = claim.claimant_id
-                        && changes.iter().any(|c| c.field == "claimant_id")
-                    {
-                        sources::get(conn, claimant).map_err(|_| unknown_source("claimant_id", claimant))?;
-                    }
-                    let tags_changed = changes.iter().any(|c| c.field == "tags");
-                    let event = bump(&mut claim, actor, Change::Edited { changes });
-                    claims::update(conn, &claim, expected_version, tags_changed)?;
-                    events::append(conn, &event)?;
-                    view(conn, claim, &rules)
-                })
+        let (view, ()) = self
+            .change(id, expected_version, actor, move |conn, claim, _| {
+                let changes = patch.apply(claim, &paths)?;
+                if let Some(claimant) = claim.claimant_id
+                    && changes.iter().any(|c| c.field == "claimant_id")
+                {
+                    sources::get(conn, claimant).map_err(|_| unknown_source("claimant_id", claimant))?;
+                }
+                Ok(((!changes.is_empty()).then_some(Change::Edited { changes }), ()))
             })
-            .await
+            .await?;
+        Ok(view)
     }
 
     pub async fn set_status(
@@ -135,23 +124,16 @@ impl Claims {
                 "is required: in_review, unverified, confirmed, partly_confirmed, unverifiable, disputed or false",
             )
         })?;
-        let rules = self.rules;
-        self.db
-            .run(move |conn| {
-                conn.immediate_transaction(|conn| {
-                    let mut claim = claims::get(conn, id)?;
-                    check_version(claim.version, expected_version)?;
-                    let sourcing = sourcing_of(conn, claim.id, &rules)?;
-                    let note = claim.status.check_change(to, note, &sourcing)?;
-                    let from = claim.status;
-                    claim.status = to;
-                    let event = bump(&mut claim, actor, Change::StatusChanged { from, to, note });
-                    claims::update(conn, &claim, expected_version, false)?;
-                    events::append(conn, &event)?;
-                    view(conn, claim, &rules)
-                })
+        let (view, ()) = self
+            .change(id, expected_version, actor, move |conn, claim, rules| {
+                let sourcing = sourcing_of(conn, claim.id, rules)?;
+                let note = claim.status.check_change(to, note, &sourcing)?;
+                let from = claim.status;
+                claim.status = to;
+                Ok((Some(Change::StatusChanged { from, to, note }), ()))
             })
-            .await
+            .await?;
+        Ok(view)
     }
 
     pub async fn add_attribution(
@@ -163,28 +145,23 @@ impl Claims {
     ) -> Result<AttributionChange, Error> {
         let claim_id = parse_id("claim_id", claim_id)?;
         let valid = fields.validate()?;
-        self.db
-            .run(move |conn| {
-                conn.immediate_transaction(|conn| {
-                    let mut claim = claims::get(conn, claim_id)?;
-                    check_version(claim.version, expected_version)?;
-                    if attributions::count_for_claim(conn, claim_id)? >= attribution::MAX_PER_CLAIM {
-                        return Err(Error::Precondition {
-                            code: "too_many_attributions",
-                            subject: "attributions".into(),
-                            description: format!("a claim holds at most {} attributions", attribution::MAX_PER_CLAIM),
-                        });
-                    }
-                    check_sources_exist(conn, &valid)?;
-                    let added = valid.into_attribution(Uuid::now_v7(), claim.id, &actor, Utc::now());
-                    attributions::insert(conn, &added)?;
-                    let event = bump(&mut claim, actor, Change::AttributionAdded { attribution: added.clone() });
-                    claims::update(conn, &claim, expected_version, false)?;
-                    events::append(conn, &event)?;
-                    Ok(AttributionChange { attribution: Some(added), claim_version: claim.version })
-                })
+        let recorded_by = actor.clone();
+        let (view, added) = self
+            .change(claim_id, expected_version, actor, move |conn, claim, _| {
+                if attributions::count_for_claim(conn, claim.id)? >= attribution::MAX_PER_CLAIM {
+                    return Err(Error::Precondition {
+                        code: "too_many_attributions",
+                        subject: "attributions".into(),
+                        description: format!("a claim holds at most {} attributions", attribution::MAX_PER_CLAIM),
+                    });
+                }
+                check_sources_exist(conn, &valid)?;
+                let added = valid.into_attribution(Uuid::now_v7(), claim.id, &recorded_by, Utc::now());
+                attributions::insert(conn, &added)?;
+                Ok((Some(Change::AttributionAdded { attribution: added.clone() }), added))
             })
-            .await
+            .await?;
+        Ok(AttributionChange { attribution: Some(added), claim_version: view.claim.version })
     }
 
     pub async fn update_attribution(
@@ -198,30 +175,24 @@ impl Claims {
         let claim_id = parse_id("claim_id", claim_id)?;
         let attribution_id = parse_id("attribution_id", attribution_id)?;
         let valid = fields.validate()?;
-        self.db
-            .run(move |conn| {
-                conn.immediate_transaction(|conn| {
-                    let mut claim = claims::get(conn, claim_id)?;
-                    check_version(claim.version, expected_version)?;
-                    let before = attributions::get(conn, claim_id, attribution_id)?;
-                    check_sources_exist(conn, &valid)?;
-                    // Who recorded the statement and when stay; the history says who edited it.
-                    let after = Attribution {
-                        recorded_by: before.recorded_by.clone(),
-                        recorded_at: before.recorded_at,
-                        ..valid.into_attribution(before.id, claim.id, &actor, Utc::now())
-                    };
-                    if after == before {
-                        return Ok(AttributionChange { attribution: Some(after), claim_version: claim.version });
-                    }
-                    attributions::replace(conn, &after)?;
-                    let event = bump(&mut claim, actor, Change::AttributionEdited { before, after: after.clone() });
-                    claims::update(conn, &claim, expected_version, false)?;
-                    events::append(conn, &event)?;
-                    Ok(AttributionChange { attribution: Some(after), claim_version: claim.version })
-                })
+        let (view, after) = self
+            .change(claim_id, expected_version, actor, move |conn, claim, _| {
+                let before = attributions::get(conn, claim.id, attribution_id)?;
+                check_sources_exist(conn, &valid)?;
+                // Who recorded the statement and when stay; the history says who edited it.
+                let after = Attribution {
+                    recorded_by: before.recorded_by.clone(),
+                    recorded_at: before.recorded_at,
+                    ..valid.into_attribution(before.id, claim.id, "", Utc::now())
+                };
+                if after == before {
+                    return Ok((None, after));
+                }
+                attributions::replace(conn, &after)?;
+                Ok((Some(Change::AttributionEdited { before, after: after.clone() }), after))
             })
-            .await
+            .await?;
+        Ok(AttributionChange { attribution: Some(after), claim_version: view.claim.version })
     }
 
     pub async fn remove_attribution(
@@ -233,17 +204,45 @@ impl Claims {
     ) -> Result<AttributionChange, Error> {
         let claim_id = parse_id("claim_id", claim_id)?;
         let attribution_id = parse_id("attribution_id", attribution_id)?;
+        let (view, ()) = self
+            .change(claim_id, expected_version, actor, move |conn, claim, _| {
+                let removed = attributions::get(conn, claim.id, attribution_id)?;
+                attributions::delete(conn, attribution_id)?;
+                Ok((Some(Change::AttributionRemoved { attribution: removed }), ()))
+            })
+            .await?;
+        Ok(AttributionChange { attribution: None, claim_version: view.claim.version })
+    }
+
+    /// One change to a claim, in one write transaction: reads the claim, checks the version,
+    /// lets `apply` change it and say what changed (`None`: nothing did, nothing is written),
+    /// then bumps the version, writes the claim and appends the event to its history.
+    async fn change<T, F>(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        actor: Actor,
+        apply: F,
+    ) -> Result<(ClaimView, T), Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn, &mut Claim, &SourcingRules) -> Result<(Option<Change>, T), Error> + Send + 'static,
+    {
+        let rules = self.rules;
         self.db
             .run(move |conn| {
                 conn.immediate_transaction(|conn| {
-                    let mut claim = claims::get(conn, claim_id)?;
+                    let mut claim = claims::get(conn, id)?;
                     check_version(claim.version, expected_version)?;
-                    let removed = attributions::get(conn, claim_id, attribution_id)?;
-                    attributions::delete(conn, attribution_id)?;
-                    let event = bump(&mut claim, actor, Change::AttributionRemoved { attribution: removed });
-                    claims::update(conn, &claim, expected_version, false)?;
-                    events::append(conn, &event)?;
-                    Ok(AttributionChange { attribution: None, claim_version: claim.version })
+                    let (change, out) = apply(conn, &mut claim, &rules)?;
+                    if let Some(change) = change {
+                        let tags_changed =
+                            matches!(&change, Change::Edited { changes } if changes.iter().any(|c| c.field == "tags"));
+                        let event = bump(&mut claim, actor, change);
+                        claims::update(conn, &claim, expected_version, tags_changed)?;
+                        events::append(conn, &event)?;
+                    }
+                    Ok((view(conn, claim, &rules)?, out))
                 })
             })
             .await
