@@ -1,10 +1,13 @@
 //! The `claimdesk` binary: core and gateway together (`serve`) or apart (`core`, `gateway`).
 
-use std::{io::IsTerminal, net::SocketAddr, process::ExitCode};
+use std::{io::IsTerminal, net::SocketAddr, process::ExitCode, time::Duration};
 
 use anyhow::Context;
 use claimdesk_api::{Gateway, GatewayConfig};
-use claimdesk_core::{Core, CoreConfig};
+use claimdesk_core::{
+    Core, CoreConfig,
+    storage::{self, DatabaseConfig, DatabaseUrl},
+};
 use clap::{Args, Parser, Subcommand};
 use tokio::sync::watch;
 
@@ -37,8 +40,40 @@ enum Command {
         #[arg(long, env = "CLAIMDESK_CORE_URL", default_value = "http://127.0.0.1:50051")]
         core_url: String,
     },
+    /// Apply pending database migrations and exit (serve and core also apply them at start-up).
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// List applied and pending migrations instead of applying them.
+        #[arg(long)]
+        status: bool,
+    },
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
+}
+
+#[derive(Debug, Args)]
+struct DatabaseArgs {
+    /// Database URL: sqlite://PATH, or postgres://USER:PASSWORD@HOST:PORT/DB (with
+    /// ?sslmode=require for TLS).
+    #[arg(long, env = "CLAIMDESK_DATABASE_URL", default_value = "sqlite://claimdesk.db", hide_env_values = true)]
+    database_url: String,
+    /// Database connections in the pool.
+    #[arg(long, env = "CLAIMDESK_DB_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    db_pool_size: u32,
+    /// Seconds to keep trying to reach an unreachable database at start-up.
+    #[arg(long, env = "CLAIMDESK_DB_CONNECT_TIMEOUT", default_value_t = 30)]
+    db_connect_timeout: u64,
+}
+
+impl From<DatabaseArgs> for DatabaseConfig {
+    fn from(args: DatabaseArgs) -> Self {
+        DatabaseConfig {
+            url: args.database_url,
+            pool_size: args.db_pool_size,
+            connect_timeout: Duration::from_secs(args.db_connect_timeout),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -46,12 +81,8 @@ struct CoreArgs {
     /// Address of the gRPC server (port 0 picks a free port).
     #[arg(long, env = "CLAIMDESK_GRPC_ADDR", default_value = "127.0.0.1:50051")]
     grpc_addr: SocketAddr,
-    /// Database URL: sqlite://PATH.
-    #[arg(long, env = "CLAIMDESK_DATABASE_URL", default_value = "sqlite://claimdesk.db")]
-    database_url: String,
-    /// Database connections in the pool.
-    #[arg(long, env = "CLAIMDESK_DB_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    db_pool_size: u32,
+    #[command(flatten)]
+    database: DatabaseArgs,
     /// Independent supporting sources that make a claim's sourcing level `confirmed` without a
     /// confirmation by a primary source.
     #[arg(long, env = "CLAIMDESK_CONFIRMED_MIN_SOURCES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..=100))]
@@ -72,8 +103,7 @@ impl From<CoreArgs> for CoreConfig {
     fn from(args: CoreArgs) -> Self {
         CoreConfig {
             grpc_addr: args.grpc_addr,
-            database_url: args.database_url,
-            pool_size: args.db_pool_size,
+            database: args.database.into(),
             confirmed_min_sources: args.confirmed_min_sources,
         }
     }
@@ -102,6 +132,7 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
+        Command::Migrate { database, status } => migrate(database.into(), status).await,
         Command::Openapi => {
             print!("{}", claimdesk_api::openapi_json());
             Ok(())
@@ -127,6 +158,30 @@ async fn run(command: Command) -> anyhow::Result<()> {
             gateway_result.and(core_result)
         }
     }
+}
+
+async fn migrate(config: DatabaseConfig, status_only: bool) -> anyhow::Result<()> {
+    tokio::task::spawn_blocking(move || {
+        let url = DatabaseUrl::parse(&config.url)?;
+        let mut conn = storage::connect_with_retry(&url, config.connect_timeout)?;
+        if !status_only {
+            let applied = storage::run_migrations(&mut conn).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+            println!("applied {} migration(s) to {}", applied.len(), url.redacted());
+            for version in applied {
+                println!("  applied  {version}");
+            }
+        }
+        let status =
+            storage::migration_status(&mut conn).map_err(|e| anyhow::anyhow!("cannot read migrations: {e}"))?;
+        for version in &status.applied {
+            println!("applied  {version}");
+        }
+        for name in &status.pending {
+            println!("pending  {name}");
+        }
+        Ok(())
+    })
+    .await?
 }
 
 /// Runs the gateway until SIGINT or SIGTERM, then stops it gracefully.

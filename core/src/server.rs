@@ -13,7 +13,7 @@ use crate::{
     domain::SourcingRules,
     grpc::{ClaimApi, SourceApi},
     service::{Claims, Sources},
-    storage::Database,
+    storage::{Database, DatabaseConfig},
 };
 
 /// How often core re-checks the database for its health status.
@@ -22,8 +22,7 @@ const DB_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub struct CoreConfig {
     pub grpc_addr: SocketAddr,
-    pub database_url: String,
-    pub pool_size: u32,
+    pub database: DatabaseConfig,
     /// Independent supporting sources that make a claim's sourcing `confirmed`.
     pub confirmed_min_sources: u32,
 }
@@ -39,7 +38,7 @@ pub struct Core {
 
 impl Core {
     pub async fn bind(config: &CoreConfig) -> anyhow::Result<Core> {
-        let db = Database::open(&config.database_url, config.pool_size).await?;
+        let db = Database::open(&config.database).await?;
         let listener = TcpListener::bind(config.grpc_addr)
             .await
             .with_context(|| format!("cannot listen for gRPC on {}", config.grpc_addr))?;

@@ -4,7 +4,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use claimdesk_api::{Gateway, GatewayConfig};
-use claimdesk_core::{Core, CoreConfig};
+use claimdesk_core::{Core, CoreConfig, storage::DatabaseConfig};
 use claimdesk_proto::v1::claim_service_client::ClaimServiceClient;
 use tempfile::TempDir;
 use tokio::{sync::oneshot, task::JoinHandle};
@@ -31,8 +31,11 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let core_config = CoreConfig {
             grpc_addr: "127.0.0.1:0".parse().expect("addr"),
-            database_url: format!("sqlite://{}", dir.path().join("claimdesk.db").display()),
-            pool_size: 4,
+            database: DatabaseConfig {
+                url: format!("sqlite://{}", dir.path().join("claimdesk.db").display()),
+                pool_size: 4,
+                connect_timeout: Duration::ZERO,
+            },
             confirmed_min_sources: 3,
         };
         let (core, core_addr) = start_core(&core_config).await;

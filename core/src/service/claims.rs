@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Utc;
-use diesel::Connection;
+use diesel::Connection as _;
 use uuid::Uuid;
 
 use super::{Actor, check_version};
@@ -14,7 +14,7 @@ use crate::{
         Claimant, Error, Event, ListParams, Page, SourceFields, SourceKind, Sourcing, SourcingRules, ValidAttribution,
         attribution, claim::parse_id, listing::page_size, sourcing, truncate_micros,
     },
-    storage::{Conn, Database, attributions, claims, events, sources},
+    storage::{self, Conn, Database, attributions, claims, events, sources},
 };
 
 #[derive(Debug, Clone)]
@@ -46,7 +46,7 @@ impl Claims {
         let rules = self.rules;
         self.db
             .run(move |conn| {
-                conn.immediate_transaction(|conn| {
+                storage::write(conn, |conn| {
                     claim.claimant_id = resolve_claimant(conn, claimant)?;
                     claims::insert(conn, &claim)?;
                     let change = Change::Created { claim: ClaimSnapshot::of(&claim) };
@@ -231,7 +231,7 @@ impl Claims {
         let rules = self.rules;
         self.db
             .run(move |conn| {
-                conn.immediate_transaction(|conn| {
+                storage::write(conn, |conn| {
                     let mut claim = claims::get(conn, id)?;
                     check_version(claim.version, expected_version)?;
                     let (change, out) = apply(conn, &mut claim, &rules)?;
@@ -395,7 +395,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_stored_state_equals_the_replay_of_the_history() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = Database::open(&format!("sqlite://{}", dir.path().join("t.db").display()), 4).await.expect("db");
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let config = crate::storage::DatabaseConfig { url, pool_size: 4, connect_timeout: std::time::Duration::ZERO };
+        let db = Database::open(&config).await.expect("db");
         let claims = Claims::new(db.clone(), SourcingRules::default());
         let sources = Sources::new(db);
         let actor = || "tester".to_owned();

@@ -5,7 +5,7 @@ use chrono::Utc;
 use crate::{
     domain::{Error, Source, SourceFields, SourceKind, Violations, listing::page_size, names, source::parse_source_id},
     storage::{
-        Database,
+        self, Database,
         sources::{self, SourceCursor, SourceFilter},
     },
 };
@@ -65,7 +65,7 @@ impl Sources {
         let source = fields.into_new_source(Utc::now())?;
         self.db
             .run(move |conn| {
-                conn.immediate_transaction(|conn| sources::insert(conn, &source))?;
+                storage::write(conn, |conn| sources::insert(conn, &source))?;
                 Ok(source)
             })
             .await
@@ -94,7 +94,7 @@ impl Sources {
         }
         self.db
             .run(move |conn| {
-                conn.immediate_transaction(|conn| {
+                storage::write(conn, |conn| {
                     let mut source = sources::get(conn, id)?;
                     super::check_version(source.version, expected_version)?;
                     let paths: Vec<&str> = paths.iter().map(String::as_str).collect();

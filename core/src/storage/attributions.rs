@@ -14,7 +14,6 @@ use crate::domain::{Attribution, Error, SourceKind, SourceRef, Stance, Statement
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = attributions)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
 #[diesel(treat_none_as_null = true)]
 struct AttributionRow {
     id: String,

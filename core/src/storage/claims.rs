@@ -12,7 +12,6 @@ use crate::domain::{Claim, ClaimFilter, Cursor, Error, Page};
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = claims)]
 #[diesel(treat_none_as_null = true)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
 struct ClaimRow {
     id: String,
     text: String,
@@ -86,10 +85,12 @@ pub fn insert(conn: &mut Conn, claim: &Claim) -> Result<(), Error> {
 fn write_tags(conn: &mut Conn, claim: &Claim) -> Result<(), Error> {
     let id = claim.id.to_string();
     diesel::delete(claim_tags::table.filter(claim_tags::claim_id.eq(&id))).execute(conn)?;
-    if !claim.tags.is_empty() {
-        let rows: Vec<_> =
-            claim.tags.iter().map(|tag| (claim_tags::claim_id.eq(&id), claim_tags::tag.eq(tag))).collect();
-        diesel::insert_into(claim_tags::table).values(&rows).execute(conn)?;
+    // One statement per tag: diesel has no batch insert that runs on both backends, and a claim
+    // has at most 50 tags, written inside the caller's transaction.
+    for tag in &claim.tags {
+        diesel::insert_into(claim_tags::table)
+            .values((claim_tags::claim_id.eq(&id), claim_tags::tag.eq(tag)))
+            .execute(conn)?;
     }
     Ok(())
 }
@@ -183,7 +184,8 @@ mod tests {
     async fn database() -> (tempfile::TempDir, Database) {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let db = Database::open(&url, 4).await.expect("database opens");
+        let config = crate::storage::DatabaseConfig { url, pool_size: 4, connect_timeout: std::time::Duration::ZERO };
+        let db = Database::open(&config).await.expect("database opens");
         (dir, db)
     }
 
@@ -209,7 +211,7 @@ mod tests {
         let (_dir, db) = database().await;
         let stored = claim("x", Utc::now());
         let expected = stored.clone();
-        db.run(move |conn| conn.immediate_transaction(|conn| insert(conn, &stored))).await.expect("inserted");
+        db.run(move |conn| crate::storage::write(conn, |conn| insert(conn, &stored))).await.expect("inserted");
         let read = db.run(move |conn| get(conn, expected.id)).await.expect("read");
         assert_eq!(read, expected);
     }
@@ -222,7 +224,7 @@ mod tests {
         for i in 0..5 {
             let c = claim(&format!("c{i}"), now);
             ids.push(c.id);
-            db.run(move |conn| conn.immediate_transaction(|conn| insert(conn, &c))).await.expect("inserted");
+            db.run(move |conn| crate::storage::write(conn, |conn| insert(conn, &c))).await.expect("inserted");
         }
         ids.sort();
         ids.reverse();
@@ -248,7 +250,7 @@ mod tests {
                 let db = db.clone();
                 tokio::spawn(async move {
                     let c = claim(&format!("c{i}"), Utc::now());
-                    db.run(move |conn| conn.immediate_transaction(|conn| insert(conn, &c))).await
+                    db.run(move |conn| crate::storage::write(conn, |conn| insert(conn, &c))).await
                 })
             })
             .collect();

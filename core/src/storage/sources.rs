@@ -15,7 +15,6 @@ use crate::domain::{Error, Grade, Reliability, Source, SourceKind, SourceRef, na
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = sources)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
 #[diesel(treat_none_as_null = true)]
 struct SourceRow {
     id: String,
@@ -108,14 +107,13 @@ fn check_names_free(conn: &mut Conn, source: &Source) -> Result<(), Error> {
 fn write_names(conn: &mut Conn, source: &Source) -> Result<(), Error> {
     let id = source.id.to_string();
     diesel::delete(source_names::table.filter(source_names::source_id.eq(&id))).execute(conn)?;
-    let rows: Vec<_> = source
-        .name_keys()
-        .into_iter()
-        .map(|(key, name)| {
-            (source_names::key.eq(key), source_names::source_id.eq(id.clone()), source_names::name.eq(name))
-        })
-        .collect();
-    diesel::insert_into(source_names::table).values(&rows).execute(conn)?;
+    // One statement per name (at most 51), inside the caller's transaction: diesel has no
+    // batch insert that runs on both backends.
+    for (key, name) in source.name_keys() {
+        diesel::insert_into(source_names::table)
+            .values((source_names::key.eq(key), source_names::source_id.eq(&id), source_names::name.eq(name)))
+            .execute(conn)?;
+    }
     Ok(())
 }
 

@@ -1,0 +1,2 @@
+DROP TABLE claim_tags;
+DROP TABLE claims;
