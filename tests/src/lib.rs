@@ -1,23 +1,121 @@
-//! Test harness: real core and gateway servers on port 0 against a temporary SQLite database,
-//! reached with real HTTP and gRPC clients.
+//! Test harness: real core and gateway servers on port 0 against a database of their own (a
+//! temporary SQLite file, or a fresh PostgreSQL database created and dropped here), reached with
+//! real HTTP and gRPC clients.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{io::Write, net::SocketAddr, sync::OnceLock, time::Duration};
 
 use claimdesk_api::{Gateway, GatewayConfig};
 use claimdesk_core::{Core, CoreConfig, storage::DatabaseConfig};
 use claimdesk_proto::v1::claim_service_client::ClaimServiceClient;
+use diesel::{Connection, PgConnection, connection::SimpleConnection};
 use tempfile::TempDir;
 use tokio::{sync::oneshot, task::JoinHandle};
 use tonic::transport::Channel;
 
-/// One isolated claimdesk: its own database file, core and gateway.
+/// One isolated claimdesk: its own database, core and gateway.
 pub struct TestApp {
     pub http: reqwest::Client,
     pub base_url: String,
+    pub backend: Backend,
     core_config: CoreConfig,
     core: Option<RunningCore>,
     gateway: actix_web::dev::ServerHandle,
     _dir: TempDir,
+    _postgres: Option<TestDatabase>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("CLAIMDESK_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// Whether PostgreSQL tests can run. Without a server they are skipped, with one line saying so,
+/// except under CI (`CI=true`), where a missing server fails them.
+pub fn postgres_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        let url = postgres_admin_url();
+        match PgConnection::establish(&url) {
+            Ok(_) => true,
+            Err(err) => {
+                let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+                assert!(!ci, "CI=true but PostgreSQL is not reachable at {url}: {err}");
+                // Straight to the process's stderr: the test harness captures eprintln!.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "PostgreSQL suite skipped: no server at {url} ({}). Start PostgreSQL or set \
+                     CLAIMDESK_TEST_POSTGRES_URL, then run cargo test --workspace again.",
+                    err.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+                );
+                false
+            }
+        }
+    })
+}
+
+/// A PostgreSQL database that lives as long as one test.
+pub struct TestDatabase {
+    pub url: String,
+    name: String,
+}
+
+impl TestDatabase {
+    pub fn create() -> TestDatabase {
+        let admin = postgres_admin_url();
+        let name = format!("claimdesk_test_{}", uuid_like());
+        let mut conn = PgConnection::establish(&admin).expect("PostgreSQL reachable");
+        conn.batch_execute(&format!("CREATE DATABASE {name}")).expect("test database created");
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
+        TestDatabase { url: format!("{base}/{name}"), name }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = PgConnection::establish(&postgres_admin_url()) {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed), nanos % 1_000_000_000)
+}
+
+/// Runs each named `async fn(TestApp)` twice: against SQLite and against PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::TestApp::start($crate::Backend::Sqlite).await).await;
+                }
+            )+
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::postgres_available() {
+                        super::$name($crate::TestApp::start($crate::Backend::Postgres).await).await;
+                    }
+                }
+            )+
+        }
+    };
 }
 
 struct RunningCore {
@@ -27,15 +125,16 @@ struct RunningCore {
 
 impl TestApp {
     /// Starts core and gateway on free ports. Call from a multi-threaded Tokio runtime.
-    pub async fn start() -> TestApp {
+    pub async fn start(backend: Backend) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
+        let postgres = (backend == Backend::Postgres).then(TestDatabase::create);
+        let url = match &postgres {
+            Some(db) => db.url.clone(),
+            None => format!("sqlite://{}", dir.path().join("claimdesk.db").display()),
+        };
         let core_config = CoreConfig {
             grpc_addr: "127.0.0.1:0".parse().expect("addr"),
-            database: DatabaseConfig {
-                url: format!("sqlite://{}", dir.path().join("claimdesk.db").display()),
-                pool_size: 4,
-                connect_timeout: Duration::ZERO,
-            },
+            database: DatabaseConfig { url, pool_size: 4, connect_timeout: Duration::ZERO },
             confirmed_min_sources: 3,
         };
         let (core, core_addr) = start_core(&core_config).await;
@@ -53,10 +152,12 @@ impl TestApp {
         TestApp {
             http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
             base_url,
+            backend,
             core_config,
             core: Some(core),
             gateway: handle,
             _dir: dir,
+            _postgres: postgres,
         }
     }
 
@@ -107,10 +208,12 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        // Sent at once; the workers finish on their own threads.
+        // Sent at once; the workers finish on their own threads. The test database, if any, is
+        // dropped after this (fields drop after `drop`), with FORCE for the pool's connections.
         drop(self.gateway.stop(false));
         if let Some(core) = self.core.take() {
             let _ = core.stop.send(());
+            core.task.abort();
         }
     }
 }

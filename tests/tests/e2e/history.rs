@@ -18,9 +18,7 @@ async fn claim_with_source(app: &TestApp) -> (String, String, String) {
     (claim["id"].as_str().expect("id").to_owned(), wapo, tass)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn editors_racing_on_one_version_one_wins_the_others_are_told() {
-    let app = TestApp::start().await;
+async fn editors_racing_on_one_version_one_wins_the_others_are_told(app: TestApp) {
     let (id, _, _) = claim_with_source(&app).await;
     let path = format!("/v1/claims/{id}");
     let edits = (0..8).map(|i| {
@@ -102,9 +100,7 @@ async fn replay(app: &TestApp, id: &str) -> (Value, i64, BTreeMap<String, Value>
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replaying_the_history_gives_the_current_claim() {
-    let app = TestApp::start().await;
+async fn replaying_the_history_gives_the_current_claim(app: TestApp) {
     let (id, wapo, tass) = claim_with_source(&app).await;
     let path = format!("/v1/claims/{id}");
     let peskov = app.source(json!({"name": "Dmitri Peskov", "kind": "person"})).await;
@@ -148,9 +144,7 @@ async fn replaying_the_history_gives_the_current_claim() {
     assert_eq!(current.len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_changes_are_refused_and_write_nothing() {
-    let app = TestApp::start().await;
+async fn bad_changes_are_refused_and_write_nothing(app: TestApp) {
     let (id, wapo, tass) = claim_with_source(&app).await;
     let path = format!("/v1/claims/{id}");
     let attributions = format!("{path}/attributions");
@@ -257,3 +251,9 @@ async fn bad_changes_are_refused_and_write_nothing() {
         .expect_err("unknown path");
     assert_eq!(status.code(), Code::InvalidArgument);
 }
+
+claimdesk_tests::on_both_backends!(
+    editors_racing_on_one_version_one_wins_the_others_are_told,
+    replaying_the_history_gives_the_current_claim,
+    bad_changes_are_refused_and_write_nothing
+);

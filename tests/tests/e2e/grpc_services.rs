@@ -5,9 +5,7 @@ use tokio_stream::StreamExt;
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 use tonic_reflection::pb::{v1, v1alpha};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn health_reports_serving() {
-    let app = TestApp::start().await;
+async fn health_reports_serving(app: TestApp) {
     let mut health = HealthClient::new(app.grpc_channel().await);
     for service in ["", "claimdesk.v1.ClaimService", "claimdesk.v1.SourceService"] {
         let status = health
@@ -22,9 +20,7 @@ async fn health_reports_serving() {
     assert_eq!(unknown.expect_err("unknown service").code(), tonic::Code::NotFound);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reflection_v1_lists_and_describes_the_services() {
-    let app = TestApp::start().await;
+async fn reflection_v1_lists_and_describes_the_services(app: TestApp) {
     let mut client = v1::server_reflection_client::ServerReflectionClient::new(app.grpc_channel().await);
     let list = v1::ServerReflectionRequest {
         host: String::new(),
@@ -71,9 +67,7 @@ async fn reflection_v1_lists_and_describes_the_services() {
     assert!(!files.file_descriptor_proto.is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reflection_v1alpha_answers_too() {
-    let app = TestApp::start().await;
+async fn reflection_v1alpha_answers_too(app: TestApp) {
     let mut client = v1alpha::server_reflection_client::ServerReflectionClient::new(app.grpc_channel().await);
     let list = v1alpha::ServerReflectionRequest {
         host: String::new(),
@@ -89,3 +83,9 @@ async fn reflection_v1alpha_answers_too() {
     };
     assert!(services.service.iter().any(|s| s.name == "claimdesk.v1.ClaimService"));
 }
+
+claimdesk_tests::on_both_backends!(
+    health_reports_serving,
+    reflection_v1_lists_and_describes_the_services,
+    reflection_v1alpha_answers_too
+);

@@ -3,7 +3,7 @@
 use claimdesk_tests::TestApp;
 use serde_json::Value;
 
-const COMMITTED: &str = include_str!("../../openapi/openapi.json");
+const COMMITTED: &str = include_str!("../../../openapi/openapi.json");
 
 #[test]
 fn committed_openapi_matches_the_code() {
@@ -32,9 +32,7 @@ fn the_document_is_openapi_3_1_and_documents_every_error() {
     assert!(doc["components"]["schemas"]["Claim"]["example"].is_object());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_gateway_serves_the_document_and_offline_docs() {
-    let app = TestApp::start().await;
+async fn the_gateway_serves_the_document_and_offline_docs(app: TestApp) {
     let served: Value = app.get("/openapi.json").await.json().await.expect("json");
     let committed: Value = serde_json::from_str(COMMITTED).expect("json");
     assert_eq!(served, committed);
@@ -58,3 +56,5 @@ async fn the_gateway_serves_the_document_and_offline_docs() {
     assert!(init.contains("/openapi.json"), "docs UI does not point at /openapi.json");
     assert!(!html.contains("https://") && !init.contains("https://unpkg"), "docs load assets from the network");
 }
+
+claimdesk_tests::on_both_backends!(the_gateway_serves_the_document_and_offline_docs);

@@ -4,9 +4,7 @@
 use claimdesk_tests::{TestApp, problem, venezuela_claim};
 use serde_json::Value;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn gateway_answers_503_while_core_is_down_and_recovers() {
-    let mut app = TestApp::start().await;
+async fn gateway_answers_503_while_core_is_down_and_recovers(mut app: TestApp) {
     let created: Value = app.post_json("/v1/claims", &venezuela_claim()).await.json().await.expect("json");
     let path = format!("/v1/claims/{}", created["id"].as_str().expect("id"));
     assert_eq!(app.get("/readyz").await.status(), 200);
@@ -33,3 +31,5 @@ async fn gateway_answers_503_while_core_is_down_and_recovers() {
     let read: Value = app.get(&path).await.json().await.expect("json");
     assert_eq!(read, created, "the claim survived core's restart");
 }
+
+claimdesk_tests::on_both_backends!(gateway_answers_503_while_core_is_down_and_recovers);

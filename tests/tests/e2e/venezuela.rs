@@ -41,9 +41,7 @@ async fn set_status(app: &TestApp, id: &str, version: i64, status: &str, note: O
     app.send_if_match(Method::POST, &format!("/v1/claims/{id}/status"), version, Some(&body)).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_venezuela_article() {
-    let app = TestApp::start().await;
+async fn the_venezuela_article(app: TestApp) {
     let s = sources(&app).await;
 
     // « Selon le Washington Post, Maduro a demandé l'aide de la Russie, de la Chine et de l'Iran »,
@@ -155,3 +153,5 @@ async fn the_venezuela_article() {
     let confirmed: Value = confirmed.json().await.expect("json");
     assert_eq!(confirmed["status"], "confirmed");
 }
+
+claimdesk_tests::on_both_backends!(the_venezuela_article);

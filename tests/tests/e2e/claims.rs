@@ -4,9 +4,7 @@ use claimdesk_proto::v1 as pb;
 use claimdesk_tests::{TestApp, venezuela_claim};
 use serde_json::{Value, json};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_claim_submitted_over_rest_reads_back_over_rest_and_grpc() {
-    let app = TestApp::start().await;
+async fn a_claim_submitted_over_rest_reads_back_over_rest_and_grpc(app: TestApp) {
     let response = app.post_json("/v1/claims", &venezuela_claim()).await;
     assert_eq!(response.status(), 201);
     let location = response.headers()["location"].to_str().expect("ascii").to_owned();
@@ -46,9 +44,7 @@ async fn a_claim_submitted_over_rest_reads_back_over_rest_and_grpc() {
     assert_eq!(claim.version, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_claim_submitted_over_grpc_reads_back_over_rest() {
-    let app = TestApp::start().await;
+async fn a_claim_submitted_over_grpc_reads_back_over_rest(app: TestApp) {
     let claim = app
         .grpc()
         .await
@@ -78,9 +74,7 @@ async fn a_claim_submitted_over_grpc_reads_back_over_rest() {
     assert_eq!(read["status"], "unverified");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn if_none_match_with_the_current_etag_answers_304() {
-    let app = TestApp::start().await;
+async fn if_none_match_with_the_current_etag_answers_304(app: TestApp) {
     let created = app.post_json("/v1/claims", &venezuela_claim()).await;
     let location = created.headers()["location"].to_str().expect("ascii").to_owned();
     let unchanged = app.http.get(app.url(&location)).header("if-none-match", "\"1\"").send().await.expect("sent");
@@ -89,9 +83,7 @@ async fn if_none_match_with_the_current_etag_answers_304() {
     assert_eq!(other.status(), 200);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn listing_pages_through_every_claim_newest_first() {
-    let app = TestApp::start().await;
+async fn listing_pages_through_every_claim_newest_first(app: TestApp) {
     let mut ids = Vec::new();
     for i in 0..7 {
         let body = json!({"text": format!("claim {i}"), "language": "en"});
@@ -133,9 +125,7 @@ async fn listing_pages_through_every_claim_newest_first() {
     assert!(default_page["next_page_token"].is_null());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn listing_filters_combine() {
-    let app = TestApp::start().await;
+async fn listing_filters_combine(app: TestApp) {
     let claims = [
         json!({"text": "a", "language": "fr", "claimant": "The Washington Post", "claimed_at": "2025-05", "tags": ["venezuela"]}),
         json!({"text": "b", "language": "fr-CA", "claimant": "TASS", "claimed_at": "2025-05-18", "tags": ["russie", "venezuela"]}),
@@ -184,9 +174,7 @@ async fn listing_filters_combine() {
     assert!(texts("created_to=2000-01-01T00:00:00Z".to_owned()).await.is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn listing_over_grpc_matches_rest() {
-    let app = TestApp::start().await;
+async fn listing_over_grpc_matches_rest(app: TestApp) {
     for i in 0..3 {
         app.post_json("/v1/claims", &json!({"text": format!("c{i}"), "language": "es", "tags": ["t"]})).await;
     }
@@ -220,3 +208,12 @@ async fn listing_over_grpc_matches_rest() {
 fn uuid_version(id: &str) -> u32 {
     id.chars().nth(14).and_then(|c| c.to_digit(16)).expect("uuid")
 }
+
+claimdesk_tests::on_both_backends!(
+    a_claim_submitted_over_rest_reads_back_over_rest_and_grpc,
+    a_claim_submitted_over_grpc_reads_back_over_rest,
+    if_none_match_with_the_current_etag_answers_304,
+    listing_pages_through_every_claim_newest_first,
+    listing_filters_combine,
+    listing_over_grpc_matches_rest
+);

@@ -7,9 +7,7 @@ use serde_json::{Value, json};
 use tonic::Code;
 use tonic_types::StatusExt;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_name_or_alias_already_known_is_refused_with_the_existing_id() {
-    let app = TestApp::start().await;
+async fn a_name_or_alias_already_known_is_refused_with_the_existing_id(app: TestApp) {
     let wapo = app.source(json!({"name": "The Washington Post", "kind": "news_outlet", "aliases": ["WaPo"]})).await;
     let equipe = app.source(json!({"name": "L'Équipe", "kind": "news_outlet"})).await;
     for (name, existing) in [
@@ -48,9 +46,7 @@ async fn a_name_or_alias_already_known_is_refused_with_the_existing_id() {
     assert_eq!(info.metadata.get("existing_id"), Some(&wapo));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sources_are_searched_by_name_and_alias_ignoring_accents() {
-    let app = TestApp::start().await;
+async fn sources_are_searched_by_name_and_alias_ignoring_accents(app: TestApp) {
     app.source(json!({"name": "Agence France-Presse", "kind": "news_agency", "aliases": ["AFP"]})).await;
     app.source(json!({"name": "Le Monde", "kind": "news_outlet"})).await;
     app.source(json!({"name": "Élysée", "kind": "official_body", "aliases": ["Présidence de la République"]})).await;
@@ -83,9 +79,7 @@ async fn sources_are_searched_by_name_and_alias_ignoring_accents() {
     assert_eq!(problem(app.get(&format!("/v1/sources?q={long}")).await, 400).await["code"], "validation_failed");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_sources_are_refused() {
-    let app = TestApp::start().await;
+async fn bad_sources_are_refused(app: TestApp) {
     let cases = [
         (json!({"name": "X", "kind": "tabloid"}), "invalid_body", "kind"),
         (json!({"name": "  ", "kind": "person"}), "validation_failed", "name"),
@@ -110,9 +104,7 @@ async fn bad_sources_are_refused() {
     assert_eq!(app.json("/v1/sources").await["sources"], json!([]));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sources_are_edited_with_if_match() {
-    let app = TestApp::start().await;
+async fn sources_are_edited_with_if_match(app: TestApp) {
     let tass = app.source(json!({"name": "TASS", "kind": "news_agency"})).await;
     app.source(json!({"name": "RIA Novosti", "kind": "news_agency"})).await;
     let path = format!("/v1/sources/{tass}");
@@ -137,3 +129,10 @@ async fn sources_are_edited_with_if_match() {
     assert!(cleared.json::<Value>().await.expect("json")["reliability"].is_null());
     assert_eq!(app.json(&format!("/v1/sources?q={}", "тасс")).await["sources"][0]["id"], tass.as_str());
 }
+
+claimdesk_tests::on_both_backends!(
+    a_name_or_alias_already_known_is_refused_with_the_existing_id,
+    sources_are_searched_by_name_and_alias_ignoring_accents,
+    bad_sources_are_refused,
+    sources_are_edited_with_if_match
+);

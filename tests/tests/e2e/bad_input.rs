@@ -19,9 +19,7 @@ async fn assert_nothing_stored(app: &TestApp) {
     assert_eq!(page["claims"], json!([]), "a rejected request stored something");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_json_bodies_are_refused_with_the_field_named() {
-    let app = TestApp::start().await;
+async fn bad_json_bodies_are_refused_with_the_field_named(app: TestApp) {
     let mut without_text = venezuela_claim();
     without_text.as_object_mut().expect("object").remove("text");
     let cases: Vec<(&str, Value, &str, &str)> = vec![
@@ -47,16 +45,12 @@ async fn bad_json_bodies_are_refused_with_the_field_named() {
     assert_nothing_stored(&app).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ten_thousand_characters_is_the_limit_not_over_it() {
-    let app = TestApp::start().await;
+async fn ten_thousand_characters_is_the_limit_not_over_it(app: TestApp) {
     let response = app.post_json("/v1/claims", &claim_with("text", json!("é".repeat(10_000)))).await;
     assert_eq!(response.status(), 201);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn several_broken_rules_are_reported_together() {
-    let app = TestApp::start().await;
+async fn several_broken_rules_are_reported_together(app: TestApp) {
     let body = json!({"text": "", "language": "xx_YY", "claimed_at": "2025-13"});
     let body = problem(app.post_json("/v1/claims", &body).await, 400).await;
     assert_eq!(body["code"], "validation_failed");
@@ -64,9 +58,7 @@ async fn several_broken_rules_are_reported_together() {
     assert_nothing_stored(&app).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn malformed_bodies_are_refused() {
-    let app = TestApp::start().await;
+async fn malformed_bodies_are_refused(app: TestApp) {
     let post_raw = |body: Vec<u8>, content_type: &'static str| {
         let app = &app;
         async move {
@@ -94,9 +86,7 @@ async fn malformed_bodies_are_refused() {
     assert_nothing_stored(&app).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_list_parameters_are_refused() {
-    let app = TestApp::start().await;
+async fn bad_list_parameters_are_refused(app: TestApp) {
     let cases = [
         ("page_size=0", "validation_failed", "page_size"),
         ("page_size=10000", "validation_failed", "page_size"),
@@ -117,9 +107,7 @@ async fn bad_list_parameters_are_refused() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ids_that_are_not_uuids_and_unknown_ids() {
-    let app = TestApp::start().await;
+async fn ids_that_are_not_uuids_and_unknown_ids(app: TestApp) {
     let body = problem(app.get("/v1/claims/not-a-uuid").await, 400).await;
     assert_eq!(body["code"], "validation_failed");
     assert_eq!(problem_fields(&body), ["id"]);
@@ -131,9 +119,7 @@ async fn ids_that_are_not_uuids_and_unknown_ids() {
     assert_eq!(body["code"], "route_not_found");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn grpc_answers_invalid_argument_with_field_violations() {
-    let app = TestApp::start().await;
+async fn grpc_answers_invalid_argument_with_field_violations(app: TestApp) {
     let mut grpc = app.grpc().await;
     let status = grpc
         .create_claim(pb::CreateClaimRequest {
@@ -171,3 +157,13 @@ async fn grpc_answers_invalid_argument_with_field_violations() {
     assert_eq!(status.code(), Code::NotFound);
     assert_nothing_stored(&app).await;
 }
+
+claimdesk_tests::on_both_backends!(
+    bad_json_bodies_are_refused_with_the_field_named,
+    ten_thousand_characters_is_the_limit_not_over_it,
+    several_broken_rules_are_reported_together,
+    malformed_bodies_are_refused,
+    bad_list_parameters_are_refused,
+    ids_that_are_not_uuids_and_unknown_ids,
+    grpc_answers_invalid_argument_with_field_violations
+);

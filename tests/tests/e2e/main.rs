@@ -1,0 +1,12 @@
+//! The end-to-end suite: real core and gateway servers on port 0, real HTTP and gRPC clients.
+//! Every scenario runs twice, against SQLite (`sqlite::`) and PostgreSQL (`postgres::`), each
+//! on a database of its own.
+
+mod bad_input;
+mod claims;
+mod core_down;
+mod grpc_services;
+mod history;
+mod openapi;
+mod sources;
+mod venezuela;
