@@ -35,6 +35,12 @@ pub fn run_migrations(conn: &mut Conn) -> Result<Vec<String>, BoxError> {
     applied
 }
 
+/// Applies the next pending migration alone (tests step through them one by one).
+pub fn run_next(conn: &mut Conn) -> Result<String, BoxError> {
+    let migrations = source(conn);
+    Ok(conn.run_next_migration(migrations)?.to_string())
+}
+
 /// Reverts the last applied migration (tests use it to check that every down undoes its up).
 pub fn revert_last(conn: &mut Conn) -> Result<String, BoxError> {
     let migrations = source(conn);

@@ -20,7 +20,7 @@ use diesel::{
     sqlite::SqliteConnection,
 };
 
-pub use migrate::{MigrationStatus, migration_status, revert_last, run_migrations};
+pub use migrate::{MigrationStatus, migration_status, revert_last, run_migrations, run_next};
 
 use crate::domain::Error;
 
@@ -102,8 +102,10 @@ fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{}://{user}:***@{}", &url[..scheme], &url[at + 1..])
+            match userinfo.split_once(':') {
+                Some((user, _password)) => format!("{}://{user}:***@{}", &url[..scheme], &url[at + 1..]),
+                None => url.to_owned(),
+            }
         }
         _ => url.to_owned(),
     }

@@ -7,6 +7,7 @@ mod claims;
 mod core_down;
 mod grpc_services;
 mod history;
+mod migrations;
 mod openapi;
 mod sources;
 mod venezuela;
