@@ -198,3 +198,113 @@ async fn a_bad_database_url_fails_clearly_without_a_panic() {
     assert!(log.contains("unsupported database URL"), "{log}");
     assert!(!log.contains("panicked") && !log.contains("backtrace"), "{log}");
 }
+
+/// Several instances on one PostgreSQL database: two cores (started together, so their
+/// migrations contend for the lock), each with its own gateway, and 8 editors updating the same
+/// claims through both gateways with If-Match. No acknowledged update may be lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_on_one_postgres_lose_no_acknowledged_update() {
+    if !claimdesk_tests::postgres_available() {
+        return;
+    }
+    let db = claimdesk_tests::TestDatabase::create();
+    let dir = tempfile::tempdir().expect("dir");
+    let env = [("CLAIMDESK_DATABASE_URL", db.url.as_str())];
+    let mut core_a = Process::start(dir.path(), &["core"], &env);
+    let mut core_b = Process::start(dir.path(), &["core"], &env);
+    let grpc_a = format!("http://{}", core_a.addr("core gRPC listening"));
+    let grpc_b = format!("http://{}", core_b.addr("core gRPC listening"));
+    let mut gateway_a = Process::start(dir.path(), &["gateway", "--core-url", &grpc_a], &[]);
+    let mut gateway_b = Process::start(dir.path(), &["gateway", "--core-url", &grpc_b], &[]);
+    let gateways = [gateway_a.addr("gateway HTTP listening"), gateway_b.addr("gateway HTTP listening")];
+
+    let mut claims = Vec::new();
+    for _ in 0..3 {
+        claims.push(create_claim(gateways[0]).await["id"].as_str().expect("id").to_owned());
+    }
+    const EDITORS: usize = 8;
+    const EDITS_EACH: usize = 10;
+    let editors = (0..EDITORS).map(|editor| {
+        let claims = claims.clone();
+        async move {
+            let http = client();
+            let base = format!("http://{}", gateways[editor % 2]);
+            let mut acknowledged = Vec::new();
+            let mut conflicts = 0;
+            for edit in 0..EDITS_EACH {
+                let id = &claims[(editor + edit) % claims.len()];
+                let context = format!("editor {editor} edit {edit}");
+                loop {
+                    let read = http.get(format!("{base}/v1/claims/{id}")).send().await.expect("read");
+                    let etag = read.headers()["etag"].to_str().expect("etag").to_owned();
+                    let response = http
+                        .patch(format!("{base}/v1/claims/{id}"))
+                        .header("if-match", etag)
+                        .json(&json!({"context": context}))
+                        .send()
+                        .await
+                        .expect("sent");
+                    match response.status().as_u16() {
+                        200 => {
+                            let claim: Value = response.json().await.expect("json");
+                            acknowledged.push((id.clone(), claim["version"].as_i64().expect("version"), context));
+                            break;
+                        }
+                        412 => conflicts += 1,
+                        other => {
+                            panic!("editor {editor}: unexpected {other}: {}", response.text().await.unwrap_or_default())
+                        }
+                    }
+                }
+            }
+            (acknowledged, conflicts)
+        }
+    });
+    let results = futures_util::future::join_all(editors).await;
+    let conflicts: usize = results.iter().map(|(_, c)| c).sum();
+    let acknowledged: Vec<(String, i64, String)> = results.into_iter().flat_map(|(a, _)| a).collect();
+    assert_eq!(acknowledged.len(), EDITORS * EDITS_EACH);
+
+    let http = client();
+    for id in &claims {
+        let claim: Value = http
+            .get(format!("http://{}/v1/claims/{id}", gateways[1]))
+            .send()
+            .await
+            .expect("read")
+            .json()
+            .await
+            .expect("json");
+        let history: Value = http
+            .get(format!("http://{}/v1/claims/{id}/history?page_size=100", gateways[0]))
+            .send()
+            .await
+            .expect("read")
+            .json()
+            .await
+            .expect("json");
+        let events = history["events"].as_array().expect("events");
+        let versions: Vec<i64> = events.iter().filter_map(|e| e["version"].as_i64()).collect();
+        let last = claim["version"].as_i64().expect("version");
+        assert_eq!(versions, (1..=last).collect::<Vec<_>>(), "versions without gaps or repeats");
+        let mine: Vec<&(String, i64, String)> = acknowledged.iter().filter(|(c, _, _)| c == id).collect();
+        assert_eq!(mine.len() as i64, last - 1, "every acknowledged edit is one version, and nothing else is");
+        let mut context = Value::Null;
+        for event in events {
+            let change = &event["change"];
+            if change["kind"] == "edited" {
+                let after = &change["changes"][0]["after"];
+                let version = event["version"].as_i64().expect("version");
+                let acked = mine.iter().find(|(_, v, _)| *v == version).expect("an acknowledged edit per version");
+                assert_eq!(after.as_str(), Some(acked.2.as_str()), "version {version} holds what was acknowledged");
+                context = after.clone();
+            }
+        }
+        assert_eq!(claim["context"], context, "the claim equals the replay of its history");
+    }
+    eprintln!("multi-instance: {} acknowledged edits, {conflicts} stale If-Match retries", acknowledged.len());
+    for process in [&mut gateway_a, &mut gateway_b, &mut core_a, &mut core_b] {
+        process.signal("-TERM");
+        assert_eq!(process.wait().code(), Some(0));
+    }
+}
