@@ -308,3 +308,32 @@ async fn two_instances_on_one_postgres_lose_no_acknowledged_update() {
         assert_eq!(process.wait().code(), Some(0));
     }
 }
+
+/// Start-up against a database it cannot use: a clear one-line reason, exit code 1, no panic.
+#[tokio::test]
+async fn database_problems_at_start_up_are_named() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut cases = vec![(
+        "postgres://postgres@127.0.0.1:1/test".to_owned(),
+        "cannot reach the database at postgres://postgres@127.0.0.1:1/test",
+    )];
+    if claimdesk_tests::postgres_available() {
+        let admin = claimdesk_tests::postgres_admin_url();
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base).to_owned();
+        let host = base.rsplit_once('@').map_or(base.as_str(), |(_, host)| host).to_owned();
+        cases.push((format!("{base}/claimdesk_no_such_database"), "does not exist"));
+        cases.push((format!("postgres://claimdesk_no_such_role:secret@{host}/test"), "refused the credentials"));
+    }
+    for (url, expected) in cases {
+        let mut serve = Process::start(
+            dir.path(),
+            &["serve"],
+            &[("CLAIMDESK_DATABASE_URL", &url), ("CLAIMDESK_DB_CONNECT_TIMEOUT", "1")],
+        );
+        let status = serve.wait();
+        let log = serve.rest_of_log();
+        assert_eq!(status.code(), Some(1), "{url}: {log}");
+        assert!(log.contains(expected), "{url}: expected {expected:?} in:\n{log}");
+        assert!(!log.contains("panicked") && !log.contains("secret"), "{url}: {log}");
+    }
+}
