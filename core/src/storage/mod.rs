@@ -216,6 +216,9 @@ impl Database {
             let pool = Pool::builder()
                 .max_size(config.pool_size.max(1))
                 .min_idle(Some(1))
+                // No `SELECT 1` before every use: a broken connection shows itself by failing
+                // (and `has_broken` then drops it); the watchdog pings the database for health.
+                .test_on_check_out(false)
                 .connection_timeout(Duration::from_secs(5))
                 .build(Manager { url })
                 .map_err(|e| OpenError::Open { url: redacted.clone(), reason: e.to_string() })?;
