@@ -190,11 +190,23 @@ impl TestApp {
         }
     }
 
-    /// Starts core again on the same port and database.
+    /// Starts core again on the same port and database. The port was free for a moment, and a
+    /// client socket of a test running alongside may hold it as its local port: retry a while.
     pub async fn restart_core(&mut self) {
         assert!(self.core.is_none(), "core is running");
-        let (core, _) = start_core(&self.core_config).await;
-        self.core = Some(core);
+        let mut attempts = 0;
+        let core = loop {
+            match Core::bind(&self.core_config).await {
+                Ok(core) => break core,
+                Err(err) if attempts < 50 => {
+                    attempts += 1;
+                    eprintln!("core restart on {} failed ({err:#}); retrying", self.core_config.grpc_addr);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(err) => panic!("core does not restart on {}: {err:#}", self.core_config.grpc_addr),
+            }
+        };
+        self.core = Some(serve_core(core));
     }
 
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
@@ -219,13 +231,17 @@ impl Drop for TestApp {
 }
 
 async fn start_core(config: &CoreConfig) -> (RunningCore, SocketAddr) {
-    let core = Core::bind(config).await.expect("core starts");
+    let core = Core::bind(config).await.unwrap_or_else(|err| panic!("core does not start: {err:#}"));
     let addr = core.local_addr();
+    (serve_core(core), addr)
+}
+
+fn serve_core(core: Core) -> RunningCore {
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(core.serve(async {
         let _ = stopped.await;
     }));
-    (RunningCore { stop, task }, addr)
+    RunningCore { stop, task }
 }
 
 /// Reads a problem+json answer, checking its media type and status.
