@@ -48,6 +48,12 @@ impl Process {
 
     /// Waits for a log line containing `needle` and returns the address it names as `addr=`.
     fn addr(&mut self, needle: &str) -> SocketAddr {
+        self.try_addr(needle)
+            .unwrap_or_else(|| panic!("no log line with {needle:?}; log so far:\n{}", self.log.join("\n")))
+    }
+
+    /// Like `addr`, but `None` when the process ends (or a minute passes) without that line.
+    fn try_addr(&mut self, needle: &str) -> Option<SocketAddr> {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             match self.lines.recv_timeout(Duration::from_millis(200)) {
@@ -59,14 +65,14 @@ impl Process {
                             .split_whitespace()
                             .find_map(|word| word.strip_prefix("addr="))
                             .expect("the line names the address");
-                        return addr.parse().expect("an address");
+                        return Some(addr.parse().expect("an address"));
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
         }
-        panic!("no log line with {needle:?}; log so far:\n{}", self.log.join("\n"));
+        None
     }
 
     fn signal(&self, signal: &str) {
@@ -172,9 +178,19 @@ async fn core_and_gateway_run_apart_and_the_gateway_outlives_core() {
     assert_eq!(status_of(format!("http://{http}/readyz")).await, Some(503));
     assert_eq!(status_of(format!("http://{http}/healthz")).await, Some(200));
 
+    // Back on the same port. A client socket of a test running alongside may hold that port
+    // for a moment: retry while the failure is the port.
     let grpc_addr = grpc.to_string();
     let mut core = Process::start(dir.path(), &["core"], &[("CLAIMDESK_GRPC_ADDR", &grpc_addr)]);
-    core.addr("core gRPC listening");
+    for _ in 0..20 {
+        if core.try_addr("core gRPC listening").is_some() {
+            break;
+        }
+        let log = core.rest_of_log();
+        assert!(log.contains("cannot listen for gRPC"), "core did not come back: {log}");
+        std::thread::sleep(Duration::from_millis(200));
+        core = Process::start(dir.path(), &["core"], &[("CLAIMDESK_GRPC_ADDR", &grpc_addr)]);
+    }
     let mut back = None;
     for _ in 0..50 {
         back = status_of(claim_url.clone()).await;
