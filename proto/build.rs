@@ -6,7 +6,8 @@ use std::{env, path::PathBuf};
 use prost::Message;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = ["proto/claimdesk/v1/claims.proto", "proto/claimdesk/v1/sources.proto"];
+    let protos =
+        ["proto/claimdesk/v1/claims.proto", "proto/claimdesk/v1/sources.proto", "proto/claimdesk/v1/tokens.proto"];
     println!("cargo:rerun-if-changed=proto");
 
     let fds = protox::compile(protos, ["proto"])?;

@@ -6,7 +6,9 @@ use anyhow::Context;
 use claimdesk_api::{Gateway, GatewayConfig};
 use claimdesk_core::{
     Core, CoreConfig,
-    storage::{self, DatabaseConfig, DatabaseUrl},
+    domain::{Role, TokenInput},
+    service::Auth,
+    storage::{self, Database, DatabaseConfig, DatabaseUrl},
 };
 use clap::{Args, Parser, Subcommand};
 use tokio::sync::watch;
@@ -48,8 +50,31 @@ enum Command {
         #[arg(long)]
         status: bool,
     },
+    /// Manage API tokens against the configured database.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token and print its secret, once.
+    Create {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Who or what uses it ("desk-bot", "alice").
+        #[arg(long)]
+        name: String,
+        /// viewer, reporter, editor or admin.
+        #[arg(long)]
+        role: String,
+        /// Days until it expires; never when absent.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -83,6 +108,15 @@ struct CoreArgs {
     grpc_addr: SocketAddr,
     #[command(flatten)]
     database: DatabaseArgs,
+    /// Let unauthenticated clients read claims and their sourcing (a public fact-check page).
+    #[arg(long, env = "CLAIMDESK_PUBLIC_READ", default_value_t = false, action = clap::ArgAction::Set)]
+    public_read: bool,
+    /// Requests per minute per token, counted by each core instance; 0 turns the limit off.
+    #[arg(long, env = "CLAIMDESK_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
+    rate_limit_per_minute: u32,
+    /// Stored as an admin token at start-up when no admin token exists (for automation).
+    #[arg(long, env = "CLAIMDESK_BOOTSTRAP_TOKEN", hide_env_values = true)]
+    bootstrap_token: Option<String>,
     /// Independent supporting sources that make a claim's sourcing level `confirmed` without a
     /// confirmation by a primary source.
     #[arg(long, env = "CLAIMDESK_CONFIRMED_MIN_SOURCES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..=100))]
@@ -105,6 +139,9 @@ impl From<CoreArgs> for CoreConfig {
             grpc_addr: args.grpc_addr,
             database: args.database.into(),
             confirmed_min_sources: args.confirmed_min_sources,
+            public_read: args.public_read,
+            rate_limit_per_minute: args.rate_limit_per_minute,
+            bootstrap_token: args.bootstrap_token,
         }
     }
 }
@@ -132,6 +169,19 @@ async fn main() -> ExitCode {
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Migrate { database, status } => migrate(database.into(), status).await,
+        Command::Token { command: TokenCommand::Create { database, name, role, expires_in_days } } => {
+            let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+            let expires_at = expires_in_days.map(|days| chrono::Utc::now() + chrono::Duration::days(i64::from(days)));
+            let db = Database::open(&database.into()).await?;
+            let auth = Auth::new(db, false, 0);
+            let (token, secret) = auth
+                .create_token(TokenInput { name, role: Some(role), expires_at })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("created token {} ({}, {}); its secret is shown once:", token.id, token.name, role.as_str());
+            println!("{secret}");
+            Ok(())
+        }
         Command::Openapi => {
             print!("{}", claimdesk_api::openapi_json());
             Ok(())

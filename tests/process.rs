@@ -12,6 +12,8 @@ use std::{
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_claimdesk");
+/// Every process starts with this admin token (CLAIMDESK_BOOTSTRAP_TOKEN).
+const TOKEN: &str = claimdesk_tests::ADMIN_TOKEN;
 
 /// A running `claimdesk` process whose log lines are collected as they come.
 struct Process {
@@ -29,6 +31,7 @@ impl Process {
             .env("CLAIMDESK_HTTP_ADDR", "127.0.0.1:0")
             .env("CLAIMDESK_GRPC_ADDR", "127.0.0.1:0")
             .env("RUST_LOG", "info")
+            .env("CLAIMDESK_BOOTSTRAP_TOKEN", TOKEN)
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -105,7 +108,7 @@ impl Drop for Process {
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client")
+    claimdesk_tests::client_with_token(Some(TOKEN))
 }
 
 async fn create_claim(http: SocketAddr) -> Value {

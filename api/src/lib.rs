@@ -17,6 +17,18 @@ use utoipa::OpenApi;
 pub use problem::Problem;
 pub use server::{Gateway, GatewayConfig};
 
+/// A gRPC request to core carrying the caller's credentials: the gateway forwards them and
+/// decides nothing on its own.
+pub fn grpc<T>(req: &actix_web::HttpRequest, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION)
+        && let Ok(value) = tonic::metadata::MetadataValue::try_from(value.as_bytes())
+    {
+        request.metadata_mut().insert("authorization", value);
+    }
+    request
+}
+
 /// gRPC clients to core. Clones share one HTTP/2 connection.
 #[derive(Debug, Clone)]
 pub struct CoreClients {

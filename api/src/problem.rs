@@ -65,6 +65,7 @@ pub struct Problem {
 pub struct Extensions {
     pub current_version: Option<i64>,
     pub existing_id: Option<String>,
+    pub retry_after_secs: Option<u64>,
 }
 
 impl Problem {
@@ -108,6 +109,9 @@ fn title(code: &str, status: StatusCode) -> String {
         "core_unavailable" => "Core service unavailable",
         "database_unavailable" => "Database unavailable",
         "not_ready" => "Not ready",
+        "unauthenticated" => "Authentication required",
+        "permission_denied" => "Role too small",
+        "rate_limited" => "Too many requests",
         "already_exists" => "Already exists",
         "version_mismatch" => "Stale version",
         "precondition_required" => "If-Match required",
@@ -130,7 +134,15 @@ impl ResponseError for Problem {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).content_type(CONTENT_TYPE).json(self.document())
+        let mut response = HttpResponse::build(self.status);
+        response.content_type(CONTENT_TYPE);
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer realm=\"claimdesk\""));
+        }
+        if let Some(secs) = self.extensions.as_ref().and_then(|e| e.retry_after_secs) {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
+        }
+        response.json(self.document())
     }
 }
 
@@ -179,8 +191,9 @@ impl From<tonic::Status> for Problem {
         if let Some(info) = details.error_info() {
             let current_version = info.metadata.get("current_version").and_then(|v| v.parse().ok());
             let existing_id = info.metadata.get("existing_id").cloned();
-            if current_version.is_some() || existing_id.is_some() {
-                problem.extensions = Some(Box::new(Extensions { current_version, existing_id }));
+            let retry_after_secs = info.metadata.get("retry_after_seconds").and_then(|v| v.parse().ok());
+            if current_version.is_some() || existing_id.is_some() || retry_after_secs.is_some() {
+                problem.extensions = Some(Box::new(Extensions { current_version, existing_id, retry_after_secs }));
             }
         }
         problem

@@ -4,15 +4,18 @@
 use std::{future::Future, net::SocketAddr, time::Duration};
 
 use anyhow::Context;
-use claimdesk_proto::v1::{claim_service_server::ClaimServiceServer, source_service_server::SourceServiceServer};
+use claimdesk_proto::v1::{
+    claim_service_server::ClaimServiceServer, source_service_server::SourceServiceServer,
+    token_service_server::TokenServiceServer,
+};
 use tokio::net::TcpListener;
 use tonic::transport::{Server, server::TcpIncoming};
 use tonic_health::server::HealthReporter;
 
 use crate::{
     domain::SourcingRules,
-    grpc::{ClaimApi, SourceApi},
-    service::{Claims, Sources},
+    grpc::{ClaimApi, SourceApi, TokenApi},
+    service::{Auth, Claims, Sources},
     storage::{Database, DatabaseConfig},
 };
 
@@ -25,12 +28,19 @@ pub struct CoreConfig {
     pub database: DatabaseConfig,
     /// Independent supporting sources that make a claim's sourcing `confirmed`.
     pub confirmed_min_sources: u32,
+    /// Unauthenticated clients may read claims and their sourcing.
+    pub public_read: bool,
+    /// Requests per minute per token and core instance; 0 turns the limit off.
+    pub rate_limit_per_minute: u32,
+    /// Stored as an admin token at start-up when no admin token can be used.
+    pub bootstrap_token: Option<String>,
 }
 
 /// A core whose database is open and migrated and whose port is bound, ready to serve.
 #[derive(Debug)]
 pub struct Core {
     db: Database,
+    auth: Auth,
     rules: SourcingRules,
     listener: TcpListener,
     local_addr: SocketAddr,
@@ -44,7 +54,13 @@ impl Core {
             .with_context(|| format!("cannot listen for gRPC on {}", config.grpc_addr))?;
         let local_addr = listener.local_addr()?;
         let rules = SourcingRules { confirmed_min_sources: config.confirmed_min_sources.max(1) };
-        Ok(Core { db, rules, listener, local_addr })
+        let auth = Auth::new(db.clone(), config.public_read, config.rate_limit_per_minute);
+        if let Some(secret) = config.bootstrap_token.clone()
+            && auth.bootstrap(secret).await.map_err(|e| anyhow::anyhow!("bootstrap token: {e}"))?
+        {
+            tracing::info!("stored CLAIMDESK_BOOTSTRAP_TOKEN as the admin token \"bootstrap\"");
+        }
+        Ok(Core { db, auth, rules, listener, local_addr })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -53,7 +69,7 @@ impl Core {
 
     /// Serves until `shutdown` completes, then lets in-flight calls finish.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let Core { db, rules, listener, local_addr } = self;
+        let Core { db, auth, rules, listener, local_addr } = self;
         let (reporter, health) = tonic_health::server::health_reporter();
         reporter.set_serving::<ClaimServiceServer<ClaimApi>>().await;
         reporter.set_serving::<SourceServiceServer<SourceApi>>().await;
@@ -74,8 +90,9 @@ impl Core {
             .add_service(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(ClaimServiceServer::new(ClaimApi::new(Claims::new(db.clone(), rules))))
-            .add_service(SourceServiceServer::new(SourceApi::new(Sources::new(db))))
+            .add_service(ClaimServiceServer::new(ClaimApi::new(Claims::new(db.clone(), rules), auth.clone())))
+            .add_service(SourceServiceServer::new(SourceApi::new(Sources::new(db), auth.clone())))
+            .add_service(TokenServiceServer::new(TokenApi::new(auth)))
             // With our own listener, Server::tcp_nodelay does not apply: set it on the incoming
             // stream, or Nagle's algorithm meets delayed ACKs and answers wait 40 ms.
             .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), shutdown)

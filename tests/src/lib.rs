@@ -12,6 +12,23 @@ use tempfile::TempDir;
 use tokio::{sync::oneshot, task::JoinHandle};
 use tonic::transport::Channel;
 
+/// The admin token every test app starts with (CLAIMDESK_BOOTSTRAP_TOKEN).
+pub const ADMIN_TOKEN: &str = "cdk_test-admin-token-0123456789abcdefghij";
+
+/// Adds the bearer token to every gRPC call.
+#[derive(Clone)]
+pub struct Bearer(pub String);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        let value = format!("Bearer {}", self.0).parse().map_err(|_| tonic::Status::internal("bad token"))?;
+        request.metadata_mut().insert("authorization", value);
+        Ok(request)
+    }
+}
+
+pub type AuthedChannel = tonic::service::interceptor::InterceptedService<Channel, Bearer>;
+
 /// One isolated claimdesk: its own database, core and gateway.
 pub struct TestApp {
     pub http: reqwest::Client,
@@ -135,6 +152,9 @@ impl TestApp {
         let core_config = CoreConfig {
             grpc_addr: "127.0.0.1:0".parse().expect("addr"),
             database: DatabaseConfig { url, pool_size: 4, connect_timeout: Duration::ZERO },
+            public_read: false,
+            rate_limit_per_minute: 0,
+            bootstrap_token: Some(ADMIN_TOKEN.to_owned()),
             confirmed_min_sources: 3,
         };
         let (core, core_addr) = start_core(&core_config).await;
@@ -150,7 +170,7 @@ impl TestApp {
         let handle = gateway.handle();
         tokio::spawn(gateway.run());
         TestApp {
-            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
+            http: client_with_token(Some(ADMIN_TOKEN)),
             base_url,
             backend,
             core_config,
@@ -169,9 +189,14 @@ impl TestApp {
         self.core_config.grpc_addr
     }
 
-    /// A gRPC client straight to core.
-    pub async fn grpc(&self) -> ClaimServiceClient<Channel> {
-        ClaimServiceClient::connect(format!("http://{}", self.core_addr())).await.expect("core reachable")
+    /// A gRPC client straight to core, as the admin.
+    pub async fn grpc(&self) -> ClaimServiceClient<AuthedChannel> {
+        ClaimServiceClient::with_interceptor(self.grpc_channel().await, Bearer(ADMIN_TOKEN.to_owned()))
+    }
+
+    /// A gRPC channel to core that sends `token` with every call.
+    pub async fn grpc_as(&self, token: &str) -> AuthedChannel {
+        tonic::service::interceptor::InterceptedService::new(self.grpc_channel().await, Bearer(token.to_owned()))
     }
 
     pub async fn grpc_channel(&self) -> Channel {
@@ -242,6 +267,15 @@ fn serve_core(core: Core) -> RunningCore {
         let _ = stopped.await;
     }));
     RunningCore { stop, task }
+}
+
+/// An HTTP client that sends `Authorization: Bearer <token>` with every request.
+pub fn client_with_token(token: Option<&str>) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = token {
+        headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().expect("header"));
+    }
+    reqwest::Client::builder().timeout(Duration::from_secs(30)).default_headers(headers).build().expect("client")
 }
 
 /// Reads a problem+json answer, checking its media type and status.

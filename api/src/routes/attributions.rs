@@ -8,6 +8,7 @@ use crate::{
     CoreClients,
     dto::{Attribution, AttributionChange, AttributionList, AttributionRequest},
     extract::JsonBody,
+    grpc,
     problem::{Problem, ProblemDocument},
 };
 
@@ -30,9 +31,13 @@ fn respond(mut response: HttpResponseBuilder, change: pb::AttributionChange) -> 
     )
 )]
 #[get("/claims/{id}/attributions")]
-pub async fn list_attributions(core: web::Data<CoreClients>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
+pub async fn list_attributions(
+    req: HttpRequest,
+    core: web::Data<CoreClients>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
     let request = pb::ListAttributionsRequest { claim_id: id.into_inner() };
-    let list = core.claims.clone().list_attributions(request).await?.into_inner();
+    let list = core.claims.clone().list_attributions(grpc(&req, request)).await?.into_inner();
     let attributions = list.attributions.into_iter().map(Attribution::try_from).collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(AttributionList { attributions }))
 }
@@ -72,7 +77,7 @@ pub async fn add_attribution(
     let claim_id = id.into_inner();
     let request =
         pb::AddAttributionRequest { claim_id: claim_id.clone(), expected_version, attribution: Some(body.into()) };
-    let change = core.claims.clone().add_attribution(request).await?.into_inner();
+    let change = core.claims.clone().add_attribution(grpc(&req, request)).await?.into_inner();
     let mut response = HttpResponse::Created();
     if let Some(a) = &change.attribution {
         response.insert_header((header::LOCATION, format!("/v1/claims/{claim_id}/attributions/{}", a.id)));
@@ -111,7 +116,7 @@ pub async fn replace_attribution(
     let (claim_id, attribution_id) = path.into_inner();
     let request =
         pb::UpdateAttributionRequest { claim_id, attribution_id, expected_version, attribution: Some(body.into()) };
-    respond(HttpResponse::Ok(), core.claims.clone().update_attribution(request).await?.into_inner())
+    respond(HttpResponse::Ok(), core.claims.clone().update_attribution(grpc(&req, request)).await?.into_inner())
 }
 
 /// Remove an attribution. The history keeps it.
@@ -142,5 +147,5 @@ pub async fn remove_attribution(
     let expected_version = if_match(&req)?;
     let (claim_id, attribution_id) = path.into_inner();
     let request = pb::RemoveAttributionRequest { claim_id, attribution_id, expected_version };
-    respond(HttpResponse::Ok(), core.claims.clone().remove_attribution(request).await?.into_inner())
+    respond(HttpResponse::Ok(), core.claims.clone().remove_attribution(grpc(&req, request)).await?.into_inner())
 }

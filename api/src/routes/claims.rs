@@ -12,6 +12,7 @@ use crate::{
     CoreClients,
     dto::{Claim, ClaimPage, ClaimPatchRequest, CreateClaimRequest, ListClaimsQuery, StatusChangeRequest},
     extract::{JsonBody, QueryParams},
+    grpc,
     problem::{Problem, ProblemDocument},
 };
 
@@ -45,10 +46,11 @@ fn with_etag(mut response: HttpResponseBuilder, claim: &Claim) -> HttpResponse {
 )]
 #[post("/claims")]
 pub async fn create_claim(
+    req: HttpRequest,
     core: web::Data<CoreClients>,
     JsonBody(body): JsonBody<CreateClaimRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let claim = core.claims.clone().create_claim(pb::CreateClaimRequest::from(body)).await?.into_inner();
+    let claim = core.claims.clone().create_claim(grpc(&req, pb::CreateClaimRequest::from(body))).await?.into_inner();
     let claim = Claim::try_from(claim)?;
     let mut response = HttpResponse::Created();
     response.insert_header((header::LOCATION, format!("/v1/claims/{}", claim.id)));
@@ -78,7 +80,7 @@ pub async fn get_claim(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let request = pb::GetClaimRequest { id: id.into_inner() };
-    let claim = Claim::try_from(core.claims.clone().get_claim(request).await?.into_inner())?;
+    let claim = Claim::try_from(core.claims.clone().get_claim(grpc(&req, request)).await?.into_inner())?;
     let tag = etag(claim.version);
     if let Ok(header::IfNoneMatch::Items(tags)) = header::IfNoneMatch::parse(&req)
         && tags.iter().any(|t| t.weak_eq(&tag))
@@ -109,7 +111,7 @@ pub async fn list_claims(
     core: web::Data<CoreClients>,
     QueryParams(query): QueryParams<ListClaimsQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let page = core.claims.clone().list_claims(pb::ListClaimsRequest::from(query)).await?.into_inner();
+    let page = core.claims.clone().list_claims(grpc(&req, pb::ListClaimsRequest::from(query))).await?.into_inner();
     let claims = page.claims.into_iter().map(Claim::try_from).collect::<Result<Vec<_>, _>>()?;
     let next_page_token = Some(page.next_page_token).filter(|t| !t.is_empty());
     let mut response = HttpResponse::Ok();
@@ -151,7 +153,7 @@ pub async fn update_claim(
 ) -> Result<HttpResponse, Problem> {
     let version = if_match(&req)?;
     let request = body.into_proto(id.into_inner(), version);
-    let claim = Claim::try_from(core.claims.clone().update_claim(request).await?.into_inner())?;
+    let claim = Claim::try_from(core.claims.clone().update_claim(grpc(&req, request)).await?.into_inner())?;
     Ok(with_etag(HttpResponse::Ok(), &claim))
 }
 
@@ -195,7 +197,7 @@ pub async fn set_status(
         status: pb::ClaimStatus::from(status).into(),
         note,
     };
-    let claim = Claim::try_from(core.claims.clone().set_status(request).await?.into_inner())?;
+    let claim = Claim::try_from(core.claims.clone().set_status(grpc(&req, request)).await?.into_inner())?;
     Ok(with_etag(HttpResponse::Ok(), &claim))
 }
 

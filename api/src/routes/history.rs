@@ -8,6 +8,7 @@ use crate::{
     CoreClients,
     dto::{HistoryEvent, HistoryPage, HistoryQuery, Sourcing},
     extract::QueryParams,
+    grpc,
     problem::{Problem, ProblemDocument},
 };
 
@@ -28,9 +29,13 @@ use crate::{
     )
 )]
 #[get("/claims/{id}/sourcing")]
-pub async fn get_sourcing(core: web::Data<CoreClients>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
+pub async fn get_sourcing(
+    req: HttpRequest,
+    core: web::Data<CoreClients>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
     let request = pb::GetSourcingRequest { claim_id: id.into_inner() };
-    let sourcing = Sourcing::try_from(core.claims.clone().get_sourcing(request).await?.into_inner())?;
+    let sourcing = Sourcing::try_from(core.claims.clone().get_sourcing(grpc(&req, request)).await?.into_inner())?;
     Ok(HttpResponse::Ok().json(sourcing))
 }
 
@@ -58,7 +63,7 @@ pub async fn get_history(
 ) -> Result<HttpResponse, Problem> {
     let HistoryQuery { page_size, page_token } = query;
     let request = pb::GetHistoryRequest { claim_id: id.into_inner(), page_size, page_token };
-    let page = core.claims.clone().get_history(request).await?.into_inner();
+    let page = core.claims.clone().get_history(grpc(&req, request)).await?.into_inner();
     let events = page.events.into_iter().map(HistoryEvent::try_from).collect::<Result<Vec<_>, _>>()?;
     let next_page_token = Some(page.next_page_token).filter(|t| !t.is_empty());
     let mut response = HttpResponse::Ok();

@@ -8,6 +8,7 @@ use crate::{
     CoreClients,
     dto::{CreateSourceRequest, ListSourcesQuery, Source, SourcePage, SourcePatchRequest},
     extract::{JsonBody, QueryParams},
+    grpc,
     problem::{Problem, ProblemDocument},
 };
 
@@ -36,10 +37,12 @@ fn with_etag(mut response: HttpResponseBuilder, source: pb::Source) -> Result<Ht
 )]
 #[post("/sources")]
 pub async fn create_source(
+    req: HttpRequest,
     core: web::Data<CoreClients>,
     JsonBody(body): JsonBody<CreateSourceRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let source = core.sources.clone().create_source(pb::CreateSourceRequest::from(body)).await?.into_inner();
+    let source =
+        core.sources.clone().create_source(grpc(&req, pb::CreateSourceRequest::from(body))).await?.into_inner();
     let mut response = HttpResponse::Created();
     response.insert_header((header::LOCATION, format!("/v1/sources/{}", source.id)));
     with_etag(response, source)
@@ -58,8 +61,13 @@ pub async fn create_source(
     )
 )]
 #[get("/sources/{id}")]
-pub async fn get_source(core: web::Data<CoreClients>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
-    let source = core.sources.clone().get_source(pb::GetSourceRequest { id: id.into_inner() }).await?.into_inner();
+pub async fn get_source(
+    req: HttpRequest,
+    core: web::Data<CoreClients>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let source =
+        core.sources.clone().get_source(grpc(&req, pb::GetSourceRequest { id: id.into_inner() })).await?.into_inner();
     with_etag(HttpResponse::Ok(), source)
 }
 
@@ -80,7 +88,7 @@ pub async fn list_sources(
     core: web::Data<CoreClients>,
     QueryParams(query): QueryParams<ListSourcesQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let page = core.sources.clone().list_sources(pb::ListSourcesRequest::from(query)).await?.into_inner();
+    let page = core.sources.clone().list_sources(grpc(&req, pb::ListSourcesRequest::from(query))).await?.into_inner();
     let sources = page.sources.into_iter().map(Source::try_from).collect::<Result<Vec<_>, _>>()?;
     let next_page_token = Some(page.next_page_token).filter(|t| !t.is_empty());
     let mut response = HttpResponse::Ok();
@@ -119,6 +127,7 @@ pub async fn update_source(
     JsonBody(body): JsonBody<SourcePatchRequest>,
 ) -> Result<HttpResponse, Problem> {
     let version = if_match(&req)?;
-    let source = core.sources.clone().update_source(body.into_proto(id.into_inner(), version)).await?.into_inner();
+    let source =
+        core.sources.clone().update_source(grpc(&req, body.into_proto(id.into_inner(), version))).await?.into_inner();
     with_etag(HttpResponse::Ok(), source)
 }

@@ -31,6 +31,15 @@ pub enum Error {
     /// The change is well-formed but the resource's state does not allow it.
     #[error("{description}")]
     Precondition { code: &'static str, subject: String, description: String },
+    /// No valid credentials: missing, malformed, unknown, expired or revoked token alike.
+    #[error("a valid bearer token is required")]
+    Unauthenticated,
+    /// Valid credentials, too small a role.
+    #[error("this needs the {needed} role; the token has {has}")]
+    PermissionDenied { needed: &'static str, has: &'static str },
+    /// Too many requests for this token.
+    #[error("rate limit exceeded: retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// The database cannot serve the request right now (pool exhausted, locked, down).
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -48,6 +57,9 @@ impl Error {
             Error::AlreadyExists { .. } => "already_exists",
             Error::VersionMismatch { .. } => "version_mismatch",
             Error::Precondition { code, .. } => code,
+            Error::Unauthenticated => "unauthenticated",
+            Error::PermissionDenied { .. } => "permission_denied",
+            Error::RateLimited { .. } => "rate_limited",
             Error::Unavailable(_) => "database_unavailable",
             Error::Internal(_) => "internal",
         }

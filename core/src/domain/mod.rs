@@ -1,6 +1,7 @@
 //! The domain: plain types and rules, with no knowledge of gRPC or SQL.
 
 pub mod attribution;
+pub mod auth;
 pub mod claim;
 mod error;
 pub mod history;
@@ -14,6 +15,7 @@ pub mod sourcing;
 use chrono::{DateTime, SubsecRound, Utc};
 
 pub use attribution::{Attribution, AttributionFields, Stance, ValidAttribution};
+pub use auth::{Access, Principal, Role, Token, TokenInput};
 pub use claim::{Claim, ClaimInput, ClaimPatch, ClaimStatus, Claimant};
 pub use error::{Error, FieldViolation, Violations};
 pub use history::{Change, ClaimSnapshot, Event, FieldChange};

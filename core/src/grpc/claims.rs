@@ -3,20 +3,21 @@
 use claimdesk_proto::v1::{self as pb, claim_service_server::ClaimService};
 use tonic::{Request, Response, Status};
 
-use super::{actor, convert::mask_paths};
+use super::{authorize, convert::mask_paths};
 use crate::{
-    domain::{AttributionFields, ClaimInput, ListParams},
-    service::{AttributionChange, Claims},
+    domain::{Access, AttributionFields, ClaimInput, ListParams, Role},
+    service::{AttributionChange, Auth, Claims},
 };
 
 #[derive(Debug, Clone)]
 pub struct ClaimApi {
     claims: Claims,
+    auth: Auth,
 }
 
 impl ClaimApi {
-    pub fn new(claims: Claims) -> Self {
-        Self { claims }
+    pub fn new(claims: Claims, auth: Auth) -> Self {
+        Self { claims, auth }
     }
 }
 
@@ -27,12 +28,13 @@ fn change(c: AttributionChange) -> Response<pb::AttributionChange> {
 #[tonic::async_trait]
 impl ClaimService for ClaimApi {
     async fn create_claim(&self, request: Request<pb::CreateClaimRequest>) -> Result<Response<pb::Claim>, Status> {
-        let actor = actor(&request);
+        let actor = authorize(&self.auth, &request, Access::Role(Role::Reporter)).await?;
         let input = ClaimInput::try_from(request.into_inner())?;
         Ok(Response::new(self.claims.create(input, actor).await?.into()))
     }
 
     async fn get_claim(&self, request: Request<pb::GetClaimRequest>) -> Result<Response<pb::Claim>, Status> {
+        authorize(&self.auth, &request, Access::PublicRead).await?;
         let pb::GetClaimRequest { id } = request.into_inner();
         Ok(Response::new(self.claims.get(&id).await?.into()))
     }
@@ -41,6 +43,7 @@ impl ClaimService for ClaimApi {
         &self,
         request: Request<pb::ListClaimsRequest>,
     ) -> Result<Response<pb::ListClaimsResponse>, Status> {
+        authorize(&self.auth, &request, Access::PublicRead).await?;
         let params = ListParams::try_from(request.into_inner())?;
         let page = self.claims.list(params).await?;
         Ok(Response::new(pb::ListClaimsResponse {
@@ -50,7 +53,7 @@ impl ClaimService for ClaimApi {
     }
 
     async fn update_claim(&self, request: Request<pb::UpdateClaimRequest>) -> Result<Response<pb::Claim>, Status> {
-        let actor = actor(&request);
+        let actor = authorize(&self.auth, &request, Access::Role(Role::Editor)).await?;
         let pb::UpdateClaimRequest { id, expected_version, claim, update_mask } = request.into_inner();
         let patch = claim.unwrap_or_default().into();
         let view = self.claims.update(&id, expected_version, patch, mask_paths(update_mask), actor).await?;
@@ -58,7 +61,7 @@ impl ClaimService for ClaimApi {
     }
 
     async fn set_status(&self, request: Request<pb::SetStatusRequest>) -> Result<Response<pb::Claim>, Status> {
-        let actor = actor(&request);
+        let actor = authorize(&self.auth, &request, Access::Role(Role::Editor)).await?;
         let pb::SetStatusRequest { claim_id, expected_version, status, note } = request.into_inner();
         let status = super::convert::optional_status(status).map_err(|e| crate::domain::Error::invalid("status", e))?;
         let view = self.claims.set_status(&claim_id, expected_version, status, note, actor).await?;
@@ -69,7 +72,7 @@ impl ClaimService for ClaimApi {
         &self,
         request: Request<pb::AddAttributionRequest>,
     ) -> Result<Response<pb::AttributionChange>, Status> {
-        let actor = actor(&request);
+        let actor = authorize(&self.auth, &request, Access::Role(Role::Reporter)).await?;
         let pb::AddAttributionRequest { claim_id, expected_version, attribution } = request.into_inner();
         let fields = AttributionFields::try_from(attribution)?;
         Ok(change(self.claims.add_attribution(&claim_id, expected_version, fields, actor).await?))
@@ -79,7 +82,7 @@ impl ClaimService for ClaimApi {
         &self,
         request: Request<pb::UpdateAttributionRequest>,
     ) -> Result<Response<pb::AttributionChange>, Status> {
-        let actor = actor(&request);
+        let actor = authorize(&self.auth, &request, Access::Role(Role::Editor)).await?;
         let pb::UpdateAttributionRequest { claim_id, attribution_id, expected_version, attribution } =
             request.into_inner();
         let fields = AttributionFields::try_from(attribution)?;
@@ -90,7 +93,7 @@ impl ClaimService for ClaimApi {
         &self,
         request: Request<pb::RemoveAttributionRequest>,
     ) -> Result<Response<pb::AttributionChange>, Status> {
-        let actor = actor(&request);
+        let actor = authorize(&self.auth, &request, Access::Role(Role::Editor)).await?;
         let pb::RemoveAttributionRequest { claim_id, attribution_id, expected_version } = request.into_inner();
         Ok(change(self.claims.remove_attribution(&claim_id, &attribution_id, expected_version, actor).await?))
     }
@@ -99,6 +102,7 @@ impl ClaimService for ClaimApi {
         &self,
         request: Request<pb::ListAttributionsRequest>,
     ) -> Result<Response<pb::ListAttributionsResponse>, Status> {
+        authorize(&self.auth, &request, Access::Role(Role::Viewer)).await?;
         let pb::ListAttributionsRequest { claim_id } = request.into_inner();
         let attributions = self.claims.attributions(&claim_id).await?;
         Ok(Response::new(pb::ListAttributionsResponse {
@@ -107,6 +111,7 @@ impl ClaimService for ClaimApi {
     }
 
     async fn get_sourcing(&self, request: Request<pb::GetSourcingRequest>) -> Result<Response<pb::Sourcing>, Status> {
+        authorize(&self.auth, &request, Access::PublicRead).await?;
         let pb::GetSourcingRequest { claim_id } = request.into_inner();
         Ok(Response::new(self.claims.sourcing(&claim_id).await?.into()))
     }
@@ -115,6 +120,7 @@ impl ClaimService for ClaimApi {
         &self,
         request: Request<pb::GetHistoryRequest>,
     ) -> Result<Response<pb::GetHistoryResponse>, Status> {
+        authorize(&self.auth, &request, Access::Role(Role::Viewer)).await?;
         let pb::GetHistoryRequest { claim_id, page_size, page_token } = request.into_inner();
         let page = self.claims.history(&claim_id, page_size, page_token).await?;
         Ok(Response::new(pb::GetHistoryResponse {

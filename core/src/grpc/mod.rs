@@ -4,13 +4,21 @@ mod claims;
 pub mod convert;
 mod sources;
 mod status;
+mod tokens;
 
 pub use claims::ClaimApi;
 pub use sources::SourceApi;
 pub use status::ERROR_DOMAIN;
+pub use tokens::TokenApi;
 
-/// The principal behind a request. Authentication is not there yet, so everyone is
-/// `anonymous`; it is never read from the request body.
-fn actor<T>(_request: &tonic::Request<T>) -> crate::service::Actor {
-    "anonymous".to_owned()
+/// Authenticates the request's `authorization` metadata and checks what the call needs;
+/// returns the actor for the history: the principal, never a value from the request body.
+async fn authorize<T>(
+    auth: &crate::service::Auth,
+    request: &tonic::Request<T>,
+    access: crate::domain::Access,
+) -> Result<crate::service::Actor, tonic::Status> {
+    let header = request.metadata().get("authorization").and_then(|v| v.to_str().ok());
+    let principal = auth.check(header, access).await?;
+    Ok(principal.map_or_else(|| "public".to_owned(), |p| p.actor()))
 }

@@ -3,20 +3,21 @@
 use claimdesk_proto::v1::{self as pb, source_service_server::SourceService};
 use tonic::{Request, Response, Status};
 
-use super::convert::mask_paths;
+use super::{authorize, convert::mask_paths};
 use crate::{
-    domain::{Error, SourceFields},
-    service::{SourceListParams, Sources},
+    domain::{Access, Error, Role, SourceFields},
+    service::{Auth, SourceListParams, Sources},
 };
 
 #[derive(Debug, Clone)]
 pub struct SourceApi {
     sources: Sources,
+    auth: Auth,
 }
 
 impl SourceApi {
-    pub fn new(sources: Sources) -> Self {
-        Self { sources }
+    pub fn new(sources: Sources, auth: Auth) -> Self {
+        Self { sources, auth }
     }
 }
 
@@ -27,11 +28,13 @@ fn fields(source: Option<pb::SourceFields>) -> Result<SourceFields, Error> {
 #[tonic::async_trait]
 impl SourceService for SourceApi {
     async fn create_source(&self, request: Request<pb::CreateSourceRequest>) -> Result<Response<pb::Source>, Status> {
+        authorize(&self.auth, &request, Access::Role(Role::Reporter)).await?;
         let pb::CreateSourceRequest { source } = request.into_inner();
         Ok(Response::new(self.sources.create(fields(source)?).await?.into()))
     }
 
     async fn get_source(&self, request: Request<pb::GetSourceRequest>) -> Result<Response<pb::Source>, Status> {
+        authorize(&self.auth, &request, Access::Role(Role::Viewer)).await?;
         let pb::GetSourceRequest { id } = request.into_inner();
         Ok(Response::new(self.sources.get(&id).await?.into()))
     }
@@ -40,6 +43,7 @@ impl SourceService for SourceApi {
         &self,
         request: Request<pb::ListSourcesRequest>,
     ) -> Result<Response<pb::ListSourcesResponse>, Status> {
+        authorize(&self.auth, &request, Access::Role(Role::Viewer)).await?;
         let params = SourceListParams::try_from(request.into_inner())?;
         let (sources, next) = self.sources.list(params).await?;
         Ok(Response::new(pb::ListSourcesResponse {
@@ -49,6 +53,7 @@ impl SourceService for SourceApi {
     }
 
     async fn update_source(&self, request: Request<pb::UpdateSourceRequest>) -> Result<Response<pb::Source>, Status> {
+        authorize(&self.auth, &request, Access::Role(Role::Editor)).await?;
         let pb::UpdateSourceRequest { id, expected_version, source, update_mask } = request.into_inner();
         let source = self.sources.update(&id, expected_version, fields(source)?, mask_paths(update_mask)).await?;
         Ok(Response::new(source.into()))

@@ -40,6 +40,16 @@ impl From<Error> for Status {
                 details.add_precondition_failure_violation(code.to_uppercase(), subject.clone(), description.clone());
                 (Code::FailedPrecondition, err.to_string())
             }
+            Error::Unauthenticated => (Code::Unauthenticated, err.to_string()),
+            Error::PermissionDenied { needed, .. } => {
+                metadata.insert("required_role".to_owned(), (*needed).to_owned());
+                (Code::PermissionDenied, err.to_string())
+            }
+            Error::RateLimited { retry_after_secs } => {
+                metadata.insert("retry_after_seconds".to_owned(), retry_after_secs.to_string());
+                details.set_retry_info(Some(std::time::Duration::from_secs(*retry_after_secs)));
+                (Code::ResourceExhausted, err.to_string())
+            }
             Error::Unavailable(reason) => {
                 tracing::warn!(%reason, "database unavailable");
                 (Code::Unavailable, "the database is unavailable, try again".to_owned())

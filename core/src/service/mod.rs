@@ -1,9 +1,11 @@
 //! Use cases: the rules of the domain applied against storage, each in one transaction.
 //! Transports call these and nothing else.
 
+mod auth;
 mod claims;
 mod sources;
 
+pub use auth::Auth;
 pub use claims::{AttributionChange, Claims, HistoryPage};
 pub use sources::{SourceListParams, Sources};
 

@@ -9,6 +9,7 @@ pub mod events;
 mod migrate;
 mod schema;
 pub mod sources;
+pub mod tokens;
 
 use std::time::{Duration, Instant};
 

@@ -81,4 +81,25 @@ diesel::joinable!(claims -> sources (claimant_id));
 diesel::joinable!(source_names -> sources (source_id));
 diesel::joinable!(attributions -> sources (speaker_id));
 diesel::joinable!(claim_events -> claims (claim_id));
-diesel::allow_tables_to_appear_in_same_query!(claims, claim_tags, sources, source_names, attributions, claim_events);
+diesel::allow_tables_to_appear_in_same_query!(
+    claims,
+    claim_tags,
+    sources,
+    source_names,
+    attributions,
+    claim_events,
+    api_tokens
+);
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        name -> Text,
+        role -> Text,
+        secret_hash -> Text,
+        prefix -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}

@@ -59,7 +59,7 @@ async fn replay(app: &TestApp, id: &str) -> (Value, i64, BTreeMap<String, Value>
         for event in page["events"].as_array().expect("events") {
             assert_eq!(event["version"], version + 1, "no gap, no repeat");
             version += 1;
-            assert_eq!(event["actor"], "anonymous");
+            assert_eq!(event["actor"], "bootstrap (admin)", "the actor is the authenticated principal");
             let change = &event["change"];
             match change["kind"].as_str().expect("kind") {
                 "created" => {

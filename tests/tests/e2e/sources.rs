@@ -30,7 +30,9 @@ async fn a_name_or_alias_already_known_is_refused_with_the_existing_id(app: Test
     let page = app.json("/v1/sources").await;
     assert_eq!(page["sources"].as_array().map(Vec::len), Some(2), "nothing was stored for the refusals");
 
-    let mut grpc = claimdesk_proto::v1::source_service_client::SourceServiceClient::new(app.grpc_channel().await);
+    let mut grpc = claimdesk_proto::v1::source_service_client::SourceServiceClient::new(
+        app.grpc_as(claimdesk_tests::ADMIN_TOKEN).await,
+    );
     let status = grpc
         .create_source(pb::CreateSourceRequest {
             source: Some(pb::SourceFields {

@@ -1,0 +1,165 @@
+//! Authentication and authorization for every RPC, and the token use cases.
+
+use std::{
+    collections::HashMap,
+    num::NonZeroU32,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use chrono::Utc;
+use governor::{
+    DefaultKeyedRateLimiter, Quota, RateLimiter,
+    clock::{Clock, DefaultClock},
+};
+use uuid::Uuid;
+
+use crate::{
+    domain::{
+        Access, Error, Principal, Role, Token, TokenInput,
+        auth::{hash_secret, new_secret, same_hash},
+        claim::parse_id,
+    },
+    storage::{self, Database, tokens},
+};
+
+/// How long a looked-up token is trusted without asking the database again. Revocation takes
+/// effect at once on the instance that revokes, and within this delay on the others.
+const CACHE_TTL: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+pub struct Auth {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    public_read: bool,
+    cache: Mutex<HashMap<String, (Token, Instant)>>,
+    /// Per token, per core instance: with N cores a token gets up to N times the quota.
+    limiter: Option<DefaultKeyedRateLimiter<Uuid>>,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth").field("public_read", &self.inner.public_read).finish_non_exhaustive()
+    }
+}
+
+impl Auth {
+    /// `rate_per_minute` of 0 turns rate limiting off.
+    pub fn new(db: Database, public_read: bool, rate_per_minute: u32) -> Self {
+        let limiter = NonZeroU32::new(rate_per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n)));
+        Auth { inner: Arc::new(Inner { db, public_read, cache: Mutex::new(HashMap::new()), limiter }) }
+    }
+
+    /// Checks the `authorization` value (`Bearer <token>`) against what the call needs. Every
+    /// kind of bad credential gets the same answer, so that nobody learns which tokens exist.
+    /// `None` is an anonymous reader allowed by public reads.
+    pub async fn check(&self, authorization: Option<&str>, access: Access) -> Result<Option<Principal>, Error> {
+        let Some(header) = authorization else {
+            return match access {
+                Access::PublicRead if self.inner.public_read => Ok(None),
+                _ => Err(Error::Unauthenticated),
+            };
+        };
+        let secret = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && s.len() <= 200)
+            .ok_or(Error::Unauthenticated)?;
+        let token = self.lookup(secret).await?.filter(|t| t.is_active(Utc::now())).ok_or(Error::Unauthenticated)?;
+        let needed = match access {
+            Access::Role(role) => role,
+            Access::PublicRead => Role::Viewer,
+        };
+        if token.role < needed {
+            return Err(Error::PermissionDenied { needed: needed.as_str(), has: token.role.as_str() });
+        }
+        if let Some(limiter) = &self.inner.limiter
+            && let Err(not_until) = limiter.check_key(&token.id)
+        {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            return Err(Error::RateLimited { retry_after_secs: wait.as_secs().max(1) });
+        }
+        Ok(Some(token.principal()))
+    }
+
+    async fn lookup(&self, secret: &str) -> Result<Option<Token>, Error> {
+        let hash = hash_secret(secret);
+        if let Some((token, at)) = self.cache().get(&hash)
+            && at.elapsed() < CACHE_TTL
+        {
+            return Ok(Some(token.clone()));
+        }
+        let key = hash.clone();
+        let found = self.inner.db.run(move |conn| tokens::find_by_hash(conn, &key)).await?;
+        let found = found.filter(|t| same_hash(&t.secret_hash, &hash));
+        if let Some(token) = &found {
+            self.cache().insert(hash, (token.clone(), Instant::now()));
+        }
+        Ok(found)
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Token, Instant)>> {
+        self.inner.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn forget(&self, token_id: Uuid) {
+        self.cache().retain(|_, (token, _)| token.id != token_id);
+    }
+
+    /// Creates a token; returns it with its secret, which is not kept anywhere.
+    pub async fn create_token(&self, input: TokenInput) -> Result<(Token, String), Error> {
+        let secret = new_secret()?;
+        let token = input.into_token(&secret, Utc::now())?;
+        let stored = token.clone();
+        self.inner.db.run(move |conn| storage::write(conn, |conn| tokens::insert(conn, &stored))).await?;
+        tracing::info!(token = %token.id, name = %token.name, role = token.role.as_str(), "token created");
+        Ok((token, secret))
+    }
+
+    pub async fn list_tokens(&self) -> Result<Vec<Token>, Error> {
+        self.inner.db.run(tokens::list).await
+    }
+
+    pub async fn revoke_token(&self, id: &str) -> Result<Token, Error> {
+        let id = parse_id("id", id)?;
+        let token =
+            self.inner.db.run(move |conn| storage::write(conn, |conn| tokens::revoke(conn, id, Utc::now()))).await?;
+        self.forget(id);
+        tracing::info!(token = %token.id, name = %token.name, "token revoked");
+        Ok(token)
+    }
+
+    /// Stores `secret` as an admin token named "bootstrap" when no admin token can be used:
+    /// automation's way in, without a shell on the host.
+    pub async fn bootstrap(&self, secret: String) -> Result<bool, Error> {
+        let input = TokenInput { name: "bootstrap".into(), role: Some(Role::Admin), expires_at: None };
+        let token = input.into_token(&secret, Utc::now()).map_err(|_| {
+            Error::invalid("CLAIMDESK_BOOTSTRAP_TOKEN", "must be at least 32 characters of random text")
+        })?;
+        let stored = self
+            .inner
+            .db
+            .run(move |conn| {
+                storage::write(conn, |conn| {
+                    let now = Utc::now();
+                    if tokens::active_admin_exists(conn, now)?
+                        || tokens::find_by_hash(conn, &token.secret_hash)?.is_some()
+                    {
+                        return Ok(false);
+                    }
+                    tokens::insert(conn, &token)?;
+                    Ok(true)
+                })
+            })
+            .await;
+        match stored {
+            // Another instance starting at the same moment stored it first.
+            Err(Error::Precondition { code: "conflict", .. }) => Ok(false),
+            other => other,
+        }
+    }
+}
