@@ -9,7 +9,10 @@ mod problem;
 mod routes;
 mod server;
 
-use claimdesk_proto::v1::{claim_service_client::ClaimServiceClient, source_service_client::SourceServiceClient};
+use claimdesk_proto::v1::{
+    claim_service_client::ClaimServiceClient, source_service_client::SourceServiceClient,
+    token_service_client::TokenServiceClient,
+};
 use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
 use utoipa::OpenApi;
@@ -34,6 +37,7 @@ pub fn grpc<T>(req: &actix_web::HttpRequest, message: T) -> tonic::Request<T> {
 pub struct CoreClients {
     pub claims: ClaimServiceClient<Channel>,
     pub sources: SourceServiceClient<Channel>,
+    pub tokens: TokenServiceClient<Channel>,
     pub health: HealthClient<Channel>,
 }
 
@@ -42,6 +46,7 @@ impl CoreClients {
         Self {
             claims: ClaimServiceClient::new(channel.clone()),
             sources: SourceServiceClient::new(channel.clone()),
+            tokens: TokenServiceClient::new(channel.clone()),
             health: HealthClient::new(channel),
         }
     }
@@ -60,11 +65,36 @@ impl CoreClients {
         (name = "claims", description = "Checkable statements seen in the news, their sourcing status and history"),
         (name = "attributions", description = "Who said what about a claim, and through whom"),
         (name = "sources", description = "Whoever says or relays things"),
+        (name = "tokens", description = "API tokens (admin)"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
-    components(schemas(problem::ProblemDocument, problem::FieldError))
+    components(schemas(problem::ProblemDocument, problem::FieldError)),
+    modifiers(&BearerAuth)
 )]
 struct ApiDoc;
+
+/// Declares the bearer token scheme that every `/v1` operation uses.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token: `Authorization: Bearer cdk_...`. Roles: viewer reads; reporter also \
+                         submits claims, sources and attributions; editor also edits and sets statuses; \
+                         admin also manages tokens. Each operation names the role it needs.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The OpenAPI document, collected from the same route registration the server uses.
 pub fn openapi() -> utoipa::openapi::OpenApi {

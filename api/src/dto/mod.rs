@@ -4,11 +4,13 @@ mod attributions;
 mod claims;
 mod history;
 mod sources;
+mod tokens;
 
 pub use attributions::*;
 pub use claims::*;
 pub use history::*;
 pub use sources::*;
+pub use tokens::*;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer};

@@ -19,15 +19,21 @@ fn respond(mut response: HttpResponseBuilder, change: pb::AttributionChange) -> 
 }
 
 /// List a claim's attributions, in the order they were recorded.
+///
+/// **Role:** viewer.
 #[utoipa::path(
     tag = "attributions",
     operation_id = "list_attributions",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "The claim's id")),
     responses(
         (status = 200, description = "The attributions", body = AttributionList),
         (status = 400, description = "The id is not a UUID", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No claim has this id", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[get("/claims/{id}/attributions")]
@@ -47,9 +53,12 @@ pub async fn list_attributions(
 /// The speaker is the statement's origin; `relay_ids` are the sources that carried it to the
 /// newsroom, in order (Peskov → TASS: speaker Peskov, relays [TASS]). Bumps the claim's
 /// version: send its `ETag` as `If-Match`.
+///
+/// **Role:** reporter.
 #[utoipa::path(
     tag = "attributions",
     operation_id = "add_attribution",
+    security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "The claim's id"),
         ("If-Match" = String, Header, description = "The claim's current ETag"),
@@ -64,6 +73,9 @@ pub async fn list_attributions(
         (status = 412, description = "Stale ETag (`version_mismatch`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match (`precondition_required`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[post("/claims/{id}/attributions")]
@@ -86,9 +98,12 @@ pub async fn add_attribution(
 }
 
 /// Replace an attribution's content.
+///
+/// **Role:** editor.
 #[utoipa::path(
     tag = "attributions",
     operation_id = "replace_attribution",
+    security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "The claim's id"),
         ("attribution_id" = String, Path, description = "The attribution's id"),
@@ -103,6 +118,9 @@ pub async fn add_attribution(
         (status = 412, description = "Stale ETag (`version_mismatch`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match (`precondition_required`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[put("/claims/{id}/attributions/{attribution_id}")]
@@ -120,9 +138,12 @@ pub async fn replace_attribution(
 }
 
 /// Remove an attribution. The history keeps it.
+///
+/// **Role:** editor.
 #[utoipa::path(
     tag = "attributions",
     operation_id = "remove_attribution",
+    security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "The claim's id"),
         ("attribution_id" = String, Path, description = "The attribution's id"),
@@ -136,6 +157,9 @@ pub async fn replace_attribution(
         (status = 412, description = "Stale ETag (`version_mismatch`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match (`precondition_required`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[delete("/claims/{id}/attributions/{attribution_id}")]

@@ -30,9 +30,12 @@ fn with_etag(mut response: HttpResponseBuilder, claim: &Claim) -> HttpResponse {
 /// Stores the claim with status `unverified` and version 1. A claimant given by name is
 /// resolved to the source with that name or alias, or created. Every rule is checked by core;
 /// a rejected claim stores nothing, and the problem lists every offending field.
+///
+/// **Role:** reporter.
 #[utoipa::path(
     tag = "claims",
     operation_id = "create_claim",
+    security(("bearer" = [])),
     request_body(content = CreateClaimRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "Stored", body = Claim,
@@ -42,6 +45,9 @@ fn with_etag(mut response: HttpResponseBuilder, claim: &Claim) -> HttpResponse {
         (status = 413, description = "Body over 1 MiB (`payload_too_large`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 503, description = "Core or its database unavailable (`core_unavailable`, `database_unavailable`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[post("/claims")]
@@ -60,9 +66,12 @@ pub async fn create_claim(
 /// Read a claim, with its claimant and sourcing status.
 ///
 /// Answers 304 when `If-None-Match` carries the current `ETag`.
+///
+/// **Role:** viewer, or none with `CLAIMDESK_PUBLIC_READ`.
 #[utoipa::path(
     tag = "claims",
     operation_id = "get_claim",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "The claim's id (a UUID)")),
     responses(
         (status = 200, description = "The claim", body = Claim,
@@ -71,6 +80,9 @@ pub async fn create_claim(
         (status = 400, description = "The id is not a UUID (`validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No claim has this id (`not_found`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[get("/claims/{id}")]
@@ -94,15 +106,21 @@ pub async fn get_claim(
 ///
 /// Newest first, with cursor pagination: follow `next_page_token` (or the `Link: rel="next"`
 /// header) until it is absent. Filters combine with AND.
+///
+/// **Role:** viewer, or none with `CLAIMDESK_PUBLIC_READ`.
 #[utoipa::path(
     tag = "claims",
     operation_id = "list_claims",
+    security(("bearer" = [])),
     params(ListClaimsQuery),
     responses(
         (status = 200, description = "One page of claims", body = ClaimPage,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
         (status = 400, description = "Unknown parameter, wrong type, page_size outside 1..=100, garbage page_token, impossible date (`invalid_query`, `validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[get("/claims")]
@@ -126,9 +144,12 @@ pub async fn list_claims(
 /// JSON merge patch: only the fields present change, `null` clears an optional one. Needs
 /// `If-Match` with the claim's current `ETag`; every change lands in the history with the
 /// before and after of each changed field.
+///
+/// **Role:** editor.
 #[utoipa::path(
     tag = "claims",
     operation_id = "update_claim",
+    security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "The claim's id"),
         ("If-Match" = String, Header, description = "The claim's current ETag, such as \"3\""),
@@ -142,6 +163,9 @@ pub async fn list_claims(
         (status = 412, description = "The ETag is stale: someone changed the claim since (`version_mismatch`, with `current_version`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match (`precondition_required`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[patch("/claims/{id}")]
@@ -163,9 +187,12 @@ pub async fn update_claim(
 /// verdict can be replaced or reopened to in_review. Every verdict needs a note. `confirmed`
 /// needs two independent supporting sources or a confirmation by a named person,
 /// organisation or official body (denials do not block it). Needs `If-Match`.
+///
+/// **Role:** editor.
 #[utoipa::path(
     tag = "claims",
     operation_id = "set_status",
+    security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "The claim's id"),
         ("If-Match" = String, Header, description = "The claim's current ETag"),
@@ -180,6 +207,9 @@ pub async fn update_claim(
         (status = 412, description = "Stale ETag (`version_mismatch`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match (`precondition_required`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[post("/claims/{id}/status")]

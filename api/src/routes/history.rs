@@ -17,15 +17,21 @@ use crate::{
 /// Computed by core from the attributions on every read: independent supporting sources
 /// (relays of one origin count once), named and anonymous ones, confirmations, denials, a level
 /// and the reasons for it. The rules are in ARCHITECTURE.md.
+///
+/// **Role:** viewer, or none with `CLAIMDESK_PUBLIC_READ`.
 #[utoipa::path(
     tag = "claims",
     operation_id = "get_sourcing",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "The claim's id")),
     responses(
         (status = 200, description = "The sourcing status", body = Sourcing),
         (status = 400, description = "The id is not a UUID", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No claim has this id", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[get("/claims/{id}/sourcing")]
@@ -42,9 +48,12 @@ pub async fn get_sourcing(
 /// A claim's history: every change, oldest first, with its actor and time.
 ///
 /// Append-only: no API edits or deletes it. Replaying it gives the current claim.
+///
+/// **Role:** viewer.
 #[utoipa::path(
     tag = "claims",
     operation_id = "get_history",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "The claim's id"), HistoryQuery),
     responses(
         (status = 200, description = "One page of events", body = HistoryPage,
@@ -52,6 +61,9 @@ pub async fn get_sourcing(
         (status = 400, description = "Bad id, page_size or page_token", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No claim has this id", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[get("/claims/{id}/history")]

@@ -5,6 +5,7 @@ mod claims;
 mod health;
 mod history;
 mod sources;
+mod tokens;
 
 use actix_web::{HttpRequest, http::StatusCode, http::header};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
@@ -27,7 +28,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(sources::create_source)
             .service(sources::list_sources)
             .service(sources::get_source)
-            .service(sources::update_source);
+            .service(sources::update_source)
+            .service(tokens::create_token)
+            .service(tokens::list_tokens)
+            .service(tokens::revoke_token);
     }));
 }
 

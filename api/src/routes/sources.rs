@@ -22,9 +22,12 @@ fn with_etag(mut response: HttpResponseBuilder, source: pb::Source) -> Result<Ht
 /// Names are unique: a name or alias matching an existing source's (ignoring case, accents,
 /// punctuation and a leading article such as "The", "Le", "La", "L'") answers 409 with the
 /// existing source's id.
+///
+/// **Role:** reporter.
 #[utoipa::path(
     tag = "sources",
     operation_id = "create_source",
+    security(("bearer" = [])),
     request_body(content = CreateSourceRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "Created", body = Source,
@@ -33,6 +36,9 @@ fn with_etag(mut response: HttpResponseBuilder, source: pb::Source) -> Result<Ht
         (status = 400, description = "Invalid input: unknown kind, blank name, anonymous without descriptor, bad URL (`invalid_body`, `validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "A source already has this name or alias (`already_exists`, with `existing_id`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[post("/sources")]
@@ -49,15 +55,21 @@ pub async fn create_source(
 }
 
 /// Read a source.
+///
+/// **Role:** viewer.
 #[utoipa::path(
     tag = "sources",
     operation_id = "get_source",
+    security(("bearer" = [])),
     params(("id" = String, Path, description = "The source's id")),
     responses(
         (status = 200, description = "The source", body = Source),
         (status = 400, description = "The id is not a UUID", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No source has this id", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[get("/sources/{id}")]
@@ -72,14 +84,20 @@ pub async fn get_source(
 }
 
 /// List or search sources, by name.
+///
+/// **Role:** viewer.
 #[utoipa::path(
     tag = "sources",
     operation_id = "list_sources",
+    security(("bearer" = [])),
     params(ListSourcesQuery),
     responses(
         (status = 200, description = "One page of sources", body = SourcePage),
         (status = 400, description = "Bad parameter (`invalid_query`, `validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[get("/sources")]
@@ -101,9 +119,12 @@ pub async fn list_sources(
 /// Edit a source.
 ///
 /// JSON merge patch: only the fields present change. Needs `If-Match` with the source's ETag.
+///
+/// **Role:** editor.
 #[utoipa::path(
     tag = "sources",
     operation_id = "update_source",
+    security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "The source's id"),
         ("If-Match" = String, Header, description = "The source's current ETag"),
@@ -117,6 +138,9 @@ pub async fn list_sources(
         (status = 412, description = "Stale ETag (`version_mismatch`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match (`precondition_required`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[patch("/sources/{id}")]
