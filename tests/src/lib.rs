@@ -20,9 +20,12 @@ pub const ADMIN_TOKEN: &str = "cdk_test-admin-token-0123456789abcdefghij";
 pub struct Bearer(pub String);
 
 impl tonic::service::Interceptor for Bearer {
+    /// An empty token sends no `authorization` at all.
     fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        let value = format!("Bearer {}", self.0).parse().map_err(|_| tonic::Status::internal("bad token"))?;
-        request.metadata_mut().insert("authorization", value);
+        if !self.0.is_empty() {
+            let value = format!("Bearer {}", self.0).parse().map_err(|_| tonic::Status::internal("bad token"))?;
+            request.metadata_mut().insert("authorization", value);
+        }
         Ok(request)
     }
 }
@@ -39,6 +42,13 @@ pub struct TestApp {
     gateway: actix_web::dev::ServerHandle,
     _dir: TempDir,
     _postgres: Option<TestDatabase>,
+}
+
+/// Core settings a test may change.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub public_read: bool,
+    pub rate_limit_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +153,10 @@ struct RunningCore {
 impl TestApp {
     /// Starts core and gateway on free ports. Call from a multi-threaded Tokio runtime.
     pub async fn start(backend: Backend) -> TestApp {
+        Self::start_with(backend, Options::default()).await
+    }
+
+    pub async fn start_with(backend: Backend, options: Options) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let postgres = (backend == Backend::Postgres).then(TestDatabase::create);
         let url = match &postgres {
@@ -152,8 +166,8 @@ impl TestApp {
         let core_config = CoreConfig {
             grpc_addr: "127.0.0.1:0".parse().expect("addr"),
             database: DatabaseConfig { url, pool_size: 4, connect_timeout: Duration::ZERO },
-            public_read: false,
-            rate_limit_per_minute: 0,
+            public_read: options.public_read,
+            rate_limit_per_minute: options.rate_limit_per_minute,
             bootstrap_token: Some(ADMIN_TOKEN.to_owned()),
             confirmed_min_sources: 3,
         };

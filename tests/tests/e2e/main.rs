@@ -2,6 +2,7 @@
 //! Every scenario runs twice, against SQLite (`sqlite::`) and PostgreSQL (`postgres::`), each
 //! on a database of its own.
 
+mod authorization;
 mod bad_input;
 mod claims;
 mod core_down;
