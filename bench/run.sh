@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# REST read benchmark through both hops (gateway -> gRPC -> core -> database).
+# REST read benchmark through both hops (with token authentication on every request) (gateway -> gRPC -> core -> database).
 # Builds the release binary, starts `claimdesk serve` on a fresh database, seeds claims with
 # attributions, then drives the gateway with wrk and prints requests per second and latencies.
 # With BACKEND=postgres it also runs pgbench with the SQL a claim read issues, for comparison.
@@ -30,8 +30,11 @@ esac
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 http_port=$(free_port)
 grpc_port=$(free_port)
+token=cdk_bench_$(python3 -c 'import secrets;print(secrets.token_hex(24))')
+auth="Authorization: Bearer $token"
+# The rate limit is off: the benchmark is one token asking as fast as it can.
 CLAIMDESK_HTTP_ADDR=127.0.0.1:$http_port CLAIMDESK_GRPC_ADDR=127.0.0.1:$grpc_port \
-  CLAIMDESK_DATABASE_URL="$db_url" RUST_LOG=warn \
+  CLAIMDESK_DATABASE_URL="$db_url" RUST_LOG=warn CLAIMDESK_BOOTSTRAP_TOKEN=$token CLAIMDESK_RATE_LIMIT_PER_MINUTE=0 \
   ./target/release/claimdesk serve >"$dir/serve.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
@@ -39,28 +42,28 @@ base=http://127.0.0.1:$http_port
 for _ in $(seq 1 100); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.1; done
 
 echo "== $BACKEND: seeding $CLAIMS claims"
-source_id=$(curl -fs "$base/v1/sources" -H 'content-type: application/json' \
+source_id=$(curl -fs -H "$auth" "$base/v1/sources" -H 'content-type: application/json' \
   -d '{"name": "CSIS", "kind": "organization"}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["id"])')
 start=$(date +%s.%N)
 for i in $(seq 1 "$CLAIMS"); do
   printf '{"text":"Claim %d: les États-Unis déploieront huit navires de guerre","language":"fr","claimant_id":"%s","claimed_at":"2025-10","tags":["venezuela","usa"]}\n' "$i" "$source_id"
 done | while read -r body; do
-  curl -fs -o /dev/null "$base/v1/claims" -H 'content-type: application/json' -d "$body"
+  curl -fs -o /dev/null -H "$auth" "$base/v1/claims" -H 'content-type: application/json' -d "$body"
 done
 end=$(date +%s.%N)
 python3 -c "print(f'   {int($CLAIMS)/($end-$start):.0f} sequential creates/s (one curl process per request)')"
 
-id=$(curl -fs "$base/v1/claims?page_size=1" | python3 -c 'import json,sys;print(json.load(sys.stdin)["claims"][0]["id"])')
+id=$(curl -fs -H "$auth" "$base/v1/claims?page_size=1" | python3 -c 'import json,sys;print(json.load(sys.stdin)["claims"][0]["id"])')
 for stance in asserts context; do
-  version=$(curl -fs "$base/v1/claims/$id" | python3 -c 'import json,sys;print(json.load(sys.stdin)["version"])')
-  curl -fs -o /dev/null "$base/v1/claims/$id/attributions" -H 'content-type: application/json' \
+  version=$(curl -fs -H "$auth" "$base/v1/claims/$id" | python3 -c 'import json,sys;print(json.load(sys.stdin)["version"])')
+  curl -fs -o /dev/null -H "$auth" "$base/v1/claims/$id/attributions" -H 'content-type: application/json' \
     -H "if-match: \"$version\"" -d "{\"speaker_id\": \"$source_id\", \"stance\": \"$stance\"}"
 done
 
 echo "== REST GET /v1/claims/{id} (claim, claimant, 2 attributions, sourcing): $CONNS connections, $SECS s"
-wrk -t2 -c"$CONNS" -d"${SECS}s" --latency "$base/v1/claims/$id" | grep -E 'Requests/sec|Latency|50%|99%|Non-2xx'
+wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -H "$auth" "$base/v1/claims/$id" | grep -E 'Requests/sec|Latency|50%|99%|Non-2xx'
 echo "== REST GET /v1/claims?page_size=20: $CONNS connections, $SECS s"
-wrk -t2 -c"$CONNS" -d"${SECS}s" --latency "$base/v1/claims?page_size=20" | grep -E 'Requests/sec|Latency|50%|99%|Non-2xx'
+wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -H "$auth" "$base/v1/claims?page_size=20" | grep -E 'Requests/sec|Latency|50%|99%|Non-2xx'
 
 if [ "$BACKEND" = postgres ]; then
   # The statements core runs for one claim read, in its read transaction.
