@@ -356,3 +356,33 @@ async fn database_problems_at_start_up_are_named() {
         assert!(!log.contains("panicked") && !log.contains("secret"), "{url}: {log}");
     }
 }
+
+/// No secret reaches the logs, even at debug level: not the bootstrap token, not one created
+/// over the API, not an unknown one a client tries.
+#[tokio::test]
+async fn tokens_never_appear_in_log_lines() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut serve = Process::start(dir.path(), &["serve"], &[("RUST_LOG", "debug")]);
+    let http = serve.addr("gateway HTTP listening");
+    let created: Value = client()
+        .post(format!("http://{http}/v1/tokens"))
+        .json(&json!({"name": "ci", "role": "editor"}))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let secret = created["secret"].as_str().expect("secret").to_owned();
+    let as_new = claimdesk_tests::client_with_token(Some(&secret));
+    assert_eq!(as_new.get(format!("http://{http}/v1/claims")).send().await.expect("sent").status(), 200);
+    let unknown = claimdesk_tests::client_with_token(Some("cdk_not_a_real_token_but_shaped_like_one"));
+    assert_eq!(unknown.get(format!("http://{http}/v1/claims")).send().await.expect("sent").status(), 401);
+    serve.signal("-TERM");
+    assert_eq!(serve.wait().code(), Some(0));
+    let log = serve.rest_of_log();
+    assert!(log.lines().count() > 5, "debug logging produced nothing to check");
+    for leaked in [TOKEN, &secret[4..], "not_a_real_token"] {
+        assert!(!log.contains(leaked), "a secret is in the log:\n{log}");
+    }
+}
