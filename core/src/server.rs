@@ -71,8 +71,7 @@ impl Core {
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let Core { db, auth, rules, listener, local_addr } = self;
         let (reporter, health) = tonic_health::server::health_reporter();
-        reporter.set_serving::<ClaimServiceServer<ClaimApi>>().await;
-        reporter.set_serving::<SourceServiceServer<SourceApi>>().await;
+        report(&reporter, true).await;
         let watchdog = tokio::spawn(watch_database(db.clone(), reporter));
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -114,12 +113,23 @@ async fn watch_database(db: Database, reporter: HealthReporter) {
             healthy = ok;
             if ok {
                 tracing::info!("database reachable again");
-                reporter.set_serving::<ClaimServiceServer<ClaimApi>>().await;
-                reporter.set_serving::<SourceServiceServer<SourceApi>>().await;
             } else {
                 tracing::warn!("database check failed; reporting NOT_SERVING");
-                reporter.set_not_serving::<ClaimServiceServer<ClaimApi>>().await;
             }
+            report(&reporter, ok).await;
         }
+    }
+}
+
+/// Sets the health of every claimdesk service at once: they all stand or fall with the database.
+async fn report(reporter: &HealthReporter, serving: bool) {
+    if serving {
+        reporter.set_serving::<ClaimServiceServer<ClaimApi>>().await;
+        reporter.set_serving::<SourceServiceServer<SourceApi>>().await;
+        reporter.set_serving::<TokenServiceServer<TokenApi>>().await;
+    } else {
+        reporter.set_not_serving::<ClaimServiceServer<ClaimApi>>().await;
+        reporter.set_not_serving::<SourceServiceServer<SourceApi>>().await;
+        reporter.set_not_serving::<TokenServiceServer<TokenApi>>().await;
     }
 }

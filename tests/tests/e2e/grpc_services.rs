@@ -7,7 +7,7 @@ use tonic_reflection::pb::{v1, v1alpha};
 
 async fn health_reports_serving(app: TestApp) {
     let mut health = HealthClient::new(app.grpc_channel().await);
-    for service in ["", "claimdesk.v1.ClaimService", "claimdesk.v1.SourceService"] {
+    for service in ["", "claimdesk.v1.ClaimService", "claimdesk.v1.SourceService", "claimdesk.v1.TokenService"] {
         let status = health
             .check(HealthCheckRequest { service: service.into() })
             .await
