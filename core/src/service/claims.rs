@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Utc;
-use diesel::Connection as _;
 use uuid::Uuid;
 
 use super::{Actor, check_version};
@@ -65,7 +64,7 @@ impl Claims {
         let rules = self.rules;
         self.db
             .run(move |conn| {
-                conn.transaction(|conn| {
+                storage::read(conn, |conn| {
                     let claim = claims::get(conn, id)?;
                     view(conn, claim, &rules)
                 })
@@ -78,7 +77,7 @@ impl Claims {
         let rules = self.rules;
         self.db
             .run(move |conn| {
-                conn.transaction(|conn| {
+                storage::read(conn, |conn| {
                     let page = claims::list(conn, &filter)?;
                     Ok(Page { items: views(conn, page.items, &rules)?, next: page.next })
                 })
@@ -252,7 +251,7 @@ impl Claims {
         let claim_id = parse_id("claim_id", claim_id)?;
         self.db
             .run(move |conn| {
-                conn.transaction(|conn| {
+                storage::read(conn, |conn| {
                     claims::get(conn, claim_id)?;
                     attributions::for_claim(conn, claim_id)
                 })
@@ -265,7 +264,7 @@ impl Claims {
         let rules = self.rules;
         self.db
             .run(move |conn| {
-                conn.transaction(|conn| {
+                storage::read(conn, |conn| {
                     claims::get(conn, claim_id)?;
                     sourcing_of(conn, claim_id, &rules)
                 })
@@ -288,7 +287,7 @@ impl Claims {
         };
         self.db
             .run(move |conn| {
-                conn.transaction(|conn| {
+                storage::read(conn, |conn| {
                     claims::get(conn, claim_id)?;
                     let mut events = events::list(conn, claim_id, after, limit + 1)?;
                     let more = events.len() > limit as usize;

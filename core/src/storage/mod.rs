@@ -274,6 +274,16 @@ pub fn connect_with_retry(url: &DatabaseUrl, timeout: Duration) -> Result<Conn, 
     }
 }
 
+/// Runs `f`, a read of several statements. On SQLite in a (deferred) transaction, which gives
+/// every statement one snapshot. On PostgreSQL without one: under READ COMMITTED a transaction
+/// would not share a snapshot between statements either, and would cost two round trips.
+pub fn read<T>(conn: &mut Conn, f: impl FnOnce(&mut Conn) -> Result<T, Error>) -> Result<T, Error> {
+    match conn {
+        Conn::Sqlite(_) => conn.transaction(f),
+        Conn::Pg(_) => f(conn),
+    }
+}
+
 /// Runs `f` in a write transaction. On SQLite it begins IMMEDIATE: a deferred transaction that
 /// reads and then writes fails with SQLITE_BUSY at once, whatever the busy timeout. On
 /// PostgreSQL it is a plain READ COMMITTED transaction: every change is a conditional
