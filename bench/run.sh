@@ -66,13 +66,11 @@ echo "== REST GET /v1/claims?page_size=20: $CONNS connections, $SECS s"
 wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -H "$auth" "$base/v1/claims?page_size=20" | grep -E 'Requests/sec|Latency|50%|99%|Non-2xx'
 
 if [ "$BACKEND" = postgres ]; then
-  # The statements core runs for one claim read, in its read transaction.
+  # The statements core runs for one claim read (no transaction on PostgreSQL: see ARCHITECTURE.md).
   cat >"$dir/read.sql" <<SQL
-BEGIN;
 SELECT id, text, language, context, claimed_at, claimed_start, claimed_end, tags, status, version, created_at, updated_at, claimant_id FROM claims WHERE id = '$id' LIMIT 1;
 SELECT id, name, kind FROM sources WHERE id = ANY(ARRAY['$source_id']);
 SELECT attributions.claim_id, attributions.stance, attributions.published_at, sources.id, sources.name, sources.kind FROM attributions INNER JOIN sources ON attributions.speaker_id = sources.id WHERE attributions.claim_id = ANY(ARRAY['$id']);
-COMMIT;
 SQL
   echo "== pgbench, the same SQL: $CONNS clients, $SECS s"
   pgbench -n -M prepared -c "$CONNS" -j 2 -T "$SECS" -f "$dir/read.sql" "$PGURL/claimdesk_bench" | grep -E 'tps|latency average'

@@ -216,7 +216,7 @@ impl Database {
             let redacted = url.redacted();
             let pool = Pool::builder()
                 .max_size(config.pool_size.max(1))
-                .min_idle(Some(1))
+                // Every connection opened up front: none is set up while requests wait.
                 // No `SELECT 1` before every use: a broken connection shows itself by failing
                 // (and `has_broken` then drops it); the watchdog pings the database for health.
                 .test_on_check_out(false)
