@@ -386,3 +386,46 @@ async fn tokens_never_appear_in_log_lines() {
         assert!(!log.contains(leaked), "a secret is in the log:\n{log}");
     }
 }
+
+/// `claimdesk token create` against the configured database prints a secret, once, that the
+/// service then accepts with the role asked for.
+#[tokio::test]
+async fn token_create_prints_a_working_secret() {
+    let dir = tempfile::tempdir().expect("dir");
+    let output = Command::new(BIN)
+        .args(["token", "create", "--name", "desk-bot", "--role", "reporter"])
+        .current_dir(dir.path())
+        .env_remove("CLAIMDESK_DATABASE_URL")
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let secret = String::from_utf8(output.stdout).expect("utf-8").trim().to_owned();
+    assert!(secret.starts_with("cdk_") && secret.len() > 40, "{secret}");
+    assert!(!String::from_utf8_lossy(&output.stderr).contains(&secret), "the secret is printed once, on stdout");
+
+    let bad =
+        Command::new(BIN).args(["token", "create", "--name", "x", "--role", "owner"]).current_dir(dir.path()).output();
+    let bad = bad.expect("runs");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown role"));
+
+    let mut serve = Process::start(dir.path(), &["serve"], &[]);
+    let http = serve.addr("gateway HTTP listening");
+    let as_bot = claimdesk_tests::client_with_token(Some(&secret));
+    let created = as_bot
+        .post(format!("http://{http}/v1/claims"))
+        .json(&json!({"text": "Les États-Unis déploieront treize navires", "language": "fr"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.expect("json");
+    let patch = as_bot
+        .patch(format!("http://{http}/v1/claims/{}", created["id"].as_str().expect("id")))
+        .header("if-match", "\"1\"")
+        .json(&json!({"context": "x"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(patch.status(), 403, "a reporter does not edit");
+}
