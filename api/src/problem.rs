@@ -41,6 +41,24 @@ pub struct ProblemDocument {
     pub existing_id: Option<String>,
 }
 
+/// The answers any authenticated `/v1` operation may give besides its own.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum CommonErrors {
+    /// No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`).
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthenticated(ProblemDocument),
+    /// The token's role is too small (`permission_denied`).
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(ProblemDocument),
+    /// Too many requests for this token (`rate_limited`, with `Retry-After`).
+    #[response(status = 429, content_type = "application/problem+json")]
+    RateLimited(ProblemDocument),
+    /// Core or its database unavailable (`core_unavailable`, `database_unavailable`).
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(ProblemDocument),
+}
+
 /// One offending input field.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FieldError {

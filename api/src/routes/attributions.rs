@@ -9,7 +9,7 @@ use crate::{
     dto::{Attribution, AttributionChange, AttributionList, AttributionRequest},
     extract::JsonBody,
     grpc,
-    problem::{Problem, ProblemDocument},
+    problem::{CommonErrors, Problem, ProblemDocument},
 };
 
 /// The change, with the claim's new version as the `ETag`.
@@ -30,10 +30,7 @@ fn respond(mut response: HttpResponseBuilder, change: pb::AttributionChange) -> 
         (status = 200, description = "The attributions", body = AttributionList),
         (status = 400, description = "The id is not a UUID", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No claim has this id", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
     )
 )]
 #[get("/claims/{id}/attributions")]
@@ -72,10 +69,7 @@ pub async fn list_attributions(
         (status = 404, description = "No claim has this id", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 412, description = "Stale ETag (`version_mismatch`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match (`precondition_required`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
     )
 )]
 #[post("/claims/{id}/attributions")]
@@ -117,10 +111,7 @@ pub async fn add_attribution(
         (status = 404, description = "No such claim or attribution", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 412, description = "Stale ETag (`version_mismatch`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match (`precondition_required`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
     )
 )]
 #[put("/claims/{id}/attributions/{attribution_id}")]
@@ -156,10 +147,7 @@ pub async fn replace_attribution(
         (status = 404, description = "No such claim or attribution", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 412, description = "Stale ETag (`version_mismatch`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match (`precondition_required`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
     )
 )]
 #[delete("/claims/{id}/attributions/{attribution_id}")]

@@ -13,7 +13,7 @@ use crate::{
     dto::{Claim, ClaimPage, ClaimPatchRequest, CreateClaimRequest, ListClaimsQuery, StatusChangeRequest},
     extract::{JsonBody, QueryParams},
     grpc,
-    problem::{Problem, ProblemDocument},
+    problem::{CommonErrors, Problem, ProblemDocument},
 };
 
 pub fn etag(version: i64) -> EntityTag {
@@ -44,10 +44,7 @@ fn with_etag(mut response: HttpResponseBuilder, claim: &Claim) -> HttpResponse {
         (status = 400, description = "Malformed JSON, wrong types, unknown fields or a broken rule (`malformed_json`, `invalid_body`, `validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 413, description = "Body over 1 MiB (`payload_too_large`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 503, description = "Core or its database unavailable (`core_unavailable`, `database_unavailable`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
     )
 )]
 #[post("/claims")]
@@ -79,10 +76,7 @@ pub async fn create_claim(
         (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
         (status = 400, description = "The id is not a UUID (`validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No claim has this id (`not_found`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
     )
 )]
 #[get("/claims/{id}")]
@@ -117,10 +111,7 @@ pub async fn get_claim(
         (status = 200, description = "One page of claims", body = ClaimPage,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
         (status = 400, description = "Unknown parameter, wrong type, page_size outside 1..=100, garbage page_token, impossible date (`invalid_query`, `validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
     )
 )]
 #[get("/claims")]
@@ -162,10 +153,7 @@ pub async fn list_claims(
         (status = 404, description = "No claim has this id", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 412, description = "The ETag is stale: someone changed the claim since (`version_mismatch`, with `current_version`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match (`precondition_required`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
     )
 )]
 #[patch("/claims/{id}")]
@@ -206,10 +194,7 @@ pub async fn update_claim(
         (status = 409, description = "The change breaks a rule: `invalid_transition`, or `confirmation_requirements_not_met` naming what is missing", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 412, description = "Stale ETag (`version_mismatch`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match (`precondition_required`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
     )
 )]
 #[post("/claims/{id}/status")]

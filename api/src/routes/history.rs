@@ -9,7 +9,7 @@ use crate::{
     dto::{HistoryEvent, HistoryPage, HistoryQuery, Sourcing},
     extract::QueryParams,
     grpc,
-    problem::{Problem, ProblemDocument},
+    problem::{CommonErrors, Problem, ProblemDocument},
 };
 
 /// A claim's sourcing status.
@@ -28,10 +28,7 @@ use crate::{
         (status = 200, description = "The sourcing status", body = Sourcing),
         (status = 400, description = "The id is not a UUID", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No claim has this id", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
     )
 )]
 #[get("/claims/{id}/sourcing")]
@@ -60,10 +57,7 @@ pub async fn get_sourcing(
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
         (status = 400, description = "Bad id, page_size or page_token", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No claim has this id", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
     )
 )]
 #[get("/claims/{id}/history")]

@@ -9,7 +9,7 @@ use crate::{
     dto::{CreateSourceRequest, ListSourcesQuery, Source, SourcePage, SourcePatchRequest},
     extract::{JsonBody, QueryParams},
     grpc,
-    problem::{Problem, ProblemDocument},
+    problem::{CommonErrors, Problem, ProblemDocument},
 };
 
 fn with_etag(mut response: HttpResponseBuilder, source: pb::Source) -> Result<HttpResponse, Problem> {
@@ -35,10 +35,7 @@ fn with_etag(mut response: HttpResponseBuilder, source: pb::Source) -> Result<Ht
                     ("ETag" = String, description = "The source's version"))),
         (status = 400, description = "Invalid input: unknown kind, blank name, anonymous without descriptor, bad URL (`invalid_body`, `validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "A source already has this name or alias (`already_exists`, with `existing_id`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
     )
 )]
 #[post("/sources")]
@@ -66,10 +63,7 @@ pub async fn create_source(
         (status = 200, description = "The source", body = Source),
         (status = 400, description = "The id is not a UUID", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No source has this id", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
     )
 )]
 #[get("/sources/{id}")]
@@ -94,10 +88,7 @@ pub async fn get_source(
     responses(
         (status = 200, description = "One page of sources", body = SourcePage),
         (status = 400, description = "Bad parameter (`invalid_query`, `validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
     )
 )]
 #[get("/sources")]
@@ -137,10 +128,7 @@ pub async fn list_sources(
         (status = 409, description = "Another source has this name or alias (`already_exists`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 412, description = "Stale ETag (`version_mismatch`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match (`precondition_required`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 503, description = "Core or its database unavailable", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role is too small (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this token (`rate_limited`, `Retry-After`)", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
     )
 )]
 #[patch("/sources/{id}")]

@@ -8,7 +8,7 @@ use crate::{
     dto::{CreateTokenRequest, CreatedToken, Token, TokenList},
     extract::JsonBody,
     grpc,
-    problem::{Problem, ProblemDocument},
+    problem::{CommonErrors, Problem, ProblemDocument},
 };
 
 /// Create a token. **Role: admin.**
@@ -22,8 +22,7 @@ use crate::{
     responses(
         (status = 201, description = "Created; the secret is shown once", body = CreatedToken),
         (status = 400, description = "Invalid input", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
     )
 )]
 #[post("/tokens")]
@@ -45,8 +44,7 @@ pub async fn create_token(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every token", body = TokenList),
-        (status = 401, description = "No valid token (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
     )
 )]
 #[get("/tokens")]
@@ -65,8 +63,7 @@ pub async fn list_tokens(req: HttpRequest, core: web::Data<CoreClients>) -> Resu
     responses(
         (status = 200, description = "Revoked", body = Token),
         (status = 400, description = "The id is not a UUID", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token (`unauthenticated`)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin (`permission_denied`)", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
         (status = 404, description = "No token has this id", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
