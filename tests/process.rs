@@ -429,3 +429,37 @@ async fn token_create_prints_a_working_secret() {
         .expect("sent");
     assert_eq!(patch.status(), 403, "a reporter does not edit");
 }
+
+/// SIGTERM while a request is in flight: the request still completes (its claim is stored and
+/// acknowledged), then the process exits 0.
+#[tokio::test]
+async fn sigterm_lets_an_in_flight_request_finish() {
+    use std::io::{Read, Write};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let mut serve = Process::start(dir.path(), &["serve"], &[]);
+    let http = serve.addr("gateway HTTP listening");
+    let body = json!({"text": "Le Kremlin a admis avoir des contacts avec le Venezuela", "language": "fr"}).to_string();
+    let (first, second) = body.split_at(body.len() / 2);
+    let mut stream = std::net::TcpStream::connect(http).expect("connects");
+    stream.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+    write!(
+        stream,
+        "POST /v1/claims HTTP/1.1\r\nHost: claimdesk\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{first}",
+        body.len()
+    )
+    .expect("first half sent");
+    stream.flush().expect("flushed");
+    std::thread::sleep(Duration::from_millis(300));
+
+    serve.signal("-TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(serve.child.try_wait().expect("wait").is_none(), "exited with a request in flight");
+    stream.write_all(second.as_bytes()).expect("second half sent");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response read");
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+
+    assert_eq!(serve.wait().code(), Some(0), "{}", serve.rest_of_log());
+}
