@@ -10,6 +10,7 @@ use super::{
     Error, PartialDate, SourceKind, Violations,
     history::{ClaimSnapshot, FieldChange},
     language,
+    source::optional,
     sourcing::Sourcing,
     truncate_micros,
 };
@@ -90,7 +91,7 @@ impl ClaimStatus {
                 ),
             });
         }
-        let note = super::source::optional(note, MAX_TEXT_CHARS).map_err(|e| Error::invalid("note", e))?;
+        let note = optional(note, MAX_TEXT_CHARS).map_err(|e| Error::invalid("note", e))?;
         if to.is_verdict() && note.is_none() {
             return Err(Error::invalid("note", format!("is required for the verdict {to}: say why")));
         }
@@ -171,14 +172,9 @@ impl ClaimInput {
         let mut violations = Violations::default();
         let text = violations.check("text", text(&self.text));
         let language = violations.check("language", language::normalize(&self.language));
-        let context = violations.check("context", optional_text(self.context, MAX_CONTEXT_CHARS));
-        let claimant_name = violations.check("claimant", optional_text(self.claimant, MAX_NAME_CHARS));
-        let claimant_id = violations.check(
-            "claimant_id",
-            optional_text(self.claimant_id, MAX_NAME_CHARS).and_then(|id| {
-                id.map(|id| Uuid::try_parse(&id).map_err(|_| format!("{id:?} is not a UUID"))).transpose()
-            }),
-        );
+        let context = violations.check("context", optional(self.context, MAX_CONTEXT_CHARS));
+        let claimant_name = violations.check("claimant", optional(self.claimant, MAX_NAME_CHARS));
+        let claimant_id = violations.check("claimant_id", optional_id(self.claimant_id));
         let claimant = match (claimant_name, claimant_id) {
             (Some(Some(_)), Some(Some(_))) => {
                 violations.push("claimant_id", "give claimant (a name) or claimant_id, not both");
@@ -260,15 +256,12 @@ impl ClaimPatch {
                     }
                 }
                 "context" => {
-                    if let Some(c) = v.check("context", optional_text(self.context.clone(), MAX_CONTEXT_CHARS)) {
+                    if let Some(c) = v.check("context", optional(self.context.clone(), MAX_CONTEXT_CHARS)) {
                         claim.context = c;
                     }
                 }
                 "claimant_id" => {
-                    let id = optional_text(self.claimant_id.clone(), MAX_NAME_CHARS).and_then(|id| {
-                        id.map(|id| Uuid::try_parse(&id).map_err(|_| format!("{id:?} is not a UUID"))).transpose()
-                    });
-                    if let Some(id) = v.check("claimant_id", id) {
+                    if let Some(id) = v.check("claimant_id", optional_id(self.claimant_id.clone())) {
                         claim.claimant_id = id;
                     }
                 }
@@ -315,15 +308,11 @@ fn text(raw: &str) -> Result<String, String> {
     Ok(trimmed.to_owned())
 }
 
-/// Optional free text: trimmed; blank means absent.
-fn optional_text(raw: Option<String>, max: usize) -> Result<Option<String>, String> {
-    let Some(raw) = raw else { return Ok(None) };
-    let trimmed = raw.trim();
-    let chars = trimmed.chars().count();
-    if chars > max {
-        return Err(format!("must be at most {max} characters, got {chars}"));
-    }
-    Ok((!trimmed.is_empty()).then(|| trimmed.to_owned()))
+/// An optional source id: trimmed; blank means absent.
+fn optional_id(raw: Option<String>) -> Result<Option<Uuid>, String> {
+    optional(raw, MAX_NAME_CHARS)?
+        .map(|id| Uuid::try_parse(&id).map_err(|_| format!("{id:?} is not a UUID")))
+        .transpose()
 }
 
 /// Tags are lower-cased and de-duplicated, keeping the order of first appearance.
@@ -353,11 +342,6 @@ pub fn normalize_tag(raw: &str) -> Result<String, String> {
         return Err("must not contain control characters".into());
     }
     Ok(tag)
-}
-
-/// Parses a claim id; ids are UUIDs (v7 for the ones core assigns).
-pub fn parse_id(field: &str, raw: &str) -> Result<Uuid, Error> {
-    Uuid::try_parse(raw).map_err(|_| Error::invalid(field, format!("{raw:?} is not a UUID")))
 }
 
 #[cfg(test)]

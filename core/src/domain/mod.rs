@@ -30,6 +30,11 @@ pub fn truncate_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
 }
 
+/// Parses an id from a request; ids are UUIDs (v7 for the ones core assigns).
+pub fn parse_id(field: &str, raw: &str) -> Result<uuid::Uuid, Error> {
+    uuid::Uuid::try_parse(raw).map_err(|_| Error::invalid(field, format!("{raw:?} is not a UUID")))
+}
+
 /// A page of results and the cursor to the next one.
 #[derive(Debug, Clone)]
 pub struct Page<T> {

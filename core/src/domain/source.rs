@@ -262,10 +262,6 @@ fn reliability(raw: Option<(Option<Grade>, Option<String>)>) -> Result<Option<Re
     }
 }
 
-pub fn parse_source_id(field: &str, raw: &str) -> Result<Uuid, Error> {
-    Uuid::try_parse(raw).map_err(|_| Error::invalid(field, format!("{raw:?} is not a UUID")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ use crate::{
     domain::{
         Access, Error, Principal, Role, Token, TokenInput,
         auth::{hash_secret, new_secret, same_hash},
-        claim::parse_id,
+        parse_id,
     },
     storage::{self, Database, tokens},
 };

@@ -11,7 +11,7 @@ use crate::{
     domain::{
         Attribution, AttributionFields, Change, Claim, ClaimInput, ClaimPatch, ClaimSnapshot, ClaimStatus, ClaimView,
         Claimant, Error, Event, ListParams, Page, SourceFields, SourceKind, Sourcing, SourcingRules, ValidAttribution,
-        attribution, claim::parse_id, listing::page_size, sourcing, truncate_micros,
+        attribution, listing::page_size, parse_id, sourcing, truncate_micros,
     },
     storage::{self, Conn, Database, attributions, claims, events, sources},
 };

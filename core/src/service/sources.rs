@@ -3,7 +3,7 @@
 use chrono::Utc;
 
 use crate::{
-    domain::{Error, Source, SourceFields, SourceKind, Violations, listing::page_size, names, source::parse_source_id},
+    domain::{Error, Source, SourceFields, SourceKind, Violations, listing::page_size, names, parse_id},
     storage::{
         self, Database,
         sources::{self, SourceCursor, SourceFilter},
@@ -72,7 +72,7 @@ impl Sources {
     }
 
     pub async fn get(&self, id: &str) -> Result<Source, Error> {
-        let id = parse_source_id("id", id)?;
+        let id = parse_id("id", id)?;
         self.db.run(move |conn| sources::get(conn, id)).await
     }
 
@@ -88,7 +88,7 @@ impl Sources {
         fields: SourceFields,
         paths: Vec<String>,
     ) -> Result<Source, Error> {
-        let id = parse_source_id("id", id)?;
+        let id = parse_id("id", id)?;
         if paths.is_empty() {
             return Err(Error::invalid("update_mask", "name at least one field to change"));
         }
