@@ -95,15 +95,21 @@ impl Claims {
     ) -> Result<ClaimView, Error> {
         let id = parse_id("id", id)?;
         let (view, ()) = self
-            .change(id, expected_version, actor, move |conn, claim, _| {
-                let changes = patch.apply(claim, &paths)?;
-                if let Some(claimant) = claim.claimant_id
-                    && changes.iter().any(|c| c.field == "claimant_id")
-                {
-                    sources::get(conn, claimant).map_err(|_| unknown_source("claimant_id", claimant))?;
-                }
-                Ok(((!changes.is_empty()).then_some(Change::Edited { changes }), ()))
-            })
+            .change(
+                id,
+                expected_version,
+                actor,
+                move |conn, claim, _| {
+                    let changes = patch.apply(claim, &paths)?;
+                    if let Some(claimant) = claim.claimant_id
+                        && changes.iter().any(|c| c.field == "claimant_id")
+                    {
+                        sources::get(conn, claimant).map_err(|_| unknown_source("claimant_id", claimant))?;
+                    }
+                    Ok(((!changes.is_empty()).then_some(Change::Edited { changes }), ()))
+                },
+                view,
+            )
             .await?;
         Ok(view)
     }
@@ -124,13 +130,19 @@ impl Claims {
             )
         })?;
         let (view, ()) = self
-            .change(id, expected_version, actor, move |conn, claim, rules| {
-                let sourcing = sourcing_of(conn, claim.id, rules)?;
-                let note = claim.status.check_change(to, note, &sourcing)?;
-                let from = claim.status;
-                claim.status = to;
-                Ok((Some(Change::StatusChanged { from, to, note }), ()))
-            })
+            .change(
+                id,
+                expected_version,
+                actor,
+                move |conn, claim, rules| {
+                    let sourcing = sourcing_of(conn, claim.id, rules)?;
+                    let note = claim.status.check_change(to, note, &sourcing)?;
+                    let from = claim.status;
+                    claim.status = to;
+                    Ok((Some(Change::StatusChanged { from, to, note }), ()))
+                },
+                view,
+            )
             .await?;
         Ok(view)
     }
@@ -145,22 +157,28 @@ impl Claims {
         let claim_id = parse_id("claim_id", claim_id)?;
         let valid = fields.validate()?;
         let recorded_by = actor.clone();
-        let (view, added) = self
-            .change(claim_id, expected_version, actor, move |conn, claim, _| {
-                if attributions::count_for_claim(conn, claim.id)? >= attribution::MAX_PER_CLAIM {
-                    return Err(Error::Precondition {
-                        code: "too_many_attributions",
-                        subject: "attributions".into(),
-                        description: format!("a claim holds at most {} attributions", attribution::MAX_PER_CLAIM),
-                    });
-                }
-                check_sources_exist(conn, &valid)?;
-                let added = valid.into_attribution(Uuid::now_v7(), claim.id, &recorded_by, Utc::now());
-                attributions::insert(conn, &added)?;
-                Ok((Some(Change::AttributionAdded { attribution: added.clone() }), added))
-            })
+        let (version, added) = self
+            .change(
+                claim_id,
+                expected_version,
+                actor,
+                move |conn, claim, _| {
+                    if attributions::count_for_claim(conn, claim.id)? >= attribution::MAX_PER_CLAIM {
+                        return Err(Error::Precondition {
+                            code: "too_many_attributions",
+                            subject: "attributions".into(),
+                            description: format!("a claim holds at most {} attributions", attribution::MAX_PER_CLAIM),
+                        });
+                    }
+                    check_sources_exist(conn, &valid)?;
+                    let added = valid.into_attribution(Uuid::now_v7(), claim.id, &recorded_by, Utc::now());
+                    attributions::insert(conn, &added)?;
+                    Ok((Some(Change::AttributionAdded { attribution: added.clone() }), added))
+                },
+                |_, claim, _| Ok(claim.version),
+            )
             .await?;
-        Ok(AttributionChange { attribution: Some(added), claim_version: view.claim.version })
+        Ok(AttributionChange { attribution: Some(added), claim_version: version })
     }
 
     pub async fn update_attribution(
@@ -174,24 +192,30 @@ impl Claims {
         let claim_id = parse_id("claim_id", claim_id)?;
         let attribution_id = parse_id("attribution_id", attribution_id)?;
         let valid = fields.validate()?;
-        let (view, after) = self
-            .change(claim_id, expected_version, actor, move |conn, claim, _| {
-                let before = attributions::get(conn, claim.id, attribution_id)?;
-                check_sources_exist(conn, &valid)?;
-                // Who recorded the statement and when stay; the history says who edited it.
-                let after = Attribution {
-                    recorded_by: before.recorded_by.clone(),
-                    recorded_at: before.recorded_at,
-                    ..valid.into_attribution(before.id, claim.id, "", Utc::now())
-                };
-                if after == before {
-                    return Ok((None, after));
-                }
-                attributions::replace(conn, &after)?;
-                Ok((Some(Change::AttributionEdited { before, after: after.clone() }), after))
-            })
+        let (version, after) = self
+            .change(
+                claim_id,
+                expected_version,
+                actor,
+                move |conn, claim, _| {
+                    let before = attributions::get(conn, claim.id, attribution_id)?;
+                    check_sources_exist(conn, &valid)?;
+                    // Who recorded the statement and when stay; the history says who edited it.
+                    let after = Attribution {
+                        recorded_by: before.recorded_by.clone(),
+                        recorded_at: before.recorded_at,
+                        ..valid.into_attribution(before.id, claim.id, "", Utc::now())
+                    };
+                    if after == before {
+                        return Ok((None, after));
+                    }
+                    attributions::replace(conn, &after)?;
+                    Ok((Some(Change::AttributionEdited { before, after: after.clone() }), after))
+                },
+                |_, claim, _| Ok(claim.version),
+            )
             .await?;
-        Ok(AttributionChange { attribution: Some(after), claim_version: view.claim.version })
+        Ok(AttributionChange { attribution: Some(after), claim_version: version })
     }
 
     pub async fn remove_attribution(
@@ -203,27 +227,36 @@ impl Claims {
     ) -> Result<AttributionChange, Error> {
         let claim_id = parse_id("claim_id", claim_id)?;
         let attribution_id = parse_id("attribution_id", attribution_id)?;
-        let (view, ()) = self
-            .change(claim_id, expected_version, actor, move |conn, claim, _| {
-                let removed = attributions::get(conn, claim.id, attribution_id)?;
-                attributions::delete(conn, attribution_id)?;
-                Ok((Some(Change::AttributionRemoved { attribution: removed }), ()))
-            })
+        let (version, ()) = self
+            .change(
+                claim_id,
+                expected_version,
+                actor,
+                move |conn, claim, _| {
+                    let removed = attributions::get(conn, claim.id, attribution_id)?;
+                    attributions::delete(conn, attribution_id)?;
+                    Ok((Some(Change::AttributionRemoved { attribution: removed }), ()))
+                },
+                |_, claim, _| Ok(claim.version),
+            )
             .await?;
-        Ok(AttributionChange { attribution: None, claim_version: view.claim.version })
+        Ok(AttributionChange { attribution: None, claim_version: version })
     }
 
     /// One change to a claim, in one write transaction: reads the claim, checks the version,
     /// lets `apply` change it and say what changed (`None`: nothing did, nothing is written),
-    /// then bumps the version, writes the claim and appends the event to its history.
-    async fn change<T, F>(
+    /// then bumps the version, writes the claim and appends the event to its history. `finish`
+    /// turns the changed claim into the answer: a full view, or only what the caller needs.
+    async fn change<T, R, F>(
         &self,
         id: Uuid,
         expected_version: i64,
         actor: Actor,
         apply: F,
-    ) -> Result<(ClaimView, T), Error>
+        finish: fn(&mut Conn, Claim, &SourcingRules) -> Result<R, Error>,
+    ) -> Result<(R, T), Error>
     where
+        R: Send + 'static,
         T: Send + 'static,
         F: FnOnce(&mut Conn, &mut Claim, &SourcingRules) -> Result<(Option<Change>, T), Error> + Send + 'static,
     {
@@ -241,7 +274,7 @@ impl Claims {
                         claims::update(conn, &claim, expected_version, tags_changed)?;
                         events::append(conn, &event)?;
                     }
-                    Ok((view(conn, claim, &rules)?, out))
+                    Ok((finish(conn, claim, &rules)?, out))
                 })
             })
             .await
