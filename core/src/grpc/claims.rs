@@ -5,7 +5,7 @@ use tonic::{Request, Response, Status};
 
 use super::{authorize, convert::mask_paths};
 use crate::{
-    domain::{Access, AttributionFields, ClaimInput, ListParams, Role},
+    domain::{Access, AttributionFields, ClaimInput, ClaimStatus, ListParams, Role},
     service::{AttributionChange, Auth, Claims},
 };
 
@@ -63,7 +63,8 @@ impl ClaimService for ClaimApi {
     async fn set_status(&self, request: Request<pb::SetStatusRequest>) -> Result<Response<pb::Claim>, Status> {
         let actor = authorize(&self.auth, &request, Access::Role(Role::Editor)).await?;
         let pb::SetStatusRequest { claim_id, expected_version, status, note } = request.into_inner();
-        let status = super::convert::optional_status(status).map_err(|e| crate::domain::Error::invalid("status", e))?;
+        let status = <ClaimStatus as super::convert::ProtoEnum>::from_proto(status)
+            .map_err(|e| crate::domain::Error::invalid("status", e))?;
         let view = self.claims.set_status(&claim_id, expected_version, status, note, actor).await?;
         Ok(Response::new(view.into()))
     }

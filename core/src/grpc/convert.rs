@@ -7,126 +7,52 @@ use claimdesk_proto::v1 as pb;
 use crate::{
     domain::{
         Attribution, AttributionFields, Change, ClaimInput, ClaimPatch, ClaimSnapshot, ClaimStatus, ClaimView, Error,
-        Event, FieldChange, Grade, ListParams, Source, SourceFields, SourceKind, SourceRef, Sourcing, SourcingLevel,
-        Stance, Violations,
+        Event, FieldChange, Grade, ListParams, Role, Source, SourceFields, SourceKind, SourceRef, Sourcing,
+        SourcingLevel, Stance, Violations,
     },
     service::SourceListParams,
 };
 
-impl From<ClaimStatus> for pb::ClaimStatus {
-    fn from(status: ClaimStatus) -> Self {
-        match status {
-            ClaimStatus::Unverified => pb::ClaimStatus::Unverified,
-            ClaimStatus::InReview => pb::ClaimStatus::InReview,
-            ClaimStatus::Confirmed => pb::ClaimStatus::Confirmed,
-            ClaimStatus::PartlyConfirmed => pb::ClaimStatus::PartlyConfirmed,
-            ClaimStatus::Unverifiable => pb::ClaimStatus::Unverifiable,
-            ClaimStatus::Disputed => pb::ClaimStatus::Disputed,
-            ClaimStatus::False => pb::ClaimStatus::False,
+/// A protobuf enum field that may be left UNSPECIFIED.
+pub trait ProtoEnum: Sized {
+    /// `None` for UNSPECIFIED; an error naming the value for a number outside the enum.
+    fn from_proto(raw: i32) -> Result<Option<Self>, String>;
+}
+
+/// A domain enum and its protobuf twin, whose variants share their names.
+macro_rules! proto_enum {
+    ($domain:ident <=> $pb:ident, $what:literal { $($variant:ident),+ $(,)? }) => {
+        impl From<$domain> for pb::$pb {
+            fn from(value: $domain) -> Self {
+                match value {
+                    $($domain::$variant => pb::$pb::$variant,)+
+                }
+            }
         }
-    }
-}
 
-/// An enum field that may be left unset: `None` for UNSPECIFIED.
-pub fn optional_status(raw: i32) -> Result<Option<ClaimStatus>, String> {
-    match pb::ClaimStatus::try_from(raw).map_err(|_| format!("unknown claim status {raw}"))? {
-        pb::ClaimStatus::Unspecified => Ok(None),
-        pb::ClaimStatus::Unverified => Ok(Some(ClaimStatus::Unverified)),
-        pb::ClaimStatus::InReview => Ok(Some(ClaimStatus::InReview)),
-        pb::ClaimStatus::Confirmed => Ok(Some(ClaimStatus::Confirmed)),
-        pb::ClaimStatus::PartlyConfirmed => Ok(Some(ClaimStatus::PartlyConfirmed)),
-        pb::ClaimStatus::Unverifiable => Ok(Some(ClaimStatus::Unverifiable)),
-        pb::ClaimStatus::Disputed => Ok(Some(ClaimStatus::Disputed)),
-        pb::ClaimStatus::False => Ok(Some(ClaimStatus::False)),
-    }
-}
-
-impl From<SourceKind> for pb::SourceKind {
-    fn from(kind: SourceKind) -> Self {
-        match kind {
-            SourceKind::Person => pb::SourceKind::Person,
-            SourceKind::Organization => pb::SourceKind::Organization,
-            SourceKind::OfficialBody => pb::SourceKind::OfficialBody,
-            SourceKind::NewsOutlet => pb::SourceKind::NewsOutlet,
-            SourceKind::NewsAgency => pb::SourceKind::NewsAgency,
-            SourceKind::Document => pb::SourceKind::Document,
-            SourceKind::Anonymous => pb::SourceKind::Anonymous,
+        impl ProtoEnum for $domain {
+            fn from_proto(raw: i32) -> Result<Option<Self>, String> {
+                match pb::$pb::try_from(raw).map_err(|_| format!(concat!("unknown ", $what, " {}"), raw))? {
+                    pb::$pb::Unspecified => Ok(None),
+                    $(pb::$pb::$variant => Ok(Some($domain::$variant)),)+
+                }
+            }
         }
-    }
+    };
 }
 
-pub fn optional_kind(raw: i32) -> Result<Option<SourceKind>, String> {
-    match pb::SourceKind::try_from(raw).map_err(|_| format!("unknown source kind {raw}"))? {
-        pb::SourceKind::Unspecified => Ok(None),
-        pb::SourceKind::Person => Ok(Some(SourceKind::Person)),
-        pb::SourceKind::Organization => Ok(Some(SourceKind::Organization)),
-        pb::SourceKind::OfficialBody => Ok(Some(SourceKind::OfficialBody)),
-        pb::SourceKind::NewsOutlet => Ok(Some(SourceKind::NewsOutlet)),
-        pb::SourceKind::NewsAgency => Ok(Some(SourceKind::NewsAgency)),
-        pb::SourceKind::Document => Ok(Some(SourceKind::Document)),
-        pb::SourceKind::Anonymous => Ok(Some(SourceKind::Anonymous)),
-    }
-}
-
-impl From<Grade> for pb::ReliabilityGrade {
-    fn from(grade: Grade) -> Self {
-        match grade {
-            Grade::A => pb::ReliabilityGrade::A,
-            Grade::B => pb::ReliabilityGrade::B,
-            Grade::C => pb::ReliabilityGrade::C,
-            Grade::D => pb::ReliabilityGrade::D,
-            Grade::E => pb::ReliabilityGrade::E,
-            Grade::F => pb::ReliabilityGrade::F,
-        }
-    }
-}
-
-fn optional_grade(raw: i32) -> Result<Option<Grade>, String> {
-    match pb::ReliabilityGrade::try_from(raw).map_err(|_| format!("unknown reliability grade {raw}"))? {
-        pb::ReliabilityGrade::Unspecified => Ok(None),
-        pb::ReliabilityGrade::A => Ok(Some(Grade::A)),
-        pb::ReliabilityGrade::B => Ok(Some(Grade::B)),
-        pb::ReliabilityGrade::C => Ok(Some(Grade::C)),
-        pb::ReliabilityGrade::D => Ok(Some(Grade::D)),
-        pb::ReliabilityGrade::E => Ok(Some(Grade::E)),
-        pb::ReliabilityGrade::F => Ok(Some(Grade::F)),
-    }
-}
-
-impl From<Stance> for pb::Stance {
-    fn from(stance: Stance) -> Self {
-        match stance {
-            Stance::Asserts => pb::Stance::Asserts,
-            Stance::Confirms => pb::Stance::Confirms,
-            Stance::Denies => pb::Stance::Denies,
-            Stance::Disputes => pb::Stance::Disputes,
-            Stance::Context => pb::Stance::Context,
-        }
-    }
-}
-
-fn optional_stance(raw: i32) -> Result<Option<Stance>, String> {
-    match pb::Stance::try_from(raw).map_err(|_| format!("unknown stance {raw}"))? {
-        pb::Stance::Unspecified => Ok(None),
-        pb::Stance::Asserts => Ok(Some(Stance::Asserts)),
-        pb::Stance::Confirms => Ok(Some(Stance::Confirms)),
-        pb::Stance::Denies => Ok(Some(Stance::Denies)),
-        pb::Stance::Disputes => Ok(Some(Stance::Disputes)),
-        pb::Stance::Context => Ok(Some(Stance::Context)),
-    }
-}
-
-impl From<SourcingLevel> for pb::SourcingLevel {
-    fn from(level: SourcingLevel) -> Self {
-        match level {
-            SourcingLevel::Unsourced => pb::SourcingLevel::Unsourced,
-            SourcingLevel::SingleSource => pb::SourcingLevel::SingleSource,
-            SourcingLevel::Corroborated => pb::SourcingLevel::Corroborated,
-            SourcingLevel::Confirmed => pb::SourcingLevel::Confirmed,
-            SourcingLevel::Contested => pb::SourcingLevel::Contested,
-        }
-    }
-}
+proto_enum!(ClaimStatus <=> ClaimStatus, "claim status" {
+    Unverified, InReview, Confirmed, PartlyConfirmed, Unverifiable, Disputed, False
+});
+proto_enum!(SourceKind <=> SourceKind, "source kind" {
+    Person, Organization, OfficialBody, NewsOutlet, NewsAgency, Document, Anonymous
+});
+proto_enum!(Grade <=> ReliabilityGrade, "reliability grade" { A, B, C, D, E, F });
+proto_enum!(Stance <=> Stance, "stance" { Asserts, Confirms, Denies, Disputes, Context });
+proto_enum!(SourcingLevel <=> SourcingLevel, "sourcing level" {
+    Unsourced, SingleSource, Corroborated, Confirmed, Contested
+});
+proto_enum!(Role <=> Role, "role" { Viewer, Reporter, Editor, Admin });
 
 pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
@@ -199,7 +125,7 @@ impl TryFrom<pb::CreateClaimRequest> for ClaimInput {
     fn try_from(req: pb::CreateClaimRequest) -> Result<Self, Error> {
         let pb::CreateClaimRequest { text, language, context, claimant, claimed_at, tags, claimant_id, claimant_kind } =
             req;
-        let claimant_kind = optional_kind(claimant_kind).map_err(|e| Error::invalid("claimant_kind", e))?;
+        let claimant_kind = SourceKind::from_proto(claimant_kind).map_err(|e| Error::invalid("claimant_kind", e))?;
         Ok(ClaimInput { text, language, context, claimant, claimant_id, claimant_kind, claimed_at, tags })
     }
 }
@@ -228,7 +154,7 @@ impl TryFrom<pb::ListClaimsRequest> for ListParams {
             claimed_to,
         } = req;
         let mut v = Violations::default();
-        let status = v.check("status", optional_status(status));
+        let status = v.check("status", ClaimStatus::from_proto(status));
         let created_from = v.check("created_from", from_timestamp(created_from));
         let created_to = v.check("created_to", from_timestamp(created_to));
         v.into_result()?;
@@ -273,11 +199,11 @@ impl TryFrom<pb::SourceFields> for SourceFields {
     fn try_from(fields: pb::SourceFields) -> Result<Self, Error> {
         let pb::SourceFields { name, kind, descriptor, homepage, aliases, reliability, notes } = fields;
         let mut v = Violations::default();
-        let kind = v.check("kind", optional_kind(kind));
+        let kind = v.check("kind", SourceKind::from_proto(kind));
         let reliability = reliability
             .map(|r| {
                 let pb::Reliability { grade, rationale } = r;
-                v.check("reliability", optional_grade(grade)).map(|grade| (grade, rationale))
+                v.check("reliability", Grade::from_proto(grade)).map(|grade| (grade, rationale))
             })
             .map(|r| r.unwrap_or((None, None)));
         v.into_result()?;
@@ -290,7 +216,7 @@ impl TryFrom<pb::ListSourcesRequest> for SourceListParams {
 
     fn try_from(req: pb::ListSourcesRequest) -> Result<Self, Error> {
         let pb::ListSourcesRequest { page_size, page_token, query, kind } = req;
-        let kind = optional_kind(kind).map_err(|e| Error::invalid("kind", e))?;
+        let kind = SourceKind::from_proto(kind).map_err(|e| Error::invalid("kind", e))?;
         Ok(SourceListParams { page_size, page_token, query, kind })
     }
 }
@@ -318,7 +244,7 @@ impl TryFrom<Option<pb::AttributionFields>> for AttributionFields {
     fn try_from(fields: Option<pb::AttributionFields>) -> Result<Self, Error> {
         let pb::AttributionFields { speaker_id, stance, relay_ids, quote, url, published_at } =
             fields.ok_or_else(|| Error::invalid("attribution", "is required"))?;
-        let stance = optional_stance(stance).map_err(|e| Error::invalid("stance", e))?;
+        let stance = Stance::from_proto(stance).map_err(|e| Error::invalid("stance", e))?;
         Ok(AttributionFields { speaker_id, stance, relay_ids, quote, url, published_at })
     }
 }

@@ -3,7 +3,10 @@
 use claimdesk_proto::v1::{self as pb, token_service_server::TokenService};
 use tonic::{Request, Response, Status};
 
-use super::{authorize, convert::timestamp};
+use super::{
+    authorize,
+    convert::{ProtoEnum, timestamp},
+};
 use crate::{
     domain::{Access, Error, Role, Token, TokenInput},
     service::Auth,
@@ -17,27 +20,6 @@ pub struct TokenApi {
 impl TokenApi {
     pub fn new(auth: Auth) -> Self {
         Self { auth }
-    }
-}
-
-impl From<Role> for pb::Role {
-    fn from(role: Role) -> Self {
-        match role {
-            Role::Viewer => pb::Role::Viewer,
-            Role::Reporter => pb::Role::Reporter,
-            Role::Editor => pb::Role::Editor,
-            Role::Admin => pb::Role::Admin,
-        }
-    }
-}
-
-fn optional_role(raw: i32) -> Result<Option<Role>, Error> {
-    match pb::Role::try_from(raw).map_err(|_| Error::invalid("role", format!("unknown role {raw}")))? {
-        pb::Role::Unspecified => Ok(None),
-        pb::Role::Viewer => Ok(Some(Role::Viewer)),
-        pb::Role::Reporter => Ok(Some(Role::Reporter)),
-        pb::Role::Editor => Ok(Some(Role::Editor)),
-        pb::Role::Admin => Ok(Some(Role::Admin)),
     }
 }
 
@@ -69,7 +51,8 @@ impl TokenService for TokenApi {
                     .ok_or_else(|| Error::invalid("expires_at", "is not a valid timestamp"))
             })
             .transpose()?;
-        let input = TokenInput { name, role: optional_role(role)?, expires_at };
+        let input =
+            TokenInput { name, role: Role::from_proto(role).map_err(|e| Error::invalid("role", e))?, expires_at };
         let (token, secret) = self.auth.create_token(input).await?;
         Ok(Response::new(pb::CreatedToken { token: Some(token.into()), secret }))
     }
