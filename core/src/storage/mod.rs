@@ -230,10 +230,6 @@ impl Database {
         .map_err(|e| OpenError::Migrate(format!("start-up task failed: {e}")))?
     }
 
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     /// Runs `f` with a pooled connection on the blocking pool.
     pub async fn run<T, F>(&self, f: F) -> Result<T, Error>
     where
