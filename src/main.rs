@@ -97,6 +97,7 @@ impl From<DatabaseArgs> for DatabaseConfig {
             url: args.database_url,
             pool_size: args.db_pool_size,
             connect_timeout: Duration::from_secs(args.db_connect_timeout),
+            busy_timeout: DatabaseConfig::DEFAULT_BUSY_TIMEOUT,
         }
     }
 }

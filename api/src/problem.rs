@@ -33,9 +33,13 @@ pub struct ProblemDocument {
     /// The offending fields, when the input was at fault; the unmet conditions, for a 409.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
-    /// With `version_mismatch`: the resource's current version (its ETag).
+    /// With `version_mismatch`: the resource's current version.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<i64>,
+    /// With `version_mismatch` on a claim: its current ETag (read the claim again to see what
+    /// changed before you retry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_etag: Option<String>,
     /// With `already_exists`: the id of the resource that already has this name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub existing_id: Option<String>,
@@ -54,7 +58,9 @@ pub enum CommonErrors {
     /// Too many requests for this token (`rate_limited`, with `Retry-After`).
     #[response(status = 429, content_type = "application/problem+json")]
     RateLimited(ProblemDocument),
-    /// Core or its database unavailable (`core_unavailable`, `database_unavailable`).
+    /// Core or its database unavailable (`core_unavailable`, `database_unavailable`), or the
+    /// database busy with concurrent changes even after core retried (`database_busy`, with
+    /// `Retry-After`).
     #[response(status = 503, content_type = "application/problem+json")]
     Unavailable(ProblemDocument),
 }
@@ -82,6 +88,7 @@ pub struct Problem {
 #[derive(Debug, Clone, Default)]
 pub struct Extensions {
     pub current_version: Option<i64>,
+    pub current_etag: Option<String>,
     pub existing_id: Option<String>,
     pub retry_after_secs: Option<u64>,
 }
@@ -109,6 +116,7 @@ impl Problem {
             code: self.code.clone(),
             errors: self.errors.clone(),
             current_version: self.extensions.as_ref().and_then(|e| e.current_version),
+            current_etag: self.extensions.as_ref().and_then(|e| e.current_etag.clone()),
             existing_id: self.extensions.as_ref().and_then(|e| e.existing_id.clone()),
         }
     }
@@ -126,6 +134,7 @@ fn title(code: &str, status: StatusCode) -> String {
         "route_not_found" => "No such route",
         "core_unavailable" => "Core service unavailable",
         "database_unavailable" => "Database unavailable",
+        "database_busy" => "Database busy",
         "not_ready" => "Not ready",
         "unauthenticated" => "Authentication required",
         "permission_denied" => "Role too small",
@@ -207,11 +216,19 @@ impl From<tonic::Status> for Problem {
             }
         }
         if let Some(info) = details.error_info() {
-            let current_version = info.metadata.get("current_version").and_then(|v| v.parse().ok());
-            let existing_id = info.metadata.get("existing_id").cloned();
-            let retry_after_secs = info.metadata.get("retry_after_seconds").and_then(|v| v.parse().ok());
-            if current_version.is_some() || existing_id.is_some() || retry_after_secs.is_some() {
-                problem.extensions = Some(Box::new(Extensions { current_version, existing_id, retry_after_secs }));
+            let extensions = Extensions {
+                current_version: info.metadata.get("current_version").and_then(|v| v.parse().ok()),
+                current_etag: info.metadata.get("current_etag").cloned(),
+                existing_id: info.metadata.get("existing_id").cloned(),
+                retry_after_secs: info.metadata.get("retry_after_seconds").and_then(|v| v.parse().ok()),
+            };
+            let Extensions { current_version, current_etag, existing_id, retry_after_secs } = &extensions;
+            if current_version.is_some()
+                || current_etag.is_some()
+                || existing_id.is_some()
+                || retry_after_secs.is_some()
+            {
+                problem.extensions = Some(Box::new(extensions));
             }
         }
         problem

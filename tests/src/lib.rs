@@ -165,7 +165,12 @@ impl TestApp {
         };
         let core_config = CoreConfig {
             grpc_addr: "127.0.0.1:0".parse().expect("addr"),
-            database: DatabaseConfig { url, pool_size: 4, connect_timeout: Duration::ZERO },
+            database: DatabaseConfig {
+                url,
+                pool_size: 4,
+                connect_timeout: Duration::ZERO,
+                busy_timeout: DatabaseConfig::DEFAULT_BUSY_TIMEOUT,
+            },
             public_read: options.public_read,
             rate_limit_per_minute: options.rate_limit_per_minute,
             bootstrap_token: Some(ADMIN_TOKEN.to_owned()),
@@ -248,6 +253,24 @@ impl TestApp {
         self.core = Some(serve_core(core));
     }
 
+    /// Runs SQL straight on this app's database, behind core's back (to break or inspect it).
+    pub async fn sql(&self, statement: &str) {
+        let url = self.core_config.database.url.clone();
+        let statement = statement.to_owned();
+        tokio::task::spawn_blocking(move || match url.strip_prefix("sqlite://") {
+            Some(path) => diesel::SqliteConnection::establish(path)
+                .expect("SQLite database opens")
+                .batch_execute(&statement)
+                .expect("SQL runs"),
+            None => PgConnection::establish(&url)
+                .expect("PostgreSQL reachable")
+                .batch_execute(&statement)
+                .expect("SQL runs"),
+        })
+        .await
+        .expect("SQL task");
+    }
+
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
         self.http.post(self.url(path)).json(body).send().await.expect("request sent")
     }
@@ -304,6 +327,12 @@ pub async fn problem(response: reqwest::Response, status: u16) -> serde_json::Va
     body
 }
 
+/// The `ETag` header of a response, without its quotes.
+pub fn etag_of(response: &reqwest::Response) -> String {
+    let raw = response.headers().get("etag").and_then(|v| v.to_str().ok()).expect("an ETag header");
+    raw.trim_matches('"').to_owned()
+}
+
 /// The field names a problem lists as offending.
 pub fn problem_fields(problem: &serde_json::Value) -> Vec<String> {
     problem["errors"]
@@ -326,19 +355,27 @@ pub fn venezuela_claim() -> serde_json::Value {
 }
 
 impl TestApp {
-    /// Sends `method path` with a JSON body and `If-Match: "version"`.
+    /// Sends `method path` with a JSON body and `If-Match: "tag"` (a claim's ETag, or a source's
+    /// version).
     pub async fn send_if_match(
         &self,
         method: reqwest::Method,
         path: &str,
-        version: i64,
+        tag: impl std::fmt::Display,
         body: Option<&serde_json::Value>,
     ) -> reqwest::Response {
-        let mut request = self.http.request(method, self.url(path)).header("if-match", format!("\"{version}\""));
+        let mut request = self.http.request(method, self.url(path)).header("if-match", format!("\"{tag}\""));
         if let Some(body) = body {
             request = request.json(body);
         }
         request.send().await.expect("request sent")
+    }
+
+    /// The current ETag of the resource at `path`, without its quotes.
+    pub async fn etag(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        etag_of(&response)
     }
 
     /// Creates a source and returns its id.
@@ -356,13 +393,15 @@ impl TestApp {
         response.json().await.expect("json")
     }
 
-    /// Records an attribution against the claim's `version`; returns the claim's new version.
-    pub async fn attribute(&self, claim_id: &str, version: i64, body: serde_json::Value) -> i64 {
+    /// Records an attribution against the claim's ETag `tag`; returns the claim's new ETag.
+    pub async fn attribute(&self, claim_id: &str, tag: &str, body: serde_json::Value) -> String {
         let path = format!("/v1/claims/{claim_id}/attributions");
-        let response = self.send_if_match(reqwest::Method::POST, &path, version, Some(&body)).await;
+        let response = self.send_if_match(reqwest::Method::POST, &path, tag, Some(&body)).await;
         assert_eq!(response.status(), 201, "attributing {body}");
+        let tag = etag_of(&response);
         let change: serde_json::Value = response.json().await.expect("json");
-        change["claim_version"].as_i64().expect("version")
+        assert_eq!(change["claim_etag"], tag.as_str(), "the body and the header carry one ETag");
+        tag
     }
 
     pub async fn json(&self, path: &str) -> serde_json::Value {

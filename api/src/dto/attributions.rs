@@ -106,20 +106,25 @@ impl TryFrom<pb::Attribution> for Attribution {
     }
 }
 
-/// The attribution after the change (null after a removal) and the claim's new version,
-/// which is also the `ETag` header.
+/// The attribution after the change (null after a removal) and the claim's new version and
+/// ETag (also sent as the `ETag` header).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AttributionChange {
     pub attribution: Option<Attribution>,
     pub claim_version: i64,
+    pub claim_etag: String,
 }
 
 impl TryFrom<pb::AttributionChange> for AttributionChange {
     type Error = Problem;
 
     fn try_from(c: pb::AttributionChange) -> Result<Self, Problem> {
-        let pb::AttributionChange { attribution, claim_version } = c;
-        Ok(AttributionChange { attribution: attribution.map(Attribution::try_from).transpose()?, claim_version })
+        let pb::AttributionChange { attribution, claim_version, claim_etag } = c;
+        Ok(AttributionChange {
+            attribution: attribution.map(Attribution::try_from).transpose()?,
+            claim_version,
+            claim_etag,
+        })
     }
 }
 

@@ -100,7 +100,7 @@ pub struct ClaimPatchRequest {
 }
 
 impl ClaimPatchRequest {
-    pub fn into_proto(self, id: String, expected_version: i64) -> pb::UpdateClaimRequest {
+    pub fn into_proto(self, id: String, etag: String) -> pb::UpdateClaimRequest {
         let ClaimPatchRequest { text, language, context, claimant_id, claimed_at, tags } = self;
         let update_mask = mask(&[
             ("text", text.is_some()),
@@ -112,7 +112,8 @@ impl ClaimPatchRequest {
         ]);
         pb::UpdateClaimRequest {
             id,
-            expected_version,
+            expected_version: 0,
+            etag,
             claim: Some(pb::ClaimFields {
                 text: text.flatten().unwrap_or_default(),
                 language: language.flatten().unwrap_or_default(),
@@ -148,6 +149,7 @@ pub struct StatusChangeRequest {
     "tags": ["venezuela", "russie"],
     "status": "in_review",
     "version": 4,
+    "etag": "4-9c1f0e6a2b7d3e58",
     "created_at": "2026-11-28T17:56:31.123456Z",
     "updated_at": "2026-11-28T18:02:10.654321Z",
     "sourcing": {
@@ -177,8 +179,12 @@ pub struct Claim {
     pub claimed_at: Option<String>,
     pub tags: Vec<String>,
     pub status: ClaimStatus,
-    /// Starts at 1; bumped by every change. Also the `ETag`.
+    /// Starts at 1; bumped by every change to the claim.
     pub version: i64,
+    /// Names this exact representation (`{version}-{digest}`), also sent as the `ETag` header:
+    /// it changes with the version and whenever a source the claim shows is edited. Send it as
+    /// `If-Match` to change the claim.
+    pub etag: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Computed from the attributions on every read.
@@ -203,6 +209,7 @@ impl TryFrom<pb::Claim> for Claim {
             created_at,
             updated_at,
             sourcing,
+            etag,
         } = claim;
         Ok(Claim {
             id,
@@ -214,6 +221,7 @@ impl TryFrom<pb::Claim> for Claim {
             tags,
             status,
             version,
+            etag,
             created_at: from_timestamp(created_at)?,
             updated_at: from_timestamp(updated_at)?,
             sourcing: Sourcing::try_from(sourcing.unwrap_or_default())?,

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, delete, get, http::header, post, put, web};
 use claimdesk_proto::v1 as pb;
 
-use super::{claims::etag, if_match};
+use super::{claims::etag, if_match_etag};
 use crate::{
     CoreClients,
     dto::{Attribution, AttributionChange, AttributionList, AttributionRequest},
@@ -15,7 +15,7 @@ use crate::{
 /// The change, with the claim's new version as the `ETag`.
 fn respond(mut response: HttpResponseBuilder, change: pb::AttributionChange) -> Result<HttpResponse, Problem> {
     let change = AttributionChange::try_from(change)?;
-    Ok(response.insert_header(header::ETag(etag(change.claim_version))).json(change))
+    Ok(response.insert_header(header::ETag(etag(&change.claim_etag))).json(change))
 }
 
 /// List a claim's attributions, in the order they were recorded.
@@ -64,7 +64,7 @@ pub async fn list_attributions(
     responses(
         (status = 201, description = "Recorded", body = AttributionChange,
             headers(("Location" = String, description = "URL of the attribution"),
-                    ("ETag" = String, description = "The claim's new version"))),
+                    ("ETag" = String, description = "The claim's new ETag"))),
         (status = 400, description = "Invalid input: unknown source id, relay chain with the speaker or a repeat, unknown stance (`invalid_body`, `validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No claim has this id", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 412, description = "Stale ETag (`version_mismatch`)", body = ProblemDocument, content_type = "application/problem+json"),
@@ -79,10 +79,14 @@ pub async fn add_attribution(
     id: web::Path<String>,
     JsonBody(body): JsonBody<AttributionRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let expected_version = if_match(&req)?;
+    let etag = if_match_etag(&req)?;
     let claim_id = id.into_inner();
-    let request =
-        pb::AddAttributionRequest { claim_id: claim_id.clone(), expected_version, attribution: Some(body.into()) };
+    let request = pb::AddAttributionRequest {
+        claim_id: claim_id.clone(),
+        expected_version: 0,
+        attribution: Some(body.into()),
+        etag,
+    };
     let change = core.claims.clone().add_attribution(grpc(&req, request)).await?.into_inner();
     let mut response = HttpResponse::Created();
     if let Some(a) = &change.attribution {
@@ -106,7 +110,7 @@ pub async fn add_attribution(
     request_body(content = AttributionRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Replaced", body = AttributionChange,
-            headers(("ETag" = String, description = "The claim's new version"))),
+            headers(("ETag" = String, description = "The claim's new ETag"))),
         (status = 400, description = "Invalid input", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No such claim or attribution", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 412, description = "Stale ETag (`version_mismatch`)", body = ProblemDocument, content_type = "application/problem+json"),
@@ -121,10 +125,15 @@ pub async fn replace_attribution(
     path: web::Path<(String, String)>,
     JsonBody(body): JsonBody<AttributionRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let expected_version = if_match(&req)?;
+    let etag = if_match_etag(&req)?;
     let (claim_id, attribution_id) = path.into_inner();
-    let request =
-        pb::UpdateAttributionRequest { claim_id, attribution_id, expected_version, attribution: Some(body.into()) };
+    let request = pb::UpdateAttributionRequest {
+        claim_id,
+        attribution_id,
+        expected_version: 0,
+        attribution: Some(body.into()),
+        etag,
+    };
     respond(HttpResponse::Ok(), core.claims.clone().update_attribution(grpc(&req, request)).await?.into_inner())
 }
 
@@ -142,7 +151,7 @@ pub async fn replace_attribution(
     ),
     responses(
         (status = 200, description = "Removed; `attribution` is null", body = AttributionChange,
-            headers(("ETag" = String, description = "The claim's new version"))),
+            headers(("ETag" = String, description = "The claim's new ETag"))),
         (status = 400, description = "An id is not a UUID", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No such claim or attribution", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 412, description = "Stale ETag (`version_mismatch`)", body = ProblemDocument, content_type = "application/problem+json"),
@@ -156,8 +165,8 @@ pub async fn remove_attribution(
     core: web::Data<CoreClients>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
-    let expected_version = if_match(&req)?;
+    let etag = if_match_etag(&req)?;
     let (claim_id, attribution_id) = path.into_inner();
-    let request = pb::RemoveAttributionRequest { claim_id, attribution_id, expected_version };
+    let request = pb::RemoveAttributionRequest { claim_id, attribution_id, expected_version: 0, etag };
     respond(HttpResponse::Ok(), core.claims.clone().remove_attribution(grpc(&req, request)).await?.into_inner())
 }

@@ -7,7 +7,7 @@ use actix_web::{
 };
 use claimdesk_proto::v1 as pb;
 
-use super::if_match;
+use super::if_match_etag;
 use crate::{
     CoreClients,
     dto::{Claim, ClaimPage, ClaimPatchRequest, CreateClaimRequest, ListClaimsQuery, StatusChangeRequest},
@@ -16,13 +16,14 @@ use crate::{
     problem::{CommonErrors, Problem, ProblemDocument},
 };
 
-pub fn etag(version: i64) -> EntityTag {
-    EntityTag::new_strong(version.to_string())
+/// A claim's ETag: the tag core computed for its representation (see `Claim::etag`).
+pub fn etag(tag: &str) -> EntityTag {
+    EntityTag::new_strong(tag.to_owned())
 }
 
-/// A claim with its version as the `ETag`.
+/// A claim with its representation's tag as the `ETag`.
 fn with_etag(mut response: HttpResponseBuilder, claim: &Claim) -> HttpResponse {
-    response.insert_header(header::ETag(etag(claim.version))).json(claim)
+    response.insert_header(header::ETag(etag(&claim.etag))).json(claim)
 }
 
 /// Submit a claim.
@@ -40,7 +41,7 @@ fn with_etag(mut response: HttpResponseBuilder, claim: &Claim) -> HttpResponse {
     responses(
         (status = 201, description = "Stored", body = Claim,
             headers(("Location" = String, description = "URL of the new claim"),
-                    ("ETag" = String, description = "The claim's version, for If-Match"))),
+                    ("ETag" = String, description = "The tag of this representation, for If-Match and If-None-Match"))),
         (status = 400, description = "Malformed JSON, wrong types, unknown fields or a broken rule (`malformed_json`, `invalid_body`, `validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 413, description = "Body over 1 MiB (`payload_too_large`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = ProblemDocument, content_type = "application/problem+json"),
@@ -72,7 +73,7 @@ pub async fn create_claim(
     params(("id" = String, Path, description = "The claim's id (a UUID)")),
     responses(
         (status = 200, description = "The claim", body = Claim,
-            headers(("ETag" = String, description = "The claim's version, for If-Match"))),
+            headers(("ETag" = String, description = "The tag of this representation, for If-Match and If-None-Match"))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
         (status = 400, description = "The id is not a UUID (`validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No claim has this id (`not_found`)", body = ProblemDocument, content_type = "application/problem+json"),
@@ -87,7 +88,7 @@ pub async fn get_claim(
 ) -> Result<HttpResponse, Problem> {
     let request = pb::GetClaimRequest { id: id.into_inner() };
     let claim = Claim::try_from(core.claims.clone().get_claim(grpc(&req, request)).await?.into_inner())?;
-    let tag = etag(claim.version);
+    let tag = etag(&claim.etag);
     if let Ok(header::IfNoneMatch::Items(tags)) = header::IfNoneMatch::parse(&req)
         && tags.iter().any(|t| t.weak_eq(&tag))
     {
@@ -148,7 +149,7 @@ pub async fn list_claims(
     request_body(content = ClaimPatchRequest, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The edited claim", body = Claim,
-            headers(("ETag" = String, description = "The claim's new version"))),
+            headers(("ETag" = String, description = "The claim's new ETag"))),
         (status = 400, description = "Invalid input (`malformed_json`, `invalid_body`, `validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No claim has this id", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 412, description = "The ETag is stale: someone changed the claim since (`version_mismatch`, with `current_version`)", body = ProblemDocument, content_type = "application/problem+json"),
@@ -163,8 +164,7 @@ pub async fn update_claim(
     id: web::Path<String>,
     JsonBody(body): JsonBody<ClaimPatchRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let version = if_match(&req)?;
-    let request = body.into_proto(id.into_inner(), version);
+    let request = body.into_proto(id.into_inner(), if_match_etag(&req)?);
     let claim = Claim::try_from(core.claims.clone().update_claim(grpc(&req, request)).await?.into_inner())?;
     Ok(with_etag(HttpResponse::Ok(), &claim))
 }
@@ -188,7 +188,7 @@ pub async fn update_claim(
     request_body(content = StatusChangeRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The claim with its new status", body = Claim,
-            headers(("ETag" = String, description = "The claim's new version"))),
+            headers(("ETag" = String, description = "The claim's new ETag"))),
         (status = 400, description = "Unknown status, or a verdict without a note (`invalid_body`, `validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No claim has this id", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "The change breaks a rule: `invalid_transition`, or `confirmation_requirements_not_met` naming what is missing", body = ProblemDocument, content_type = "application/problem+json"),
@@ -204,13 +204,14 @@ pub async fn set_status(
     id: web::Path<String>,
     JsonBody(body): JsonBody<StatusChangeRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let expected_version = if_match(&req)?;
+    let etag = if_match_etag(&req)?;
     let StatusChangeRequest { status, note } = body;
     let request = pb::SetStatusRequest {
         claim_id: id.into_inner(),
-        expected_version,
+        expected_version: 0,
         status: pb::ClaimStatus::from(status).into(),
         note,
+        etag,
     };
     let claim = Claim::try_from(core.claims.clone().set_status(grpc(&req, request)).await?.into_inner())?;
     Ok(with_etag(HttpResponse::Ok(), &claim))

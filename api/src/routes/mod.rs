@@ -35,9 +35,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     }));
 }
 
-/// The version a change is made against, from `If-Match: "N"` (the ETag of the last read).
-/// Missing: 428. Not one of our ETags: 412, since it cannot match the current version.
-pub fn if_match(req: &HttpRequest) -> Result<i64, Problem> {
+/// `If-Match`, which every change needs. Missing: 428.
+fn if_match(req: &HttpRequest) -> Result<&str, Problem> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Err(Problem::new(
             StatusCode::PRECONDITION_REQUIRED,
@@ -45,16 +44,38 @@ pub fn if_match(req: &HttpRequest) -> Result<i64, Problem> {
             "send If-Match with the ETag of your last read, so that no one else's change is overwritten",
         ));
     };
-    let raw = value.to_str().unwrap_or_default().trim();
+    Ok(value.to_str().unwrap_or_default().trim())
+}
+
+/// The opaque tag inside a strong `"…"` ETag; anything else cannot match one of ours: 412.
+fn quoted(raw: &str) -> Result<&str, Problem> {
     raw.strip_prefix('"')
         .and_then(|v| v.strip_suffix('"'))
-        .and_then(|v| v.parse::<i64>().ok())
-        .filter(|v| *v >= 1)
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         .ok_or_else(|| {
+            let shown: String = raw.chars().take(64).collect();
             Problem::new(
                 StatusCode::PRECONDITION_FAILED,
                 "version_mismatch",
-                format!("If-Match {raw:?} is not the current ETag; send the ETag of your last read, such as \"3\""),
+                format!("If-Match {shown:?} is not the current ETag; send the ETag of your last read"),
             )
         })
+}
+
+/// The claim ETag a change is made against, from `If-Match` (the `ETag` of the last read). Core
+/// compares it with the claim's current representation, sourcing included.
+pub fn if_match_etag(req: &HttpRequest) -> Result<String, Problem> {
+    quoted(if_match(req)?).map(str::to_owned)
+}
+
+/// The version a change to a source is made against, from `If-Match: "N"`.
+pub fn if_match_version(req: &HttpRequest) -> Result<i64, Problem> {
+    let raw = if_match(req)?;
+    quoted(raw)?.parse::<i64>().ok().filter(|v| *v >= 1).ok_or_else(|| {
+        Problem::new(
+            StatusCode::PRECONDITION_FAILED,
+            "version_mismatch",
+            format!("If-Match {raw:?} is not the current ETag; send the ETag of your last read, such as \"3\""),
+        )
+    })
 }

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, http::header, patch, post, web};
 use claimdesk_proto::v1 as pb;
 
-use super::{claims::etag, claims::next_link, if_match};
+use super::{claims::next_link, if_match_version};
 use crate::{
     CoreClients,
     dto::{CreateSourceRequest, ListSourcesQuery, Source, SourcePage, SourcePatchRequest},
@@ -14,7 +14,7 @@ use crate::{
 
 fn with_etag(mut response: HttpResponseBuilder, source: pb::Source) -> Result<HttpResponse, Problem> {
     let source = Source::try_from(source)?;
-    Ok(response.insert_header(header::ETag(etag(source.version))).json(source))
+    Ok(response.insert_header(header::ETag(header::EntityTag::new_strong(source.version.to_string()))).json(source))
 }
 
 /// Create a source.
@@ -138,7 +138,7 @@ pub async fn update_source(
     id: web::Path<String>,
     JsonBody(body): JsonBody<SourcePatchRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let version = if_match(&req)?;
+    let version = if_match_version(&req)?;
     let source =
         core.sources.clone().update_source(grpc(&req, body.into_proto(id.into_inner(), version))).await?.into_inner();
     with_etag(HttpResponse::Ok(), source)

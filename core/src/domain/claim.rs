@@ -11,7 +11,7 @@ use super::{
     history::{ClaimSnapshot, FieldChange},
     language,
     source::optional,
-    sourcing::Sourcing,
+    sourcing::{Sourcing, SourcingRules},
     truncate_micros,
 };
 
@@ -81,6 +81,7 @@ impl ClaimStatus {
         to: ClaimStatus,
         note: Option<String>,
         sourcing: &Sourcing,
+        rules: &SourcingRules,
     ) -> Result<Option<String>, Error> {
         if !self.can_become(to) {
             return Err(Error::Precondition {
@@ -95,12 +96,13 @@ impl ClaimStatus {
         if to.is_verdict() && note.is_none() {
             return Err(Error::invalid("note", format!("is required for the verdict {to}: say why")));
         }
-        if to == ClaimStatus::Confirmed && sourcing.independent_supporting < 2 && !sourcing.primary_confirmation {
+        if to == ClaimStatus::Confirmed && !sourcing.confirmation_met {
             return Err(Error::Precondition {
                 code: "confirmation_requirements_not_met",
                 subject: "sourcing".into(),
                 description: format!(
-                    "confirmed needs at least two independent supporting sources or a confirmation by a named person, organisation or official body; this claim has {} independent supporting source(s){} and no such confirmation",
+                    "confirmed needs {}; this claim has {} independent supporting source(s){} and no such confirmation",
+                    rules.confirmation_rule(),
                     sourcing.independent_supporting,
                     if sourcing.anonymous_only { ", all anonymous" } else { "" }
                 ),
@@ -462,12 +464,32 @@ mod tests {
     fn verdicts_need_a_note_and_confirmed_needs_sources() {
         use crate::domain::sourcing::{SourcingRules, compute};
         let unsourced = compute(&[], &SourcingRules::default());
-        let err = ClaimStatus::InReview.check_change(ClaimStatus::False, Some("  ".into()), &unsourced);
+        let err = ClaimStatus::InReview.check_change(
+            ClaimStatus::False,
+            Some("  ".into()),
+            &unsourced,
+            &SourcingRules::default(),
+        );
         assert!(matches!(err, Err(Error::Validation(v)) if v[0].field == "note"));
-        assert_eq!(ClaimStatus::Unverified.check_change(ClaimStatus::InReview, None, &unsourced).ok(), Some(None));
-        let err = ClaimStatus::InReview.check_change(ClaimStatus::Confirmed, Some("ok".into()), &unsourced);
+        assert_eq!(
+            ClaimStatus::Unverified
+                .check_change(ClaimStatus::InReview, None, &unsourced, &SourcingRules::default())
+                .ok(),
+            Some(None)
+        );
+        let err = ClaimStatus::InReview.check_change(
+            ClaimStatus::Confirmed,
+            Some("ok".into()),
+            &unsourced,
+            &SourcingRules::default(),
+        );
         assert!(matches!(err, Err(Error::Precondition { code: "confirmation_requirements_not_met", .. })));
-        let err = ClaimStatus::Unverified.check_change(ClaimStatus::False, Some("no".into()), &unsourced);
+        let err = ClaimStatus::Unverified.check_change(
+            ClaimStatus::False,
+            Some("no".into()),
+            &unsourced,
+            &SourcingRules::default(),
+        );
         assert!(matches!(err, Err(Error::Precondition { code: "invalid_transition", .. })));
     }
 

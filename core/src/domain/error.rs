@@ -25,9 +25,9 @@ pub enum Error {
     /// The resource would duplicate an existing one.
     #[error("{message}")]
     AlreadyExists { resource: &'static str, existing_id: String, message: String },
-    /// The change was made against a version that is no longer current.
-    #[error("version {expected} is stale: the current version is {current}")]
-    VersionMismatch { expected: i64, current: i64 },
+    /// The change was made against a version or ETag that is no longer current.
+    #[error("{expected} is stale: the current version is {current}{}", current_etag.as_deref().map(|t| format!(" (ETag \"{t}\")")).unwrap_or_default())]
+    VersionMismatch { expected: String, current: i64, current_etag: Option<String> },
     /// The change is well-formed but the resource's state does not allow it.
     #[error("{description}")]
     Precondition { code: &'static str, subject: String, description: String },
@@ -40,9 +40,13 @@ pub enum Error {
     /// Too many requests for this token.
     #[error("rate limit exceeded: retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
-    /// The database cannot serve the request right now (pool exhausted, locked, down).
+    /// The database cannot serve the request right now (pool exhausted, connection lost, down).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// Concurrent transactions kept this one from completing (SQLite's write lock held past the
+    /// busy timeout, a PostgreSQL serialization failure or deadlock), even after core retried.
+    #[error("database busy: {0}")]
+    Busy(String),
     /// A bug or an unexpected storage failure. The message is logged, never sent to clients.
     #[error("internal error: {0}")]
     Internal(String),
@@ -61,6 +65,7 @@ impl Error {
             Error::PermissionDenied { .. } => "permission_denied",
             Error::RateLimited { .. } => "rate_limited",
             Error::Unavailable(_) => "database_unavailable",
+            Error::Busy(_) => "database_busy",
             Error::Internal(_) => "internal",
         }
     }

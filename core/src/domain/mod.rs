@@ -11,6 +11,7 @@ pub mod names;
 mod partial_date;
 pub mod source;
 pub mod sourcing;
+mod view;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
@@ -23,6 +24,7 @@ pub use listing::{ClaimFilter, Cursor, ListParams};
 pub use partial_date::PartialDate;
 pub use source::{Grade, Reliability, Source, SourceFields, SourceKind};
 pub use sourcing::{SourceRef, Sourcing, SourcingLevel, SourcingRules, Statement};
+pub use view::{ClaimView, Precondition};
 
 /// PostgreSQL keeps microseconds and SQLite whatever it is given: store microseconds so that
 /// values read back equal what was written on both.
@@ -40,12 +42,4 @@ pub fn parse_id(field: &str, raw: &str) -> Result<uuid::Uuid, Error> {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next: Option<Cursor>,
-}
-
-/// A claim as readers see it: with its claimant resolved and its sourcing computed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClaimView {
-    pub claim: Claim,
-    pub claimant: Option<SourceRef>,
-    pub sourcing: Sourcing,
 }

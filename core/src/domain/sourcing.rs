@@ -50,6 +50,22 @@ impl Default for SourcingRules {
     }
 }
 
+impl SourcingRules {
+    /// The one rule for "confirmed", used by the sourcing level and by the desk's gate on the
+    /// `confirmed` verdict: a primary confirmation, or enough independent supporting sources.
+    pub fn confirmation_met(&self, independent_supporting: u32, primary_confirmation: bool) -> bool {
+        primary_confirmation || independent_supporting >= self.confirmed_min_sources
+    }
+
+    /// The rule in words, for explanations and refusals.
+    pub fn confirmation_rule(&self) -> String {
+        format!(
+            "a confirmation by a named person, organisation or official body, or at least {} independent supporting sources",
+            self.confirmed_min_sources
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourcingLevel {
     Unsourced,
@@ -82,6 +98,8 @@ pub struct Sourcing {
     pub denials: u32,
     pub disputes: u32,
     pub primary_confirmation: bool,
+    /// Whether the claim meets [`SourcingRules::confirmation_met`], contested or not.
+    pub confirmation_met: bool,
     pub earliest_published_at: Option<PartialDate>,
     pub latest_published_at: Option<PartialDate>,
     /// Plain-language reasons for the level, most important first.
@@ -110,9 +128,10 @@ pub fn compute(statements: &[Statement], rules: &SourcingRules) -> Sourcing {
 
     let independent = supporting.len() as u32;
     let opposed = !denying.is_empty() || !disputing.is_empty();
+    let confirmation_met = rules.confirmation_met(independent, !primary.is_empty());
     let level = if independent > 0 && opposed {
         SourcingLevel::Contested
-    } else if !primary.is_empty() || independent >= rules.confirmed_min_sources {
+    } else if confirmation_met {
         SourcingLevel::Confirmed
     } else if independent >= 2 {
         SourcingLevel::Corroborated
@@ -161,7 +180,14 @@ pub fn compute(statements: &[Statement], rules: &SourcingRules) -> Sourcing {
     reasons.push(
         match level {
             SourcingLevel::Contested => {
-                "Level contested: supporting and denying statements are both present.".to_owned()
+                let mut against = Vec::new();
+                if !denying.is_empty() {
+                    against.push(format!("denied by {}", names(&denying)));
+                }
+                if !disputing.is_empty() {
+                    against.push(format!("disputed by {}", names(&disputing)));
+                }
+                format!("Level contested: supported, but {}.", against.join(" and "))
             }
             SourcingLevel::Confirmed if primary.is_empty() => format!(
                 "Level confirmed: at least {} independent supporting sources.",
@@ -188,6 +214,7 @@ pub fn compute(statements: &[Statement], rules: &SourcingRules) -> Sourcing {
         denials: denying.len() as u32,
         disputes: disputing.len() as u32,
         primary_confirmation: !primary.is_empty(),
+        confirmation_met,
         earliest_published_at: dated.clone().min_by_key(PartialDate::start),
         latest_published_at: dated.max_by_key(PartialDate::start),
         reasons,
@@ -282,6 +309,38 @@ mod tests {
         assert_eq!(s.level, SourcingLevel::Contested, "contested takes precedence");
         assert_eq!(s.independent_supporting, 3, "the counts still show the support");
         assert_eq!(level(&[says(&a, Stance::Asserts), says(&b, Stance::Disputes)]), SourcingLevel::Contested);
+    }
+
+    #[test]
+    fn a_contested_explanation_names_exactly_what_stands_against_the_claim() {
+        let a = source("A", SourceKind::NewsOutlet);
+        let b = source("B", SourceKind::NewsOutlet);
+        let trump = source("Donald Trump", SourceKind::Person);
+        let disputed = compute(&[says(&a, Stance::Asserts), says(&b, Stance::Disputes)], &SourcingRules::default());
+        let last = disputed.reasons.last().expect("a level reason");
+        assert_eq!(last, "Level contested: supported, but disputed by B.");
+        assert!(!disputed.explanation().contains("deny"), "{}", disputed.explanation());
+        let both = compute(
+            &[says(&a, Stance::Asserts), says(&trump, Stance::Denies), says(&b, Stance::Disputes)],
+            &SourcingRules::default(),
+        );
+        assert_eq!(
+            both.reasons.last().map(String::as_str),
+            Some("Level contested: supported, but denied by Donald Trump and disputed by B.")
+        );
+    }
+
+    #[test]
+    fn one_rule_decides_confirmed_for_the_level_and_for_the_desk() {
+        let a = source("A", SourceKind::NewsOutlet);
+        let b = source("B", SourceKind::NewsOutlet);
+        let two = [says(&a, Stance::Asserts), says(&b, Stance::Asserts)];
+        for n in 1..=4 {
+            let rules = SourcingRules { confirmed_min_sources: n };
+            let s = compute(&two, &rules);
+            assert_eq!(s.confirmation_met, n <= 2, "N = {n}");
+            assert_eq!(s.level == SourcingLevel::Confirmed, s.confirmation_met, "N = {n}");
+        }
     }
 
     #[test]

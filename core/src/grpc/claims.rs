@@ -5,7 +5,7 @@ use tonic::{Request, Response, Status};
 
 use super::{authorize, convert::mask_paths};
 use crate::{
-    domain::{Access, AttributionFields, ClaimInput, ClaimStatus, ListParams, Role},
+    domain::{Access, AttributionFields, ClaimInput, ClaimStatus, ListParams, Precondition, Role},
     service::{AttributionChange, Auth, Claims},
 };
 
@@ -22,7 +22,11 @@ impl ClaimApi {
 }
 
 fn change(c: AttributionChange) -> Response<pb::AttributionChange> {
-    Response::new(pb::AttributionChange { attribution: c.attribution.map(Into::into), claim_version: c.claim_version })
+    Response::new(pb::AttributionChange {
+        attribution: c.attribution.map(Into::into),
+        claim_version: c.claim.claim.version,
+        claim_etag: c.claim.etag,
+    })
 }
 
 #[tonic::async_trait]
@@ -54,18 +58,20 @@ impl ClaimService for ClaimApi {
 
     async fn update_claim(&self, request: Request<pb::UpdateClaimRequest>) -> Result<Response<pb::Claim>, Status> {
         let actor = authorize(&self.auth, &request, Access::Role(Role::Editor)).await?;
-        let pb::UpdateClaimRequest { id, expected_version, claim, update_mask } = request.into_inner();
+        let pb::UpdateClaimRequest { id, expected_version, claim, update_mask, etag } = request.into_inner();
+        let expected = Precondition::from_request(expected_version, etag)?;
         let patch = claim.unwrap_or_default().into();
-        let view = self.claims.update(&id, expected_version, patch, mask_paths(update_mask), actor).await?;
+        let view = self.claims.update(&id, expected, patch, mask_paths(update_mask), actor).await?;
         Ok(Response::new(view.into()))
     }
 
     async fn set_status(&self, request: Request<pb::SetStatusRequest>) -> Result<Response<pb::Claim>, Status> {
         let actor = authorize(&self.auth, &request, Access::Role(Role::Editor)).await?;
-        let pb::SetStatusRequest { claim_id, expected_version, status, note } = request.into_inner();
+        let pb::SetStatusRequest { claim_id, expected_version, status, note, etag } = request.into_inner();
+        let expected = Precondition::from_request(expected_version, etag)?;
         let status = <ClaimStatus as super::convert::ProtoEnum>::from_proto(status)
             .map_err(|e| crate::domain::Error::invalid("status", e))?;
-        let view = self.claims.set_status(&claim_id, expected_version, status, note, actor).await?;
+        let view = self.claims.set_status(&claim_id, expected, status, note, actor).await?;
         Ok(Response::new(view.into()))
     }
 
@@ -74,9 +80,10 @@ impl ClaimService for ClaimApi {
         request: Request<pb::AddAttributionRequest>,
     ) -> Result<Response<pb::AttributionChange>, Status> {
         let actor = authorize(&self.auth, &request, Access::Role(Role::Reporter)).await?;
-        let pb::AddAttributionRequest { claim_id, expected_version, attribution } = request.into_inner();
+        let pb::AddAttributionRequest { claim_id, expected_version, attribution, etag } = request.into_inner();
+        let expected = Precondition::from_request(expected_version, etag)?;
         let fields = AttributionFields::try_from(attribution)?;
-        Ok(change(self.claims.add_attribution(&claim_id, expected_version, fields, actor).await?))
+        Ok(change(self.claims.add_attribution(&claim_id, expected, fields, actor).await?))
     }
 
     async fn update_attribution(
@@ -84,10 +91,11 @@ impl ClaimService for ClaimApi {
         request: Request<pb::UpdateAttributionRequest>,
     ) -> Result<Response<pb::AttributionChange>, Status> {
         let actor = authorize(&self.auth, &request, Access::Role(Role::Editor)).await?;
-        let pb::UpdateAttributionRequest { claim_id, attribution_id, expected_version, attribution } =
+        let pb::UpdateAttributionRequest { claim_id, attribution_id, expected_version, attribution, etag } =
             request.into_inner();
+        let expected = Precondition::from_request(expected_version, etag)?;
         let fields = AttributionFields::try_from(attribution)?;
-        Ok(change(self.claims.update_attribution(&claim_id, &attribution_id, expected_version, fields, actor).await?))
+        Ok(change(self.claims.update_attribution(&claim_id, &attribution_id, expected, fields, actor).await?))
     }
 
     async fn remove_attribution(
@@ -95,8 +103,9 @@ impl ClaimService for ClaimApi {
         request: Request<pb::RemoveAttributionRequest>,
     ) -> Result<Response<pb::AttributionChange>, Status> {
         let actor = authorize(&self.auth, &request, Access::Role(Role::Editor)).await?;
-        let pb::RemoveAttributionRequest { claim_id, attribution_id, expected_version } = request.into_inner();
-        Ok(change(self.claims.remove_attribution(&claim_id, &attribution_id, expected_version, actor).await?))
+        let pb::RemoveAttributionRequest { claim_id, attribution_id, expected_version, etag } = request.into_inner();
+        let expected = Precondition::from_request(expected_version, etag)?;
+        Ok(change(self.claims.remove_attribution(&claim_id, &attribution_id, expected, actor).await?))
     }
 
     async fn list_attributions(

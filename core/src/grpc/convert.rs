@@ -101,7 +101,7 @@ impl From<Sourcing> for pb::Sourcing {
 
 impl From<ClaimView> for pb::Claim {
     fn from(view: ClaimView) -> Self {
-        let ClaimView { claim, claimant, sourcing } = view;
+        let ClaimView { claim, claimant, sourcing, etag } = view;
         pb::Claim {
             id: claim.id.to_string(),
             text: claim.text,
@@ -115,6 +115,7 @@ impl From<ClaimView> for pb::Claim {
             created_at: Some(timestamp(claim.created_at)),
             updated_at: Some(timestamp(claim.updated_at)),
             sourcing: Some(sourcing.into()),
+            etag,
         }
     }
 }

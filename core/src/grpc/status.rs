@@ -31,8 +31,11 @@ impl From<Error> for Status {
                 details.set_resource_info(*resource, existing_id.clone(), "", "the existing resource");
                 (Code::AlreadyExists, err.to_string())
             }
-            Error::VersionMismatch { current, .. } => {
+            Error::VersionMismatch { current, current_etag, .. } => {
                 metadata.insert("current_version".to_owned(), current.to_string());
+                if let Some(etag) = current_etag {
+                    metadata.insert("current_etag".to_owned(), etag.clone());
+                }
                 details.add_precondition_failure_violation("VERSION", "version", err.to_string());
                 (Code::FailedPrecondition, err.to_string())
             }
@@ -53,6 +56,12 @@ impl From<Error> for Status {
             Error::Unavailable(reason) => {
                 tracing::warn!(%reason, "database unavailable");
                 (Code::Unavailable, "the database is unavailable, try again".to_owned())
+            }
+            Error::Busy(reason) => {
+                tracing::warn!(%reason, "database busy after retries");
+                metadata.insert("retry_after_seconds".to_owned(), "1".to_owned());
+                details.set_retry_info(Some(std::time::Duration::from_secs(1)));
+                (Code::Unavailable, "the database is busy with concurrent changes, try again".to_owned())
             }
             Error::Internal(reason) => {
                 tracing::error!(%reason, "internal error");

@@ -20,7 +20,7 @@ use crate::{
         auth::{hash_secret, new_secret, same_hash},
         parse_id,
     },
-    storage::{self, Database, tokens},
+    storage::{Database, tokens},
 };
 
 /// How long a looked-up token is trusted without asking the database again. Revocation takes
@@ -115,7 +115,7 @@ impl Auth {
         let secret = new_secret()?;
         let token = input.into_token(&secret, Utc::now())?;
         let stored = token.clone();
-        self.inner.db.run(move |conn| storage::write(conn, |conn| tokens::insert(conn, &stored))).await?;
+        self.inner.db.write(move |conn| tokens::insert(conn, &stored)).await?;
         tracing::info!(token = %token.id, name = %token.name, role = token.role.as_str(), "token created");
         Ok((token, secret))
     }
@@ -126,8 +126,7 @@ impl Auth {
 
     pub async fn revoke_token(&self, id: &str) -> Result<Token, Error> {
         let id = parse_id("id", id)?;
-        let token =
-            self.inner.db.run(move |conn| storage::write(conn, |conn| tokens::revoke(conn, id, Utc::now()))).await?;
+        let token = self.inner.db.write(move |conn| tokens::revoke(conn, id, Utc::now())).await?;
         self.forget(id);
         tracing::info!(token = %token.id, name = %token.name, "token revoked");
         Ok(token)
@@ -143,17 +142,14 @@ impl Auth {
         let stored = self
             .inner
             .db
-            .run(move |conn| {
-                storage::write(conn, |conn| {
-                    let now = Utc::now();
-                    if tokens::active_admin_exists(conn, now)?
-                        || tokens::find_by_hash(conn, &token.secret_hash)?.is_some()
-                    {
-                        return Ok(false);
-                    }
-                    tokens::insert(conn, &token)?;
-                    Ok(true)
-                })
+            .write(move |conn| {
+                let now = Utc::now();
+                if tokens::active_admin_exists(conn, now)? || tokens::find_by_hash(conn, &token.secret_hash)?.is_some()
+                {
+                    return Ok(false);
+                }
+                tokens::insert(conn, &token)?;
+                Ok(true)
             })
             .await;
         match stored {

@@ -6,12 +6,12 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::{Actor, check_version};
+use super::Actor;
 use crate::{
     domain::{
         Attribution, AttributionFields, Change, Claim, ClaimInput, ClaimPatch, ClaimSnapshot, ClaimStatus, ClaimView,
-        Claimant, Error, Event, ListParams, Page, SourceFields, SourceKind, Sourcing, SourcingRules, ValidAttribution,
-        attribution, listing::page_size, parse_id, sourcing, truncate_micros,
+        Claimant, Error, Event, ListParams, Page, Precondition, SourceFields, SourceKind, Sourcing, SourcingRules,
+        ValidAttribution, attribution, listing::page_size, parse_id, truncate_micros,
     },
     storage::{self, Conn, Database, attributions, claims, events, sources},
 };
@@ -22,11 +22,11 @@ pub struct Claims {
     rules: SourcingRules,
 }
 
-/// An attribution after a change (none after a removal) and the claim's new version.
+/// An attribution after a change (none after a removal) and the claim as it now reads.
 #[derive(Debug, Clone)]
 pub struct AttributionChange {
     pub attribution: Option<Attribution>,
-    pub claim_version: i64,
+    pub claim: ClaimView,
 }
 
 #[derive(Debug, Clone)]
@@ -41,20 +41,18 @@ impl Claims {
     }
 
     pub async fn create(&self, input: ClaimInput, actor: Actor) -> Result<ClaimView, Error> {
-        let (mut claim, claimant) = input.into_new_claim(Utc::now())?;
+        let (claim, claimant) = input.into_new_claim(Utc::now())?;
         let rules = self.rules;
         self.db
-            .run(move |conn| {
-                storage::write(conn, |conn| {
-                    claim.claimant_id = resolve_claimant(conn, claimant)?;
-                    claims::insert(conn, &claim)?;
-                    let change = Change::Created { claim: ClaimSnapshot::of(&claim) };
-                    events::append(
-                        conn,
-                        &Event { claim_id: claim.id, version: 1, actor, at: claim.created_at, change },
-                    )?;
-                    view(conn, claim, &rules)
-                })
+            .write(move |conn| {
+                let mut claim = claim.clone();
+                claim.claimant_id = resolve_claimant(conn, &claimant)?;
+                claims::insert(conn, &claim)?;
+                let change = Change::Created { claim: ClaimSnapshot::of(&claim) };
+                let event =
+                    Event { claim_id: claim.id, version: 1, actor: actor.clone(), at: claim.created_at, change };
+                events::append(conn, &event)?;
+                view(conn, claim, &rules)
             })
             .await
     }
@@ -88,28 +86,22 @@ impl Claims {
     pub async fn update(
         &self,
         id: &str,
-        expected_version: i64,
+        expected: Precondition,
         patch: ClaimPatch,
         paths: Vec<String>,
         actor: Actor,
     ) -> Result<ClaimView, Error> {
         let id = parse_id("id", id)?;
         let (view, ()) = self
-            .change(
-                id,
-                expected_version,
-                actor,
-                move |conn, claim, _| {
-                    let changes = patch.apply(claim, &paths)?;
-                    if let Some(claimant) = claim.claimant_id
-                        && changes.iter().any(|c| c.field == "claimant_id")
-                    {
-                        sources::get(conn, claimant).map_err(|_| unknown_source("claimant_id", claimant))?;
-                    }
-                    Ok(((!changes.is_empty()).then_some(Change::Edited { changes }), ()))
-                },
-                view,
-            )
+            .change(id, expected, actor, move |conn, claim, _| {
+                let changes = patch.clone().apply(claim, &paths)?;
+                if let Some(claimant) = claim.claimant_id
+                    && changes.iter().any(|c| c.field == "claimant_id")
+                {
+                    sources::get(conn, claimant).map_err(|e| unknown_source(e, "claimant_id", claimant))?;
+                }
+                Ok(((!changes.is_empty()).then_some(Change::Edited { changes }), ()))
+            })
             .await?;
         Ok(view)
     }
@@ -117,7 +109,7 @@ impl Claims {
     pub async fn set_status(
         &self,
         id: &str,
-        expected_version: i64,
+        expected: Precondition,
         to: Option<ClaimStatus>,
         note: Option<String>,
         actor: Actor,
@@ -129,20 +121,14 @@ impl Claims {
                 "is required: in_review, unverified, confirmed, partly_confirmed, unverifiable, disputed or false",
             )
         })?;
+        let rules = self.rules;
         let (view, ()) = self
-            .change(
-                id,
-                expected_version,
-                actor,
-                move |conn, claim, rules| {
-                    let sourcing = sourcing_of(conn, claim.id, rules)?;
-                    let note = claim.status.check_change(to, note, &sourcing)?;
-                    let from = claim.status;
-                    claim.status = to;
-                    Ok((Some(Change::StatusChanged { from, to, note }), ()))
-                },
-                view,
-            )
+            .change(id, expected, actor, move |_, claim, before| {
+                let note = claim.status.check_change(to, note.clone(), &before.sourcing, &rules)?;
+                let from = claim.status;
+                claim.status = to;
+                Ok((Some(Change::StatusChanged { from, to, note }), ()))
+            })
             .await?;
         Ok(view)
     }
@@ -150,132 +136,112 @@ impl Claims {
     pub async fn add_attribution(
         &self,
         claim_id: &str,
-        expected_version: i64,
+        expected: Precondition,
         fields: AttributionFields,
         actor: Actor,
     ) -> Result<AttributionChange, Error> {
         let claim_id = parse_id("claim_id", claim_id)?;
         let valid = fields.validate()?;
         let recorded_by = actor.clone();
-        let (version, added) = self
-            .change(
-                claim_id,
-                expected_version,
-                actor,
-                move |conn, claim, _| {
-                    if attributions::count_for_claim(conn, claim.id)? >= attribution::MAX_PER_CLAIM {
-                        return Err(Error::Precondition {
-                            code: "too_many_attributions",
-                            subject: "attributions".into(),
-                            description: format!("a claim holds at most {} attributions", attribution::MAX_PER_CLAIM),
-                        });
-                    }
-                    check_sources_exist(conn, &valid)?;
-                    let added = valid.into_attribution(Uuid::now_v7(), claim.id, &recorded_by, Utc::now());
-                    attributions::insert(conn, &added)?;
-                    Ok((Some(Change::AttributionAdded { attribution: added.clone() }), added))
-                },
-                |_, claim, _| Ok(claim.version),
-            )
+        let (claim, added) = self
+            .change(claim_id, expected, actor, move |conn, claim, _| {
+                if attributions::count_for_claim(conn, claim.id)? >= attribution::MAX_PER_CLAIM {
+                    return Err(Error::Precondition {
+                        code: "too_many_attributions",
+                        subject: "attributions".into(),
+                        description: format!("a claim holds at most {} attributions", attribution::MAX_PER_CLAIM),
+                    });
+                }
+                check_sources_exist(conn, &valid)?;
+                let added = valid.clone().into_attribution(Uuid::now_v7(), claim.id, &recorded_by, Utc::now());
+                attributions::insert(conn, &added)?;
+                Ok((Some(Change::AttributionAdded { attribution: added.clone() }), added))
+            })
             .await?;
-        Ok(AttributionChange { attribution: Some(added), claim_version: version })
+        Ok(AttributionChange { attribution: Some(added), claim })
     }
 
     pub async fn update_attribution(
         &self,
         claim_id: &str,
         attribution_id: &str,
-        expected_version: i64,
+        expected: Precondition,
         fields: AttributionFields,
         actor: Actor,
     ) -> Result<AttributionChange, Error> {
         let claim_id = parse_id("claim_id", claim_id)?;
         let attribution_id = parse_id("attribution_id", attribution_id)?;
         let valid = fields.validate()?;
-        let (version, after) = self
-            .change(
-                claim_id,
-                expected_version,
-                actor,
-                move |conn, claim, _| {
-                    let before = attributions::get(conn, claim.id, attribution_id)?;
-                    check_sources_exist(conn, &valid)?;
-                    // Who recorded the statement and when stay; the history says who edited it.
-                    let after = Attribution {
-                        recorded_by: before.recorded_by.clone(),
-                        recorded_at: before.recorded_at,
-                        ..valid.into_attribution(before.id, claim.id, "", Utc::now())
-                    };
-                    if after == before {
-                        return Ok((None, after));
-                    }
-                    attributions::replace(conn, &after)?;
-                    Ok((Some(Change::AttributionEdited { before, after: after.clone() }), after))
-                },
-                |_, claim, _| Ok(claim.version),
-            )
+        let (claim, after) = self
+            .change(claim_id, expected, actor, move |conn, claim, _| {
+                let before = attributions::get(conn, claim.id, attribution_id)?;
+                check_sources_exist(conn, &valid)?;
+                // Who recorded the statement and when stay; the history says who edited it.
+                let after = Attribution {
+                    recorded_by: before.recorded_by.clone(),
+                    recorded_at: before.recorded_at,
+                    ..valid.clone().into_attribution(before.id, claim.id, "", Utc::now())
+                };
+                if after == before {
+                    return Ok((None, after));
+                }
+                attributions::replace(conn, &after)?;
+                Ok((Some(Change::AttributionEdited { before, after: after.clone() }), after))
+            })
             .await?;
-        Ok(AttributionChange { attribution: Some(after), claim_version: version })
+        Ok(AttributionChange { attribution: Some(after), claim })
     }
 
     pub async fn remove_attribution(
         &self,
         claim_id: &str,
         attribution_id: &str,
-        expected_version: i64,
+        expected: Precondition,
         actor: Actor,
     ) -> Result<AttributionChange, Error> {
         let claim_id = parse_id("claim_id", claim_id)?;
         let attribution_id = parse_id("attribution_id", attribution_id)?;
-        let (version, ()) = self
-            .change(
-                claim_id,
-                expected_version,
-                actor,
-                move |conn, claim, _| {
-                    let removed = attributions::get(conn, claim.id, attribution_id)?;
-                    attributions::delete(conn, attribution_id)?;
-                    Ok((Some(Change::AttributionRemoved { attribution: removed }), ()))
-                },
-                |_, claim, _| Ok(claim.version),
-            )
+        let (claim, ()) = self
+            .change(claim_id, expected, actor, move |conn, claim, _| {
+                let removed = attributions::get(conn, claim.id, attribution_id)?;
+                attributions::delete(conn, attribution_id)?;
+                Ok((Some(Change::AttributionRemoved { attribution: removed }), ()))
+            })
             .await?;
-        Ok(AttributionChange { attribution: None, claim_version: version })
+        Ok(AttributionChange { attribution: None, claim })
     }
 
-    /// One change to a claim, in one write transaction: reads the claim, checks the version,
-    /// lets `apply` change it and say what changed (`None`: nothing did, nothing is written),
-    /// then bumps the version, writes the claim and appends the event to its history. `finish`
-    /// turns the changed claim into the answer: a full view, or only what the caller needs.
-    async fn change<T, R, F>(
+    /// One change to a claim, in one write transaction: reads the claim as readers see it,
+    /// checks the precondition against it, lets `apply` change it and say what changed (`None`:
+    /// nothing did, nothing is written), then bumps the version, writes the claim, appends the
+    /// event to its history and answers with the claim as it now reads. A transaction that
+    /// found the database busy runs again from the start, so `apply` may run more than once.
+    async fn change<T, F>(
         &self,
         id: Uuid,
-        expected_version: i64,
+        expected: Precondition,
         actor: Actor,
-        apply: F,
-        finish: fn(&mut Conn, Claim, &SourcingRules) -> Result<R, Error>,
-    ) -> Result<(R, T), Error>
+        mut apply: F,
+    ) -> Result<(ClaimView, T), Error>
     where
-        R: Send + 'static,
         T: Send + 'static,
-        F: FnOnce(&mut Conn, &mut Claim, &SourcingRules) -> Result<(Option<Change>, T), Error> + Send + 'static,
+        F: FnMut(&mut Conn, &mut Claim, &ClaimView) -> Result<(Option<Change>, T), Error> + Send + 'static,
     {
         let rules = self.rules;
         self.db
-            .run(move |conn| {
-                storage::write(conn, |conn| {
-                    let mut claim = claims::get(conn, id)?;
-                    check_version(claim.version, expected_version)?;
-                    let (change, out) = apply(conn, &mut claim, &rules)?;
-                    if let Some(change) = change {
-                        let tags_changed =
-                            matches!(&change, Change::Edited { changes } if changes.iter().any(|c| c.field == "tags"));
-                        let event = bump(&mut claim, actor, change);
-                        claims::update(conn, &claim, expected_version, tags_changed)?;
-                        events::append(conn, &event)?;
-                    }
-                    Ok((finish(conn, claim, &rules)?, out))
-                })
+            .write(move |conn| {
+                let claim = claims::get(conn, id)?;
+                let before = view(conn, claim, &rules)?;
+                expected.check(&before)?;
+                let mut claim = before.claim.clone();
+                let (change, out) = apply(conn, &mut claim, &before)?;
+                let Some(change) = change else { return Ok((before, out)) };
+                let tags_changed =
+                    matches!(&change, Change::Edited { changes } if changes.iter().any(|c| c.field == "tags"));
+                let event = bump(&mut claim, actor.clone(), change);
+                claims::update(conn, &claim, before.claim.version, tags_changed)?;
+                events::append(conn, &event)?;
+                Ok((view(conn, claim, &rules)?, out))
             })
             .await
     }
@@ -293,16 +259,7 @@ impl Claims {
     }
 
     pub async fn sourcing(&self, claim_id: &str) -> Result<Sourcing, Error> {
-        let claim_id = parse_id("claim_id", claim_id)?;
-        let rules = self.rules;
-        self.db
-            .run(move |conn| {
-                storage::read(conn, |conn| {
-                    claims::get(conn, claim_id)?;
-                    sourcing_of(conn, claim_id, &rules)
-                })
-            })
-            .await
+        Ok(self.get(claim_id).await?.sourcing)
     }
 
     pub async fn history(
@@ -350,8 +307,13 @@ fn decode_history_token(token: &str) -> Option<i64> {
     raw.strip_prefix("h1:")?.parse().ok().filter(|v| *v >= 1)
 }
 
-fn unknown_source(field: &str, id: Uuid) -> Error {
-    Error::invalid(field, format!("no source has id {id}"))
+/// A source lookup for a field of the request: only its absence is the client's mistake; any
+/// other failure is the storage's and keeps its own class.
+fn unknown_source(err: Error, field: &str, id: Uuid) -> Error {
+    match err {
+        Error::NotFound { .. } => Error::invalid(field, format!("no source has id {id}")),
+        other => other,
+    }
 }
 
 fn check_sources_exist(conn: &mut Conn, valid: &ValidAttribution) -> Result<(), Error> {
@@ -365,19 +327,19 @@ fn check_sources_exist(conn: &mut Conn, valid: &ValidAttribution) -> Result<(), 
 }
 
 /// The claimant's source id: checked when given, found or created when named.
-fn resolve_claimant(conn: &mut Conn, claimant: Claimant) -> Result<Option<Uuid>, Error> {
+fn resolve_claimant(conn: &mut Conn, claimant: &Claimant) -> Result<Option<Uuid>, Error> {
     match claimant {
         Claimant::None => Ok(None),
         Claimant::Id(id) => {
-            sources::get(conn, id).map_err(|_| unknown_source("claimant_id", id))?;
-            Ok(Some(id))
+            sources::get(conn, *id).map_err(|e| unknown_source(e, "claimant_id", *id))?;
+            Ok(Some(*id))
         }
         Claimant::Name(name, kind) => {
-            if let Some(id) = sources::find_by_name(conn, &name)? {
+            if let Some(id) = sources::find_by_name(conn, name)? {
                 return Ok(Some(id));
             }
-            let descriptor = (kind == SourceKind::Anonymous).then(|| name.clone());
-            let source = SourceFields { name, kind: Some(kind), descriptor, ..SourceFields::default() }
+            let descriptor = (*kind == SourceKind::Anonymous).then(|| name.clone());
+            let source = SourceFields { name: name.clone(), kind: Some(*kind), descriptor, ..SourceFields::default() }
                 .into_new_source(Utc::now())
                 .map_err(|e| match e {
                     Error::Validation(v) => Error::Validation(
@@ -391,16 +353,12 @@ fn resolve_claimant(conn: &mut Conn, claimant: Claimant) -> Result<Option<Uuid>,
     }
 }
 
-fn sourcing_of(conn: &mut Conn, claim_id: Uuid, rules: &SourcingRules) -> Result<Sourcing, Error> {
-    let mut statements = attributions::statements(conn, &[claim_id])?;
-    Ok(sourcing::compute(&statements.remove(&claim_id).unwrap_or_default(), rules))
-}
-
 fn view(conn: &mut Conn, claim: Claim, rules: &SourcingRules) -> Result<ClaimView, Error> {
     views(conn, vec![claim], rules)?.pop().ok_or_else(|| Error::Internal("claim view lost".into()))
 }
 
-/// Claims with their claimants and sourcing, in three queries whatever their number.
+/// The one place claim views are assembled: claims with their claimants, statements in the
+/// order they were recorded, sourcing and ETag, in three queries whatever their number.
 fn views(conn: &mut Conn, claims: Vec<Claim>, rules: &SourcingRules) -> Result<Vec<ClaimView>, Error> {
     let claimant_ids: Vec<Uuid> = claims.iter().filter_map(|c| c.claimant_id).collect();
     let claimants = sources::refs(conn, &claimant_ids)?;
@@ -408,10 +366,10 @@ fn views(conn: &mut Conn, claims: Vec<Claim>, rules: &SourcingRules) -> Result<V
     let mut statements: HashMap<Uuid, Vec<_>> = attributions::statements(conn, &ids)?;
     Ok(claims
         .into_iter()
-        .map(|claim| ClaimView {
-            claimant: claim.claimant_id.and_then(|id| claimants.get(&id).cloned()),
-            sourcing: sourcing::compute(&statements.remove(&claim.id).unwrap_or_default(), rules),
-            claim,
+        .map(|claim| {
+            let claimant = claim.claimant_id.and_then(|id| claimants.get(&id).cloned());
+            let statements = statements.remove(&claim.id).unwrap_or_default();
+            ClaimView::assemble(claim, claimant, &statements, rules)
         })
         .collect())
 }
@@ -428,7 +386,12 @@ mod tests {
     async fn the_stored_state_equals_the_replay_of_the_history() {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let config = crate::storage::DatabaseConfig { url, pool_size: 4, connect_timeout: std::time::Duration::ZERO };
+        let config = crate::storage::DatabaseConfig {
+            url,
+            pool_size: 4,
+            connect_timeout: std::time::Duration::ZERO,
+            busy_timeout: crate::storage::DatabaseConfig::DEFAULT_BUSY_TIMEOUT,
+        };
         let db = Database::open(&config).await.expect("db");
         let claims = Claims::new(db.clone(), SourcingRules::default());
         let sources = Sources::new(db);
@@ -454,22 +417,30 @@ mod tests {
             ..AttributionFields::default()
         };
         let a = claims
-            .add_attribution(&id, 1, says(anonymous, Stance::Asserts, vec![herald.id]), actor())
+            .add_attribution(&id, Precondition::Version(1), says(anonymous, Stance::Asserts, vec![herald.id]), actor())
             .await
             .expect("added");
-        let b = claims.add_attribution(&id, 2, says(trump.id, Stance::Asserts, vec![]), actor()).await.expect("added");
+        let b = claims
+            .add_attribution(&id, Precondition::Version(2), says(trump.id, Stance::Asserts, vec![]), actor())
+            .await
+            .expect("added");
         let b_id = b.attribution.expect("attribution").id.to_string();
         claims
-            .update_attribution(&id, &b_id, 3, says(trump.id, Stance::Denies, vec![]), actor())
+            .update_attribution(&id, &b_id, Precondition::Version(3), says(trump.id, Stance::Denies, vec![]), actor())
             .await
             .expect("edited");
         let patch = ClaimPatch { tags: vec!["USA".into(), "venezuela".into()], ..ClaimPatch::default() };
-        claims.update(&id, 4, patch, vec!["tags".into()], actor()).await.expect("edited");
-        claims.set_status(&id, 5, Some(ClaimStatus::InReview), None, actor()).await.expect("status");
-        let refused = claims.set_status(&id, 6, Some(ClaimStatus::Confirmed), Some("sure".into()), actor()).await;
+        claims.update(&id, Precondition::Version(4), patch, vec!["tags".into()], actor()).await.expect("edited");
+        claims
+            .set_status(&id, Precondition::Version(5), Some(ClaimStatus::InReview), None, actor())
+            .await
+            .expect("status");
+        let refused = claims
+            .set_status(&id, Precondition::Version(6), Some(ClaimStatus::Confirmed), Some("sure".into()), actor())
+            .await;
         assert!(matches!(refused, Err(Error::Precondition { code: "confirmation_requirements_not_met", .. })));
         let a_id = a.attribution.expect("attribution").id.to_string();
-        claims.remove_attribution(&id, &a_id, 6, actor()).await.expect("removed");
+        claims.remove_attribution(&id, &a_id, Precondition::Version(6), actor()).await.expect("removed");
 
         let history = claims.history(&id, Some(100), None).await.expect("history");
         assert!(history.events.iter().all(|e| e.actor == "tester"));

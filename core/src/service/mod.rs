@@ -21,7 +21,7 @@ fn check_version(current: i64, expected: i64) -> Result<(), Error> {
         return Err(Error::invalid("expected_version", "is required: the version you last read (the ETag over REST)"));
     }
     if current != expected {
-        return Err(Error::VersionMismatch { expected, current });
+        return Err(Error::VersionMismatch { expected: format!("version {expected}"), current, current_etag: None });
     }
     Ok(())
 }

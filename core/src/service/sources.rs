@@ -5,7 +5,7 @@ use chrono::Utc;
 use crate::{
     domain::{Error, Source, SourceFields, SourceKind, Violations, listing::page_size, names, parse_id},
     storage::{
-        self, Database,
+        Database,
         sources::{self, SourceCursor, SourceFilter},
     },
 };
@@ -64,9 +64,9 @@ impl Sources {
     pub async fn create(&self, fields: SourceFields) -> Result<Source, Error> {
         let source = fields.into_new_source(Utc::now())?;
         self.db
-            .run(move |conn| {
-                storage::write(conn, |conn| sources::insert(conn, &source))?;
-                Ok(source)
+            .write(move |conn| {
+                sources::insert(conn, &source)?;
+                Ok(source.clone())
             })
             .await
     }
@@ -93,17 +93,15 @@ impl Sources {
             return Err(Error::invalid("update_mask", "name at least one field to change"));
         }
         self.db
-            .run(move |conn| {
-                storage::write(conn, |conn| {
-                    let mut source = sources::get(conn, id)?;
-                    super::check_version(source.version, expected_version)?;
-                    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
-                    fields.apply(&mut source, &paths)?;
-                    source.version += 1;
-                    source.updated_at = crate::domain::truncate_micros(Utc::now());
-                    sources::update(conn, &source, expected_version)?;
-                    Ok(source)
-                })
+            .write(move |conn| {
+                let mut source = sources::get(conn, id)?;
+                super::check_version(source.version, expected_version)?;
+                let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+                fields.clone().apply(&mut source, &paths)?;
+                source.version += 1;
+                source.updated_at = crate::domain::truncate_micros(Utc::now());
+                sources::update(conn, &source, expected_version)?;
+                Ok(source)
             })
             .await
     }

@@ -125,7 +125,8 @@ pub fn count_for_claim(conn: &mut Conn, claim_id: Uuid) -> Result<usize, Error> 
     Ok(n as usize)
 }
 
-/// The statements of several claims, speakers resolved, in one query.
+/// The statements of several claims, speakers resolved, each claim's in recorded order, in one
+/// query.
 pub fn statements(conn: &mut Conn, claim_ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<Statement>>, Error> {
     if claim_ids.is_empty() {
         return Ok(HashMap::new());
@@ -133,6 +134,9 @@ pub fn statements(conn: &mut Conn, claim_ids: &[Uuid]) -> Result<HashMap<Uuid, V
     let rows: Vec<(String, String, Option<String>, String, String, String)> = attributions::table
         .inner_join(sources::table)
         .filter(attributions::claim_id.eq_any(claim_ids.iter().map(Uuid::to_string)))
+        // Recorded order: the sourcing explanation names sources in this order, so the same
+        // data reads byte-identical every time, on both backends.
+        .order((attributions::recorded_at.asc(), attributions::id.asc()))
         .select((
             attributions::claim_id,
             attributions::stance,

@@ -104,7 +104,11 @@ pub fn update(conn: &mut Conn, claim: &Claim, expected_version: i64, tags_change
     if updated != 1 {
         return Err(
             match claims::table.find(claim.id.to_string()).select(claims::version).first::<i64>(conn).optional()? {
-                Some(current) => Error::VersionMismatch { expected: expected_version, current },
+                Some(current) => Error::VersionMismatch {
+                    expected: format!("version {expected_version}"),
+                    current,
+                    current_etag: None,
+                },
                 None => Error::NotFound { resource: "claim", id: claim.id.to_string() },
             },
         );
@@ -184,7 +188,12 @@ mod tests {
     async fn database() -> (tempfile::TempDir, Database) {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let config = crate::storage::DatabaseConfig { url, pool_size: 4, connect_timeout: std::time::Duration::ZERO };
+        let config = crate::storage::DatabaseConfig {
+            url,
+            pool_size: 4,
+            connect_timeout: std::time::Duration::ZERO,
+            busy_timeout: crate::storage::DatabaseConfig::DEFAULT_BUSY_TIMEOUT,
+        };
         let db = Database::open(&config).await.expect("database opens");
         (dir, db)
     }

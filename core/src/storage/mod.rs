@@ -25,6 +25,9 @@ pub use migrate::{MigrationStatus, migration_status, revert_last, run_migrations
 
 use crate::domain::Error;
 
+/// How many times [`Database::write`] runs a transaction that found the database busy.
+pub const WRITE_ATTEMPTS: u32 = 3;
+
 /// A connection to whichever database the URL names.
 #[derive(diesel::MultiConnection)]
 pub enum Conn {
@@ -74,15 +77,20 @@ impl DatabaseUrl {
 
     /// Opens one connection, set up for claimdesk.
     pub fn connect(&self) -> Result<Conn, diesel::ConnectionError> {
+        self.connect_with(DatabaseConfig::DEFAULT_BUSY_TIMEOUT)
+    }
+
+    fn connect_with(&self, busy_timeout: Duration) -> Result<Conn, diesel::ConnectionError> {
         match self.backend {
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.target)?;
                 // WAL so readers never block the writer, FULL sync so that an acknowledged commit
                 // survives a crash, a busy timeout so that concurrent writers queue.
-                conn.batch_execute(
+                conn.batch_execute(&format!(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-                )
+                     PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
+                    busy_timeout.as_millis()
+                ))
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(Conn::Sqlite(conn))
             }
@@ -160,22 +168,32 @@ impl OpenError {
 /// Opens connections for the pool.
 struct Manager {
     url: DatabaseUrl,
+    busy_timeout: Duration,
+}
+
+/// A pooled connection, and whether a request found it unusable.
+struct Pooled {
+    conn: Conn,
+    /// Set when a query on it failed as `Unavailable` (the server closed it, a failover, a
+    /// restart): the pool then discards it instead of handing it to the next request.
+    broken: bool,
 }
 
 impl ManageConnection for Manager {
-    type Connection = Conn;
+    type Connection = Pooled;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<Conn, r2d2::Error> {
-        self.url.connect().map_err(r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<Pooled, r2d2::Error> {
+        let conn = self.url.connect_with(self.busy_timeout).map_err(r2d2::Error::ConnectionError)?;
+        Ok(Pooled { conn, broken: false })
     }
 
-    fn is_valid(&self, conn: &mut Conn) -> Result<(), r2d2::Error> {
-        conn.ping().map_err(r2d2::Error::QueryError)
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), r2d2::Error> {
+        pooled.conn.ping().map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut Conn) -> bool {
-        conn.is_broken()
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.broken || pooled.conn.is_broken()
     }
 }
 
@@ -198,6 +216,13 @@ pub struct DatabaseConfig {
     pub pool_size: u32,
     /// How long to keep trying to reach an unreachable server at start-up.
     pub connect_timeout: Duration,
+    /// SQLite: how long a writer waits for another's lock before the attempt counts as busy.
+    pub busy_timeout: Duration,
+}
+
+impl DatabaseConfig {
+    /// SQLite writers wait this long for the lock before an attempt counts as busy.
+    pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 }
 
 impl Database {
@@ -221,7 +246,7 @@ impl Database {
                 // (and `has_broken` then drops it); the watchdog pings the database for health.
                 .test_on_check_out(false)
                 .connection_timeout(Duration::from_secs(5))
-                .build(Manager { url })
+                .build(Manager { url, busy_timeout: config.busy_timeout })
                 .map_err(|e| OpenError::Open { url: redacted.clone(), reason: e.to_string() })?;
             tracing::info!(?backend, url = %redacted, pool_size = config.pool_size, "database ready");
             Ok(Database { pool, backend })
@@ -238,11 +263,41 @@ impl Database {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(|e| Error::Unavailable(e.to_string()))?;
-            f(&mut conn)
+            let mut pooled = pool.get().map_err(|e| Error::Unavailable(e.to_string()))?;
+            let result = f(&mut pooled.conn);
+            if let Err(Error::Unavailable(reason)) = &result {
+                tracing::warn!(%reason, "database connection lost; the pool replaces it");
+                pooled.broken = true;
+            }
+            result
         })
         .await
         .map_err(|e| Error::Internal(format!("database task failed: {e}")))?
+    }
+
+    /// Runs `f` in a write transaction on the blocking pool. A transaction that found the
+    /// database busy (SQLite's write lock held past the busy timeout, a PostgreSQL serialization
+    /// failure or deadlock) rolled back whole, so it runs again, up to [`WRITE_ATTEMPTS`] times
+    /// with a short growing pause; `f` must be safe to run again from the start.
+    pub async fn write<T, F>(&self, mut f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut Conn) -> Result<T, Error> + Send + 'static,
+    {
+        self.run(move |conn| {
+            let mut attempt = 1;
+            loop {
+                match write(conn, &mut f) {
+                    Err(Error::Busy(reason)) if attempt < WRITE_ATTEMPTS => {
+                        tracing::debug!(%reason, attempt, "database busy, retrying the transaction");
+                        std::thread::sleep(Duration::from_millis(20 * u64::from(attempt)));
+                        attempt += 1;
+                    }
+                    other => return other,
+                }
+            }
+        })
+        .await
     }
 
     /// A trivial query, for readiness checks.
@@ -304,24 +359,74 @@ pub fn write<T>(conn: &mut Conn, f: impl FnOnce(&mut Conn) -> Result<T, Error>) 
 }
 
 impl From<diesel::result::Error> for Error {
+    /// Every storage failure keeps its class: the connection or server is gone (unavailable,
+    /// 503), concurrent transactions got in the way (busy: retried by [`Database::write`], then
+    /// 503 with a retry hint), a constraint the database kept against a racing writer (the
+    /// conflict it means, 409), or a bug (internal, 500, logged).
     fn from(err: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error as D};
-        match &err {
-            D::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => Error::Unavailable(err.to_string()),
-            // Two writers raced past the application's checks; the database kept the invariant.
-            D::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => Error::Precondition {
-                code: "conflict",
-                subject: "write".into(),
-                description: "a concurrent change conflicted with this one; read again and retry".into(),
-            },
-            D::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Error::Unavailable(err.to_string()),
-            // SQLITE_BUSY after the busy timeout: the database is overloaded, not the request wrong.
-            D::DatabaseError(_, info) if info.message().contains("database is locked") => {
-                Error::Unavailable(err.to_string())
+        use diesel::result::{DatabaseErrorKind as Kind, Error as D};
+        match err {
+            D::DatabaseError(kind, info) => {
+                let message = info.message().to_owned();
+                match kind {
+                    Kind::ClosedConnection | Kind::UnableToSendCommand => Error::Unavailable(message),
+                    // A hot standby promoted or demoted under us: the primary is elsewhere now.
+                    Kind::ReadOnlyTransaction => Error::Unavailable(message),
+                    Kind::SerializationFailure => Error::Busy(message),
+                    // Two writers raced past the application's checks; the database kept the invariant.
+                    Kind::UniqueViolation => Error::Precondition {
+                        code: "conflict",
+                        subject: "write".into(),
+                        description: "a concurrent change conflicted with this one; read again and retry".into(),
+                    },
+                    Kind::ForeignKeyViolation | Kind::RestrictViolation => Error::Precondition {
+                        code: "conflict",
+                        subject: "write".into(),
+                        description:
+                            "something this change refers to was changed or removed meanwhile; read again and retry"
+                                .into(),
+                    },
+                    // Every rule is checked before writing: the database refusing a value is a bug.
+                    Kind::NotNullViolation | Kind::CheckViolation | Kind::ExclusionViolation => {
+                        Error::Internal(format!("constraint violated ({kind:?}): {message}"))
+                    }
+                    Kind::Unknown => unknown_database_error(message),
+                    // `DatabaseErrorKind` is non-exhaustive: a kind added by a later diesel is
+                    // reported as a bug until it is classified above.
+                    future => Error::Internal(format!("unclassified database error ({future:?}): {message}")),
+                }
             }
-            _ => Error::Internal(err.to_string()),
+            D::RollbackErrorOnCommit { commit_error, .. } => match Error::from(*commit_error) {
+                // The commit failed and so did the rollback: the connection is gone, and whether
+                // the commit landed is unknown to us, so the client must read before retrying.
+                Error::Unavailable(reason) | Error::Busy(reason) => Error::Unavailable(reason),
+                other => other,
+            },
+            D::NotFound => Error::Internal("a row the query required is missing".into()),
+            D::InvalidCString(e) => Error::Internal(format!("a query or URL held a NUL byte: {e}")),
+            D::QueryBuilderError(e) => Error::Internal(format!("query could not be built: {e}")),
+            D::DeserializationError(e) => Error::Internal(format!("a stored value could not be read: {e}")),
+            D::SerializationError(e) => Error::Internal(format!("a value could not be bound: {e}")),
+            D::IntegerConversion(e) => Error::Internal(format!("integer out of range: {e}")),
+            D::RollbackTransaction | D::AlreadyInTransaction | D::NotInTransaction | D::BrokenTransactionManager => {
+                Error::Internal(format!("transaction misuse: {err}"))
+            }
+            // `diesel::result::Error` is non-exhaustive: likewise for a variant added later.
+            future => Error::Internal(format!("unclassified diesel error: {future}")),
         }
     }
+}
+
+/// Errors diesel files under `Unknown`. SQLite's busy and locked states reach us only as their
+/// fixed result strings (diesel keeps the result code to itself, and reading it from the raw
+/// handle would need `unsafe`); PostgreSQL's deadlock likewise. Everything else is a bug.
+fn unknown_database_error(message: String) -> Error {
+    const BUSY: [&str; 3] = [
+        "database is locked",       // SQLITE_BUSY
+        "database table is locked", // SQLITE_LOCKED
+        "deadlock detected",        // PostgreSQL 40P01
+    ];
+    if BUSY.contains(&message.as_str()) { Error::Busy(message) } else { Error::Internal(message) }
 }
 
 #[cfg(test)]
@@ -337,6 +442,85 @@ mod tests {
         assert_eq!(DatabaseUrl::parse("postgres://u@db/claims").map(|u| u.backend).ok(), Some(Backend::Postgres));
         assert!(matches!(DatabaseUrl::parse("sqlite://:memory:"), Err(OpenError::UnsupportedUrl(_))));
         assert!(matches!(DatabaseUrl::parse("mysql://x"), Err(OpenError::UnsupportedUrl(_))));
+    }
+
+    async fn sqlite(busy_timeout: Duration) -> (tempfile::TempDir, Database, String) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("t.db").display().to_string();
+        let config = DatabaseConfig {
+            url: format!("sqlite://{path}"),
+            pool_size: 2,
+            connect_timeout: Duration::ZERO,
+            busy_timeout,
+        };
+        let db = Database::open(&config).await.expect("db");
+        (dir, db, path)
+    }
+
+    /// Holds SQLite's write lock from another connection for `hold`.
+    fn hold_write_lock(path: &str, hold: Duration) -> std::thread::JoinHandle<()> {
+        let mut conn = SqliteConnection::establish(path).expect("open");
+        conn.batch_execute("BEGIN IMMEDIATE").expect("lock taken");
+        std::thread::spawn(move || {
+            std::thread::sleep(hold);
+            conn.batch_execute("COMMIT").expect("lock released");
+        })
+    }
+
+    fn count_claims(conn: &mut Conn) -> Result<i64, Error> {
+        use diesel::prelude::*;
+        Ok(schema::claims::table.count().get_result(conn)?)
+    }
+
+    fn insert_claim(conn: &mut Conn, id: &str) -> Result<(), Error> {
+        let claim = crate::domain::ClaimInput { text: "x".into(), language: "fr".into(), ..Default::default() }
+            .into_new_claim(chrono::Utc::now())?
+            .0;
+        let claim = crate::domain::Claim { id: uuid::Uuid::try_parse(id).expect("uuid"), ..claim };
+        claims::insert(conn, &claim)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_busy_database_is_retried_then_reported_busy_not_internal() {
+        let (_dir, db, path) = sqlite(Duration::from_millis(50)).await;
+        let id = "01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47";
+
+        // Held past every attempt: busy, a retryable class of its own.
+        let holder = hold_write_lock(&path, Duration::from_millis(1500));
+        let refused = db.write(move |conn| insert_claim(conn, id)).await;
+        assert!(matches!(refused, Err(Error::Busy(_))), "{refused:?}");
+        holder.join().expect("holder");
+        assert_eq!(db.run(count_claims).await.expect("count"), 0, "nothing half-written");
+
+        // Released while core retries: the write lands.
+        let holder = hold_write_lock(&path, Duration::from_millis(80));
+        db.write(move |conn| insert_claim(conn, id)).await.expect("a later attempt succeeds");
+        holder.join().expect("holder");
+        assert_eq!(db.run(count_claims).await.expect("count"), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn constraint_violations_are_the_conflicts_they_mean() {
+        let (_dir, db, _) = sqlite(DatabaseConfig::DEFAULT_BUSY_TIMEOUT).await;
+        let id = "01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47";
+        db.write(move |conn| insert_claim(conn, id)).await.expect("first");
+        let twice = db.write(move |conn| insert_claim(conn, id)).await;
+        assert!(matches!(twice, Err(Error::Precondition { code: "conflict", .. })), "{twice:?}");
+
+        let orphan = db
+            .write(|conn| {
+                let fields = crate::domain::AttributionFields {
+                    speaker_id: "01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a48".into(),
+                    stance: Some(crate::domain::Stance::Asserts),
+                    ..Default::default()
+                };
+                let claim = uuid::Uuid::now_v7();
+                let attribution =
+                    fields.validate()?.into_attribution(uuid::Uuid::now_v7(), claim, "t", chrono::Utc::now());
+                attributions::insert(conn, &attribution)
+            })
+            .await;
+        assert!(matches!(orphan, Err(Error::Precondition { code: "conflict", .. })), "{orphan:?}");
     }
 
     #[test]

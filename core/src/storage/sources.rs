@@ -157,7 +157,9 @@ pub fn update(conn: &mut Conn, source: &Source, expected_version: i64) -> Result
 
 fn stale(conn: &mut Conn, id: Uuid, expected: i64) -> Error {
     match sources::table.find(id.to_string()).select(sources::version).first::<i64>(conn).optional() {
-        Ok(Some(current)) => Error::VersionMismatch { expected, current },
+        Ok(Some(current)) => {
+            Error::VersionMismatch { expected: format!("version {expected}"), current, current_etag: None }
+        }
         Ok(None) => Error::NotFound { resource: "source", id: id.to_string() },
         Err(e) => e.into(),
     }

@@ -63,8 +63,9 @@ struct Fixtures {
 async fn fixtures(app: &TestApp) -> Fixtures {
     let source = app.source(json!({"name": "TASS", "kind": "news_agency"})).await;
     let claim = app.claim(json!({"text": "Nous sommes en contact", "language": "fr"})).await;
+    let etag = claim["etag"].as_str().expect("etag").to_owned();
     let claim = claim["id"].as_str().expect("id").to_owned();
-    app.attribute(&claim, 1, json!({"speaker_id": source, "stance": "context"})).await;
+    app.attribute(&claim, &etag, json!({"speaker_id": source, "stance": "context"})).await;
     let list = app.json(&format!("/v1/claims/{claim}/attributions")).await;
     let attribution = list["attributions"][0]["id"].as_str().expect("id").to_owned();
     Fixtures { claim, source, attribution }
@@ -183,6 +184,7 @@ async fn every_rpc_for_every_caller(app: TestApp) {
                             expected_version: 1,
                             claim: None,
                             update_mask: None,
+                            etag: String::new(),
                         })
                         .await
                         .map(drop)
@@ -195,7 +197,13 @@ async fn every_rpc_for_every_caller(app: TestApp) {
                 let claim_id = c.clone();
                 async move {
                     ClaimServiceClient::new(ch)
-                        .set_status(pb::SetStatusRequest { claim_id, expected_version: 1, status: 2, note: None })
+                        .set_status(pb::SetStatusRequest {
+                            claim_id,
+                            expected_version: 1,
+                            status: 2,
+                            note: None,
+                            etag: String::new(),
+                        })
                         .await
                         .map(drop)
                 }
@@ -211,6 +219,7 @@ async fn every_rpc_for_every_caller(app: TestApp) {
                             claim_id,
                             expected_version: 1,
                             attribution: Some(at),
+                            etag: String::new(),
                         })
                         .await
                         .map(drop)
@@ -228,6 +237,7 @@ async fn every_rpc_for_every_caller(app: TestApp) {
                             attribution_id,
                             expected_version: 1,
                             attribution: Some(at),
+                            etag: String::new(),
                         })
                         .await
                         .map(drop)
@@ -244,6 +254,7 @@ async fn every_rpc_for_every_caller(app: TestApp) {
                             claim_id,
                             attribution_id,
                             expected_version: 1,
+                            etag: String::new(),
                         })
                         .await
                         .map(drop)

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use claimdesk_proto::v1 as pb;
-use claimdesk_tests::{TestApp, problem, problem_fields};
+use claimdesk_tests::{TestApp, etag_of, problem, problem_fields};
 use reqwest::Method;
 use serde_json::{Value, json};
 use tonic::Code;
@@ -21,12 +21,14 @@ async fn claim_with_source(app: &TestApp) -> (String, String, String) {
 async fn editors_racing_on_one_version_one_wins_the_others_are_told(app: TestApp) {
     let (id, _, _) = claim_with_source(&app).await;
     let path = format!("/v1/claims/{id}");
+    let read = app.etag(&path).await;
     let edits = (0..8).map(|i| {
         let app = &app;
         let path = path.clone();
+        let read = read.clone();
         async move {
             let body = json!({"context": format!("editor {i}")});
-            app.send_if_match(Method::PATCH, &path, 1, Some(&body)).await
+            app.send_if_match(Method::PATCH, &path, read, Some(&body)).await
         }
     });
     let responses = futures_util::future::join_all(edits).await;
@@ -106,25 +108,29 @@ async fn replaying_the_history_gives_the_current_claim(app: TestApp) {
     let peskov = app.source(json!({"name": "Dmitri Peskov", "kind": "person"})).await;
 
     let edit = json!({"text": "Maduro a sollicité l'aide de la Russie, de la Chine et de l'Iran", "tags": ["venezuela"], "claimed_at": null});
-    assert_eq!(app.send_if_match(Method::PATCH, &path, 1, Some(&edit)).await.status(), 200);
-    let mut v = app.attribute(&id, 2, json!({"speaker_id": wapo, "stance": "asserts"})).await;
-    v = app.attribute(&id, v, json!({"speaker_id": peskov, "stance": "denies", "relay_ids": [tass]})).await;
+    let edited = app.send_if_match(Method::PATCH, &path, app.etag(&path).await, Some(&edit)).await;
+    assert_eq!(edited.status(), 200);
+    let mut v = app.attribute(&id, &etag_of(&edited), json!({"speaker_id": wapo, "stance": "asserts"})).await;
+    v = app.attribute(&id, &v, json!({"speaker_id": peskov, "stance": "denies", "relay_ids": [tass]})).await;
     let attributions = app.json(&format!("{path}/attributions")).await;
     let peskov_said = attributions["attributions"][1]["id"].as_str().expect("id").to_owned();
     let fixed =
         json!({"speaker_id": peskov, "stance": "context", "relay_ids": [tass], "quote": "Nous sommes en contact"});
     let response = app.send_if_match(Method::PUT, &format!("{path}/attributions/{peskov_said}"), v, Some(&fixed)).await;
     assert_eq!(response.status(), 200);
-    v += 1;
+    let v = etag_of(&response);
     let wapo_said = attributions["attributions"][0]["id"].as_str().expect("id").to_owned();
     let response = app.send_if_match(Method::DELETE, &format!("{path}/attributions/{wapo_said}"), v, None).await;
     assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["etag"], format!("\"{}\"", v + 1).as_str());
-    v += 1;
+    let v = etag_of(&response);
+    assert!(v.starts_with("6-"), "the ETag names the new version: {v}");
+    assert_eq!(v, app.etag(&path).await, "the ETag after a change is the one a read gives");
     let review = json!({"status": "in_review"});
-    assert_eq!(app.send_if_match(Method::POST, &format!("{path}/status"), v, Some(&review)).await.status(), 200);
+    let reviewed = app.send_if_match(Method::POST, &format!("{path}/status"), v, Some(&review)).await;
+    assert_eq!(reviewed.status(), 200);
     let verdict = json!({"status": "unverifiable", "note": "No second source"});
-    assert_eq!(app.send_if_match(Method::POST, &format!("{path}/status"), v + 1, Some(&verdict)).await.status(), 200);
+    let decided = app.send_if_match(Method::POST, &format!("{path}/status"), etag_of(&reviewed), Some(&verdict)).await;
+    assert_eq!(decided.status(), 200);
 
     let claim = app.json(&path).await;
     let (state, version, replayed) = replay(&app, &id).await;
@@ -163,8 +169,9 @@ async fn bad_changes_are_refused_and_write_nothing(app: TestApp) {
         ),
         (json!({"speaker_id": wapo, "stance": "asserts", "url": "javascript:alert(1)"}), "validation_failed", "url"),
     ];
+    let first = app.etag(&path).await;
     for (body, code, field) in bad_attributions {
-        let response = app.send_if_match(Method::POST, &attributions, 1, Some(&body)).await;
+        let response = app.send_if_match(Method::POST, &attributions, &first, Some(&body)).await;
         let problem = problem(response, 400).await;
         assert_eq!(problem["code"], code, "{body}: {problem}");
         assert_eq!(problem_fields(&problem), [field], "{body}: {problem}");
@@ -175,14 +182,15 @@ async fn bad_changes_are_refused_and_write_nothing(app: TestApp) {
         (json!({"status": "false"}), 409, "invalid_transition"),
     ];
     for (body, status, code) in statuses {
-        let response = app.send_if_match(Method::POST, &format!("{path}/status"), 1, Some(&body)).await;
+        let response = app.send_if_match(Method::POST, &format!("{path}/status"), &first, Some(&body)).await;
         assert_eq!(problem(response, status).await["code"], code, "{body}");
     }
     let review =
-        app.send_if_match(Method::POST, &format!("{path}/status"), 1, Some(&json!({"status": "in_review"}))).await;
+        app.send_if_match(Method::POST, &format!("{path}/status"), &first, Some(&json!({"status": "in_review"}))).await;
     assert_eq!(review.status(), 200);
+    let second = etag_of(&review);
     let no_note =
-        app.send_if_match(Method::POST, &format!("{path}/status"), 2, Some(&json!({"status": "false"}))).await;
+        app.send_if_match(Method::POST, &format!("{path}/status"), &second, Some(&json!({"status": "false"}))).await;
     let no_note = problem(no_note, 400).await;
     assert_eq!(
         (no_note["code"].as_str(), problem_fields(&no_note)),
@@ -191,18 +199,18 @@ async fn bad_changes_are_refused_and_write_nothing(app: TestApp) {
 
     // Stale and missing versions.
     let body = json!({"speaker_id": wapo, "stance": "asserts"});
-    assert_eq!(
-        problem(app.send_if_match(Method::POST, &attributions, 1, Some(&body)).await, 412).await["current_version"],
-        2
-    );
+    let stale = problem(app.send_if_match(Method::POST, &attributions, &first, Some(&body)).await, 412).await;
+    assert_eq!((stale["current_version"].as_i64(), stale["current_etag"].as_str()), (Some(2), Some(second.as_str())));
+    let version_only = app.send_if_match(Method::POST, &attributions, 2, Some(&body)).await;
+    assert_eq!(problem(version_only, 412).await["code"], "version_mismatch", "a bare version is not a claim's ETag");
     let missing = app.http.post(app.url(&attributions)).json(&body).send().await.expect("sent");
     assert_eq!(problem(missing, 428).await["code"], "precondition_required");
     let garbage = app.http.patch(app.url(&path)).header("if-match", "*").json(&json!({"context": "x"})).send().await;
     assert_eq!(problem(garbage.expect("sent"), 412).await["code"], "version_mismatch");
-    let empty = app.send_if_match(Method::PATCH, &path, 2, Some(&json!({}))).await;
+    let empty = app.send_if_match(Method::PATCH, &path, &second, Some(&json!({}))).await;
     assert_eq!(problem_fields(&problem(empty, 400).await), ["update_mask"]);
     let bad_edit =
-        app.send_if_match(Method::PATCH, &path, 2, Some(&json!({"text": null, "claimant_id": unknown}))).await;
+        app.send_if_match(Method::PATCH, &path, &second, Some(&json!({"text": null, "claimant_id": unknown}))).await;
     assert_eq!(problem(bad_edit, 400).await["code"], "validation_failed");
 
     let claim = app.json(&path).await;
@@ -218,6 +226,7 @@ async fn bad_changes_are_refused_and_write_nothing(app: TestApp) {
             expected_version: 1,
             status: pb::ClaimStatus::Disputed.into(),
             note: Some("x".into()),
+            etag: String::new(),
         })
         .await
         .expect_err("stale");
@@ -227,6 +236,7 @@ async fn bad_changes_are_refused_and_write_nothing(app: TestApp) {
         (info.reason.as_str(), info.metadata.get("current_version").map(String::as_str)),
         ("version_mismatch", Some("2"))
     );
+    assert_eq!(info.metadata.get("current_etag"), Some(&second), "gRPC and REST name one ETag");
     let status = grpc
         .add_attribution(pb::AddAttributionRequest {
             claim_id: id.clone(),
@@ -236,6 +246,7 @@ async fn bad_changes_are_refused_and_write_nothing(app: TestApp) {
                 stance: pb::Stance::Asserts.into(),
                 ..Default::default()
             }),
+            etag: String::new(),
         })
         .await
         .expect_err("no version");
@@ -246,6 +257,7 @@ async fn bad_changes_are_refused_and_write_nothing(app: TestApp) {
             expected_version: 2,
             claim: Some(pb::ClaimFields { text: "x".into(), ..Default::default() }),
             update_mask: Some(prost_types::FieldMask { paths: vec!["verdict".into()] }),
+            etag: String::new(),
         })
         .await
         .expect_err("unknown path");

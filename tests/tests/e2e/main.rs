@@ -10,5 +10,6 @@ mod grpc_services;
 mod history;
 mod migrations;
 mod openapi;
+mod representation;
 mod sources;
 mod venezuela;

@@ -2,7 +2,7 @@
 //! (shared/fixtures/article-fr-venezuela.txt), entered through the REST API only, with their
 //! sources and stances, and the sourcing status and desk rules that follow.
 
-use claimdesk_tests::{TestApp, problem};
+use claimdesk_tests::{TestApp, etag_of, problem};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -36,9 +36,9 @@ async fn sources(app: &TestApp) -> Sources {
     }
 }
 
-async fn set_status(app: &TestApp, id: &str, version: i64, status: &str, note: Option<&str>) -> reqwest::Response {
+async fn set_status(app: &TestApp, id: &str, tag: &str, status: &str, note: Option<&str>) -> reqwest::Response {
     let body = json!({"status": status, "note": note});
-    app.send_if_match(Method::POST, &format!("/v1/claims/{id}/status"), version, Some(&body)).await
+    app.send_if_match(Method::POST, &format!("/v1/claims/{id}/status"), tag, Some(&body)).await
 }
 
 async fn the_venezuela_article(app: TestApp) {
@@ -57,12 +57,12 @@ async fn the_venezuela_article(app: TestApp) {
         .await;
     assert_eq!(help["claimant"]["id"], s.wapo.as_str(), "the claimant's name resolves to the existing source");
     let id = help["id"].as_str().expect("id");
-    let mut v = 1;
-    v = app.attribute(id, v, json!({"speaker_id": s.wapo, "stance": "asserts", "quote": "Maduro a demandé l'aide de la Russie", "published_at": "2025-10-24"})).await;
+    let mut v = help["etag"].as_str().expect("etag").to_owned();
+    v = app.attribute(id, &v, json!({"speaker_id": s.wapo, "stance": "asserts", "quote": "Maduro a demandé l'aide de la Russie", "published_at": "2025-10-24"})).await;
     v = app
         .attribute(
             id,
-            v,
+            &v,
             json!({"speaker_id": s.wapo, "stance": "asserts", "quote": "Maduro a sollicité l'aide de la Russie"}),
         )
         .await;
@@ -71,7 +71,7 @@ async fn the_venezuela_article(app: TestApp) {
     v = app
         .attribute(
             id,
-            v,
+            &v,
             json!({
                 "speaker_id": s.peskov,
                 "stance": "context",
@@ -81,7 +81,7 @@ async fn the_venezuela_article(app: TestApp) {
             }),
         )
         .await;
-    assert_eq!(v, 4);
+    assert!(v.starts_with("4-"), "{v}");
     let sourcing = app.json(&format!("/v1/claims/{id}/sourcing")).await;
     assert_eq!(sourcing["level"], "single_source", "{sourcing}");
     assert_eq!(sourcing["independent_supporting"], 1);
@@ -107,12 +107,12 @@ async fn the_venezuela_article(app: TestApp) {
         }))
         .await;
     let id = strikes["id"].as_str().expect("id");
-    let mut v = 1;
+    let mut v = strikes["etag"].as_str().expect("etag").to_owned();
     v = app
-        .attribute(id, v, json!({"speaker_id": s.close_to_trump, "stance": "asserts", "relay_ids": [s.herald]}))
+        .attribute(id, &v, json!({"speaker_id": s.close_to_trump, "stance": "asserts", "relay_ids": [s.herald]}))
         .await;
-    v = app.attribute(id, v, json!({"speaker_id": s.close_to_trump, "stance": "asserts", "relay_ids": [s.wsj]})).await;
-    v = app.attribute(id, v, json!({"speaker_id": s.trump, "stance": "denies"})).await;
+    v = app.attribute(id, &v, json!({"speaker_id": s.close_to_trump, "stance": "asserts", "relay_ids": [s.wsj]})).await;
+    v = app.attribute(id, &v, json!({"speaker_id": s.trump, "stance": "denies"})).await;
     let sourcing = app.json(&format!("/v1/claims/{id}/sourcing")).await;
     assert_eq!(sourcing["level"], "contested", "{sourcing}");
     assert_eq!(sourcing["anonymous_only"], true);
@@ -120,17 +120,24 @@ async fn the_venezuela_article(app: TestApp) {
     assert_eq!(sourcing["anonymous_supporting"], 1);
     assert_eq!(sourcing["denials"], 1);
 
-    let response = set_status(&app, id, v, "in_review", None).await;
+    let response = set_status(&app, id, &v, "in_review", None).await;
     assert_eq!(response.status(), 200);
-    v += 1;
-    let refused = problem(set_status(&app, id, v, "confirmed", Some("Two papers say so")).await, 409).await;
+    let v = etag_of(&response);
+    let refused = problem(set_status(&app, id, &v, "confirmed", Some("Two papers say so")).await, 409).await;
     assert_eq!(refused["code"], "confirmation_requirements_not_met");
     let detail = refused["detail"].as_str().expect("detail");
-    assert!(detail.contains("two independent supporting sources") && detail.contains("all anonymous"), "{detail}");
+    assert!(
+        detail.contains("at least 3 independent supporting sources") && detail.contains("all anonymous"),
+        "{detail}"
+    );
     let after = app.json(&format!("/v1/claims/{id}")).await;
-    assert_eq!((after["status"].as_str(), after["version"].as_i64()), (Some("in_review"), Some(v)), "nothing written");
+    assert_eq!(
+        (after["status"].as_str(), after["etag"].as_str()),
+        (Some("in_review"), Some(v.as_str())),
+        "nothing written"
+    );
     // The desk can still record what it knows.
-    let disputed = set_status(&app, id, v, "disputed", Some("Anonymous sources only, denied by the President")).await;
+    let disputed = set_status(&app, id, &v, "disputed", Some("Anonymous sources only, denied by the President")).await;
     assert_eq!(disputed.status(), 200);
 
     // « Le Kremlin a admis dimanche avoir des contacts avec le Venezuela »: an official body
@@ -143,12 +150,15 @@ async fn the_venezuela_article(app: TestApp) {
         }))
         .await;
     let id = contacts["id"].as_str().expect("id");
-    let v = app.attribute(id, 1, json!({"speaker_id": s.kremlin, "stance": "confirms", "relay_ids": [s.tass]})).await;
+    let first = contacts["etag"].as_str().expect("etag");
+    let v =
+        app.attribute(id, first, json!({"speaker_id": s.kremlin, "stance": "confirms", "relay_ids": [s.tass]})).await;
     let sourcing = app.json(&format!("/v1/claims/{id}/sourcing")).await;
     assert_eq!(sourcing["level"], "confirmed");
     assert_eq!(sourcing["primary_confirmation"], true);
-    assert_eq!(set_status(&app, id, v, "in_review", None).await.status(), 200);
-    let confirmed = set_status(&app, id, v + 1, "confirmed", Some("Peskov to TASS, on the record")).await;
+    let reviewed = set_status(&app, id, &v, "in_review", None).await;
+    assert_eq!(reviewed.status(), 200);
+    let confirmed = set_status(&app, id, &etag_of(&reviewed), "confirmed", Some("Peskov to TASS, on the record")).await;
     assert_eq!(confirmed.status(), 200);
     let confirmed: Value = confirmed.json().await.expect("json");
     assert_eq!(confirmed["status"], "confirmed");

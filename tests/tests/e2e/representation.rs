@@ -1,0 +1,193 @@
+//! What a claim read shows: an ETag that changes whenever the representation does (a source's
+//! edit included), sourcing that reads byte-identical every time, and storage failures that
+//! keep their own class instead of blaming the client.
+
+use claimdesk_proto::v1 as pb;
+use claimdesk_tests::{Backend, TestApp, etag_of, problem};
+use reqwest::Method;
+use serde_json::{Value, json};
+use tonic::Code;
+use tonic_types::StatusExt;
+
+async fn a_source_edit_changes_the_etag_of_every_claim_that_shows_it(app: TestApp) {
+    let wapo = app.source(json!({"name": "The Washington Post", "kind": "news_outlet"})).await;
+    let created =
+        app.claim(json!({"text": "Maduro a demandé l'aide de la Russie", "language": "fr", "claimant_id": wapo})).await;
+    let id = created["id"].as_str().expect("id");
+    let path = format!("/v1/claims/{id}");
+    let tag = app
+        .attribute(id, created["etag"].as_str().expect("etag"), json!({"speaker_id": wapo, "stance": "asserts"}))
+        .await;
+    let review =
+        app.send_if_match(Method::POST, &format!("{path}/status"), &tag, Some(&json!({"status": "in_review"}))).await;
+    assert_eq!(review.status(), 200);
+    let seen = etag_of(&review);
+    let before: Value = review.json().await.expect("json");
+    assert_eq!(
+        (before["sourcing"]["level"].as_str(), before["sourcing"]["anonymous_only"].as_bool()),
+        (Some("single_source"), Some(false))
+    );
+
+    // Unchanged: 304 for the tag the editor holds.
+    let unchanged =
+        app.http.get(app.url(&path)).header("if-none-match", format!("\"{seen}\"")).send().await.expect("sent");
+    assert_eq!(unchanged.status(), 304);
+
+    // Someone reclassifies the speaker: the claim's version stays, what it shows does not.
+    let source = format!("/v1/sources/{wapo}");
+    let edited = app
+        .send_if_match(
+            Method::PATCH,
+            &source,
+            1,
+            Some(
+                &json!({"kind": "anonymous", "name": "Un diplomate", "descriptor": "un diplomate en poste à Caracas"}),
+            ),
+        )
+        .await;
+    assert_eq!(edited.status(), 200);
+
+    let fresh = app.http.get(app.url(&path)).header("if-none-match", format!("\"{seen}\"")).send().await.expect("sent");
+    assert_eq!(fresh.status(), 200, "an old tag must not vouch for the new sourcing");
+    let now = etag_of(&fresh);
+    let after: Value = fresh.json().await.expect("json");
+    assert_ne!(now, seen);
+    assert_eq!(after["version"], before["version"], "no change was made to the claim itself");
+    assert_eq!(after["etag"], now.as_str());
+    assert_eq!(after["sourcing"]["anonymous_only"], true);
+    assert_eq!(after["claimant"]["name"], "Un diplomate");
+
+    // A verdict made against the old picture is refused, naming the current tag; nothing is written.
+    let verdict = json!({"status": "unverifiable", "note": "One named outlet only"});
+    let stale = app.send_if_match(Method::POST, &format!("{path}/status"), &seen, Some(&verdict)).await;
+    let stale = problem(stale, 412).await;
+    assert_eq!(stale["code"], "version_mismatch");
+    assert_eq!(
+        (stale["current_version"].as_i64(), stale["current_etag"].as_str()),
+        (after["version"].as_i64(), Some(now.as_str()))
+    );
+    assert_eq!(app.json(&path).await["status"], "in_review", "nothing written");
+    // Re-read, then decide: accepted.
+    let decided = app.send_if_match(Method::POST, &format!("{path}/status"), &now, Some(&verdict)).await;
+    assert_eq!(decided.status(), 200);
+    let decided_tag = etag_of(&decided);
+
+    // gRPC clients get the same tag and the same guarantee.
+    let mut grpc = app.grpc().await;
+    let read = grpc.get_claim(pb::GetClaimRequest { id: id.to_owned() }).await.expect("read").into_inner();
+    assert_eq!(read.etag, decided_tag, "gRPC and REST name one representation alike");
+    let refused = grpc
+        .set_status(pb::SetStatusRequest {
+            claim_id: id.to_owned(),
+            expected_version: 0,
+            status: pb::ClaimStatus::InReview.into(),
+            note: None,
+            etag: now.clone(),
+        })
+        .await
+        .expect_err("a stale etag");
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    let info = refused.get_details_error_info().expect("error info");
+    assert_eq!((info.reason.as_str(), info.metadata.get("current_etag")), ("version_mismatch", Some(&decided_tag)));
+    let reopened = grpc
+        .set_status(pb::SetStatusRequest {
+            claim_id: id.to_owned(),
+            expected_version: 0,
+            status: pb::ClaimStatus::InReview.into(),
+            note: None,
+            etag: decided_tag.clone(),
+        })
+        .await
+        .expect("a current etag")
+        .into_inner();
+    assert_ne!(reopened.etag, decided_tag);
+    let list = app.json("/v1/claims").await;
+    assert_eq!(list["claims"][0]["etag"], reopened.etag.as_str(), "lists carry each claim's tag");
+}
+
+async fn the_same_data_gives_byte_identical_sourcing_every_time(app: TestApp) {
+    let mut names = Vec::new();
+    let mut speakers = Vec::new();
+    for name in ["Agence Alpha", "Bravo Presse", "Charlie Hebdo"] {
+        speakers.push(app.source(json!({"name": name, "kind": "news_outlet"})).await);
+        names.push(name);
+    }
+    let created = app.claim(json!({"text": "Treize navires de guerre croisent au large", "language": "fr"})).await;
+    let id = created["id"].as_str().expect("id");
+    let mut tag = created["etag"].as_str().expect("etag").to_owned();
+    for speaker in &speakers {
+        tag = app.attribute(id, &tag, json!({"speaker_id": speaker, "stance": "asserts"})).await;
+    }
+    // Editing the first statement rewrites its row (on PostgreSQL, a new tuple at the heap's
+    // end): its place in the explanation must not move.
+    let attributions = app.json(&format!("/v1/claims/{id}/attributions")).await;
+    let first = attributions["attributions"][0]["id"].as_str().expect("id");
+    let body = json!({"speaker_id": speakers[0], "stance": "asserts", "quote": "treize navires"});
+    let edited =
+        app.send_if_match(Method::PUT, &format!("/v1/claims/{id}/attributions/{first}"), &tag, Some(&body)).await;
+    assert_eq!(edited.status(), 200);
+
+    let expected = "3 independent sources support the claim: Agence Alpha, Bravo Presse, Charlie Hebdo. \
+                    Level confirmed: at least 3 independent supporting sources.";
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let response = app.get(&format!("/v1/claims/{id}")).await;
+        let tag = etag_of(&response);
+        let claim: Value = response.json().await.expect("json");
+        assert_eq!(claim["sourcing"]["explanation"], expected, "the same words on both backends");
+        seen.push((tag, serde_json::to_string(&claim["sourcing"]).expect("json")));
+    }
+    seen.dedup();
+    assert_eq!(seen.len(), 1, "byte-identical sourcing and tag on every read");
+    let sourcing = app.json(&format!("/v1/claims/{id}/sourcing")).await;
+    let embedded: Value = serde_json::from_str(&seen[0].1).expect("json");
+    assert_eq!(sourcing, embedded, "the sourcing route says exactly what the claim embeds");
+}
+
+async fn a_claimant_the_storage_cannot_resolve_is_not_blamed_on_the_client(app: TestApp) {
+    let wapo = app.source(json!({"name": "The Washington Post", "kind": "news_outlet"})).await;
+    // The token check is cached, so the request reaches the claimant lookup; make it fail.
+    app.get("/v1/claims").await;
+    app.sql("ALTER TABLE sources RENAME TO sources_elsewhere").await;
+    let response = app.post_json("/v1/claims", &json!({"text": "x", "language": "fr", "claimant_id": wapo})).await;
+    let body = problem(response, 500).await;
+    assert_eq!(body["code"], "internal", "a storage failure, not 'no source has id'");
+    assert!(!body["detail"].as_str().unwrap_or_default().contains(&wapo), "{body}");
+    app.sql("ALTER TABLE sources_elsewhere RENAME TO sources").await;
+    assert_eq!(app.json("/v1/claims").await["claims"], json!([]), "nothing half-written");
+}
+
+claimdesk_tests::on_both_backends!(
+    a_source_edit_changes_the_etag_of_every_claim_that_shows_it,
+    the_same_data_gives_byte_identical_sourcing_every_time,
+    a_claimant_the_storage_cannot_resolve_is_not_blamed_on_the_client
+);
+
+/// PostgreSQL only: SQLite has no server to lose (its busy state is covered by core's storage
+/// tests).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_postgres_connection_is_unavailable_then_replaced() {
+    if !claimdesk_tests::postgres_available() {
+        return;
+    }
+    let app = TestApp::start(Backend::Postgres).await;
+    app.get("/v1/claims").await;
+    app.sql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for i in 0..12 {
+        let response = app.post_json("/v1/claims", &json!({"text": format!("claim {i}"), "language": "fr"})).await;
+        let status = response.status().as_u16();
+        if status == 503 {
+            assert_eq!(problem(response, 503).await["code"], "database_unavailable");
+        }
+        statuses.push(status);
+    }
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 503), "only 503 while connections are replaced: {statuses:?}");
+    let failed = statuses.iter().filter(|s| **s == 503).count();
+    assert!((1..=4).contains(&failed), "at most one failure per pooled connection (4): {statuses:?}");
+    assert_eq!(statuses[statuses.len() - 4..], [201; 4], "the pool healed without a restart: {statuses:?}");
+}
