@@ -5,7 +5,9 @@ use claimdesk_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{SourceKind, SourceRef, Sourcing, from_timestamp, mask, present, proto_enum, timestamp};
+use super::{
+    AttributionRequest, SourceKind, SourceRef, Sourcing, from_timestamp, mask, present, proto_enum, timestamp,
+};
 use crate::problem::Problem;
 
 /// The desk's decision about a claim.
@@ -54,12 +56,25 @@ pub struct CreateClaimRequest {
     /// Free labels; lower-cased and de-duplicated. At most 50, each at most 64 characters.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Statements to record with the claim, in one transaction; each bumps the version and has
+    /// its own history event, as if added one by one. At most 500.
+    #[serde(default)]
+    pub attributions: Vec<AttributionRequest>,
 }
 
 impl From<CreateClaimRequest> for pb::CreateClaimRequest {
     fn from(req: CreateClaimRequest) -> Self {
-        let CreateClaimRequest { text, language, context, claimant, claimant_id, claimant_kind, claimed_at, tags } =
-            req;
+        let CreateClaimRequest {
+            text,
+            language,
+            context,
+            claimant,
+            claimant_id,
+            claimant_kind,
+            claimed_at,
+            tags,
+            attributions,
+        } = req;
         pb::CreateClaimRequest {
             text,
             language,
@@ -69,6 +84,7 @@ impl From<CreateClaimRequest> for pb::CreateClaimRequest {
             tags,
             claimant_id,
             claimant_kind: claimant_kind.map_or(pb::SourceKind::Unspecified, Into::into).into(),
+            attributions: attributions.into_iter().map(Into::into).collect(),
         }
     }
 }

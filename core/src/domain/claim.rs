@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    Error, PartialDate, SourceKind, Violations,
+    AttributionFields, Error, PartialDate, SourceKind, ValidAttribution, Violations,
+    attribution::MAX_PER_CLAIM,
     history::{ClaimSnapshot, FieldChange},
     language,
     source::optional,
@@ -156,6 +157,17 @@ pub struct ClaimInput {
     pub claimant_kind: Option<SourceKind>,
     pub claimed_at: Option<String>,
     pub tags: Vec<String>,
+    /// Statements recorded with the claim.
+    pub attributions: Vec<AttributionFields>,
+}
+
+/// A new claim, checked: the claim to store, its claimant as the request names it, and the
+/// statements to record with it.
+#[derive(Debug, Clone)]
+pub struct NewClaim {
+    pub claim: Claim,
+    pub claimant: Claimant,
+    pub attributions: Vec<ValidAttribution>,
 }
 
 /// Who made a new claim, as far as the request says.
@@ -171,7 +183,30 @@ impl ClaimInput {
     /// Checks every rule and reports every violation at once; builds the claim to store. The
     /// claim's `claimant_id` is set by the caller once the claimant is resolved.
     pub fn into_new_claim(self, now: DateTime<Utc>) -> Result<(Claim, Claimant), Error> {
+        let NewClaim { claim, claimant, .. } = self.validate(now)?;
+        Ok((claim, claimant))
+    }
+
+    /// Checks every rule, the statements' included, and reports every violation at once
+    /// (a statement's fields as `attributions[i].field`).
+    pub fn validate(self, now: DateTime<Utc>) -> Result<NewClaim, Error> {
         let mut violations = Violations::default();
+        let mut attributions = Vec::with_capacity(self.attributions.len());
+        if self.attributions.len() > MAX_PER_CLAIM {
+            violations.push("attributions", format!("at most {MAX_PER_CLAIM} statements per claim"));
+        } else {
+            for (i, fields) in self.attributions.into_iter().enumerate() {
+                match fields.validate() {
+                    Ok(valid) => attributions.push(valid),
+                    Err(Error::Validation(found)) => {
+                        for v in found {
+                            violations.push(format!("attributions[{i}].{}", v.field), v.description);
+                        }
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+        }
         let text = violations.check("text", text(&self.text));
         let language = violations.check("language", language::normalize(&self.language));
         let context = violations.check("context", optional(self.context, MAX_CONTEXT_CHARS));
@@ -215,7 +250,7 @@ impl ClaimInput {
             created_at: now,
             updated_at: now,
         };
-        Ok((claim, claimant))
+        Ok(NewClaim { claim, claimant, attributions })
     }
 }
 

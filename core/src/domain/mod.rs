@@ -17,7 +17,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 
 pub use attribution::{Attribution, AttributionFields, Stance, ValidAttribution};
 pub use auth::{Access, Principal, Role, Token, TokenInput};
-pub use claim::{Claim, ClaimInput, ClaimPatch, ClaimStatus, Claimant};
+pub use claim::{Claim, ClaimInput, ClaimPatch, ClaimStatus, Claimant, NewClaim};
 pub use error::{Error, FieldViolation, Violations};
 pub use history::{Change, ClaimSnapshot, Event, FieldChange};
 pub use listing::{ClaimFilter, Cursor, ListParams};

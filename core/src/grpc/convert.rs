@@ -7,8 +7,8 @@ use claimdesk_proto::v1 as pb;
 use crate::{
     domain::{
         Attribution, AttributionFields, Change, ClaimInput, ClaimPatch, ClaimSnapshot, ClaimStatus, ClaimView, Error,
-        Event, FieldChange, Grade, ListParams, Role, Source, SourceFields, SourceKind, SourceRef, Sourcing,
-        SourcingLevel, Stance, Violations,
+        Event, FieldChange, FieldViolation, Grade, ListParams, Role, Source, SourceFields, SourceKind, SourceRef,
+        Sourcing, SourcingLevel, Stance, Violations,
     },
     service::SourceListParams,
 };
@@ -124,10 +124,34 @@ impl TryFrom<pb::CreateClaimRequest> for ClaimInput {
     type Error = Error;
 
     fn try_from(req: pb::CreateClaimRequest) -> Result<Self, Error> {
-        let pb::CreateClaimRequest { text, language, context, claimant, claimed_at, tags, claimant_id, claimant_kind } =
-            req;
+        let pb::CreateClaimRequest {
+            text,
+            language,
+            context,
+            claimant,
+            claimed_at,
+            tags,
+            claimant_id,
+            claimant_kind,
+            attributions,
+        } = req;
         let claimant_kind = SourceKind::from_proto(claimant_kind).map_err(|e| Error::invalid("claimant_kind", e))?;
-        Ok(ClaimInput { text, language, context, claimant, claimant_id, claimant_kind, claimed_at, tags })
+        let attributions = attributions
+            .into_iter()
+            .enumerate()
+            .map(|(i, fields)| {
+                AttributionFields::try_from(Some(fields)).map_err(|e| match e {
+                    Error::Validation(found) => Error::Validation(
+                        found
+                            .into_iter()
+                            .map(|v| FieldViolation::new(format!("attributions[{i}].{}", v.field), v.description))
+                            .collect(),
+                    ),
+                    other => other,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ClaimInput { text, language, context, claimant, claimant_id, claimant_kind, claimed_at, tags, attributions })
     }
 }
 

@@ -10,8 +10,8 @@ use super::Actor;
 use crate::{
     domain::{
         Attribution, AttributionFields, Change, Claim, ClaimInput, ClaimPatch, ClaimSnapshot, ClaimStatus, ClaimView,
-        Claimant, Error, Event, ListParams, Page, Precondition, SourceFields, SourceKind, Sourcing, SourcingRules,
-        ValidAttribution, attribution, listing::page_size, parse_id, truncate_micros,
+        Claimant, Error, Event, ListParams, NewClaim, Page, Precondition, SourceFields, SourceKind, Sourcing,
+        SourcingRules, ValidAttribution, attribution, listing::page_size, parse_id, truncate_micros,
     },
     storage::{self, Conn, Database, attributions, claims, events, sources},
 };
@@ -41,17 +41,41 @@ impl Claims {
     }
 
     pub async fn create(&self, input: ClaimInput, actor: Actor) -> Result<ClaimView, Error> {
-        let (claim, claimant) = input.into_new_claim(Utc::now())?;
+        let new = input.validate(Utc::now())?;
         let rules = self.rules;
         self.db
             .write(move |conn| {
-                let mut claim = claim.clone();
+                let NewClaim { mut claim, claimant, attributions } = new.clone();
                 claim.claimant_id = resolve_claimant(conn, &claimant)?;
+                let mut events = vec![Event {
+                    claim_id: claim.id,
+                    version: 1,
+                    actor: actor.clone(),
+                    at: claim.created_at,
+                    change: Change::Created { claim: ClaimSnapshot::of(&claim) },
+                }];
+                let mut added = Vec::with_capacity(attributions.len());
+                for (i, valid) in attributions.into_iter().enumerate() {
+                    check_sources_exist(conn, &valid).map_err(|e| in_list(e, "attributions", i))?;
+                    let attribution = valid.into_attribution(Uuid::now_v7(), claim.id, &actor, claim.created_at);
+                    claim.version += 1;
+                    events.push(Event {
+                        claim_id: claim.id,
+                        version: claim.version,
+                        actor: actor.clone(),
+                        at: claim.created_at,
+                        change: Change::AttributionAdded { attribution: attribution.clone() },
+                    });
+                    added.push(attribution);
+                }
+                // The row is written at its final version: the history holds each step.
                 claims::insert(conn, &claim)?;
-                let change = Change::Created { claim: ClaimSnapshot::of(&claim) };
-                let event =
-                    Event { claim_id: claim.id, version: 1, actor: actor.clone(), at: claim.created_at, change };
-                events::append(conn, &event)?;
+                for attribution in &added {
+                    attributions::insert(conn, attribution)?;
+                }
+                for event in &events {
+                    events::append(conn, event)?;
+                }
                 view(conn, claim, &rules)
             })
             .await
@@ -312,6 +336,19 @@ fn decode_history_token(token: &str) -> Option<i64> {
 fn unknown_source(err: Error, field: &str, id: Uuid) -> Error {
     match err {
         Error::NotFound { .. } => Error::invalid(field, format!("no source has id {id}")),
+        other => other,
+    }
+}
+
+/// Field violations of the `i`th item of a request's `list`, named as the request names them.
+fn in_list(err: Error, list: &str, i: usize) -> Error {
+    match err {
+        Error::Validation(found) => Error::Validation(
+            found
+                .into_iter()
+                .map(|v| crate::domain::FieldViolation::new(format!("{list}[{i}].{}", v.field), v.description))
+                .collect(),
+        ),
         other => other,
     }
 }

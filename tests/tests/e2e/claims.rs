@@ -1,7 +1,7 @@
 //! Submitting, reading and listing claims over REST and gRPC, against real servers.
 
 use claimdesk_proto::v1 as pb;
-use claimdesk_tests::{TestApp, venezuela_claim};
+use claimdesk_tests::{TestApp, problem, problem_fields, venezuela_claim};
 use serde_json::{Value, json};
 
 async fn a_claim_submitted_over_rest_reads_back_over_rest_and_grpc(app: TestApp) {
@@ -216,6 +216,52 @@ async fn listing_over_grpc_matches_rest(app: TestApp) {
     assert_eq!(rest_ids, grpc_ids);
 }
 
+async fn a_claim_is_submitted_with_its_statements_in_one_request(app: TestApp) {
+    let herald = app.source(json!({"name": "Miami Herald", "kind": "news_outlet"})).await;
+    let wsj = app.source(json!({"name": "The Wall Street Journal", "kind": "news_outlet"})).await;
+    let trump = app.source(json!({"name": "Donald Trump", "kind": "person"})).await;
+    let unknown = "01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47";
+    let mut body = json!({
+        "text": "Les États-Unis se préparaient à bombarder des installations militaires au Venezuela",
+        "language": "fr",
+        "claimant": "Sources proches de l'administration Trump",
+        "claimant_kind": "anonymous",
+        "attributions": [
+            {"speaker_id": herald, "stance": "asserts", "published_at": "2025-10-31"},
+            {"speaker_id": unknown, "stance": "asserts", "relay_ids": [wsj]},
+            {"speaker_id": trump, "stance": "believes"}
+        ]
+    });
+    let refused = problem(app.post_json("/v1/claims", &body).await, 400).await;
+    assert_eq!(refused["code"], "invalid_body", "an unknown stance is a shape error: {refused}");
+    body["attributions"][2]["stance"] = json!("denies");
+    let refused = problem(app.post_json("/v1/claims", &body).await, 400).await;
+    assert_eq!(problem_fields(&refused), ["attributions[1].speaker_id"], "{refused}");
+    assert_eq!(app.json("/v1/claims").await["claims"], json!([]), "nothing stored for a refused claim");
+    assert_eq!(app.json("/v1/sources").await["sources"].as_array().map(Vec::len), Some(3), "nor its claimant");
+
+    body["attributions"][1]["speaker_id"] = json!(wsj);
+    body["attributions"][1]["relay_ids"] = json!([]);
+    let created = app.claim(body).await;
+    assert_eq!(created["version"], 4, "created, then one version per statement");
+    assert_eq!(created["sourcing"]["level"], "contested");
+    assert_eq!(created["sourcing"]["independent_supporting"], 2);
+    let id = created["id"].as_str().expect("id");
+    let history = app.json(&format!("/v1/claims/{id}/history")).await;
+    let kinds: Vec<&str> =
+        history["events"].as_array().expect("events").iter().filter_map(|e| e["change"]["kind"].as_str()).collect();
+    assert_eq!(kinds, ["created", "attribution_added", "attribution_added", "attribution_added"]);
+    let attributions = app.json(&format!("/v1/claims/{id}/attributions")).await;
+    let speakers: Vec<&str> = attributions["attributions"]
+        .as_array()
+        .expect("attributions")
+        .iter()
+        .filter_map(|a| a["speaker_id"].as_str())
+        .collect();
+    assert_eq!(speakers, [herald.as_str(), wsj.as_str(), trump.as_str()], "in the order sent");
+    assert_eq!(app.json(&format!("/v1/claims/{id}")).await["etag"], created["etag"]);
+}
+
 fn uuid_version(id: &str) -> u32 {
     id.chars().nth(14).and_then(|c| c.to_digit(16)).expect("uuid")
 }
@@ -226,5 +272,6 @@ claimdesk_tests::on_both_backends!(
     if_none_match_with_the_current_etag_answers_304,
     listing_pages_through_every_claim_newest_first,
     listing_filters_combine,
-    listing_over_grpc_matches_rest
+    listing_over_grpc_matches_rest,
+    a_claim_is_submitted_with_its_statements_in_one_request
 );
