@@ -59,8 +59,8 @@ pub enum CommonErrors {
     #[response(status = 429, content_type = "application/problem+json")]
     RateLimited(ProblemDocument),
     /// Core or its database unavailable (`core_unavailable`, `database_unavailable`), or the
-    /// database busy with concurrent changes even after core retried (`database_busy`, with
-    /// `Retry-After`).
+    /// database busy with concurrent changes even after core retried (`database_busy`), or core
+    /// beyond capacity (`overloaded`); both with `Retry-After`.
     #[response(status = 503, content_type = "application/problem+json")]
     Unavailable(ProblemDocument),
 }
@@ -135,6 +135,7 @@ fn title(code: &str, status: StatusCode) -> String {
         "core_unavailable" => "Core service unavailable",
         "database_unavailable" => "Database unavailable",
         "database_busy" => "Database busy",
+        "overloaded" => "Overloaded",
         "not_ready" => "Not ready",
         "unauthenticated" => "Authentication required",
         "permission_denied" => "Role too small",

@@ -145,6 +145,21 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Another core on the app's database, and an admin channel to it.
+pub struct OtherCore {
+    pub channel: AuthedChannel,
+    core: Option<RunningCore>,
+}
+
+impl Drop for OtherCore {
+    fn drop(&mut self) {
+        if let Some(core) = self.core.take() {
+            let _ = core.stop.send(());
+            core.task.abort();
+        }
+    }
+}
+
 struct RunningCore {
     stop: oneshot::Sender<()>,
     task: JoinHandle<anyhow::Result<()>>,
@@ -224,6 +239,18 @@ impl TestApp {
             .connect()
             .await
             .expect("core reachable")
+    }
+
+    /// A second core instance on the same database (port 0), as a scaled-out deployment runs
+    /// them; it stops when the returned value is dropped.
+    pub async fn another_core(&self) -> OtherCore {
+        let config = CoreConfig { grpc_addr: "127.0.0.1:0".parse().expect("addr"), ..self.core_config.clone() };
+        let (core, addr) = start_core(&config).await;
+        let channel = Channel::from_shared(format!("http://{addr}")).expect("url").connect().await.expect("reachable");
+        OtherCore {
+            channel: tonic::service::interceptor::InterceptedService::new(channel, Bearer(ADMIN_TOKEN.to_owned())),
+            core: Some(core),
+        }
     }
 
     /// Stops core gracefully; the gateway keeps running.

@@ -43,6 +43,9 @@ pub enum Error {
     /// The database cannot serve the request right now (pool exhausted, connection lost, down).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// More calls than the database can serve in time: shed at once rather than queued.
+    #[error("core is overloaded: retry in a moment")]
+    Overloaded,
     /// Concurrent transactions kept this one from completing (SQLite's write lock held past the
     /// busy timeout, a PostgreSQL serialization failure or deadlock), even after core retried.
     #[error("database busy: {0}")]
@@ -66,6 +69,7 @@ impl Error {
             Error::RateLimited { .. } => "rate_limited",
             Error::Unavailable(_) => "database_unavailable",
             Error::Busy(_) => "database_busy",
+            Error::Overloaded => "overloaded",
             Error::Internal(_) => "internal",
         }
     }

@@ -57,6 +57,11 @@ impl From<Error> for Status {
                 tracing::warn!(%reason, "database unavailable");
                 (Code::Unavailable, "the database is unavailable, try again".to_owned())
             }
+            Error::Overloaded => {
+                metadata.insert("retry_after_seconds".to_owned(), "1".to_owned());
+                details.set_retry_info(Some(std::time::Duration::from_secs(1)));
+                (Code::Unavailable, err.to_string())
+            }
             Error::Busy(reason) => {
                 tracing::warn!(%reason, "database busy after retries");
                 metadata.insert("retry_after_seconds".to_owned(), "1".to_owned());

@@ -1,6 +1,6 @@
 //! Claim use cases: submit, read, list, edit, set the status, attribute, and the history.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Utc;
@@ -16,10 +16,40 @@ use crate::{
     storage::{self, Conn, Database, attributions, claims, events, sources},
 };
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Claims {
     db: Database,
     rules: SourcingRules,
+    cache: Arc<ViewCache>,
+}
+
+impl std::fmt::Debug for Claims {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claims").field("db", &self.db).field("rules", &self.rules).finish_non_exhaustive()
+    }
+}
+
+/// What a cached view was assembled at: the claim's version and the sources revision.
+type Stamp = (i64, i64);
+
+/// Claim views as last assembled, each under the stamp it was assembled at. A view is served
+/// only while the database still reports the same stamp: one cheap statement instead of three,
+/// and never stale, whichever instance made the change (ARCHITECTURE.md, "The read cache").
+struct ViewCache(quick_cache::sync::Cache<Uuid, (Stamp, Arc<ClaimView>)>);
+
+/// Views kept per core instance: a few MB.
+const VIEW_CACHE_CAPACITY: usize = 4096;
+
+impl ViewCache {
+    fn get(&self, id: Uuid, stamp: Stamp) -> Option<ClaimView> {
+        self.0.get(&id).filter(|(cached, _)| *cached == stamp).map(|(_, view)| ClaimView::clone(&view))
+    }
+
+    /// `revision` must have been read before the data the view was assembled from: the view is
+    /// then at least that new, and it is served only while the revision has not moved.
+    fn put(&self, view: &ClaimView, revision: i64) {
+        self.0.insert(view.claim.id, ((view.claim.version, revision), Arc::new(view.clone())));
+    }
 }
 
 /// An attribution after a change (none after a removal) and the claim as it now reads.
@@ -37,7 +67,7 @@ pub struct HistoryPage {
 
 impl Claims {
     pub fn new(db: Database, rules: SourcingRules) -> Self {
-        Self { db, rules }
+        Self { db, rules, cache: Arc::new(ViewCache(quick_cache::sync::Cache::new(VIEW_CACHE_CAPACITY))) }
     }
 
     pub async fn create(&self, input: ClaimInput, actor: Actor) -> Result<ClaimView, Error> {
@@ -83,25 +113,48 @@ impl Claims {
 
     pub async fn get(&self, id: &str) -> Result<ClaimView, Error> {
         let id = parse_id("id", id)?;
-        let rules = self.rules;
+        let (rules, cache) = (self.rules, self.cache.clone());
         self.db
             .run(move |conn| {
-                storage::read(conn, |conn| {
+                let (version, revision) = claims::stamp(conn, id)?
+                    .ok_or_else(|| Error::NotFound { resource: "claim", id: id.to_string() })?;
+                if let Some(view) = cache.get(id, (version, revision)) {
+                    return Ok(view);
+                }
+                let view = storage::read(conn, |conn| {
                     let claim = claims::get(conn, id)?;
                     view(conn, claim, &rules)
-                })
+                })?;
+                cache.put(&view, revision);
+                Ok(view)
             })
             .await
     }
 
     pub async fn list(&self, params: ListParams) -> Result<Page<ClaimView>, Error> {
         let filter = params.into_filter()?;
-        let rules = self.rules;
+        let (rules, cache) = (self.rules, self.cache.clone());
         self.db
             .run(move |conn| {
                 storage::read(conn, |conn| {
+                    // Read first: every view assembled below is at least this new.
+                    let revision = sources::revision(conn)?;
                     let page = claims::list(conn, &filter)?;
-                    Ok(Page { items: views(conn, page.items, &rules)?, next: page.next })
+                    let mut found: Vec<Option<ClaimView>> =
+                        page.items.iter().map(|c| cache.get(c.id, (c.version, revision))).collect();
+                    let missing: Vec<Claim> = page
+                        .items
+                        .into_iter()
+                        .zip(&found)
+                        .filter_map(|(claim, hit)| hit.is_none().then_some(claim))
+                        .collect();
+                    let mut assembled = views(conn, missing, &rules)?.into_iter();
+                    for slot in found.iter_mut().filter(|slot| slot.is_none()) {
+                        let view = assembled.next().ok_or_else(|| Error::Internal("claim view lost".into()))?;
+                        cache.put(&view, revision);
+                        *slot = Some(view);
+                    }
+                    Ok(Page { items: found.into_iter().flatten().collect(), next: page.next })
                 })
             })
             .await

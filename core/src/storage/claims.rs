@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::{
     Conn,
-    schema::{claim_tags, claims},
+    schema::{change_counters, claim_tags, claims},
 };
 use crate::domain::{Claim, ClaimFilter, Cursor, Error, Page};
 
@@ -117,6 +117,18 @@ pub fn update(conn: &mut Conn, claim: &Claim, expected_version: i64, tags_change
         write_tags(conn, claim)?;
     }
     Ok(())
+}
+
+/// What a cached view of a claim is checked against: the claim's version and the sources
+/// revision (bumped by every source edit), in one statement. `None`: no such claim.
+pub fn stamp(conn: &mut Conn, id: uuid::Uuid) -> Result<Option<(i64, i64)>, Error> {
+    let revision = change_counters::table
+        .filter(change_counters::name.eq(super::sources::REVISION))
+        .select(change_counters::value)
+        .single_value();
+    let found: Option<(i64, Option<i64>)> =
+        claims::table.find(id.to_string()).select((claims::version, revision)).first(conn).optional()?;
+    Ok(found.map(|(version, revision)| (version, revision.unwrap_or_default())))
 }
 
 pub fn get(conn: &mut Conn, id: uuid::Uuid) -> Result<Claim, Error> {

@@ -11,7 +11,10 @@ mod schema;
 pub mod sources;
 pub mod tokens;
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use diesel::{
     Connection,
@@ -20,6 +23,8 @@ use diesel::{
     r2d2::{self, ManageConnection, Pool, R2D2Connection},
     sqlite::SqliteConnection,
 };
+
+use tokio::sync::Semaphore;
 
 pub use migrate::{MigrationStatus, migration_status, revert_last, run_migrations, run_next};
 
@@ -202,7 +207,13 @@ impl ManageConnection for Manager {
 pub struct Database {
     pool: Pool<Manager>,
     backend: Backend,
+    /// Calls admitted to the blocking pool at once; the rest wait at most [`ADMISSION_WAIT`].
+    admission: Arc<Semaphore>,
 }
+
+/// How long a call waits for admission before core sheds it with `overloaded` (503 with
+/// `Retry-After`): beyond capacity, answering at once beats queueing without bound.
+pub const ADMISSION_WAIT: Duration = Duration::from_secs(1);
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -249,7 +260,10 @@ impl Database {
                 .build(Manager { url, busy_timeout: config.busy_timeout })
                 .map_err(|e| OpenError::Open { url: redacted.clone(), reason: e.to_string() })?;
             tracing::info!(?backend, url = %redacted, pool_size = config.pool_size, "database ready");
-            Ok(Database { pool, backend })
+            // Four calls per connection: enough to keep every connection busy, few enough that
+            // an admitted call does not wait long behind the others.
+            let admission = Arc::new(Semaphore::new(4 * config.pool_size.max(1) as usize));
+            Ok(Database { pool, backend, admission })
         })
         .await
         .map_err(|e| OpenError::Migrate(format!("start-up task failed: {e}")))?
@@ -261,8 +275,13 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut Conn) -> Result<T, Error> + Send + 'static,
     {
+        let permit = match tokio::time::timeout(ADMISSION_WAIT, self.admission.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) | Err(_) => return Err(Error::Overloaded),
+        };
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let mut pooled = pool.get().map_err(|e| Error::Unavailable(e.to_string()))?;
             let result = f(&mut pooled.conn);
             if let Err(Error::Unavailable(reason)) = &result {
@@ -497,6 +516,49 @@ mod tests {
         db.write(move |conn| insert_claim(conn, id)).await.expect("a later attempt succeeds");
         holder.join().expect("holder");
         assert_eq!(db.run(count_claims).await.expect("count"), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn calls_beyond_capacity_are_shed_at_once_not_queued() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let config = DatabaseConfig {
+            url,
+            pool_size: 1,
+            connect_timeout: Duration::ZERO,
+            busy_timeout: DatabaseConfig::DEFAULT_BUSY_TIMEOUT,
+        };
+        let db = Database::open(&config).await.expect("db");
+        // Pool of one: four calls are admitted (one runs, three wait for the connection), and
+        // they hold on until released.
+        let mut release = Vec::new();
+        let admitted: Vec<_> = (0..4)
+            .map(|_| {
+                let (go, wait) = std::sync::mpsc::channel::<()>();
+                release.push(go);
+                let db = db.clone();
+                tokio::spawn(async move {
+                    db.run(move |_| {
+                        let _ = wait.recv();
+                        Ok(())
+                    })
+                    .await
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = Instant::now();
+        let shed = db.run(|_| Ok(())).await;
+        assert!(matches!(shed, Err(Error::Overloaded)), "{shed:?}");
+        let waited = started.elapsed();
+        assert!(waited >= ADMISSION_WAIT && waited < ADMISSION_WAIT * 2, "shed after the admission wait: {waited:?}");
+        for go in release {
+            let _ = go.send(());
+        }
+        for call in admitted {
+            call.await.expect("task").expect("admitted calls complete");
+        }
+        db.run(|_| Ok(())).await.expect("capacity is back");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

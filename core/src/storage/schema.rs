@@ -76,12 +76,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    change_counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
 diesel::joinable!(claim_tags -> claims (claim_id));
 diesel::joinable!(claims -> sources (claimant_id));
 diesel::joinable!(source_names -> sources (source_id));
 diesel::joinable!(attributions -> sources (speaker_id));
 diesel::joinable!(claim_events -> claims (claim_id));
 diesel::allow_tables_to_appear_in_same_query!(
+    change_counters,
     claims,
     claim_tags,
     sources,

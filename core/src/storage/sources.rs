@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{
     Conn,
-    schema::{source_names, sources},
+    schema::{change_counters, source_names, sources},
 };
 use crate::domain::{Error, Grade, Reliability, Source, SourceKind, SourceRef, names};
 
@@ -152,7 +152,24 @@ pub fn update(conn: &mut Conn, source: &Source, expected_version: i64) -> Result
     if updated != 1 {
         return Err(stale(conn, source.id, expected_version));
     }
+    // What claims naming this source show may have changed: their cached views are stale.
+    bump_revision(conn)?;
     write_names(conn, source)
+}
+
+/// The `change_counters` row bumped by every source edit.
+pub const REVISION: &str = "sources";
+
+/// The sources revision: how many source edits were ever committed.
+pub fn revision(conn: &mut Conn) -> Result<i64, Error> {
+    Ok(change_counters::table.find(REVISION).select(change_counters::value).first(conn)?)
+}
+
+fn bump_revision(conn: &mut Conn) -> Result<(), Error> {
+    diesel::update(change_counters::table.find(REVISION))
+        .set(change_counters::value.eq(change_counters::value + 1))
+        .execute(conn)?;
+    Ok(())
 }
 
 fn stale(conn: &mut Conn, id: Uuid, expected: i64) -> Error {

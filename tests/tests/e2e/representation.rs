@@ -157,7 +157,57 @@ async fn a_claimant_the_storage_cannot_resolve_is_not_blamed_on_the_client(app: 
     assert_eq!(app.json("/v1/claims").await["claims"], json!([]), "nothing half-written");
 }
 
+/// Each core keeps a cache of claim views; a change made through another instance must show
+/// at once, whether it changed the claim or a source it shows.
+async fn a_change_through_another_core_is_seen_at_once(app: TestApp) {
+    use claimdesk_proto::v1::{claim_service_client::ClaimServiceClient, source_service_client::SourceServiceClient};
+    let tass = app.source(json!({"name": "TASS", "kind": "news_agency"})).await;
+    let created = app
+        .claim(json!({"text": "Nous sommes en contact", "language": "fr", "attributions": [{"speaker_id": tass, "stance": "asserts"}]}))
+        .await;
+    let id = created["id"].as_str().expect("id");
+    let path = format!("/v1/claims/{id}");
+    for _ in 0..2 {
+        assert_eq!(app.json(&path).await["sourcing"]["level"], "single_source", "read, and cached, by the first core");
+    }
+    assert_eq!(app.json("/v1/claims").await["claims"][0]["etag"], created["etag"]);
+
+    let other = app.another_core().await;
+    let mut sources = SourceServiceClient::new(other.channel.clone());
+    sources
+        .update_source(pb::UpdateSourceRequest {
+            id: tass.clone(),
+            expected_version: 1,
+            source: Some(pb::SourceFields { name: "ТАСС".into(), ..Default::default() }),
+            update_mask: Some(prost_types::FieldMask { paths: vec!["name".into()] }),
+        })
+        .await
+        .expect("renamed through the other core");
+    let read = app.json(&path).await;
+    assert!(read["sourcing"]["explanation"].as_str().unwrap_or_default().contains("ТАСС"), "{read}");
+    assert_ne!(read["etag"], created["etag"]);
+    let listed = app.json("/v1/claims").await;
+    assert_eq!(listed["claims"][0]["etag"], read["etag"], "lists are as fresh as reads");
+
+    let mut claims = ClaimServiceClient::new(other.channel.clone());
+    let reviewed = claims
+        .set_status(pb::SetStatusRequest {
+            claim_id: id.to_owned(),
+            expected_version: 0,
+            status: pb::ClaimStatus::InReview.into(),
+            note: None,
+            etag: read["etag"].as_str().expect("etag").to_owned(),
+        })
+        .await
+        .expect("status set through the other core")
+        .into_inner();
+    let read = app.json(&path).await;
+    assert_eq!((read["status"].as_str(), read["etag"].as_str()), (Some("in_review"), Some(reviewed.etag.as_str())));
+    assert_eq!(app.json("/v1/claims").await["claims"][0]["status"], "in_review");
+}
+
 claimdesk_tests::on_both_backends!(
+    a_change_through_another_core_is_seen_at_once,
     a_source_edit_changes_the_etag_of_every_claim_that_shows_it,
     the_same_data_gives_byte_identical_sourcing_every_time,
     a_claimant_the_storage_cannot_resolve_is_not_blamed_on_the_client
