@@ -58,6 +58,7 @@ class Server:
                    CLAIMDESK_DATABASE_URL=db_url,
                    CLAIMDESK_BOOTSTRAP_TOKEN=TOKEN,
                    CLAIMDESK_RATE_LIMIT_PER_MINUTE="0",
+                   CLAIMDESK_DB_POOL_SIZE="16",
                    RUST_LOG="warn")
         self.log = open(os.path.join(WORK, "serve.log"), "a")
         self.proc = subprocess.Popen([BIN, "serve"], env=env, stdout=self.log, stderr=self.log)
@@ -324,7 +325,8 @@ needs (prepared statements, same client count); for SQLite, a Rust program runni
 SELECTs of a read on the same file (`claimdesk-bench sqlite-anchor`); for gRPC, a tonic server
 answering one fixed claim (`claimdesk-bench tonic-anchor`). HTTP load is wrk; gRPC load is
 `claimdesk-bench grpc-get`; overload is `claimdesk-bench http-rate` (open loop). Every non-2xx
-answer and socket error counts as a failure.
+answer and socket error counts as a failure. claimdesk runs with `CLAIMDESK_DB_POOL_SIZE=16` (16
+connections, as pgbench opens for 16 clients) and no rate limit.
 
 {chr(10).join(table)}
 

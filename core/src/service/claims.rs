@@ -10,8 +10,9 @@ use super::Actor;
 use crate::{
     domain::{
         Attribution, AttributionFields, Change, Claim, ClaimInput, ClaimPatch, ClaimSnapshot, ClaimStatus, ClaimView,
-        Claimant, Error, Event, ListParams, NewClaim, Page, Precondition, SourceFields, SourceKind, Sourcing,
-        SourcingRules, ValidAttribution, attribution, listing::page_size, parse_id, truncate_micros,
+        Claimant, Error, Event, ListParams, NewClaim, Page, Precondition, SourceFields, SourceKind, SourceRef,
+        Sourcing, SourcingRules, Statement, ValidAttribution, attribution, listing::page_size, parse_id,
+        truncate_micros,
     },
     storage::{self, Conn, Database, attributions, claims, events, sources},
 };
@@ -76,7 +77,31 @@ impl Claims {
         self.db
             .write(move |conn| {
                 let NewClaim { mut claim, claimant, attributions } = new.clone();
-                claim.claimant_id = resolve_claimant(conn, &claimant)?;
+                // Every source the request names, in one query: they are checked, and the
+                // view is assembled from them without reading back what was just written.
+                let mut named: Vec<Uuid> = attributions.iter().flat_map(ValidAttribution::source_ids).collect();
+                if let Claimant::Id(id) = claimant {
+                    named.push(id);
+                }
+                let mut refs = sources::refs(conn, &named)?;
+                let mut violations = crate::domain::Violations::default();
+                for (i, valid) in attributions.iter().enumerate() {
+                    for id in valid.source_ids().into_iter().filter(|id| !refs.contains_key(id)) {
+                        let field = if id == valid.speaker_id { "speaker_id" } else { "relay_ids" };
+                        violations.push(format!("attributions[{i}].{field}"), format!("no source has id {id}"));
+                    }
+                }
+                let claimant_ref = match &claimant {
+                    Claimant::Id(id) if !refs.contains_key(id) => {
+                        violations.push("claimant_id", format!("no source has id {id}"));
+                        None
+                    }
+                    _ => None,
+                };
+                violations.into_result()?;
+                claim.claimant_id = resolve_claimant(conn, &claimant, &mut refs)?;
+                let claimant_ref = claimant_ref.or_else(|| claim.claimant_id.and_then(|id| refs.get(&id).cloned()));
+
                 let mut events = vec![Event {
                     claim_id: claim.id,
                     version: 1,
@@ -84,10 +109,18 @@ impl Claims {
                     at: claim.created_at,
                     change: Change::Created { claim: ClaimSnapshot::of(&claim) },
                 }];
+                let mut statements = Vec::with_capacity(attributions.len());
                 let mut added = Vec::with_capacity(attributions.len());
-                for (i, valid) in attributions.into_iter().enumerate() {
-                    check_sources_exist(conn, &valid).map_err(|e| in_list(e, "attributions", i))?;
+                for valid in attributions {
                     let attribution = valid.into_attribution(Uuid::now_v7(), claim.id, &actor, claim.created_at);
+                    let speaker = refs.get(&attribution.speaker_id).cloned().ok_or_else(|| {
+                        Error::Internal(format!("speaker {} checked but not found", attribution.speaker_id))
+                    })?;
+                    statements.push(Statement {
+                        speaker,
+                        stance: attribution.stance,
+                        published_at: attribution.published_at,
+                    });
                     claim.version += 1;
                     events.push(Event {
                         claim_id: claim.id,
@@ -106,7 +139,7 @@ impl Claims {
                 for event in &events {
                     events::append(conn, event)?;
                 }
-                view(conn, claim, &rules)
+                Ok(ClaimView::assemble(claim, claimant_ref, &statements, &rules))
             })
             .await
     }
@@ -393,19 +426,6 @@ fn unknown_source(err: Error, field: &str, id: Uuid) -> Error {
     }
 }
 
-/// Field violations of the `i`th item of a request's `list`, named as the request names them.
-fn in_list(err: Error, list: &str, i: usize) -> Error {
-    match err {
-        Error::Validation(found) => Error::Validation(
-            found
-                .into_iter()
-                .map(|v| crate::domain::FieldViolation::new(format!("{list}[{i}].{}", v.field), v.description))
-                .collect(),
-        ),
-        other => other,
-    }
-}
-
 fn check_sources_exist(conn: &mut Conn, valid: &ValidAttribution) -> Result<(), Error> {
     let missing = attributions::missing_sources(conn, &valid.source_ids())?;
     let mut violations = crate::domain::Violations::default();
@@ -416,16 +436,19 @@ fn check_sources_exist(conn: &mut Conn, valid: &ValidAttribution) -> Result<(), 
     violations.into_result()
 }
 
-/// The claimant's source id: checked when given, found or created when named.
-fn resolve_claimant(conn: &mut Conn, claimant: &Claimant) -> Result<Option<Uuid>, Error> {
+/// The claimant's source id (checked by the caller when given by id), found or created when
+/// named; `refs` gains the claimant's reference.
+fn resolve_claimant(
+    conn: &mut Conn,
+    claimant: &Claimant,
+    refs: &mut HashMap<Uuid, SourceRef>,
+) -> Result<Option<Uuid>, Error> {
     match claimant {
         Claimant::None => Ok(None),
-        Claimant::Id(id) => {
-            sources::get(conn, *id).map_err(|e| unknown_source(e, "claimant_id", *id))?;
-            Ok(Some(*id))
-        }
+        Claimant::Id(id) => Ok(Some(*id)),
         Claimant::Name(name, kind) => {
             if let Some(id) = sources::find_by_name(conn, name)? {
+                refs.extend(sources::refs(conn, &[id])?);
                 return Ok(Some(id));
             }
             let descriptor = (*kind == SourceKind::Anonymous).then(|| name.clone());
@@ -438,6 +461,7 @@ fn resolve_claimant(conn: &mut Conn, claimant: &Claimant) -> Result<Option<Uuid>
                     other => other,
                 })?;
             sources::insert(conn, &source)?;
+            refs.insert(source.id, SourceRef { id: source.id, name: source.name.clone(), kind: source.kind });
             Ok(Some(source.id))
         }
     }
