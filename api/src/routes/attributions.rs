@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, delete, get, http::header, post, put, web};
 use claimdesk_proto::v1 as pb;
 
-use super::{claims::etag, if_match_etag};
+use super::{etag, if_match_etag};
 use crate::{
     CoreClients,
     dto::{Attribution, AttributionChange, AttributionList, AttributionRequest},

@@ -2,12 +2,12 @@
 
 use actix_web::{
     HttpRequest, HttpResponse, HttpResponseBuilder, get,
-    http::header::{self, EntityTag, Header},
+    http::header::{self, Header},
     patch, post, web,
 };
 use claimdesk_proto::v1 as pb;
 
-use super::if_match_etag;
+use super::{etag, if_match_etag, next_link};
 use crate::{
     CoreClients,
     dto::{Claim, ClaimPage, ClaimPatchRequest, CreateClaimRequest, ListClaimsQuery, StatusChangeRequest},
@@ -15,11 +15,6 @@ use crate::{
     grpc,
     problem::{CommonErrors, Problem, ProblemDocument},
 };
-
-/// A claim's ETag: the tag core computed for its representation (see `Claim::etag`).
-pub fn etag(tag: &str) -> EntityTag {
-    EntityTag::new_strong(tag.to_owned())
-}
 
 /// A claim with its representation's tag as the `ETag`.
 fn with_etag(mut response: HttpResponseBuilder, claim: &Claim) -> HttpResponse {
@@ -215,16 +210,4 @@ pub async fn set_status(
     };
     let claim = Claim::try_from(core.claims.clone().set_status(grpc(&req, request)).await?.into_inner())?;
     Ok(with_etag(HttpResponse::Ok(), &claim))
-}
-
-/// The same request with `page_token` replaced.
-pub fn next_link(req: &HttpRequest, token: &str) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
-        if key != "page_token" {
-            query.append_pair(&key, &value);
-        }
-    }
-    query.append_pair("page_token", token);
-    format!("{}?{}", req.path(), query.finish())
 }

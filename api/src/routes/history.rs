@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
 use claimdesk_proto::v1 as pb;
 
-use super::claims::next_link;
+use super::next_link;
 use crate::{
     CoreClients,
     dto::{HistoryEvent, HistoryPage, HistoryQuery, Sourcing},

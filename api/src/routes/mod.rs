@@ -35,6 +35,23 @@ pub fn configure(cfg: &mut ServiceConfig) {
     }));
 }
 
+/// A claim's ETag: the tag core computed for its representation (`Claim::etag`).
+pub fn etag(tag: &str) -> header::EntityTag {
+    header::EntityTag::new_strong(tag.to_owned())
+}
+
+/// The same request with `page_token` replaced: the `Link: rel="next"` of a list.
+pub fn next_link(req: &HttpRequest, token: &str) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+        if key != "page_token" {
+            query.append_pair(&key, &value);
+        }
+    }
+    query.append_pair("page_token", token);
+    format!("{}?{}", req.path(), query.finish())
+}
+
 /// `If-Match`, which every change needs. Missing: 428.
 fn if_match(req: &HttpRequest) -> Result<&str, Problem> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {

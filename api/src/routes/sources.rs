@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, http::header, patch, post, web};
 use claimdesk_proto::v1 as pb;
 
-use super::{claims::next_link, if_match_version};
+use super::{if_match_version, next_link};
 use crate::{
     CoreClients,
     dto::{CreateSourceRequest, ListSourcesQuery, Source, SourcePage, SourcePatchRequest},

@@ -11,8 +11,21 @@ pub const MAX_RELAYS: usize = 20;
 /// Attributions one claim may carry; far above any real claim, low enough to bound a read.
 pub const MAX_PER_CLAIM: usize = 500;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Stance {
     Asserts,
     Confirms,
@@ -22,20 +35,12 @@ pub enum Stance {
 }
 
 impl Stance {
-    pub const ALL: [Stance; 5] = [Stance::Asserts, Stance::Confirms, Stance::Denies, Stance::Disputes, Stance::Context];
-
     pub fn as_str(self) -> &'static str {
-        match self {
-            Stance::Asserts => "asserts",
-            Stance::Confirms => "confirms",
-            Stance::Denies => "denies",
-            Stance::Disputes => "disputes",
-            Stance::Context => "context",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Result<Self, String> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| format!("unknown stance {s:?}"))
+        super::named(s, "stance")
     }
 
     /// Asserting or confirming: a statement that stands behind the claim.

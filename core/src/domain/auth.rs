@@ -6,7 +6,10 @@ use uuid::Uuid;
 use super::{Error, Violations, truncate_micros};
 
 /// Roles, each allowed what the one before it is, and more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, strum::IntoStaticStr, strum::EnumString, strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     /// Reads everything.
     Viewer,
@@ -20,19 +23,11 @@ pub enum Role {
 
 impl Role {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Reporter => "reporter",
-            Role::Editor => "editor",
-            Role::Admin => "admin",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Result<Self, String> {
-        [Role::Viewer, Role::Reporter, Role::Editor, Role::Admin]
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown role {s:?}: viewer, reporter, editor or admin"))
+        super::named(s, "role").map_err(|e| format!("{e}: viewer, reporter, editor or admin"))
     }
 }
 

@@ -1,7 +1,5 @@
 //! Claims: checkable statements, and the rules for submitting and listing them.
 
-use std::{fmt, str::FromStr};
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -23,8 +21,22 @@ pub const MAX_TAGS: usize = 50;
 pub const MAX_TAG_CHARS: usize = 64;
 
 /// The desk's decision about a claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumIter,
+    strum::Display,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ClaimStatus {
     Unverified,
     InReview,
@@ -36,26 +48,12 @@ pub enum ClaimStatus {
 }
 
 impl ClaimStatus {
-    pub const ALL: [ClaimStatus; 7] = [
-        ClaimStatus::Unverified,
-        ClaimStatus::InReview,
-        ClaimStatus::Confirmed,
-        ClaimStatus::PartlyConfirmed,
-        ClaimStatus::Unverifiable,
-        ClaimStatus::Disputed,
-        ClaimStatus::False,
-    ];
-
     pub fn as_str(self) -> &'static str {
-        match self {
-            ClaimStatus::Unverified => "unverified",
-            ClaimStatus::InReview => "in_review",
-            ClaimStatus::Confirmed => "confirmed",
-            ClaimStatus::PartlyConfirmed => "partly_confirmed",
-            ClaimStatus::Unverifiable => "unverifiable",
-            ClaimStatus::Disputed => "disputed",
-            ClaimStatus::False => "false",
-        }
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        super::named(s, "claim status")
     }
 
     /// A final decision of the desk, which must come with a note.
@@ -110,23 +108,6 @@ impl ClaimStatus {
             });
         }
         Ok(note)
-    }
-}
-
-impl fmt::Display for ClaimStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ClaimStatus {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ClaimStatus::ALL
-            .into_iter()
-            .find(|status| status.as_str() == s)
-            .ok_or_else(|| format!("unknown claim status {s:?}"))
     }
 }
 
@@ -530,9 +511,11 @@ mod tests {
 
     #[test]
     fn status_names_round_trip() {
-        for status in ClaimStatus::ALL {
-            assert_eq!(status.as_str().parse::<ClaimStatus>(), Ok(status));
+        use strum::IntoEnumIterator;
+        for status in ClaimStatus::iter() {
+            assert_eq!(ClaimStatus::parse(status.as_str()), Ok(status));
+            assert_eq!(status.to_string(), status.as_str());
         }
-        assert!("Confirmed".parse::<ClaimStatus>().is_err());
+        assert_eq!(ClaimStatus::parse("Confirmed"), Err("unknown claim status \"Confirmed\"".to_owned()));
     }
 }

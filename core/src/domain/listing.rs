@@ -1,13 +1,15 @@
-//! Listing claims: filters, page sizes and opaque keyset cursors.
+//! Listing claims and sources: what a client may ask, checked into filters for storage, and
+//! the keyset cursors of each list (encoded by [`super::paging`]).
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{ClaimStatus, Error, PartialDate, Violations, claim::normalize_tag, language};
-
-pub const DEFAULT_PAGE_SIZE: u32 = 20;
-pub const MAX_PAGE_SIZE: u32 = 100;
+use super::{
+    ClaimStatus, Error, PartialDate, SourceKind, Violations,
+    claim::normalize_tag,
+    language, names,
+    paging::{self, Cursor, DEFAULT_PAGE_SIZE, page_size},
+};
 
 /// List parameters as a client sends them.
 #[derive(Debug, Clone, Default)]
@@ -28,7 +30,7 @@ pub struct ListParams {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimFilter {
     pub limit: u32,
-    pub after: Option<Cursor>,
+    pub after: Option<ClaimCursor>,
     pub status: Option<ClaimStatus>,
     pub language: Option<String>,
     pub claimant_id: Option<Uuid>,
@@ -45,8 +47,7 @@ impl ListParams {
     pub fn into_filter(self) -> Result<ClaimFilter, Error> {
         let mut v = Violations::default();
         let limit = v.check("page_size", page_size(self.page_size));
-        let after =
-            v.check("page_token", self.page_token.as_deref().filter(|t| !t.is_empty()).map(Cursor::decode).transpose());
+        let after = v.check("page_token", paging::decode_token::<ClaimCursor>(self.page_token.as_deref()));
         let language = v.check("language", self.language.as_deref().map(language::normalize).transpose());
         let claimant_id = v.check(
             "claimant_id",
@@ -86,41 +87,111 @@ impl ListParams {
     }
 }
 
-pub fn page_size(raw: Option<i32>) -> Result<u32, String> {
-    match raw {
-        None => Ok(DEFAULT_PAGE_SIZE),
-        Some(n) if n >= 1 && n as u32 <= MAX_PAGE_SIZE => Ok(n as u32),
-        Some(n) => Err(format!("must be between 1 and {MAX_PAGE_SIZE}, got {n}")),
-    }
-}
-
-/// Position after the last item of a page, in the (created_at, id) descending order.
+/// Position after the last claim of a page, in the (created_at, id) descending order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
+pub struct ClaimCursor {
     pub created_at: DateTime<Utc>,
     pub id: Uuid,
 }
 
-impl Cursor {
-    const PREFIX: &'static str = "c1";
+impl Cursor for ClaimCursor {
+    const KIND: &'static str = "c1";
+    const FIELDS: usize = 2;
 
-    pub fn encode(&self) -> String {
-        let raw = format!("{}:{}:{}", Self::PREFIX, self.created_at.timestamp_micros(), self.id.simple());
-        URL_SAFE_NO_PAD.encode(raw)
+    fn fields(&self) -> Vec<String> {
+        vec![self.created_at.timestamp_micros().to_string(), self.id.simple().to_string()]
     }
 
-    pub fn decode(token: &str) -> Result<Self, String> {
-        let invalid = || "is not a page token issued by this service".to_string();
-        let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
-        let raw = String::from_utf8(bytes).map_err(|_| invalid())?;
-        let mut parts = raw.splitn(3, ':');
-        let (Some(Self::PREFIX), Some(micros), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(invalid());
-        };
-        let created_at =
-            micros.parse::<i64>().ok().and_then(DateTime::<Utc>::from_timestamp_micros).ok_or_else(invalid)?;
-        let id = Uuid::try_parse(id).map_err(|_| invalid())?;
-        Ok(Cursor { created_at, id })
+    fn from_fields(fields: &[&str]) -> Option<Self> {
+        let created_at = DateTime::<Utc>::from_timestamp_micros(fields[0].parse().ok()?)?;
+        Some(ClaimCursor { created_at, id: Uuid::try_parse(fields[1]).ok()? })
+    }
+}
+
+/// The longest source search query, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+
+/// Source list parameters as a client sends them.
+#[derive(Debug, Clone, Default)]
+pub struct SourceListParams {
+    pub page_size: Option<i32>,
+    pub page_token: Option<String>,
+    pub query: Option<String>,
+    pub kind: Option<SourceKind>,
+}
+
+/// Checked source list parameters, ready for storage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceFilter {
+    pub limit: u32,
+    pub after: Option<SourceCursor>,
+    /// A name key: matches sources with a name or alias containing it.
+    pub query: Option<String>,
+    pub kind: Option<SourceKind>,
+}
+
+impl SourceListParams {
+    pub fn into_filter(self) -> Result<SourceFilter, Error> {
+        let mut v = Violations::default();
+        let limit = v.check("page_size", page_size(self.page_size));
+        let after = v.check("page_token", paging::decode_token::<SourceCursor>(self.page_token.as_deref()));
+        let query = v.check(
+            "query",
+            self.query
+                .map(|q| {
+                    let chars = q.chars().count();
+                    if chars > MAX_QUERY_CHARS {
+                        return Err(format!("must be at most {MAX_QUERY_CHARS} characters, got {chars}"));
+                    }
+                    let key = names::key(&q);
+                    if key.is_empty() { Err("must contain a letter or a digit".to_owned()) } else { Ok(key) }
+                })
+                .transpose(),
+        );
+        v.into_result()?;
+        Ok(SourceFilter {
+            limit: limit.unwrap_or(DEFAULT_PAGE_SIZE),
+            after: after.flatten(),
+            query: query.flatten(),
+            kind: self.kind,
+        })
+    }
+}
+
+/// Position after the last source of a page, in (name_key, id) order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceCursor {
+    pub key: String,
+    pub id: Uuid,
+}
+
+impl Cursor for SourceCursor {
+    const KIND: &'static str = "s1";
+    const FIELDS: usize = 2;
+
+    fn fields(&self) -> Vec<String> {
+        vec![self.id.simple().to_string(), self.key.clone()]
+    }
+
+    fn from_fields(fields: &[&str]) -> Option<Self> {
+        Some(SourceCursor { id: Uuid::try_parse(fields[0]).ok()?, key: fields[1].to_owned() })
+    }
+}
+
+/// Position after the last event of a history page: its version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryCursor(pub i64);
+
+impl Cursor for HistoryCursor {
+    const KIND: &'static str = "h1";
+    const FIELDS: usize = 1;
+
+    fn fields(&self) -> Vec<String> {
+        vec![self.0.to_string()]
+    }
+
+    fn from_fields(fields: &[&str]) -> Option<Self> {
+        fields[0].parse().ok().filter(|v| *v >= 1).map(HistoryCursor)
     }
 }
 
@@ -128,10 +199,25 @@ impl Cursor {
 mod tests {
     use super::*;
 
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
     #[test]
     fn cursors_round_trip() {
-        let cursor = Cursor { created_at: crate::domain::truncate_micros(Utc::now()), id: Uuid::now_v7() };
-        assert_eq!(Cursor::decode(&cursor.encode()), Ok(cursor));
+        let cursor = ClaimCursor { created_at: crate::domain::truncate_micros(Utc::now()), id: Uuid::now_v7() };
+        assert_eq!(paging::decode(&paging::encode(&cursor)), Ok(cursor));
+        let source = SourceCursor { key: "washington post".into(), id: Uuid::now_v7() };
+        assert_eq!(paging::decode(&paging::encode(&source)), Ok(source));
+        assert_eq!(paging::decode(&paging::encode(&HistoryCursor(7))), Ok(HistoryCursor(7)));
+    }
+
+    #[test]
+    fn tokens_issued_before_the_shared_codec_still_decode() {
+        let id = Uuid::now_v7();
+        let claim = URL_SAFE_NO_PAD.encode(format!("c1:1700000000000000:{}", id.simple()));
+        assert_eq!(paging::decode::<ClaimCursor>(&claim).map(|c| c.id), Ok(id));
+        let source = URL_SAFE_NO_PAD.encode(format!("s1:{}:tass", id.simple()));
+        assert_eq!(paging::decode::<SourceCursor>(&source).map(|c| c.key), Ok("tass".to_owned()));
+        assert_eq!(paging::decode::<HistoryCursor>(&URL_SAFE_NO_PAD.encode("h1:3")), Ok(HistoryCursor(3)));
     }
 
     #[test]
@@ -141,9 +227,13 @@ mod tests {
             "!!!",
             "YzE6MTIzOm5vdC1hLXV1aWQ",
             &URL_SAFE_NO_PAD.encode("c2:1:00000000000000000000000000000000"),
+            &URL_SAFE_NO_PAD.encode("h1:0"),
         ] {
-            assert!(Cursor::decode(token).is_err(), "{token} accepted");
+            assert!(paging::decode::<ClaimCursor>(token).is_err(), "{token} accepted");
         }
+        assert!(paging::decode::<HistoryCursor>(&URL_SAFE_NO_PAD.encode("h1:0")).is_err());
+        let claim_token = paging::encode(&ClaimCursor { created_at: Utc::now(), id: Uuid::now_v7() });
+        assert!(paging::decode::<SourceCursor>(&claim_token).is_err(), "a claims token is no sources token");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod history;
 pub mod language;
 pub mod listing;
 pub mod names;
+pub mod paging;
 mod partial_date;
 pub mod source;
 pub mod sourcing;
@@ -20,7 +21,8 @@ pub use auth::{Access, Principal, Role, Token, TokenInput};
 pub use claim::{Claim, ClaimInput, ClaimPatch, ClaimStatus, Claimant, NewClaim};
 pub use error::{Error, FieldViolation, Violations};
 pub use history::{Change, ClaimSnapshot, Event, FieldChange};
-pub use listing::{ClaimFilter, Cursor, ListParams};
+pub use listing::{ClaimCursor, ClaimFilter, HistoryCursor, ListParams, SourceCursor, SourceFilter, SourceListParams};
+pub use paging::Page;
 pub use partial_date::PartialDate;
 pub use source::{Grade, Reliability, Source, SourceFields, SourceKind};
 pub use sourcing::{SourceRef, Sourcing, SourcingLevel, SourcingRules, Statement};
@@ -32,14 +34,12 @@ pub fn truncate_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
 }
 
+/// A name from an enum's name table (derived with strum), or why it is not one.
+fn named<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, String> {
+    s.parse().map_err(|_| format!("unknown {what} {s:?}"))
+}
+
 /// Parses an id from a request; ids are UUIDs (v7 for the ones core assigns).
 pub fn parse_id(field: &str, raw: &str) -> Result<uuid::Uuid, Error> {
     uuid::Uuid::try_parse(raw).map_err(|_| Error::invalid(field, format!("{raw:?} is not a UUID")))
-}
-
-/// A page of results and the cursor to the next one.
-#[derive(Debug, Clone)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next: Option<Cursor>,
 }

@@ -11,8 +11,21 @@ const MAX_NAME_CHARS: usize = 300;
 const MAX_TEXT_CHARS: usize = 10_000;
 const MAX_URL_CHARS: usize = 2_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum SourceKind {
     Person,
     Organization,
@@ -24,30 +37,12 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 7] = [
-        SourceKind::Person,
-        SourceKind::Organization,
-        SourceKind::OfficialBody,
-        SourceKind::NewsOutlet,
-        SourceKind::NewsAgency,
-        SourceKind::Document,
-        SourceKind::Anonymous,
-    ];
-
     pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Person => "person",
-            SourceKind::Organization => "organization",
-            SourceKind::OfficialBody => "official_body",
-            SourceKind::NewsOutlet => "news_outlet",
-            SourceKind::NewsAgency => "news_agency",
-            SourceKind::Document => "document",
-            SourceKind::Anonymous => "anonymous",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Result<Self, String> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| format!("unknown source kind {s:?}"))
+        super::named(s, "source kind")
     }
 
     /// A person, organisation or official body speaking for itself: its confirmation settles
@@ -59,7 +54,20 @@ impl SourceKind {
 }
 
 /// Admiralty code reliability grade: A (completely reliable) to F (cannot be judged).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumIter,
+)]
 pub enum Grade {
     A,
     B,
@@ -71,21 +79,11 @@ pub enum Grade {
 
 impl Grade {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Grade::A => "A",
-            Grade::B => "B",
-            Grade::C => "C",
-            Grade::D => "D",
-            Grade::E => "E",
-            Grade::F => "F",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Result<Self, String> {
-        [Grade::A, Grade::B, Grade::C, Grade::D, Grade::E, Grade::F]
-            .into_iter()
-            .find(|g| g.as_str() == s)
-            .ok_or_else(|| format!("unknown reliability grade {s:?}"))
+        super::named(s, "reliability grade")
     }
 }
 

@@ -66,7 +66,8 @@ impl SourcingRules {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum SourcingLevel {
     Unsourced,
     SingleSource,
@@ -77,13 +78,7 @@ pub enum SourcingLevel {
 
 impl SourcingLevel {
     pub fn as_str(self) -> &'static str {
-        match self {
-            SourcingLevel::Unsourced => "unsourced",
-            SourcingLevel::SingleSource => "single_source",
-            SourcingLevel::Corroborated => "corroborated",
-            SourcingLevel::Confirmed => "confirmed",
-            SourcingLevel::Contested => "contested",
-        }
+        self.into()
     }
 }
 

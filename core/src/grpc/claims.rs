@@ -52,7 +52,7 @@ impl ClaimService for ClaimApi {
         let page = self.claims.list(params).await?;
         Ok(Response::new(pb::ListClaimsResponse {
             claims: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page.next.map(|c| c.encode()).unwrap_or_default(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
         }))
     }
 
@@ -134,7 +134,7 @@ impl ClaimService for ClaimApi {
         let pb::GetHistoryRequest { claim_id, page_size, page_token } = request.into_inner();
         let page = self.claims.history(&claim_id, page_size, page_token).await?;
         Ok(Response::new(pb::GetHistoryResponse {
-            events: page.events.into_iter().map(Into::into).collect(),
+            events: page.items.into_iter().map(Into::into).collect(),
             next_page_token: page.next_page_token.unwrap_or_default(),
         }))
     }

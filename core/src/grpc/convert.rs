@@ -4,13 +4,10 @@
 use chrono::{DateTime, Utc};
 use claimdesk_proto::v1 as pb;
 
-use crate::{
-    domain::{
-        Attribution, AttributionFields, Change, ClaimInput, ClaimPatch, ClaimSnapshot, ClaimStatus, ClaimView, Error,
-        Event, FieldChange, FieldViolation, Grade, ListParams, Role, Source, SourceFields, SourceKind, SourceRef,
-        Sourcing, SourcingLevel, Stance, Violations,
-    },
-    service::SourceListParams,
+use crate::domain::{
+    Attribution, AttributionFields, Change, ClaimInput, ClaimPatch, ClaimSnapshot, ClaimStatus, ClaimView, Error,
+    Event, FieldChange, FieldViolation, Grade, ListParams, Role, Source, SourceFields, SourceKind, SourceListParams,
+    SourceRef, Sourcing, SourcingLevel, Stance, Violations,
 };
 
 /// A protobuf enum field that may be left UNSPECIFIED.

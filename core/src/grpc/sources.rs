@@ -5,8 +5,8 @@ use tonic::{Request, Response, Status};
 
 use super::{authorize, convert::mask_paths};
 use crate::{
-    domain::{Access, Error, Role, SourceFields},
-    service::{Auth, SourceListParams, Sources},
+    domain::{Access, Error, Role, SourceFields, SourceListParams},
+    service::{Auth, Sources},
 };
 
 #[derive(Debug, Clone)]
@@ -45,10 +45,10 @@ impl SourceService for SourceApi {
     ) -> Result<Response<pb::ListSourcesResponse>, Status> {
         authorize(&self.auth, &request, Access::Role(Role::Viewer)).await?;
         let params = SourceListParams::try_from(request.into_inner())?;
-        let (sources, next) = self.sources.list(params).await?;
+        let page = self.sources.list(params).await?;
         Ok(Response::new(pb::ListSourcesResponse {
-            sources: sources.into_iter().map(Into::into).collect(),
-            next_page_token: next.map(|c| c.encode()).unwrap_or_default(),
+            sources: page.items.into_iter().map(Into::into).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
         }))
     }
 

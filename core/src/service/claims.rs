@@ -2,7 +2,6 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -10,8 +9,8 @@ use super::Actor;
 use crate::{
     domain::{
         Attribution, AttributionFields, Change, Claim, ClaimInput, ClaimPatch, ClaimSnapshot, ClaimStatus, ClaimView,
-        Claimant, Error, Event, ListParams, NewClaim, Page, Precondition, SourceFields, SourceKind, SourceRef,
-        Sourcing, SourcingRules, Statement, ValidAttribution, attribution, listing::page_size, parse_id,
+        Claimant, Error, Event, HistoryCursor, ListParams, NewClaim, Page, Precondition, SourceFields, SourceKind,
+        SourceRef, Sourcing, SourcingRules, Statement, ValidAttribution, attribution, paging, parse_id,
         truncate_micros,
     },
     storage::{self, Conn, Database, attributions, claims, events, sources},
@@ -58,12 +57,6 @@ impl ViewCache {
 pub struct AttributionChange {
     pub attribution: Option<Attribution>,
     pub claim: ClaimView,
-}
-
-#[derive(Debug, Clone)]
-pub struct HistoryPage {
-    pub events: Vec<Event>,
-    pub next_page_token: Option<String>,
 }
 
 impl Claims {
@@ -187,7 +180,7 @@ impl Claims {
                         cache.put(&view, revision);
                         *slot = Some(view);
                     }
-                    Ok(Page { items: found.into_iter().flatten().collect(), next: page.next })
+                    Ok(Page { items: found.into_iter().flatten().collect(), next_page_token: page.next_page_token })
                 })
             })
             .await
@@ -377,24 +370,19 @@ impl Claims {
         claim_id: &str,
         size: Option<i32>,
         token: Option<String>,
-    ) -> Result<HistoryPage, Error> {
+    ) -> Result<Page<Event>, Error> {
         let claim_id = parse_id("claim_id", claim_id)?;
-        let limit = page_size(size).map_err(|e| Error::invalid("page_size", e))?;
-        let after = match token.as_deref().filter(|t| !t.is_empty()) {
-            None => 0,
-            Some(token) => decode_history_token(token)
-                .ok_or_else(|| Error::invalid("page_token", "is not a page token issued by this service"))?,
-        };
+        let mut v = crate::domain::Violations::default();
+        let limit = v.check("page_size", paging::page_size(size));
+        let after = v.check("page_token", paging::decode_token::<HistoryCursor>(token.as_deref()));
+        v.into_result()?;
+        let (limit, after) = (limit.unwrap_or(paging::DEFAULT_PAGE_SIZE), after.flatten().map_or(0, |c| c.0));
         self.db
             .run(move |conn| {
                 storage::read(conn, |conn| {
                     claims::get(conn, claim_id)?;
-                    let mut events = events::list(conn, claim_id, after, limit + 1)?;
-                    let more = events.len() > limit as usize;
-                    events.truncate(limit as usize);
-                    let next_page_token =
-                        more.then(|| events.last().map(|e| encode_history_token(e.version))).flatten();
-                    Ok(HistoryPage { events, next_page_token })
+                    let events = events::list(conn, claim_id, after, limit + 1)?;
+                    Ok(Page::from_rows(events, limit, |e| HistoryCursor(e.version)))
                 })
             })
             .await
@@ -406,15 +394,6 @@ fn bump(claim: &mut Claim, actor: Actor, change: Change) -> Event {
     claim.version += 1;
     claim.updated_at = truncate_micros(Utc::now());
     Event { claim_id: claim.id, version: claim.version, actor, at: claim.updated_at, change }
-}
-
-fn encode_history_token(version: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("h1:{version}"))
-}
-
-fn decode_history_token(token: &str) -> Option<i64> {
-    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
-    raw.strip_prefix("h1:")?.parse().ok().filter(|v| *v >= 1)
 }
 
 /// A source lookup for a field of the request: only its absence is the client's mistake; any
@@ -557,8 +536,8 @@ mod tests {
         claims.remove_attribution(&id, &a_id, Precondition::Version(6), actor()).await.expect("removed");
 
         let history = claims.history(&id, Some(100), None).await.expect("history");
-        assert!(history.events.iter().all(|e| e.actor == "tester"));
-        let replayed = replay(&history.events).expect("a clean log");
+        assert!(history.items.iter().all(|e| e.actor == "tester"));
+        let replayed = replay(&history.items).expect("a clean log");
         let current = claims.get(&id).await.expect("claim");
         assert_eq!(replayed.version, current.claim.version);
         assert_eq!(replayed.version, 7);

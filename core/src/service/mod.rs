@@ -6,8 +6,8 @@ mod claims;
 mod sources;
 
 pub use auth::Auth;
-pub use claims::{AttributionChange, Claims, HistoryPage};
-pub use sources::{SourceListParams, Sources};
+pub use claims::{AttributionChange, Claims};
+pub use sources::Sources;
 
 use crate::domain::Error;
 

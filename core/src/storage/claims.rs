@@ -7,7 +7,7 @@ use super::{
     Conn,
     schema::{change_counters, claim_tags, claims},
 };
-use crate::domain::{Claim, ClaimFilter, Cursor, Error, Page};
+use crate::domain::{Claim, ClaimCursor, ClaimFilter, ClaimStatus, Error, Page};
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = claims)]
@@ -59,7 +59,7 @@ impl TryFrom<ClaimRow> for Claim {
             id: uuid::Uuid::try_parse(&row.id).map_err(|e| corrupt("id", e.to_string()))?,
             claimed_at: row.claimed_at.as_deref().map(str::parse).transpose().map_err(|e| corrupt("claimed_at", e))?,
             tags: serde_json::from_str(&row.tags).map_err(|e| corrupt("tags", e.to_string()))?,
-            status: row.status.parse().map_err(|e| corrupt("status", e))?,
+            status: ClaimStatus::parse(&row.status).map_err(|e| corrupt("status", e))?,
             text: row.text,
             language: row.language,
             context: row.context,
@@ -177,14 +177,10 @@ pub fn list(conn: &mut Conn, filter: &ClaimFilter) -> Result<Page<Claim>, Error>
     if let Some(until) = filter.claimed_until {
         query = query.filter(claims::claimed_start.lt(until.naive_utc()));
     }
-    let limit = i64::from(filter.limit);
-    let mut rows: Vec<ClaimRow> =
-        query.order((claims::created_at.desc(), claims::id.desc())).limit(limit + 1).load(conn)?;
-    let has_more = rows.len() as i64 > limit;
-    rows.truncate(filter.limit as usize);
-    let items = rows.into_iter().map(Claim::try_from).collect::<Result<Vec<_>, _>>()?;
-    let next = if has_more { items.last().map(|c| Cursor { created_at: c.created_at, id: c.id }) } else { None };
-    Ok(Page { items, next })
+    let rows: Vec<ClaimRow> =
+        query.order((claims::created_at.desc(), claims::id.desc())).limit(i64::from(filter.limit) + 1).load(conn)?;
+    let claims = rows.into_iter().map(Claim::try_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(claims, filter.limit, |c| ClaimCursor { created_at: c.created_at, id: c.id }))
 }
 
 #[cfg(test)]
@@ -255,8 +251,8 @@ mod tests {
             let params = ListParams { page_size: Some(2), page_token: token.take(), ..ListParams::default() };
             let page = list_page(&db, params).await;
             seen.extend(page.items.iter().map(|c| c.id));
-            match page.next {
-                Some(cursor) => token = Some(cursor.encode()),
+            match page.next_page_token {
+                Some(next) => token = Some(next),
                 None => break,
             }
         }

@@ -1,14 +1,20 @@
 //! The history log: one row per change, never updated or deleted by any API.
+//!
+//! A change is stored as a [`ChangeRecord`], a type of its own that storage owns: the domain's
+//! types may be renamed or reshaped, the records already written stay readable. Format 1 is
+//! the JSON below; a later format adds variants or optional fields, never renames one.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Conn, schema::claim_events};
-use crate::domain::{Error, Event};
+use crate::domain::{Attribution, Change, ClaimSnapshot, ClaimStatus, Error, Event, FieldChange, Stance};
 
 pub fn append(conn: &mut Conn, event: &Event) -> Result<(), Error> {
-    let change = serde_json::to_string(&event.change).map_err(|e| Error::Internal(e.to_string()))?;
+    let change =
+        serde_json::to_string(&ChangeRecord::from(&event.change)).map_err(|e| Error::Internal(e.to_string()))?;
     diesel::insert_into(claim_events::table)
         .values((
             claim_events::claim_id.eq(event.claim_id.to_string()),
@@ -32,14 +38,231 @@ pub fn list(conn: &mut Conn, claim_id: Uuid, after: i64, limit: u32) -> Result<V
         .load(conn)?;
     rows.into_iter()
         .map(|(version, actor, at, change)| {
-            Ok(Event {
-                claim_id,
-                version,
-                actor,
-                at: at.and_utc(),
-                change: serde_json::from_str(&change)
-                    .map_err(|e| Error::Internal(format!("claim {claim_id} event {version}: {e}")))?,
-            })
+            let corrupt = |e: String| Error::Internal(format!("claim {claim_id} event {version}: {e}"));
+            let record: ChangeRecord = serde_json::from_str(&change).map_err(|e| corrupt(e.to_string()))?;
+            Ok(Event { claim_id, version, actor, at: at.and_utc(), change: record.try_into().map_err(corrupt)? })
         })
         .collect()
+}
+
+/// A stored change, format 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum ChangeRecord {
+    Created { claim: ClaimRecord },
+    Edited { changes: Vec<FieldChangeRecord> },
+    AttributionAdded { attribution: AttributionRecord },
+    AttributionEdited { before: Box<AttributionRecord>, after: Box<AttributionRecord> },
+    AttributionRemoved { attribution: AttributionRecord },
+    StatusChanged { from: String, to: String, note: Option<String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ClaimRecord {
+    text: String,
+    language: String,
+    context: Option<String>,
+    claimant_id: Option<String>,
+    claimed_at: Option<String>,
+    tags: Vec<String>,
+    status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct FieldChangeRecord {
+    field: String,
+    before: serde_json::Value,
+    after: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct AttributionRecord {
+    id: String,
+    claim_id: String,
+    speaker_id: String,
+    stance: String,
+    relay_ids: Vec<String>,
+    quote: Option<String>,
+    url: Option<String>,
+    published_at: Option<String>,
+    recorded_by: String,
+    recorded_at: DateTime<Utc>,
+}
+
+impl From<&Change> for ChangeRecord {
+    fn from(change: &Change) -> Self {
+        match change {
+            Change::Created { claim } => ChangeRecord::Created { claim: claim.into() },
+            Change::Edited { changes } => ChangeRecord::Edited {
+                changes: changes
+                    .iter()
+                    .map(|c| FieldChangeRecord {
+                        field: c.field.clone(),
+                        before: c.before.clone(),
+                        after: c.after.clone(),
+                    })
+                    .collect(),
+            },
+            Change::AttributionAdded { attribution } => {
+                ChangeRecord::AttributionAdded { attribution: attribution.into() }
+            }
+            Change::AttributionEdited { before, after } => {
+                ChangeRecord::AttributionEdited { before: Box::new(before.into()), after: Box::new(after.into()) }
+            }
+            Change::AttributionRemoved { attribution } => {
+                ChangeRecord::AttributionRemoved { attribution: attribution.into() }
+            }
+            Change::StatusChanged { from, to, note } => ChangeRecord::StatusChanged {
+                from: from.as_str().to_owned(),
+                to: to.as_str().to_owned(),
+                note: note.clone(),
+            },
+        }
+    }
+}
+
+impl From<&ClaimSnapshot> for ClaimRecord {
+    fn from(c: &ClaimSnapshot) -> Self {
+        ClaimRecord {
+            text: c.text.clone(),
+            language: c.language.clone(),
+            context: c.context.clone(),
+            claimant_id: c.claimant_id.map(|id| id.to_string()),
+            claimed_at: c.claimed_at.map(|d| d.to_string()),
+            tags: c.tags.clone(),
+            status: c.status.as_str().to_owned(),
+        }
+    }
+}
+
+impl From<&Attribution> for AttributionRecord {
+    fn from(a: &Attribution) -> Self {
+        AttributionRecord {
+            id: a.id.to_string(),
+            claim_id: a.claim_id.to_string(),
+            speaker_id: a.speaker_id.to_string(),
+            stance: a.stance.as_str().to_owned(),
+            relay_ids: a.relay_ids.iter().map(Uuid::to_string).collect(),
+            quote: a.quote.clone(),
+            url: a.url.clone(),
+            published_at: a.published_at.map(|d| d.to_string()),
+            recorded_by: a.recorded_by.clone(),
+            recorded_at: a.recorded_at,
+        }
+    }
+}
+
+fn uuid(raw: &str) -> Result<Uuid, String> {
+    Uuid::try_parse(raw).map_err(|e| format!("stored id {raw:?}: {e}"))
+}
+
+fn status(raw: &str) -> Result<ClaimStatus, String> {
+    ClaimStatus::parse(raw)
+}
+
+impl TryFrom<ChangeRecord> for Change {
+    type Error = String;
+
+    fn try_from(record: ChangeRecord) -> Result<Self, String> {
+        Ok(match record {
+            ChangeRecord::Created { claim } => Change::Created { claim: claim.try_into()? },
+            ChangeRecord::Edited { changes } => Change::Edited {
+                changes: changes
+                    .into_iter()
+                    .map(|c| FieldChange { field: c.field, before: c.before, after: c.after })
+                    .collect(),
+            },
+            ChangeRecord::AttributionAdded { attribution } => {
+                Change::AttributionAdded { attribution: attribution.try_into()? }
+            }
+            ChangeRecord::AttributionEdited { before, after } => {
+                Change::AttributionEdited { before: (*before).try_into()?, after: (*after).try_into()? }
+            }
+            ChangeRecord::AttributionRemoved { attribution } => {
+                Change::AttributionRemoved { attribution: attribution.try_into()? }
+            }
+            ChangeRecord::StatusChanged { from, to, note } => {
+                Change::StatusChanged { from: status(&from)?, to: status(&to)?, note }
+            }
+        })
+    }
+}
+
+impl TryFrom<ClaimRecord> for ClaimSnapshot {
+    type Error = String;
+
+    fn try_from(c: ClaimRecord) -> Result<Self, String> {
+        Ok(ClaimSnapshot {
+            claimant_id: c.claimant_id.as_deref().map(uuid).transpose()?,
+            claimed_at: c.claimed_at.as_deref().map(str::parse).transpose()?,
+            status: status(&c.status)?,
+            text: c.text,
+            language: c.language,
+            context: c.context,
+            tags: c.tags,
+        })
+    }
+}
+
+impl TryFrom<AttributionRecord> for Attribution {
+    type Error = String;
+
+    fn try_from(a: AttributionRecord) -> Result<Self, String> {
+        Ok(Attribution {
+            id: uuid(&a.id)?,
+            claim_id: uuid(&a.claim_id)?,
+            speaker_id: uuid(&a.speaker_id)?,
+            stance: Stance::parse(&a.stance)?,
+            relay_ids: a.relay_ids.iter().map(|r| uuid(r)).collect::<Result<_, _>>()?,
+            published_at: a.published_at.as_deref().map(str::parse).transpose()?,
+            quote: a.quote,
+            url: a.url,
+            recorded_by: a.recorded_by,
+            recorded_at: a.recorded_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows as the first release wrote them (the serde form of the domain types then), one per
+    /// kind of change: they must read back, whatever the domain types have become since.
+    const FORMAT_1: [&str; 6] = [
+        r#"{"kind":"created","claim":{"text":"Maduro a demandé l'aide de la Russie","language":"fr","context":null,"claimant_id":"019ac9a4-5d3d-7f00-8000-1a2b3c4d5e6f","claimed_at":"2025-10","tags":["venezuela","russie"],"status":"unverified"}}"#,
+        r#"{"kind":"edited","changes":[{"field":"tags","before":["venezuela"],"after":["venezuela","russie"]},{"field":"context","before":null,"after":"Selon le Washington Post"}]}"#,
+        r#"{"kind":"attribution_added","attribution":{"id":"019ac9a4-5d3e-7c1a-9b2f-3f1c2d4e5a6b","claim_id":"019ac9a4-5d3e-7c1a-9b2f-3f1c2d4e5a00","speaker_id":"019ac9a4-5d3d-7f00-8000-1a2b3c4d5e6f","stance":"context","relay_ids":["019ac9a4-5d3d-7f00-8000-1a2b3c4d5e70"],"quote":"Nous sommes en contact","url":"https://tass.ru/","published_at":"2025-10-26","recorded_by":"desk (editor)","recorded_at":"2026-11-28T17:56:31.123456Z"}}"#,
+        r#"{"kind":"attribution_edited","before":{"id":"019ac9a4-5d3e-7c1a-9b2f-3f1c2d4e5a6b","claim_id":"019ac9a4-5d3e-7c1a-9b2f-3f1c2d4e5a00","speaker_id":"019ac9a4-5d3d-7f00-8000-1a2b3c4d5e6f","stance":"denies","relay_ids":[],"quote":null,"url":null,"published_at":null,"recorded_by":"desk (editor)","recorded_at":"2026-11-28T17:56:31.123456Z"},"after":{"id":"019ac9a4-5d3e-7c1a-9b2f-3f1c2d4e5a6b","claim_id":"019ac9a4-5d3e-7c1a-9b2f-3f1c2d4e5a00","speaker_id":"019ac9a4-5d3d-7f00-8000-1a2b3c4d5e6f","stance":"context","relay_ids":[],"quote":null,"url":null,"published_at":"2025-10","recorded_by":"desk (editor)","recorded_at":"2026-11-28T17:56:31.123456Z"}}"#,
+        r#"{"kind":"attribution_removed","attribution":{"id":"019ac9a4-5d3e-7c1a-9b2f-3f1c2d4e5a6b","claim_id":"019ac9a4-5d3e-7c1a-9b2f-3f1c2d4e5a00","speaker_id":"019ac9a4-5d3d-7f00-8000-1a2b3c4d5e6f","stance":"asserts","relay_ids":[],"quote":null,"url":null,"published_at":"2025-10-24T08:00:00Z","recorded_by":"bot (reporter)","recorded_at":"2026-11-28T17:56:31Z"}}"#,
+        r#"{"kind":"status_changed","from":"in_review","to":"partly_confirmed","note":"Peskov confirms contacts, not the request"}"#,
+    ];
+
+    #[test]
+    fn events_written_by_the_first_format_read_back() {
+        let changes: Vec<Change> = FORMAT_1
+            .iter()
+            .map(|raw| {
+                let record: ChangeRecord = serde_json::from_str(raw).expect("a format 1 record");
+                Change::try_from(record).expect("a valid change")
+            })
+            .collect();
+        let Change::Created { claim } = &changes[0] else { panic!("created first") };
+        assert_eq!(
+            (claim.status, claim.claimed_at.map(|d| d.to_string())),
+            (ClaimStatus::Unverified, Some("2025-10".into()))
+        );
+        let Change::AttributionAdded { attribution } = &changes[2] else { panic!("attribution added") };
+        assert_eq!((attribution.stance, attribution.relay_ids.len()), (Stance::Context, 1));
+        assert_eq!(attribution.recorded_at.to_rfc3339(), "2026-11-28T17:56:31.123456+00:00");
+        assert!(matches!(
+            &changes[5],
+            Change::StatusChanged { from: ClaimStatus::InReview, to: ClaimStatus::PartlyConfirmed, note: Some(_) }
+        ));
+        // And what is written today is format 1 still: the same JSON, byte for byte.
+        for (raw, change) in FORMAT_1.iter().zip(&changes) {
+            let written = serde_json::to_string(&ChangeRecord::from(change)).expect("json");
+            assert_eq!(written, *raw);
+        }
+    }
 }

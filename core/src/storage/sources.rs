@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -11,7 +10,9 @@ use super::{
     Conn,
     schema::{change_counters, source_names, sources},
 };
-use crate::domain::{Error, Grade, Reliability, Source, SourceKind, SourceRef, names};
+use crate::domain::{
+    Error, Grade, Page, Reliability, Source, SourceCursor, SourceFilter, SourceKind, SourceRef, names,
+};
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = sources)]
@@ -200,40 +201,7 @@ pub fn refs(conn: &mut Conn, ids: &[Uuid]) -> Result<HashMap<Uuid, SourceRef>, E
         .collect()
 }
 
-/// Checked list parameters for sources.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SourceFilter {
-    pub limit: u32,
-    pub after: Option<SourceCursor>,
-    /// A name key: matches sources with a name or alias containing it.
-    pub query: Option<String>,
-    pub kind: Option<SourceKind>,
-}
-
-/// Position after the last source of a page, in (name_key, id) order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceCursor {
-    pub key: String,
-    pub id: Uuid,
-}
-
-impl SourceCursor {
-    pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("s1:{}:{}", self.id.simple(), self.key))
-    }
-
-    pub fn decode(token: &str) -> Result<Self, String> {
-        let invalid = || "is not a page token issued by this service".to_string();
-        let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?).map_err(|_| invalid())?;
-        let mut parts = raw.splitn(3, ':');
-        let (Some("s1"), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(invalid());
-        };
-        Ok(SourceCursor { key: key.to_owned(), id: Uuid::try_parse(id).map_err(|_| invalid())? })
-    }
-}
-
-pub fn list(conn: &mut Conn, filter: &SourceFilter) -> Result<(Vec<Source>, Option<SourceCursor>), Error> {
+pub fn list(conn: &mut Conn, filter: &SourceFilter) -> Result<Page<Source>, Error> {
     let mut query = sources::table.select(SourceRow::as_select()).into_boxed();
     if let Some(after) = &filter.after {
         let id = after.id.to_string();
@@ -250,16 +218,15 @@ pub fn list(conn: &mut Conn, filter: &SourceFilter) -> Result<(Vec<Source>, Opti
             source_names::table.filter(source_names::key.like(format!("%{q}%"))).select(source_names::source_id),
         ));
     }
-    let limit = i64::from(filter.limit);
-    let mut rows: Vec<SourceRow> =
-        query.order((sources::name_key.asc(), sources::id.asc())).limit(limit + 1).load(conn)?;
-    let has_more = rows.len() as i64 > limit;
-    rows.truncate(filter.limit as usize);
-    let next = if has_more { rows.last().map(|r| (r.name_key.clone(), r.id.clone())) } else { None };
-    let items = rows.into_iter().map(Source::try_from).collect::<Result<Vec<_>, _>>()?;
-    let next = next
-        .map(|(key, id)| Uuid::try_parse(&id).map(|id| SourceCursor { key, id }))
-        .transpose()
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    Ok((items, next))
+    let rows: Vec<SourceRow> =
+        query.order((sources::name_key.asc(), sources::id.asc())).limit(i64::from(filter.limit) + 1).load(conn)?;
+    let keyed = rows
+        .into_iter()
+        .map(|row| {
+            let key = row.name_key.clone();
+            Source::try_from(row).map(|source| (key, source))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(keyed, filter.limit, |(key, source)| SourceCursor { key: key.clone(), id: source.id })
+        .map(|(_, source)| source))
 }

@@ -1,0 +1,41 @@
+//! How the gateway reaches core: one gRPC client per service over a shared channel, and the
+//! caller's credentials forwarded on every call.
+
+use claimdesk_proto::v1::{
+    claim_service_client::ClaimServiceClient, source_service_client::SourceServiceClient,
+    token_service_client::TokenServiceClient,
+};
+use tonic::transport::Channel;
+use tonic_health::pb::health_client::HealthClient;
+
+/// A gRPC request to core carrying the caller's credentials: the gateway forwards them and
+/// decides nothing on its own.
+pub fn grpc<T>(req: &actix_web::HttpRequest, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION)
+        && let Ok(value) = tonic::metadata::MetadataValue::try_from(value.as_bytes())
+    {
+        request.metadata_mut().insert("authorization", value);
+    }
+    request
+}
+
+/// gRPC clients to core. Clones share one HTTP/2 connection.
+#[derive(Debug, Clone)]
+pub struct CoreClients {
+    pub claims: ClaimServiceClient<Channel>,
+    pub sources: SourceServiceClient<Channel>,
+    pub tokens: TokenServiceClient<Channel>,
+    pub health: HealthClient<Channel>,
+}
+
+impl CoreClients {
+    pub fn new(channel: Channel) -> Self {
+        Self {
+            claims: ClaimServiceClient::new(channel.clone()),
+            sources: SourceServiceClient::new(channel.clone()),
+            tokens: TokenServiceClient::new(channel.clone()),
+            health: HealthClient::new(channel),
+        }
+    }
+}
