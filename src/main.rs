@@ -143,6 +143,7 @@ impl From<CoreArgs> for CoreConfig {
             public_read: args.public_read,
             rate_limit_per_minute: args.rate_limit_per_minute,
             bootstrap_token: args.bootstrap_token,
+            unix_socket: None,
         }
     }
 }
@@ -196,8 +197,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             run_gateway(gateway).await
         }
         Command::Serve { core, http } => {
-            let core = Core::bind(&core.into()).await?;
-            let core_url = format!("http://{}", core.local_addr());
+            // Core and gateway in one process: the gateway reaches core over a Unix socket of
+            // this process's own (still gRPC, without TCP's cost); tools use the TCP port.
+            let socket = std::env::temp_dir().join(format!("claimdesk-{}.sock", std::process::id()));
+            let core = Core::bind(&CoreConfig { unix_socket: Some(socket.clone()), ..core.into() }).await?;
+            let core_url = format!("unix:{}", socket.display());
             let gateway = Gateway::bind(&gateway_config(http, core_url))?;
             let (stop_core, core_stopped) = watch::channel(false);
             let core_task = tokio::spawn(core.serve(wait_for(core_stopped)));

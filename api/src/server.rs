@@ -18,7 +18,7 @@ const CORE_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
     pub http_addr: SocketAddr,
-    /// `http://host:port` of core's gRPC server.
+    /// `http://host:port` of core's gRPC server, or `unix:/path` of its Unix socket.
     pub core_url: String,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
@@ -40,7 +40,10 @@ impl Gateway {
     /// Binds the port and starts the workers. Core is connected lazily, on the first request,
     /// and reconnected whenever it comes back: the gateway never needs a restart for it.
     pub fn bind(config: &GatewayConfig) -> anyhow::Result<Gateway> {
-        let endpoint = Endpoint::from_shared(config.core_url.clone())
+        let socket = config.core_url.strip_prefix("unix:").map(std::path::PathBuf::from);
+        // On a Unix socket the URL's authority is only a placeholder for HTTP/2.
+        let url = if socket.is_some() { "http://core.local".to_owned() } else { config.core_url.clone() };
+        let endpoint = Endpoint::from_shared(url)
             .with_context(|| format!("invalid core URL {:?}", config.core_url))?
             .connect_timeout(CORE_CONNECT_TIMEOUT)
             .timeout(CORE_TIMEOUT)
@@ -50,7 +53,20 @@ impl Gateway {
         let api = crate::openapi();
         let mut server = actix_web::HttpServer::new(move || {
             // Inside the factory: the channel needs the worker's Tokio runtime.
-            let core = CoreClients::new(endpoint.connect_lazy());
+            let channel = match &socket {
+                Some(path) => {
+                    let path = path.clone();
+                    endpoint.connect_with_connector_lazy(tower::service_fn(move |_: tonic::transport::Uri| {
+                        let path = path.clone();
+                        async move {
+                            let stream = tokio::net::UnixStream::connect(path).await?;
+                            Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(stream))
+                        }
+                    }))
+                }
+                None => endpoint.connect_lazy(),
+            };
+            let core = CoreClients::new(channel);
             App::new()
                 .into_utoipa_app()
                 .app_data(web::Data::new(core))

@@ -190,6 +190,7 @@ impl TestApp {
             rate_limit_per_minute: options.rate_limit_per_minute,
             bootstrap_token: Some(ADMIN_TOKEN.to_owned()),
             confirmed_min_sources: 3,
+            unix_socket: None,
         };
         let (core, core_addr) = start_core(&core_config).await;
         // Later restarts of core reuse the port the gateway knows.
