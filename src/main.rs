@@ -197,11 +197,19 @@ async fn run(command: Command) -> anyhow::Result<()> {
             run_gateway(gateway).await
         }
         Command::Serve { core, http } => {
-            // Core and gateway in one process: the gateway reaches core over a Unix socket of
-            // this process's own (still gRPC, without TCP's cost); tools use the TCP port.
-            let socket = std::env::temp_dir().join(format!("claimdesk-{}.sock", std::process::id()));
-            let core = Core::bind(&CoreConfig { unix_socket: Some(socket.clone()), ..core.into() }).await?;
-            let core_url = format!("unix:{}", socket.display());
+            // Core and gateway in one process: on Linux the gateway reaches core over an
+            // abstract Unix socket of this process's own (still gRPC, without TCP's cost);
+            // tools use the TCP port.
+            let mut config: CoreConfig = core.into();
+            let core_url = if cfg!(target_os = "linux") {
+                let name = format!("claimdesk-core-{}-{}", std::process::id(), config.grpc_addr.port());
+                config.unix_socket = Some(name.clone());
+                format!("unix-abstract:{name}")
+            } else {
+                String::new()
+            };
+            let core = Core::bind(&config).await?;
+            let core_url = if core_url.is_empty() { format!("http://{}", core.local_addr()) } else { core_url };
             let gateway = Gateway::bind(&gateway_config(http, core_url))?;
             let (stop_core, core_stopped) = watch::channel(false);
             let core_task = tokio::spawn(core.serve(wait_for(core_stopped)));

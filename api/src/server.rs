@@ -18,10 +18,27 @@ const CORE_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
     pub http_addr: SocketAddr,
-    /// `http://host:port` of core's gRPC server, or `unix:/path` of its Unix socket.
+    /// `http://host:port` of core's gRPC server, or `unix-abstract:NAME` for an abstract Unix
+    /// socket (Linux), as `serve` uses.
     pub core_url: String,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
+}
+
+/// Connects to an abstract Unix socket (Linux). Connecting to a listening socket does not
+/// block: the kernel completes it at once or refuses it.
+#[cfg(target_os = "linux")]
+fn connect_abstract(name: &str) -> std::io::Result<tokio::net::UnixStream> {
+    use std::os::linux::net::SocketAddrExt;
+    let stream =
+        std::os::unix::net::UnixStream::connect_addr(&std::os::unix::net::SocketAddr::from_abstract_name(name)?)?;
+    stream.set_nonblocking(true)?;
+    tokio::net::UnixStream::from_std(stream)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn connect_abstract(name: &str) -> std::io::Result<tokio::net::UnixStream> {
+    Err(std::io::Error::new(std::io::ErrorKind::Unsupported, format!("abstract socket {name:?}: Linux only")))
 }
 
 /// A bound, running HTTP server. Await [`Gateway::run`] to drive it.
@@ -40,7 +57,7 @@ impl Gateway {
     /// Binds the port and starts the workers. Core is connected lazily, on the first request,
     /// and reconnected whenever it comes back: the gateway never needs a restart for it.
     pub fn bind(config: &GatewayConfig) -> anyhow::Result<Gateway> {
-        let socket = config.core_url.strip_prefix("unix:").map(std::path::PathBuf::from);
+        let socket = config.core_url.strip_prefix("unix-abstract:").map(str::to_owned);
         // On a Unix socket the URL's authority is only a placeholder for HTTP/2.
         let url = if socket.is_some() { "http://core.local".to_owned() } else { config.core_url.clone() };
         let endpoint = Endpoint::from_shared(url)
@@ -54,14 +71,11 @@ impl Gateway {
         let mut server = actix_web::HttpServer::new(move || {
             // Inside the factory: the channel needs the worker's Tokio runtime.
             let channel = match &socket {
-                Some(path) => {
-                    let path = path.clone();
+                Some(name) => {
+                    let name = name.clone();
                     endpoint.connect_with_connector_lazy(tower::service_fn(move |_: tonic::transport::Uri| {
-                        let path = path.clone();
-                        async move {
-                            let stream = tokio::net::UnixStream::connect(path).await?;
-                            Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(stream))
-                        }
+                        let name = name.clone();
+                        async move { connect_abstract(&name).map(hyper_util::rt::TokioIo::new) }
                     }))
                 }
                 None => endpoint.connect_lazy(),

@@ -35,9 +35,10 @@ pub struct CoreConfig {
     pub rate_limit_per_minute: u32,
     /// Stored as an admin token at start-up when no admin token can be used.
     pub bootstrap_token: Option<String>,
-    /// Also serve gRPC on this Unix socket: `serve` puts its gateway on it, a cheaper hop than
-    /// TCP on loopback. Removed when core stops.
-    pub unix_socket: Option<std::path::PathBuf>,
+    /// Also serve gRPC on this abstract Unix socket (Linux): `serve` puts its gateway on it, a
+    /// cheaper hop than TCP on loopback, which vanishes with the process (no file to clean up,
+    /// even after a crash).
+    pub unix_socket: Option<String>,
 }
 
 /// A core whose database is open and migrated and whose port is bound, ready to serve.
@@ -48,7 +49,7 @@ pub struct Core {
     rules: SourcingRules,
     listener: TcpListener,
     local_addr: SocketAddr,
-    unix: Option<(tokio::net::UnixListener, std::path::PathBuf)>,
+    unix: Option<tokio::net::UnixListener>,
 }
 
 impl Core {
@@ -58,16 +59,7 @@ impl Core {
             .await
             .with_context(|| format!("cannot listen for gRPC on {}", config.grpc_addr))?;
         let local_addr = listener.local_addr()?;
-        let unix = match &config.unix_socket {
-            Some(path) => {
-                // A socket left by a crashed run would refuse the bind.
-                let _ = std::fs::remove_file(path);
-                let listener = tokio::net::UnixListener::bind(path)
-                    .with_context(|| format!("cannot listen for gRPC on {}", path.display()))?;
-                Some((listener, path.clone()))
-            }
-            None => None,
-        };
+        let unix = config.unix_socket.as_deref().map(bind_abstract).transpose()?;
         let rules = SourcingRules { confirmed_min_sources: config.confirmed_min_sources.max(1) };
         let auth = Auth::new(db.clone(), config.public_read, config.rate_limit_per_minute);
         if let Some(secret) = config.bootstrap_token.clone()
@@ -112,12 +104,11 @@ impl Core {
         let stopping = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
             let _ = stopped.wait_for(|stop| *stop).await;
         };
-        let unix_task = unix.map(|(listener, path)| {
-            tracing::info!(socket = %path.display(), "core gRPC listening");
+        let unix_task = unix.map(|listener| {
             let served = router
                 .clone()
                 .serve_with_incoming_shutdown(UnixListenerStream::new(listener), stopping(stopped.clone()));
-            (tokio::spawn(served), path)
+            tokio::spawn(served)
         });
         // With our own listener, Server::tcp_nodelay does not apply: set it on the incoming
         // stream, or Nagle's algorithm meets delayed ACKs and answers wait 40 ms.
@@ -132,14 +123,30 @@ impl Core {
             }
         };
         let _ = stop.send(true);
-        if let Some((task, path)) = unix_task {
+        if let Some(task) = unix_task {
             let _ = task.await;
-            let _ = std::fs::remove_file(path);
         }
         watchdog.abort();
         tracing::info!("core stopped");
         result.context("gRPC server failed")
     }
+}
+
+/// Binds an abstract Unix socket (Linux's namespace without files).
+#[cfg(target_os = "linux")]
+fn bind_abstract(name: &str) -> anyhow::Result<tokio::net::UnixListener> {
+    use std::os::linux::net::SocketAddrExt;
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name)?;
+    let listener = std::os::unix::net::UnixListener::bind_addr(&addr)
+        .with_context(|| format!("cannot listen for gRPC on the abstract socket {name:?}"))?;
+    listener.set_nonblocking(true)?;
+    tracing::info!(socket = name, "core gRPC listening on an abstract Unix socket");
+    Ok(tokio::net::UnixListener::from_std(listener)?)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn bind_abstract(name: &str) -> anyhow::Result<tokio::net::UnixListener> {
+    anyhow::bail!("abstract Unix sockets ({name:?}) exist on Linux only")
 }
 
 /// Keeps the health status of `claimdesk.v1.ClaimService` in step with the database.
