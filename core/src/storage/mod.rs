@@ -209,6 +209,10 @@ pub struct Database {
     backend: Backend,
     /// Calls admitted to the blocking pool at once; the rest wait at most [`ADMISSION_WAIT`].
     admission: Arc<Semaphore>,
+    /// SQLite takes one writer at a time: this process's writers wait their turn here, in
+    /// order, instead of polling the file lock (whose back-off made the slowest writes wait
+    /// over a second). Other processes on the file still meet the busy timeout.
+    writer: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 /// How long a call waits for admission before core sheds it with `overloaded` (503 with
@@ -263,7 +267,8 @@ impl Database {
             // Four calls per connection: enough to keep every connection busy, few enough that
             // an admitted call does not wait long behind the others.
             let admission = Arc::new(Semaphore::new(4 * config.pool_size.max(1) as usize));
-            Ok(Database { pool, backend, admission })
+            let writer = (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+            Ok(Database { pool, backend, admission, writer })
         })
         .await
         .map_err(|e| OpenError::Migrate(format!("start-up task failed: {e}")))?
@@ -303,6 +308,14 @@ impl Database {
         T: Send + 'static,
         F: FnMut(&mut Conn) -> Result<T, Error> + Send + 'static,
     {
+        let _turn = match &self.writer {
+            Some(writer) => Some(
+                tokio::time::timeout(DatabaseConfig::DEFAULT_BUSY_TIMEOUT, writer.lock())
+                    .await
+                    .map_err(|_| Error::Busy("waited too long for the SQLite writer's turn".into()))?,
+            ),
+            None => None,
+        };
         self.run(move |conn| {
             let mut attempt = 1;
             loop {
