@@ -82,6 +82,8 @@ pub struct Problem {
     pub detail: String,
     pub errors: Vec<FieldError>,
     pub extensions: Option<Box<Extensions>>,
+    /// What went wrong, for the log only (a 500's detail to the client stays generic).
+    pub cause: Option<String>,
 }
 
 /// Rarely present problem members, boxed to keep `Problem` small.
@@ -95,7 +97,14 @@ pub struct Extensions {
 
 impl Problem {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
-        Problem { status, code: code.to_owned(), detail: detail.into(), errors: Vec::new(), extensions: None }
+        Problem {
+            status,
+            code: code.to_owned(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            extensions: None,
+            cause: None,
+        }
     }
 
     pub fn with_field(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -162,6 +171,10 @@ impl ResponseError for Problem {
     }
 
     fn error_response(&self) -> HttpResponse {
+        if self.status == StatusCode::INTERNAL_SERVER_ERROR {
+            // Every 500 is logged with its cause; the client gets only the code.
+            tracing::error!(code = %self.code, cause = %self.cause.as_deref().unwrap_or(&self.detail), "answered 500");
+        }
         let mut response = HttpResponse::build(self.status);
         response.content_type(CONTENT_TYPE);
         if self.status == StatusCode::UNAUTHORIZED {
@@ -206,6 +219,9 @@ impl From<tonic::Status> for Problem {
             _ => status.message().to_owned(),
         };
         let mut problem = Problem::new(http, code, detail);
+        if http == StatusCode::INTERNAL_SERVER_ERROR {
+            problem.cause = Some(format!("core answered {:?}: {}", status.code(), status.message()));
+        }
         if let Some(bad_request) = details.bad_request() {
             for v in &bad_request.field_violations {
                 problem = problem.with_field(v.field.clone(), v.description.clone());

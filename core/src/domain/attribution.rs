@@ -147,7 +147,7 @@ fn uuid(raw: &str, what: &str) -> Result<Uuid, String> {
     if raw.trim().is_empty() {
         return Err(format!("{what} is required"));
     }
-    Uuid::try_parse(raw.trim()).map_err(|_| format!("{raw:?} is not a UUID"))
+    Uuid::try_parse(raw.trim()).map_err(|_| format!("{} is not a UUID", super::shown(raw)))
 }
 
 /// A relay chain names each source once and never the speaker: a statement does not reach us

@@ -295,7 +295,10 @@ impl ClaimPatch {
                         claim.tags = t;
                     }
                 }
-                other => v.push("update_mask", format!("unknown field {other:?}; use {}", CLAIM_PATHS.join(", "))),
+                other => v.push(
+                    "update_mask",
+                    format!("unknown field {}; use {}", super::shown(other), CLAIM_PATHS.join(", ")),
+                ),
             }
         }
         v.into_result()?;
@@ -329,7 +332,7 @@ fn text(raw: &str) -> Result<String, String> {
 /// An optional source id: trimmed; blank means absent.
 fn optional_id(raw: Option<String>) -> Result<Option<Uuid>, String> {
     optional(raw, MAX_NAME_CHARS)?
-        .map(|id| Uuid::try_parse(&id).map_err(|_| format!("{id:?} is not a UUID")))
+        .map(|id| Uuid::try_parse(&id).map_err(|_| format!("{} is not a UUID", super::shown(&id))))
         .transpose()
 }
 

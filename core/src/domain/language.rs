@@ -5,8 +5,8 @@ use oxilangtag::LanguageTag;
 
 /// Checks a tag and returns it in canonical case.
 pub fn normalize(input: &str) -> Result<String, String> {
-    let tag =
-        LanguageTag::parse(input).map_err(|e| format!("{input:?} is not a well-formed BCP 47 language tag ({e})"))?;
+    let tag = LanguageTag::parse(input)
+        .map_err(|e| format!("{} is not a well-formed BCP 47 language tag ({e})", super::shown(input)))?;
     // Primary language subtags of 4 to 8 letters are reserved or unassigned: "english" is
     // grammatical BCP 47 but names no language, so it is refused with a hint.
     let primary = tag.primary_language();

@@ -53,7 +53,7 @@ impl ListParams {
             "claimant_id",
             self.claimant_id
                 .as_deref()
-                .map(|id| Uuid::try_parse(id).map_err(|_| format!("{id:?} is not a UUID")))
+                .map(|id| Uuid::try_parse(id).map_err(|_| format!("{} is not a UUID", super::shown(id))))
                 .transpose(),
         );
         let tag = v.check("tag", self.tag.as_deref().map(normalize_tag).transpose());

@@ -34,12 +34,28 @@ pub fn truncate_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
 }
 
+/// The longest part of a client's value an error message quotes back.
+pub const SHOWN_CHARS: usize = 64;
+
+/// A client's value as an error message quotes it: Debug-quoted, cut to [`SHOWN_CHARS`]
+/// characters, so that no answer grows with the input (a 100 KB id once overflowed the
+/// gateway's header limit through the gRPC status details).
+pub fn shown(raw: &str) -> String {
+    let mut chars = raw.chars();
+    let head: String = chars.by_ref().take(SHOWN_CHARS).collect();
+    if chars.next().is_some() {
+        format!("{head:?}… ({} characters)", raw.chars().count())
+    } else {
+        format!("{head:?}")
+    }
+}
+
 /// A name from an enum's name table (derived with strum), or why it is not one.
 fn named<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, String> {
-    s.parse().map_err(|_| format!("unknown {what} {s:?}"))
+    s.parse().map_err(|_| format!("unknown {what} {}", shown(s)))
 }
 
 /// Parses an id from a request; ids are UUIDs (v7 for the ones core assigns).
 pub fn parse_id(field: &str, raw: &str) -> Result<uuid::Uuid, Error> {
-    uuid::Uuid::try_parse(raw).map_err(|_| Error::invalid(field, format!("{raw:?} is not a UUID")))
+    uuid::Uuid::try_parse(raw).map_err(|_| Error::invalid(field, format!("{} is not a UUID", shown(raw))))
 }

@@ -176,7 +176,7 @@ impl SourceFields {
                 }
                 "reliability" => source.reliability = v.check("reliability", reliability(self.reliability.clone())).flatten(),
                 "notes" => source.notes = v.check("notes", optional(self.notes.clone(), MAX_TEXT_CHARS)).flatten(),
-                other => v.push("update_mask", format!("unknown field {other:?}; use {}", SOURCE_PATHS.join(", "))),
+                other => v.push("update_mask", format!("unknown field {}; use {}", super::shown(other), SOURCE_PATHS.join(", "))),
             }
         }
         v.into_result()?;
@@ -196,9 +196,9 @@ impl SourceFields {
         for alias in &source.aliases {
             let key = names::key(alias);
             if key.is_empty() {
-                v.push("aliases", format!("alias {alias:?} must contain a letter or a digit"));
+                v.push("aliases", format!("alias {} must contain a letter or a digit", super::shown(alias)));
             } else if keys.contains(&key) {
-                v.push("aliases", format!("alias {alias:?} repeats the name or another alias"));
+                v.push("aliases", format!("alias {} repeats the name or another alias", super::shown(alias)));
             } else {
                 keys.push(key);
             }
@@ -229,9 +229,9 @@ pub(crate) fn optional(raw: Option<String>, max: usize) -> Result<Option<String>
 /// An absolute http(s) URL.
 pub(crate) fn web_url(raw: &str) -> Result<String, String> {
     let raw = bounded(raw.trim(), MAX_URL_CHARS)?;
-    let url = url::Url::parse(raw).map_err(|e| format!("{raw:?} is not a URL ({e})"))?;
+    let url = url::Url::parse(raw).map_err(|e| format!("{} is not a URL ({e})", super::shown(raw)))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(format!("{raw:?} is not an http or https URL"));
+        return Err(format!("{} is not an http or https URL", super::shown(raw)));
     }
     Ok(url.to_string())
 }

@@ -10,6 +10,22 @@ use crate::domain::Error;
 
 pub const ERROR_DOMAIN: &str = "claimdesk";
 
+/// Field violations sent with one status; a request breaking more rules learns the first ones.
+const MAX_VIOLATIONS: usize = 50;
+/// The longest message or violation text sent: gRPC statuses travel in HTTP/2 headers.
+const MAX_TEXT: usize = 1024;
+
+fn bounded(text: &str) -> String {
+    if text.len() <= MAX_TEXT {
+        return text.to_owned();
+    }
+    let mut end = MAX_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 impl From<Error> for Status {
     fn from(err: Error) -> Self {
         let mut details = ErrorDetails::new();
@@ -17,8 +33,10 @@ impl From<Error> for Status {
         // No `_` arm: a new error variant must be mapped here before it compiles.
         let (code, message) = match &err {
             Error::Validation(violations) => {
-                for v in violations {
-                    details.add_bad_request_violation(v.field.clone(), v.description.clone());
+                // At most a screenful: each violation is short (values are quoted cut), and a
+                // request cannot make the details, which travel in a header, grow without bound.
+                for v in violations.iter().take(MAX_VIOLATIONS) {
+                    details.add_bad_request_violation(bounded(&v.field), bounded(&v.description));
                 }
                 (Code::InvalidArgument, err.to_string())
             }
@@ -74,6 +92,6 @@ impl From<Error> for Status {
             }
         };
         details.set_error_info(err.code(), ERROR_DOMAIN, metadata);
-        Status::with_error_details(code, message, details)
+        Status::with_error_details(code, bounded(&message), details)
     }
 }
