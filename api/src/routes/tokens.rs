@@ -65,6 +65,7 @@ pub async fn list_tokens(req: HttpRequest, core: web::Data<CoreClients>) -> Resu
         (status = 400, description = "The id is not a UUID", body = ProblemDocument, content_type = "application/problem+json"),
         CommonErrors,
         (status = 404, description = "No token has this id", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "The last usable admin token (`last_admin_token`): create another admin token first", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 #[delete("/tokens/{id}")]

@@ -126,7 +126,25 @@ impl Auth {
 
     pub async fn revoke_token(&self, id: &str) -> Result<Token, Error> {
         let id = parse_id("id", id)?;
-        let token = self.inner.db.write(move |conn| tokens::revoke(conn, id, Utc::now())).await?;
+        let token = self
+            .inner
+            .db
+            .write(move |conn| {
+                tokens::take_revocation_turn(conn)?;
+                let now = Utc::now();
+                let token = tokens::revoke(conn, id, now)?;
+                // Without an admin token nobody could manage tokens again but by the command line
+                // on the database's host: the last one stays.
+                if token.role == Role::Admin && !tokens::active_admin_exists(conn, now)? {
+                    return Err(Error::Precondition {
+                        code: "last_admin_token",
+                        subject: "token".into(),
+                        description: "this is the last usable admin token: create another admin token first".into(),
+                    });
+                }
+                Ok(token)
+            })
+            .await?;
         self.forget(id);
         tracing::info!(token = %token.id, name = %token.name, "token revoked");
         Ok(token)

@@ -4,7 +4,10 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::{Conn, schema::api_tokens};
+use super::{
+    Conn,
+    schema::{api_tokens, change_counters},
+};
 use crate::domain::{Error, Role, Token};
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
@@ -78,6 +81,15 @@ pub fn list(conn: &mut Conn) -> Result<Vec<Token>, Error> {
 }
 
 /// Revokes a token (once: revoking again keeps the first time) and returns it.
+/// Takes the revocation turn: concurrent revocations wait here for each other (a row lock on
+/// PostgreSQL; SQLite has one writer anyway). Call first in the transaction.
+pub fn take_revocation_turn(conn: &mut Conn) -> Result<(), Error> {
+    diesel::update(change_counters::table.find("tokens"))
+        .set(change_counters::value.eq(change_counters::value + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn revoke(conn: &mut Conn, id: Uuid, now: DateTime<Utc>) -> Result<Token, Error> {
     diesel::update(api_tokens::table.find(id.to_string()).filter(api_tokens::revoked_at.is_null()))
         .set(api_tokens::revoked_at.eq(Some(now.naive_utc())))

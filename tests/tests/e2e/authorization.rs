@@ -429,7 +429,38 @@ async fn a_token_over_its_rate_is_told_when_to_come_back() {
     assert_eq!(status.code(), Code::ResourceExhausted);
 }
 
+/// Revoking the last usable admin token would lock everyone out of token management: refused,
+/// even when two admins revoke each other at the same moment.
+async fn the_last_admin_token_cannot_be_revoked(app: TestApp) {
+    let tokens = app.json("/v1/tokens").await;
+    let bootstrap = tokens["tokens"][0]["id"].as_str().expect("the bootstrap token").to_owned();
+    let refused = app.http.delete(app.url(&format!("/v1/tokens/{bootstrap}"))).send().await.expect("sent");
+    let refused = claimdesk_tests::problem(refused, 409).await;
+    assert_eq!(refused["code"], "last_admin_token", "{refused}");
+
+    let (second, second_secret) = token(&app, "second admin", "admin", None).await;
+    let (third, third_secret) = token(&app, "third admin", "admin", None).await;
+    let revoked = app.http.delete(app.url(&format!("/v1/tokens/{bootstrap}"))).send().await.expect("sent");
+    assert_eq!(revoked.status(), 200, "another admin token is left");
+    // The last two admins revoke each other at once: one of them must stay.
+    let as_second = client_with_token(Some(&second_secret));
+    let as_third = client_with_token(Some(&third_secret));
+    let (a, b) = tokio::join!(
+        as_second.delete(app.url(&format!("/v1/tokens/{third}"))).send(),
+        as_third.delete(app.url(&format!("/v1/tokens/{second}"))).send(),
+    );
+    let mut statuses = [a.expect("sent").status().as_u16(), b.expect("sent").status().as_u16()];
+    statuses.sort_unstable();
+    assert!(statuses == [200, 409] || statuses == [200, 401], "exactly one revocation lands: {statuses:?}");
+    let left = [as_second.get(app.url("/v1/tokens")).send(), as_third.get(app.url("/v1/tokens")).send()];
+    let [l, r] = left;
+    let (l, r) = tokio::join!(l, r);
+    let usable = [l.expect("sent").status(), r.expect("sent").status()].iter().filter(|s| s.as_u16() == 200).count();
+    assert_eq!(usable, 1, "one admin token is left usable");
+}
+
 claimdesk_tests::on_both_backends!(
+    the_last_admin_token_cannot_be_revoked,
     every_rest_route_for_every_caller,
     every_rpc_for_every_caller,
     history_records_the_principal_not_the_request
