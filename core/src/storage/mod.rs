@@ -111,18 +111,35 @@ impl DatabaseUrl {
     }
 }
 
-/// Hides a password in a URL before it reaches a log line or an error message.
+/// Hides every credential libpq accepts in a URL before it reaches a log line or an error
+/// message: the password of the userinfo (`user:secret@`), and the `password` and
+/// `sslpassword` query parameters (`?password=secret`), in any case.
 fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let base = match (base.find("://"), base.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
+            let userinfo = &base[scheme + 3..at];
             match userinfo.split_once(':') {
-                Some((user, _password)) => format!("{}://{user}:***@{}", &url[..scheme], &url[at + 1..]),
-                None => url.to_owned(),
+                Some((user, _password)) => format!("{}://{user}:***@{}", &base[..scheme], &base[at + 1..]),
+                None => base.to_owned(),
             }
         }
-        _ => url.to_owned(),
-    }
+        _ => base.to_owned(),
+    };
+    let Some(query) = query else { return base };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|param| match param.split_once('=') {
+            Some((key, _)) if matches!(key.to_ascii_lowercase().as_str(), "password" | "sslpassword") => {
+                format!("{key}=***")
+            }
+            _ => param.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", params.join("&"))
 }
 
 /// Why the database could not be opened at start-up.
@@ -604,6 +621,21 @@ mod tests {
         assert_eq!(url.redacted(), "postgres://claimdesk:***@db:5432/claims?sslmode=require");
         assert!(!format!("{url:?}").contains("s3cret"));
         let Err(err) = DatabaseUrl::parse("mysql://u:s3cret@db/claims") else { panic!("accepted") };
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        for url in [
+            "postgres://claimdesk@db/claims?password=s3cret",
+            "postgres://claimdesk@db/claims?sslmode=require&PASSWORD=s3cret",
+            "postgresql://claimdesk:s3cret@db/claims?sslpassword=s3cret&application_name=x",
+        ] {
+            let parsed = DatabaseUrl::parse(url).expect("valid");
+            let shown = format!("{} {parsed:?}", parsed.redacted());
+            assert!(!shown.contains("s3cret"), "{shown}");
+            assert!(shown.contains("db/claims"), "the rest stays readable: {shown}");
+        }
+        let err = OpenError::classify(
+            &DatabaseUrl::parse("postgres://u@db/x?password=s3cret").expect("valid"),
+            &diesel::ConnectionError::BadConnection("connection refused".into()),
+        );
         assert!(!err.to_string().contains("s3cret"), "{err}");
     }
 }
