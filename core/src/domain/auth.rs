@@ -118,12 +118,16 @@ impl TokenInput {
         let name = self.name.trim().to_owned();
         if name.is_empty() || name.chars().count() > 100 {
             v.push("name", "is required: 1 to 100 characters");
+        } else if let Err(e) = super::no_nul(&name) {
+            v.push("name", e);
         }
         if self.role.is_none() {
             v.push("role", "is required: viewer, reporter, editor or admin");
         }
         if self.expires_at.is_some_and(|at| at <= now) {
             v.push("expires_at", "must be in the future");
+        } else if let Some(Err(e)) = self.expires_at.map(super::supported_instant) {
+            v.push("expires_at", e);
         }
         if secret.chars().count() < MIN_SECRET_CHARS {
             v.push("secret", format!("must be at least {MIN_SECRET_CHARS} characters"));

@@ -318,7 +318,7 @@ impl ClaimPatch {
 }
 
 fn text(raw: &str) -> Result<String, String> {
-    let trimmed = raw.trim();
+    let trimmed = super::no_nul(raw.trim())?;
     if trimmed.is_empty() {
         return Err("is required and must not be blank".into());
     }

@@ -61,6 +61,8 @@ impl ListParams {
             v.check("claimed_from", self.claimed_from.as_deref().map(|s| s.parse::<PartialDate>()).transpose());
         let claimed_to =
             v.check("claimed_to", self.claimed_to.as_deref().map(|s| s.parse::<PartialDate>()).transpose());
+        v.check("created_from", self.created_from.map(super::supported_instant).transpose());
+        v.check("created_to", self.created_to.map(super::supported_instant).transpose());
         if let (Some(from), Some(to)) = (self.created_from, self.created_to)
             && from > to
         {

@@ -14,7 +14,7 @@ pub mod source;
 pub mod sourcing;
 mod view;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, SubsecRound, Utc};
 
 pub use attribution::{Attribution, AttributionFields, Stance, ValidAttribution};
 pub use auth::{Access, Principal, Role, Token, TokenInput};
@@ -32,6 +32,18 @@ pub use view::{ClaimView, Precondition};
 /// values read back equal what was written on both.
 pub fn truncate_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
+}
+
+/// A text field refuses NUL: PostgreSQL cannot store it in TEXT, and no human text holds it.
+/// Checked by every text rule of the domain, so both backends answer the same 400.
+pub fn no_nul(s: &str) -> Result<&str, String> {
+    if s.contains('\0') { Err("must not contain a NUL character (U+0000)".to_owned()) } else { Ok(s) }
+}
+
+/// The instants claimdesk stores: years 1 to 9999, which both backends keep and order alike
+/// (SQLite compares timestamps as text, PostgreSQL refuses years it cannot represent).
+pub fn supported_instant(t: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    if (1..=9999).contains(&t.year()) { Ok(t) } else { Err(format!("{t} is outside years 0001 to 9999")) }
 }
 
 /// The longest part of a client's value an error message quotes back.

@@ -49,7 +49,11 @@ impl FromStr for PartialDate {
         const HINT: &str = "expected a date \"YYYY\", \"YYYY-MM\", \"YYYY-MM-DD\" or an RFC 3339 timestamp";
         let all_digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
         let year = |p: &str| -> Result<i32, String> {
-            if p.len() == 4 && all_digits(p) { p.parse().map_err(|_| HINT.to_string()) } else { Err(HINT.to_string()) }
+            match p.parse::<i32>() {
+                Ok(0) if p.len() == 4 && all_digits(p) => Err("year 0000 does not exist: years run from 0001".into()),
+                Ok(y) if p.len() == 4 && all_digits(p) => Ok(y),
+                _ => Err(HINT.to_string()),
+            }
         };
         let parts: Vec<&str> = s.split('-').collect();
         match parts.as_slice() {
@@ -71,8 +75,9 @@ impl FromStr for PartialDate {
                     .ok_or_else(|| format!("{s} is not a date that exists"))
             }
             _ => DateTime::parse_from_rfc3339(s)
-                .map(|t| PartialDate::Instant(crate::domain::truncate_micros(t.with_timezone(&Utc))))
-                .map_err(|_| HINT.to_string()),
+                .map_err(|_| HINT.to_string())
+                .and_then(|t| crate::domain::supported_instant(t.with_timezone(&Utc)))
+                .map(|t| PartialDate::Instant(crate::domain::truncate_micros(t))),
         }
     }
 }

@@ -216,6 +216,7 @@ fn required_name(raw: &str) -> Result<String, String> {
 }
 
 fn bounded(s: &str, max: usize) -> Result<&str, String> {
+    let s = super::no_nul(s)?;
     let chars = s.chars().count();
     if chars > max { Err(format!("must be at most {max} characters, got {chars}")) } else { Ok(s) }
 }

@@ -182,7 +182,39 @@ async fn long_values_are_refused_without_echoing_them_whole(app: TestApp) {
     assert_nothing_stored(&app).await;
 }
 
+/// PostgreSQL cannot store NUL in text and refuses years it cannot represent; SQLite would
+/// take both. The domain refuses them first: the same 400 on both backends, never a 500.
+async fn nul_characters_and_impossible_years_get_the_same_400_on_both_backends(app: TestApp) {
+    let source = app.source(json!({"name": "TASS", "kind": "news_agency"})).await;
+    let nul = "avant\u{0}après";
+    let claims = [
+        ("text", claim_with("text", json!(nul))),
+        ("context", claim_with("context", json!(nul))),
+        ("claimant", claim_with("claimant", json!(nul))),
+        ("tags", claim_with("tags", json!([nul]))),
+        ("claimed_at", claim_with("claimed_at", json!("0000-05"))),
+        (
+            "attributions[0].quote",
+            claim_with("attributions", json!([{"speaker_id": source, "stance": "asserts", "quote": nul}])),
+        ),
+    ];
+    for (field, body) in claims {
+        let refused = problem(app.post_json("/v1/claims", &body).await, 400).await;
+        assert!(problem_fields(&refused).iter().any(|f| f.starts_with(field)), "{field}: {refused}");
+    }
+    let refused = problem(app.post_json("/v1/sources", &json!({"name": nul, "kind": "person"})).await, 400).await;
+    assert_eq!(problem_fields(&refused), ["name"]);
+    let refused = problem(app.post_json("/v1/tokens", &json!({"name": nul, "role": "viewer"})).await, 400).await;
+    assert_eq!(problem_fields(&refused), ["name"]);
+    for query in ["created_from=-4713-01-01T00:00:00Z", "created_to=0000-12-31T00:00:00Z", "claimed_from=0000"] {
+        let refused = problem(app.get(&format!("/v1/claims?{query}")).await, 400).await;
+        assert_eq!(refused["code"], "validation_failed", "{query}: {refused}");
+    }
+    assert_nothing_stored(&app).await;
+}
+
 claimdesk_tests::on_both_backends!(
+    nul_characters_and_impossible_years_get_the_same_400_on_both_backends,
     long_values_are_refused_without_echoing_them_whole,
     bad_json_bodies_are_refused_with_the_field_named,
     ten_thousand_characters_is_the_limit_not_over_it,
