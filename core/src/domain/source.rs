@@ -207,12 +207,19 @@ impl SourceFields {
     }
 }
 
+/// A name as stored: trimmed and NFKC-normalised (full-width, ligatures and other
+/// compatibility forms in their usual form); it must still hold a letter or digit once
+/// invisible characters are left out.
 fn required_name(raw: &str) -> Result<String, String> {
-    let name = raw.trim();
+    use unicode_normalization::UnicodeNormalization;
+    let name: String = raw.trim().nfkc().collect();
     if name.is_empty() {
         return Err("is required and must not be blank".into());
     }
-    bounded(name, MAX_NAME_CHARS).map(str::to_owned)
+    if names::key(&name).is_empty() {
+        return Err("must contain a visible letter or digit".into());
+    }
+    bounded(&name, MAX_NAME_CHARS).map(str::to_owned)
 }
 
 fn bounded(s: &str, max: usize) -> Result<&str, String> {

@@ -132,7 +132,43 @@ async fn sources_are_edited_with_if_match(app: TestApp) {
     assert_eq!(app.json(&format!("/v1/sources?q={}", "тасс")).await["sources"][0]["id"], tass.as_str());
 }
 
+/// An outlet spelled with invisible characters or look-alike letters is the same outlet: it
+/// cannot count as a second independent source.
+async fn invisible_and_look_alike_spellings_are_the_same_source(app: TestApp) {
+    let reuters = app.source(json!({"name": "Reuters", "kind": "news_agency"})).await;
+    let spellings = [
+        "Reu\u{200B}ters",
+        "Reu\u{200C}ters",
+        "Reu\u{200D}ters",
+        "Reu\u{200E}ters",
+        "Reu\u{200F}ters",
+        "Reu\u{202E}ters",
+        "Reu\u{2060}ters",
+        "\u{FEFF}Reuters",
+        "Reu\u{00AD}ters",
+        "Reuters\u{E0041}",
+        "R\u{0435}uters",
+        "ＲＥＵＴＥＲＳ",
+    ];
+    for name in spellings {
+        let refused = app.post_json("/v1/sources", &json!({"name": name, "kind": "news_agency"})).await;
+        let refused = problem(refused, 409).await;
+        assert_eq!(refused["existing_id"], reuters.as_str(), "{name:?}");
+    }
+    let claim = app
+        .claim(json!({"text": "Treize navires", "language": "fr", "claimant": "Reu\u{200B}ters",
+            "attributions": [{"speaker_id": reuters, "stance": "asserts"}]}))
+        .await;
+    assert_eq!(claim["claimant"]["id"], reuters.as_str(), "the claimant's name resolves to the one outlet");
+    assert_eq!(claim["sourcing"]["independent_supporting"], 1);
+    let hidden =
+        problem(app.post_json("/v1/sources", &json!({"name": "\u{200B}\u{2060}", "kind": "person"})).await, 400).await;
+    assert_eq!(problem_fields(&hidden), ["name"], "{hidden}");
+    assert_eq!(app.json("/v1/sources").await["sources"].as_array().map(Vec::len), Some(1));
+}
+
 claimdesk_tests::on_both_backends!(
+    invisible_and_look_alike_spellings_are_the_same_source,
     a_name_or_alias_already_known_is_refused_with_the_existing_id,
     sources_are_searched_by_name_and_alias_ignoring_accents,
     bad_sources_are_refused,
