@@ -122,7 +122,21 @@ fn write_names(conn: &mut Conn, source: &Source) -> Result<(), Error> {
 pub fn insert(conn: &mut Conn, source: &Source) -> Result<(), Error> {
     check_names_free(conn, source)?;
     diesel::insert_into(sources::table).values(SourceRow::from(source)).execute(conn)?;
-    write_names(conn, source)
+    write_names(conn, source).map_err(taken_meanwhile)
+}
+
+/// A name key taken between `check_names_free` and the insert: another transaction stored the
+/// same name at the same moment (PostgreSQL; SQLite has one writer). The whole transaction runs
+/// again ([`super::Database::write`]), and then finds that source: a claimant named twice at
+/// once resolves to the winner's source, a source created twice at once answers
+/// `already_exists` with its id.
+fn taken_meanwhile(err: Error) -> Error {
+    match err {
+        Error::Precondition { code: "conflict", .. } => {
+            Error::Busy("another transaction stored the same source name at the same moment".into())
+        }
+        other => other,
+    }
 }
 
 pub fn get(conn: &mut Conn, id: Uuid) -> Result<Source, Error> {
@@ -155,7 +169,7 @@ pub fn update(conn: &mut Conn, source: &Source, expected_version: i64) -> Result
     }
     // What claims naming this source show may have changed: their cached views are stale.
     bump_revision(conn)?;
-    write_names(conn, source)
+    write_names(conn, source).map_err(taken_meanwhile)
 }
 
 /// The `change_counters` row bumped by every source edit.

@@ -167,7 +167,41 @@ async fn invisible_and_look_alike_spellings_are_the_same_source(app: TestApp) {
     assert_eq!(app.json("/v1/sources").await["sources"].as_array().map(Vec::len), Some(1));
 }
 
+/// Racing requests that name the same new source: the claims all land on one claimant, and
+/// of the sources created at once one is stored and the others are told its id.
+async fn racing_creations_of_one_name_resolve_to_one_source(app: TestApp) {
+    let creates = (0..24).map(|i| {
+        let body = json!({"text": format!("Claim {i}"), "language": "fr", "claimant": "Un diplomate européen", "claimant_kind": "anonymous"});
+        let app = &app;
+        async move { app.post_json("/v1/claims", &body).await }
+    });
+    let mut claimants = std::collections::BTreeSet::new();
+    for response in futures_util::future::join_all(creates).await {
+        assert_eq!(response.status(), 201, "every claim that could be stored is");
+        let claim: Value = response.json().await.expect("json");
+        claimants.insert(claim["claimant"]["id"].as_str().expect("claimant").to_owned());
+    }
+    assert_eq!(claimants.len(), 1, "one claimant for all: {claimants:?}");
+
+    let sources = (0..12).map(|_| {
+        let app = &app;
+        async move { app.post_json("/v1/sources", &json!({"name": "Le Canard enchaîné", "kind": "news_outlet"})).await }
+    });
+    let mut created = Vec::new();
+    let mut existing = Vec::new();
+    for response in futures_util::future::join_all(sources).await {
+        match response.status().as_u16() {
+            201 => created.push(response.json::<Value>().await.expect("json")["id"].clone()),
+            409 => existing.push(problem(response, 409).await),
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(created.len(), 1);
+    assert!(existing.iter().all(|p| p["code"] == "already_exists" && p["existing_id"] == created[0]), "{existing:?}");
+}
+
 claimdesk_tests::on_both_backends!(
+    racing_creations_of_one_name_resolve_to_one_source,
     invisible_and_look_alike_spellings_are_the_same_source,
     a_name_or_alias_already_known_is_refused_with_the_existing_id,
     sources_are_searched_by_name_and_alias_ignoring_accents,
