@@ -29,12 +29,24 @@ pub struct CoreClients {
     pub health: HealthClient<Channel>,
 }
 
+/// The largest answer read from core, as large as core may send (its `MAX_RESPONSE_BYTES`):
+/// every answer core gives is bounded below it, so none is ever unreadable here.
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
+/// The largest call sent to core (its `MAX_REQUEST_BYTES`); REST bodies stop at 1 MiB anyway.
+pub const MAX_CALL_BYTES: usize = 16 * 1024 * 1024;
+
 impl CoreClients {
     pub fn new(channel: Channel) -> Self {
         Self {
-            claims: ClaimServiceClient::new(channel.clone()),
-            sources: SourceServiceClient::new(channel.clone()),
-            tokens: TokenServiceClient::new(channel.clone()),
+            claims: ClaimServiceClient::new(channel.clone())
+                .max_decoding_message_size(MAX_ANSWER_BYTES)
+                .max_encoding_message_size(MAX_CALL_BYTES),
+            sources: SourceServiceClient::new(channel.clone())
+                .max_decoding_message_size(MAX_ANSWER_BYTES)
+                .max_encoding_message_size(MAX_CALL_BYTES),
+            tokens: TokenServiceClient::new(channel.clone())
+                .max_decoding_message_size(MAX_ANSWER_BYTES)
+                .max_encoding_message_size(MAX_CALL_BYTES),
             health: HealthClient::new(channel),
         }
     }

@@ -207,6 +207,13 @@ impl From<tonic::Status> for Problem {
             }
         };
         let details = status.get_error_details();
+        // Without core's ErrorInfo the status comes from the transport: a limit it hit reading
+        // core's answer is the service's failure, never the client's (core's own statuses for
+        // bad input always carry ErrorInfo).
+        let (http, fallback_code) = match (details.error_info(), status.code()) {
+            (None, Code::OutOfRange | Code::ResourceExhausted) => (StatusCode::BAD_GATEWAY, "bad_core_answer"),
+            _ => (http, fallback_code),
+        };
         let code = details.error_info().map_or(fallback_code, |info| info.reason.as_str());
         // A stale version is the HTTP precondition (If-Match) failing.
         let http = if code == "version_mismatch" { StatusCode::PRECONDITION_FAILED } else { http };
@@ -219,7 +226,7 @@ impl From<tonic::Status> for Problem {
             _ => status.message().to_owned(),
         };
         let mut problem = Problem::new(http, code, detail);
-        if http == StatusCode::INTERNAL_SERVER_ERROR {
+        if http == StatusCode::INTERNAL_SERVER_ERROR || http == StatusCode::BAD_GATEWAY {
             problem.cause = Some(format!("core answered {:?}: {}", status.code(), status.message()));
         }
         if let Some(bad_request) = details.bad_request() {

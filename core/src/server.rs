@@ -20,6 +20,14 @@ use crate::{
     storage::{Database, DatabaseConfig},
 };
 
+/// The largest request core reads: a claim with 500 statements of 10,000-character quotes fits.
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+/// The largest answer core sends. Every answer is bounded below it by construction: pages hold
+/// at most 100 items, texts are bounded in characters (so in bytes), and the sourcing names at
+/// most a few sources per reason; the worst page (100 claims of 10,000 + 20,000 four-byte
+/// characters) is about 30 MB.
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
 /// How often core re-checks the database for its health status.
 const DB_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -96,9 +104,21 @@ impl Core {
             .add_service(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(ClaimServiceServer::new(ClaimApi::new(Claims::new(db.clone(), rules), auth.clone())))
-            .add_service(SourceServiceServer::new(SourceApi::new(Sources::new(db), auth.clone())))
-            .add_service(TokenServiceServer::new(TokenApi::new(auth)));
+            .add_service(
+                ClaimServiceServer::new(ClaimApi::new(Claims::new(db.clone(), rules), auth.clone()))
+                    .max_decoding_message_size(MAX_REQUEST_BYTES)
+                    .max_encoding_message_size(MAX_RESPONSE_BYTES),
+            )
+            .add_service(
+                SourceServiceServer::new(SourceApi::new(Sources::new(db), auth.clone()))
+                    .max_decoding_message_size(MAX_REQUEST_BYTES)
+                    .max_encoding_message_size(MAX_RESPONSE_BYTES),
+            )
+            .add_service(
+                TokenServiceServer::new(TokenApi::new(auth))
+                    .max_decoding_message_size(MAX_REQUEST_BYTES)
+                    .max_encoding_message_size(MAX_RESPONSE_BYTES),
+            );
         // One shutdown signal for both listeners.
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let stopping = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use claimdesk_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::{from_timestamp, proto_enum};
 use crate::problem::Problem;
@@ -128,9 +128,22 @@ impl TryFrom<pb::AttributionChange> for AttributionChange {
     }
 }
 
+/// One page of a claim's attributions, in recorded order.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AttributionList {
     pub attributions: Vec<Attribution>,
+    /// Present when there is a next page: pass it as `page_token`.
+    pub next_page_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AttributionListQuery {
+    /// Attributions per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub page_size: Option<i32>,
+    pub page_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]

@@ -3,11 +3,11 @@
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, delete, get, http::header, post, put, web};
 use claimdesk_proto::v1 as pb;
 
-use super::{etag, if_match_etag};
+use super::{etag, if_match_etag, next_link};
 use crate::{
     CoreClients,
-    dto::{Attribution, AttributionChange, AttributionList, AttributionRequest},
-    extract::JsonBody,
+    dto::{Attribution, AttributionChange, AttributionList, AttributionListQuery, AttributionRequest},
+    extract::{JsonBody, QueryParams},
     grpc,
     problem::{CommonErrors, Problem, ProblemDocument},
 };
@@ -18,16 +18,17 @@ fn respond(mut response: HttpResponseBuilder, change: pb::AttributionChange) -> 
     Ok(response.insert_header(header::ETag(etag(&change.claim_etag))).json(change))
 }
 
-/// List a claim's attributions, in the order they were recorded.
+/// List a claim's attributions, in the order they were recorded, a page at a time.
 ///
 /// **Role:** viewer.
 #[utoipa::path(
     tag = "attributions",
     operation_id = "list_attributions",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "The claim's id")),
+    params(("id" = String, Path, description = "The claim's id"), AttributionListQuery),
     responses(
-        (status = 200, description = "The attributions", body = AttributionList),
+        (status = 200, description = "One page of the attributions, in recorded order", body = AttributionList,
+            headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
         (status = 400, description = "The id is not a UUID", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No claim has this id", body = ProblemDocument, content_type = "application/problem+json"),
         CommonErrors,
@@ -38,11 +39,18 @@ pub async fn list_attributions(
     req: HttpRequest,
     core: web::Data<CoreClients>,
     id: web::Path<String>,
+    QueryParams(query): QueryParams<AttributionListQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let request = pb::ListAttributionsRequest { claim_id: id.into_inner() };
+    let AttributionListQuery { page_size, page_token } = query;
+    let request = pb::ListAttributionsRequest { claim_id: id.into_inner(), page_size, page_token };
     let list = core.claims.clone().list_attributions(grpc(&req, request)).await?.into_inner();
     let attributions = list.attributions.into_iter().map(Attribution::try_from).collect::<Result<Vec<_>, _>>()?;
-    Ok(HttpResponse::Ok().json(AttributionList { attributions }))
+    let next_page_token = Some(list.next_page_token).filter(|t| !t.is_empty());
+    let mut response = HttpResponse::Ok();
+    if let Some(token) = &next_page_token {
+        response.insert_header((header::LINK, format!("<{}>; rel=\"next\"", next_link(&req, token))));
+    }
+    Ok(response.json(AttributionList { attributions, next_page_token }))
 }
 
 /// Record a source's statement about a claim.

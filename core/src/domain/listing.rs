@@ -180,6 +180,27 @@ impl Cursor for SourceCursor {
     }
 }
 
+/// Position after the last attribution of a page, in recorded order (`recorded_at`, `id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttributionCursor {
+    pub recorded_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+impl Cursor for AttributionCursor {
+    const KIND: &'static str = "a1";
+    const FIELDS: usize = 2;
+
+    fn fields(&self) -> Vec<String> {
+        vec![self.recorded_at.timestamp_micros().to_string(), self.id.simple().to_string()]
+    }
+
+    fn from_fields(fields: &[&str]) -> Option<Self> {
+        let recorded_at = DateTime::<Utc>::from_timestamp_micros(fields[0].parse().ok()?)?;
+        Some(AttributionCursor { recorded_at, id: Uuid::try_parse(fields[1]).ok()? })
+    }
+}
+
 /// Position after the last event of a history page: its version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HistoryCursor(pub i64);

@@ -21,7 +21,10 @@ pub use auth::{Access, Principal, Role, Token, TokenInput};
 pub use claim::{Claim, ClaimInput, ClaimPatch, ClaimStatus, Claimant, NewClaim};
 pub use error::{Error, FieldViolation, Violations};
 pub use history::{Change, ClaimSnapshot, Event, FieldChange};
-pub use listing::{ClaimCursor, ClaimFilter, HistoryCursor, ListParams, SourceCursor, SourceFilter, SourceListParams};
+pub use listing::{
+    AttributionCursor, ClaimCursor, ClaimFilter, HistoryCursor, ListParams, SourceCursor, SourceFilter,
+    SourceListParams,
+};
 pub use paging::Page;
 pub use partial_date::PartialDate;
 pub use source::{Grade, Reliability, Source, SourceFields, SourceKind};

@@ -216,8 +216,16 @@ pub fn compute(statements: &[Statement], rules: &SourcingRules) -> Sourcing {
     }
 }
 
+/// Sources named in one reason; the rest are counted. Keeps every explanation, and so every
+/// claim, bounded in size whatever the number of statements.
+const NAMED_PER_REASON: usize = 10;
+
 fn names(sources: &[&SourceRef]) -> String {
-    sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+    let shown = sources.iter().take(NAMED_PER_REASON).map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
+    match sources.len().saturating_sub(NAMED_PER_REASON) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
+    }
 }
 
 #[cfg(test)]
@@ -344,6 +352,16 @@ mod tests {
         let s = compute(&[says(&anonymous, Stance::Asserts)], &SourcingRules::default());
         assert!(s.anonymous_only);
         assert!(!compute(&[], &SourcingRules::default()).anonymous_only, "no support is not anonymous-only");
+    }
+
+    #[test]
+    fn an_explanation_names_ten_sources_and_counts_the_rest() {
+        let many: Vec<SourceRef> = (0..25).map(|i| source(&format!("Outlet {i:02}"), SourceKind::NewsOutlet)).collect();
+        let statements: Vec<Statement> = many.iter().map(|s| says(s, Stance::Asserts)).collect();
+        let s = compute(&statements, &SourcingRules::default());
+        assert_eq!(s.independent_supporting, 25);
+        assert!(s.reasons[0].ends_with("Outlet 09 and 15 more."), "{}", s.reasons[0]);
+        assert!(!s.reasons[0].contains("Outlet 10"));
     }
 
     #[test]

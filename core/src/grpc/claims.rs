@@ -113,10 +113,11 @@ impl ClaimService for ClaimApi {
         request: Request<pb::ListAttributionsRequest>,
     ) -> Result<Response<pb::ListAttributionsResponse>, Status> {
         authorize(&self.auth, &request, Access::Role(Role::Viewer)).await?;
-        let pb::ListAttributionsRequest { claim_id } = request.into_inner();
-        let attributions = self.claims.attributions(&claim_id).await?;
+        let pb::ListAttributionsRequest { claim_id, page_size, page_token } = request.into_inner();
+        let page = self.claims.attributions(&claim_id, page_size, page_token).await?;
         Ok(Response::new(pb::ListAttributionsResponse {
-            attributions: attributions.into_iter().map(Into::into).collect(),
+            attributions: page.items.into_iter().map(Into::into).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
         }))
     }
 

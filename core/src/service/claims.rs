@@ -8,10 +8,10 @@ use uuid::Uuid;
 use super::Actor;
 use crate::{
     domain::{
-        Attribution, AttributionFields, Change, Claim, ClaimInput, ClaimPatch, ClaimSnapshot, ClaimStatus, ClaimView,
-        Claimant, Error, Event, HistoryCursor, ListParams, NewClaim, Page, Precondition, SourceFields, SourceKind,
-        SourceRef, Sourcing, SourcingRules, Statement, ValidAttribution, attribution, paging, parse_id,
-        truncate_micros,
+        Attribution, AttributionCursor, AttributionFields, Change, Claim, ClaimInput, ClaimPatch, ClaimSnapshot,
+        ClaimStatus, ClaimView, Claimant, Error, Event, HistoryCursor, ListParams, NewClaim, Page, Precondition,
+        SourceFields, SourceKind, SourceRef, Sourcing, SourcingRules, Statement, ValidAttribution, attribution, paging,
+        parse_id, truncate_micros,
     },
     storage::{self, Conn, Database, attributions, claims, events, sources},
 };
@@ -349,13 +349,24 @@ impl Claims {
             .await
     }
 
-    pub async fn attributions(&self, claim_id: &str) -> Result<Vec<Attribution>, Error> {
+    pub async fn attributions(
+        &self,
+        claim_id: &str,
+        size: Option<i32>,
+        token: Option<String>,
+    ) -> Result<Page<Attribution>, Error> {
         let claim_id = parse_id("claim_id", claim_id)?;
+        let mut v = crate::domain::Violations::default();
+        let limit = v.check("page_size", paging::page_size(size));
+        let after = v.check("page_token", paging::decode_token::<AttributionCursor>(token.as_deref()));
+        v.into_result()?;
+        let (limit, after) = (limit.unwrap_or(paging::DEFAULT_PAGE_SIZE), after.flatten());
         self.db
             .run(move |conn| {
                 storage::read(conn, |conn| {
                     claims::get(conn, claim_id)?;
-                    attributions::for_claim(conn, claim_id)
+                    let rows = attributions::for_claim(conn, claim_id, after, limit + 1)?;
+                    Ok(Page::from_rows(rows, limit, |a| AttributionCursor { recorded_at: a.recorded_at, id: a.id }))
                 })
             })
             .await
@@ -439,9 +450,19 @@ fn resolve_claimant(
                     ),
                     other => other,
                 })?;
-            sources::insert(conn, &source)?;
-            refs.insert(source.id, SourceRef { id: source.id, name: source.name.clone(), kind: source.kind });
-            Ok(Some(source.id))
+            match sources::insert(conn, &source) {
+                Ok(()) => {
+                    refs.insert(source.id, SourceRef { id: source.id, name: source.name.clone(), kind: source.kind });
+                    Ok(Some(source.id))
+                }
+                // Another request stored this name since `find_by_name` looked: it is the claimant.
+                Err(Error::AlreadyExists { existing_id, .. }) => {
+                    let id = parse_id("claimant", &existing_id)?;
+                    refs.extend(sources::refs(conn, &[id])?);
+                    Ok(Some(id))
+                }
+                Err(other) => Err(other),
+            }
         }
     }
 }
@@ -543,7 +564,7 @@ mod tests {
         assert_eq!(replayed.version, 7);
         assert_eq!(replayed.claim, ClaimSnapshot::of(&current.claim));
         let attributions: Vec<Attribution> = replayed.attributions.into_values().collect();
-        assert_eq!(attributions, claims.attributions(&id).await.expect("attributions"));
+        assert_eq!(attributions, claims.attributions(&id, Some(100), None).await.expect("attributions").items);
         assert_eq!(current.sourcing.level, crate::domain::SourcingLevel::Unsourced, "only the denial is left");
     }
 }

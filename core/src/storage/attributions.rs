@@ -10,7 +10,7 @@ use super::{
     Conn,
     schema::{attributions, sources},
 };
-use crate::domain::{Attribution, Error, SourceKind, SourceRef, Stance, Statement};
+use crate::domain::{Attribution, AttributionCursor, Error, SourceKind, SourceRef, Stance, Statement};
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = attributions)]
@@ -107,12 +107,28 @@ pub fn get(conn: &mut Conn, claim_id: Uuid, id: Uuid) -> Result<Attribution, Err
         .try_into()
 }
 
-/// A claim's attributions, in the order they were recorded.
-pub fn for_claim(conn: &mut Conn, claim_id: Uuid) -> Result<Vec<Attribution>, Error> {
-    attributions::table
+/// A claim's attributions in the order they were recorded, at most `limit` after `after`.
+pub fn for_claim(
+    conn: &mut Conn,
+    claim_id: Uuid,
+    after: Option<AttributionCursor>,
+    limit: u32,
+) -> Result<Vec<Attribution>, Error> {
+    let mut query = attributions::table
         .filter(attributions::claim_id.eq(claim_id.to_string()))
-        .order((attributions::recorded_at.asc(), attributions::id.asc()))
         .select(AttributionRow::as_select())
+        .into_boxed();
+    if let Some(after) = after {
+        let at = after.recorded_at.naive_utc();
+        query = query.filter(
+            attributions::recorded_at
+                .gt(at)
+                .or(attributions::recorded_at.eq(at).and(attributions::id.gt(after.id.to_string()))),
+        );
+    }
+    query
+        .order((attributions::recorded_at.asc(), attributions::id.asc()))
+        .limit(i64::from(limit))
         .load(conn)?
         .into_iter()
         .map(Attribution::try_from)

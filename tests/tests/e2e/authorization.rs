@@ -267,7 +267,7 @@ async fn every_rpc_for_every_caller(app: TestApp) {
                 let claim_id = c.clone();
                 async move {
                     ClaimServiceClient::new(ch)
-                        .list_attributions(pb::ListAttributionsRequest { claim_id })
+                        .list_attributions(pb::ListAttributionsRequest { claim_id, page_size: None, page_token: None })
                         .await
                         .map(drop)
                 }

@@ -206,7 +206,65 @@ async fn a_change_through_another_core_is_seen_at_once(app: TestApp) {
     assert_eq!(app.json("/v1/claims").await["claims"][0]["status"], "in_review");
 }
 
+/// Answers past tonic's default 4 MiB once made claims unreadable (a 400 blaming the client):
+/// every answer is bounded below the limits both sides now set, and long lists are paged.
+async fn large_claims_and_pages_stay_readable(app: TestApp) {
+    let speaker = app.source(json!({"name": "TASS", "kind": "news_agency"})).await;
+    let quote = "𝄞".repeat(9_000);
+    let attributions: Vec<pb::AttributionFields> = (0..120)
+        .map(|i| pb::AttributionFields {
+            speaker_id: speaker.clone(),
+            stance: pb::Stance::Asserts.into(),
+            quote: Some(format!("{i} {quote}")),
+            ..Default::default()
+        })
+        .collect();
+    let mut grpc = app.grpc().await;
+    let created = grpc
+        .create_claim(pb::CreateClaimRequest {
+            text: "Nous sommes en contact".into(),
+            language: "fr".into(),
+            attributions,
+            ..Default::default()
+        })
+        .await
+        .expect("a 4 MB request is within core's limit")
+        .into_inner();
+    assert_eq!(created.version, 121);
+    let id = created.id;
+    assert_eq!(app.json(&format!("/v1/claims/{id}")).await["version"], 121, "the claim reads back");
+    let mut seen = 0;
+    let mut path = format!("/v1/claims/{id}/attributions?page_size=100");
+    loop {
+        let response = app.get(&path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let link = response.headers().get("link").map(|l| l.to_str().expect("ascii").to_owned());
+        let page: Value = response.json().await.expect("json");
+        seen += page["attributions"].as_array().map_or(0, Vec::len);
+        match page["next_page_token"].as_str() {
+            Some(token) => {
+                assert!(link.is_some_and(|l| l.contains("rel=\"next\"")));
+                path = format!("/v1/claims/{id}/attributions?page_size=100&page_token={token}");
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, 120, "every statement, page by page");
+
+    // Forty claims of 10,000 + 20,000 four-byte characters: a page of about 5 MB.
+    for i in 0..40 {
+        let body =
+            json!({"text": format!("{i} {}", "𝄞".repeat(9_990)), "language": "fr", "context": "𝄞".repeat(20_000)});
+        assert_eq!(app.post_json("/v1/claims", &body).await.status(), 201);
+    }
+    let page = app.get("/v1/claims?page_size=40").await;
+    assert_eq!(page.status(), 200);
+    let page: Value = page.json().await.expect("json");
+    assert_eq!(page["claims"].as_array().map(Vec::len), Some(40));
+}
+
 claimdesk_tests::on_both_backends!(
+    large_claims_and_pages_stay_readable,
     a_change_through_another_core_is_seen_at_once,
     a_source_edit_changes_the_etag_of_every_claim_that_shows_it,
     the_same_data_gives_byte_identical_sourcing_every_time,
