@@ -132,6 +132,9 @@ struct HttpArgs {
     /// HTTP worker threads; 0 means one per CPU core.
     #[arg(long, env = "CLAIMDESK_HTTP_WORKERS", default_value_t = 0)]
     http_workers: usize,
+    /// Seconds the gateway waits for core's answer to one request before answering 504.
+    #[arg(long, env = "CLAIMDESK_CORE_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    core_timeout: u64,
 }
 
 impl From<CoreArgs> for CoreConfig {
@@ -149,7 +152,12 @@ impl From<CoreArgs> for CoreConfig {
 }
 
 fn gateway_config(http: HttpArgs, core_url: String) -> GatewayConfig {
-    GatewayConfig { http_addr: http.http_addr, core_url, workers: http.http_workers }
+    GatewayConfig {
+        http_addr: http.http_addr,
+        core_url,
+        workers: http.http_workers,
+        core_timeout: Duration::from_secs(http.core_timeout),
+    }
 }
 
 #[tokio::main]

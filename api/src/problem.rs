@@ -212,6 +212,11 @@ impl From<tonic::Status> for Problem {
         // bad input always carry ErrorInfo).
         let (http, fallback_code) = match (details.error_info(), status.code()) {
             (None, Code::OutOfRange | Code::ResourceExhausted) => (StatusCode::BAD_GATEWAY, "bad_core_answer"),
+            // The channel's own deadline (`GatewayConfig::core_timeout`): tonic reports it as a
+            // cancellation with this message; to the client it is the gateway timing out.
+            (None, Code::Cancelled) if status.message() == tonic::TimeoutExpired(()).to_string() => {
+                (StatusCode::GATEWAY_TIMEOUT, "core_timeout")
+            }
             _ => (http, fallback_code),
         };
         let code = details.error_info().map_or(fallback_code, |info| info.reason.as_str());

@@ -10,8 +10,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{CoreClients, extract::MAX_BODY_BYTES, problem::Problem, routes};
 
-/// Longest wait for core on one request before answering 504.
-const CORE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest wait for core on one request before answering 504, unless configured.
+pub const DEFAULT_CORE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest wait to (re)connect to core before answering 503.
 const CORE_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -23,6 +23,8 @@ pub struct GatewayConfig {
     pub core_url: String,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
+    /// Longest wait for core's answer to one call: then 504 `core_timeout`.
+    pub core_timeout: Duration,
 }
 
 /// Connects to an abstract Unix socket (Linux). Connecting to a listening socket does not
@@ -63,7 +65,7 @@ impl Gateway {
         let endpoint = Endpoint::from_shared(url)
             .with_context(|| format!("invalid core URL {:?}", config.core_url))?
             .connect_timeout(CORE_CONNECT_TIMEOUT)
-            .timeout(CORE_TIMEOUT)
+            .timeout(config.core_timeout)
             .tcp_nodelay(true)
             .http2_keep_alive_interval(Duration::from_secs(30))
             .keep_alive_while_idle(true);

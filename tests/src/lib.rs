@@ -49,6 +49,8 @@ pub struct TestApp {
 pub struct Options {
     pub public_read: bool,
     pub rate_limit_per_minute: u32,
+    /// The gateway's wait for core (default 30 s).
+    pub core_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,6 +201,7 @@ impl TestApp {
             http_addr: "127.0.0.1:0".parse().expect("addr"),
             core_url: format!("http://{core_addr}"),
             workers: 1,
+            core_timeout: options.core_timeout.unwrap_or(claimdesk_api::DEFAULT_CORE_TIMEOUT),
         })
         .expect("gateway binds");
         let base_url = format!("http://{}", gateway.local_addr());
@@ -279,6 +282,45 @@ impl TestApp {
             }
         };
         self.core = Some(serve_core(core));
+    }
+
+    /// Holds a lock on this app's database for `hold`, from a connection of its own: `lock` runs
+    /// in a transaction that commits after `hold` (SQLite: `BEGIN IMMEDIATE` takes the write
+    /// lock, so pass ""; PostgreSQL: for example `LOCK TABLE claims`).
+    pub fn hold_lock(&self, lock: &str, hold: Duration) -> std::thread::JoinHandle<()> {
+        let url = self.core_config.database.url.clone();
+        let lock = lock.to_owned();
+        let (taken, wait) = std::sync::mpsc::channel();
+        let holder = std::thread::spawn(move || {
+            let sql = |conn: &mut dyn FnMut(&str)| {
+                conn(&lock);
+                let _ = taken.send(());
+                std::thread::sleep(hold);
+                conn("COMMIT");
+            };
+            match url.strip_prefix("sqlite://") {
+                Some(path) => {
+                    let mut c = diesel::SqliteConnection::establish(path).expect("SQLite database opens");
+                    c.batch_execute("BEGIN IMMEDIATE").expect("write lock taken");
+                    sql(&mut |s: &str| {
+                        if !s.is_empty() {
+                            c.batch_execute(s).expect("SQL runs")
+                        }
+                    });
+                }
+                None => {
+                    let mut c = PgConnection::establish(&url).expect("PostgreSQL reachable");
+                    c.batch_execute("BEGIN").expect("transaction");
+                    sql(&mut |s: &str| {
+                        if !s.is_empty() {
+                            c.batch_execute(s).expect("SQL runs")
+                        }
+                    });
+                }
+            }
+        });
+        wait.recv().expect("lock taken");
+        holder
     }
 
     /// Runs SQL straight on this app's database, behind core's back (to break or inspect it).

@@ -1,7 +1,9 @@
 //! The gateway with core down: 503 problems and a failing /readyz, a live /healthz, and
 //! recovery without a restart when core comes back.
 
-use claimdesk_tests::{TestApp, problem, venezuela_claim};
+use std::time::{Duration, Instant};
+
+use claimdesk_tests::{Backend, Options, TestApp, problem, venezuela_claim};
 use serde_json::Value;
 
 async fn gateway_answers_503_while_core_is_down_and_recovers(mut app: TestApp) {
@@ -33,3 +35,31 @@ async fn gateway_answers_503_while_core_is_down_and_recovers(mut app: TestApp) {
 }
 
 claimdesk_tests::on_both_backends!(gateway_answers_503_while_core_is_down_and_recovers);
+
+/// A core that does not answer (its write waits on a lock held elsewhere) gets the documented
+/// 504 at the gateway's deadline, not a 503 after it.
+async fn a_hung_core_answers_504_at_the_gateways_deadline(backend: Backend) {
+    let options = Options { core_timeout: Some(Duration::from_secs(1)), ..Options::default() };
+    let app = TestApp::start_with(backend, options).await;
+    app.get("/v1/claims").await;
+    let lock = if backend == Backend::Postgres { "LOCK TABLE claims IN ACCESS EXCLUSIVE MODE" } else { "" };
+    let holder = app.hold_lock(lock, Duration::from_secs(3));
+    let started = Instant::now();
+    let body = problem(app.post_json("/v1/claims", &venezuela_claim()).await, 504).await;
+    let waited = started.elapsed();
+    assert_eq!(body["code"], "core_timeout");
+    assert!(waited >= Duration::from_secs(1) && waited < Duration::from_millis(2500), "answered after {waited:?}");
+    holder.join().expect("lock released");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_core_answers_504_on_sqlite() {
+    a_hung_core_answers_504_at_the_gateways_deadline(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_core_answers_504_on_postgres() {
+    if claimdesk_tests::postgres_available() {
+        a_hung_core_answers_504_at_the_gateways_deadline(Backend::Postgres).await;
+    }
+}
