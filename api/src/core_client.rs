@@ -17,6 +17,12 @@ pub fn grpc<T>(req: &actix_web::HttpRequest, message: T) -> tonic::Request<T> {
     {
         request.metadata_mut().insert("authorization", value);
     }
+    // Core limits failed authentications per client: it must see the client, not the gateway.
+    if let Some(peer) = req.peer_addr()
+        && let Ok(value) = peer.ip().to_string().parse()
+    {
+        request.metadata_mut().insert("x-forwarded-for", value);
+    }
     request
 }
 

@@ -2,6 +2,7 @@
 
 use std::{
     collections::HashMap,
+    net::IpAddr,
     num::NonZeroU32,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -27,6 +28,12 @@ use crate::{
 /// effect at once on the instance that revokes, and within this delay on the others.
 const CACHE_TTL: Duration = Duration::from_secs(5);
 
+/// Bad secrets remembered per core instance.
+const UNKNOWN_CAPACITY: usize = 10_000;
+/// Uncached token lookups per client address and minute (a valid token is cached after its
+/// first: a client needs one lookup per token every few seconds at most).
+const LOOKUPS_PER_MINUTE: NonZeroU32 = NonZeroU32::new(60).expect("non-zero");
+
 #[derive(Clone)]
 pub struct Auth {
     inner: Arc<Inner>,
@@ -36,6 +43,12 @@ struct Inner {
     db: Database,
     public_read: bool,
     cache: Mutex<HashMap<String, (Token, Instant)>>,
+    /// Secrets (by hash) that matched no token, remembered as long as a found one: repeating a
+    /// bad token costs no query.
+    unknown: quick_cache::sync::Cache<String, Instant>,
+    /// Per client address, per core instance: how many tokens not in either cache it may have
+    /// looked up. A flood of random tokens meets 429 instead of the database.
+    lookups: DefaultKeyedRateLimiter<IpAddr>,
     /// Per token, per core instance: with N cores a token gets up to N times the quota.
     limiter: Option<DefaultKeyedRateLimiter<Uuid>>,
 }
@@ -50,13 +63,27 @@ impl Auth {
     /// `rate_per_minute` of 0 turns rate limiting off.
     pub fn new(db: Database, public_read: bool, rate_per_minute: u32) -> Self {
         let limiter = NonZeroU32::new(rate_per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n)));
-        Auth { inner: Arc::new(Inner { db, public_read, cache: Mutex::new(HashMap::new()), limiter }) }
+        Auth {
+            inner: Arc::new(Inner {
+                db,
+                public_read,
+                cache: Mutex::new(HashMap::new()),
+                unknown: quick_cache::sync::Cache::new(UNKNOWN_CAPACITY),
+                lookups: RateLimiter::keyed(Quota::per_minute(LOOKUPS_PER_MINUTE)),
+                limiter,
+            }),
+        }
     }
 
     /// Checks the `authorization` value (`Bearer <token>`) against what the call needs. Every
     /// kind of bad credential gets the same answer, so that nobody learns which tokens exist.
     /// `None` is an anonymous reader allowed by public reads.
-    pub async fn check(&self, authorization: Option<&str>, access: Access) -> Result<Option<Principal>, Error> {
+    pub async fn check(
+        &self,
+        authorization: Option<&str>,
+        access: Access,
+        client: Option<IpAddr>,
+    ) -> Result<Option<Principal>, Error> {
         let Some(header) = authorization else {
             return match access {
                 Access::PublicRead if self.inner.public_read => Ok(None),
@@ -69,7 +96,8 @@ impl Auth {
             .map(str::trim)
             .filter(|s| !s.is_empty() && s.len() <= 200)
             .ok_or(Error::Unauthenticated)?;
-        let token = self.lookup(secret).await?.filter(|t| t.is_active(Utc::now())).ok_or(Error::Unauthenticated)?;
+        let token =
+            self.lookup(secret, client).await?.filter(|t| t.is_active(Utc::now())).ok_or(Error::Unauthenticated)?;
         let needed = match access {
             Access::Role(role) => role,
             Access::PublicRead => Role::Viewer,
@@ -86,18 +114,33 @@ impl Auth {
         Ok(Some(token.principal()))
     }
 
-    async fn lookup(&self, secret: &str) -> Result<Option<Token>, Error> {
+    /// The token with this secret: from the cache, else from the database, which answers every
+    /// secret in the same way (one indexed lookup of its SHA-256, compared in constant time).
+    async fn lookup(&self, secret: &str, client: Option<IpAddr>) -> Result<Option<Token>, Error> {
         let hash = hash_secret(secret);
         if let Some((token, at)) = self.cache().get(&hash)
             && at.elapsed() < CACHE_TTL
         {
             return Ok(Some(token.clone()));
         }
+        if self.inner.unknown.get(&hash).is_some_and(|at| at.elapsed() < CACHE_TTL) {
+            return Ok(None);
+        }
+        if let Some(client) = client
+            && let Err(not_until) = self.inner.lookups.check_key(&client)
+        {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            tracing::warn!(%client, "too many unknown tokens from one client; refused without a lookup");
+            return Err(Error::RateLimited { retry_after_secs: wait.as_secs().max(1) });
+        }
         let key = hash.clone();
         let found = self.inner.db.run(move |conn| tokens::find_by_hash(conn, &key)).await?;
         let found = found.filter(|t| same_hash(&t.secret_hash, &hash));
-        if let Some(token) = &found {
-            self.cache().insert(hash, (token.clone(), Instant::now()));
+        match &found {
+            Some(token) => {
+                self.cache().insert(hash, (token.clone(), Instant::now()));
+            }
+            None => self.inner.unknown.insert(hash, Instant::now()),
         }
         Ok(found)
     }

@@ -459,7 +459,37 @@ async fn the_last_admin_token_cannot_be_revoked(app: TestApp) {
     assert_eq!(usable, 1, "one admin token is left usable");
 }
 
+/// A flood of made-up tokens: each costs a database query only until the client's quota of
+/// lookups is spent, then 429 without one; a repeated bad token is remembered; a valid token
+/// keeps working throughout.
+async fn a_flood_of_unknown_tokens_is_refused_without_reaching_the_database(app: TestApp) {
+    let same = client_with_token(Some("cdk_this-token-does-not-exist-0123456789abcdef"));
+    for _ in 0..80 {
+        let response = same.get(app.url("/v1/claims")).send().await.expect("sent");
+        assert_eq!(response.status(), 401, "a known bad token is refused, and costs no lookup quota");
+    }
+    let mut statuses = std::collections::BTreeMap::new();
+    for i in 0..90 {
+        let random = client_with_token(Some(&format!("cdk_random-{i:04}-0123456789abcdefghijklmnopqrstuv")));
+        let response = random.get(app.url("/v1/claims")).send().await.expect("sent");
+        let status = response.status().as_u16();
+        if status == 429 {
+            assert!(response.headers().contains_key("retry-after"));
+            assert_eq!(problem(response, 429).await["code"], "rate_limited");
+        }
+        *statuses.entry(status).or_insert(0) += 1;
+        if i % 10 == 0 {
+            assert_eq!(app.get("/v1/claims").await.status(), 200, "the valid token is unaffected");
+        }
+    }
+    // 60 lookups a minute from this client: one spent on the admin token's first use, one on
+    // the repeated bad token, 58 on the first random ones.
+    assert_eq!(statuses.get(&401), Some(&58), "{statuses:?}");
+    assert_eq!(statuses.get(&429), Some(&32), "{statuses:?}");
+}
+
 claimdesk_tests::on_both_backends!(
+    a_flood_of_unknown_tokens_is_refused_without_reaching_the_database,
     the_last_admin_token_cannot_be_revoked,
     every_rest_route_for_every_caller,
     every_rpc_for_every_caller,
