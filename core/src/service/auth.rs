@@ -30,9 +30,9 @@ const CACHE_TTL: Duration = Duration::from_secs(5);
 
 /// Bad secrets remembered per core instance.
 const UNKNOWN_CAPACITY: usize = 10_000;
-/// Uncached token lookups per client address and minute (a valid token is cached after its
-/// first: a client needs one lookup per token every few seconds at most).
-const LOOKUPS_PER_MINUTE: NonZeroU32 = NonZeroU32::new(60).expect("non-zero");
+/// Failed token lookups a client address may make in a minute.
+const FAILURES_PER_MINUTE: u32 = 60;
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 pub struct Auth {
@@ -46,9 +46,10 @@ struct Inner {
     /// Secrets (by hash) that matched no token, remembered as long as a found one: repeating a
     /// bad token costs no query.
     unknown: quick_cache::sync::Cache<String, Instant>,
-    /// Per client address, per core instance: how many tokens not in either cache it may have
-    /// looked up. A flood of random tokens meets 429 instead of the database.
-    lookups: DefaultKeyedRateLimiter<IpAddr>,
+    /// Per client address, per core instance: its failed lookups (secrets that matched no
+    /// token) in the current minute. Past the limit, a client's uncached secrets meet 429
+    /// instead of the database; valid tokens never count, however many look up at once.
+    failures: quick_cache::sync::Cache<IpAddr, (u32, Instant)>,
     /// Per token, per core instance: with N cores a token gets up to N times the quota.
     limiter: Option<DefaultKeyedRateLimiter<Uuid>>,
 }
@@ -69,7 +70,7 @@ impl Auth {
                 public_read,
                 cache: Mutex::new(HashMap::new()),
                 unknown: quick_cache::sync::Cache::new(UNKNOWN_CAPACITY),
-                lookups: RateLimiter::keyed(Quota::per_minute(LOOKUPS_PER_MINUTE)),
+                failures: quick_cache::sync::Cache::new(UNKNOWN_CAPACITY),
                 limiter,
             }),
         }
@@ -126,12 +127,14 @@ impl Auth {
         if self.inner.unknown.get(&hash).is_some_and(|at| at.elapsed() < CACHE_TTL) {
             return Ok(None);
         }
-        if let Some(client) = client
-            && let Err(not_until) = self.inner.lookups.check_key(&client)
+        let failed =
+            client.and_then(|c| self.inner.failures.get(&c)).filter(|(_, since)| since.elapsed() < FAILURE_WINDOW);
+        if let Some((count, since)) = failed
+            && count >= FAILURES_PER_MINUTE
         {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            tracing::warn!(%client, "too many unknown tokens from one client; refused without a lookup");
-            return Err(Error::RateLimited { retry_after_secs: wait.as_secs().max(1) });
+            let retry_after_secs = FAILURE_WINDOW.saturating_sub(since.elapsed()).as_secs().max(1);
+            tracing::warn!(client = ?client, "too many unknown tokens from one client; refused without a lookup");
+            return Err(Error::RateLimited { retry_after_secs });
         }
         let key = hash.clone();
         let found = self.inner.db.run(move |conn| tokens::find_by_hash(conn, &key)).await?;
@@ -140,7 +143,13 @@ impl Auth {
             Some(token) => {
                 self.cache().insert(hash, (token.clone(), Instant::now()));
             }
-            None => self.inner.unknown.insert(hash, Instant::now()),
+            None => {
+                self.inner.unknown.insert(hash, Instant::now());
+                if let Some(client) = client {
+                    let (count, since) = failed.unwrap_or((0, Instant::now()));
+                    self.inner.failures.insert(client, (count + 1, since));
+                }
+            }
         }
         Ok(found)
     }
