@@ -70,6 +70,16 @@ pub fn decode_token<C: Cursor>(token: Option<&str>) -> Result<Option<C>, String>
     token.filter(|t| !t.is_empty()).map(decode).transpose()
 }
 
+/// A list's `page_size` and `page_token` from a request, checked together (both violations
+/// reported at once): the page size and the cursor to start after.
+pub fn params<C: Cursor>(size: Option<i32>, token: Option<&str>) -> Result<(u32, Option<C>), super::Error> {
+    let mut v = super::Violations::default();
+    let limit = v.check("page_size", page_size(size));
+    let after = v.check("page_token", decode_token::<C>(token));
+    v.into_result()?;
+    Ok((limit.unwrap_or(DEFAULT_PAGE_SIZE), after.flatten()))
+}
+
 pub fn page_size(raw: Option<i32>) -> Result<u32, String> {
     match raw {
         None => Ok(DEFAULT_PAGE_SIZE),

@@ -356,11 +356,7 @@ impl Claims {
         token: Option<String>,
     ) -> Result<Page<Attribution>, Error> {
         let claim_id = parse_id("claim_id", claim_id)?;
-        let mut v = crate::domain::Violations::default();
-        let limit = v.check("page_size", paging::page_size(size));
-        let after = v.check("page_token", paging::decode_token::<AttributionCursor>(token.as_deref()));
-        v.into_result()?;
-        let (limit, after) = (limit.unwrap_or(paging::DEFAULT_PAGE_SIZE), after.flatten());
+        let (limit, after) = paging::params::<AttributionCursor>(size, token.as_deref())?;
         self.db
             .run(move |conn| {
                 storage::read(conn, |conn| {
@@ -383,11 +379,8 @@ impl Claims {
         token: Option<String>,
     ) -> Result<Page<Event>, Error> {
         let claim_id = parse_id("claim_id", claim_id)?;
-        let mut v = crate::domain::Violations::default();
-        let limit = v.check("page_size", paging::page_size(size));
-        let after = v.check("page_token", paging::decode_token::<HistoryCursor>(token.as_deref()));
-        v.into_result()?;
-        let (limit, after) = (limit.unwrap_or(paging::DEFAULT_PAGE_SIZE), after.flatten().map_or(0, |c| c.0));
+        let (limit, after) = paging::params::<HistoryCursor>(size, token.as_deref())?;
+        let after = after.map_or(0, |c| c.0);
         self.db
             .run(move |conn| {
                 storage::read(conn, |conn| {
