@@ -212,6 +212,12 @@ impl From<tonic::Status> for Problem {
         // bad input always carry ErrorInfo).
         let (http, fallback_code) = match (details.error_info(), status.code()) {
             (None, Code::OutOfRange | Code::ResourceExhausted) => (StatusCode::BAD_GATEWAY, "bad_core_answer"),
+            // The gateway only sends well-formed messages: undecodable bytes are core's answer.
+            (None, Code::InvalidArgument)
+                if status.message().starts_with(claimdesk_proto::codec::MALFORMED_MESSAGE) =>
+            {
+                (StatusCode::BAD_GATEWAY, "bad_core_answer")
+            }
             // The channel's own deadline (`GatewayConfig::core_timeout`): tonic reports it as a
             // cancellation with this message; to the client it is the gateway timing out.
             (None, Code::Cancelled) if status.message() == tonic::TimeoutExpired(()).to_string() => {
@@ -219,7 +225,11 @@ impl From<tonic::Status> for Problem {
             }
             _ => (http, fallback_code),
         };
-        let code = details.error_info().map_or(fallback_code, |info| info.reason.as_str());
+        // Core's own deadline_exceeded is the same event as the gateway's: the call took too long.
+        let code = match details.error_info() {
+            Some(_) if status.code() == Code::DeadlineExceeded => "core_timeout",
+            info => info.map_or(fallback_code, |info| info.reason.as_str()),
+        };
         // A stale version is the HTTP precondition (If-Match) failing.
         let http = if code == "version_mismatch" { StatusCode::PRECONDITION_FAILED } else { http };
         let detail = match code {

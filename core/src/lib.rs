@@ -6,6 +6,7 @@
 //! - [`grpc`]: tonic handlers and proto conversions;
 //! - [`server`]: wiring and start-up.
 
+pub mod context;
 pub mod domain;
 pub mod grpc;
 pub mod server;

@@ -101,6 +101,7 @@ impl Core {
 
         tracing::info!(addr = %local_addr, "core gRPC listening");
         let router = Server::builder()
+            .layer(crate::grpc::calls::CallLayer)
             .add_service(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)

@@ -8,3 +8,5 @@ pub mod v1 {
 
 /// Encoded `FileDescriptorSet` of the whole contract, served by gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/claimdesk_descriptor.bin"));
+
+pub mod codec;

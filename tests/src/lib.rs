@@ -341,6 +341,33 @@ impl TestApp {
         .expect("SQL task");
     }
 
+    /// One integer from this app's database, behind core's back: `expr` is a scalar SQL
+    /// expression, such as `(SELECT count(*) FROM claims)`.
+    pub async fn sql_i64(&self, expr: &str) -> i64 {
+        use diesel::{RunQueryDsl, dsl::sql, sql_types::BigInt};
+        let url = self.core_config.database.url.clone();
+        let query = diesel::select(sql::<BigInt>(expr));
+        tokio::task::spawn_blocking(move || match url.strip_prefix("sqlite://") {
+            Some(path) => query
+                .get_result(&mut diesel::SqliteConnection::establish(path).expect("SQLite database opens"))
+                .expect("SQL runs"),
+            None => {
+                query.get_result(&mut PgConnection::establish(&url).expect("PostgreSQL reachable")).expect("SQL runs")
+            }
+        })
+        .await
+        .expect("SQL task")
+    }
+
+    /// Calls core's method at `path` (`/claimdesk.v1.ClaimService/GetClaim`) with `body` as the
+    /// message's bytes, as the admin: to see what core makes of bytes no tonic client sends.
+    pub async fn raw_grpc_call(&self, path: &'static str, body: Vec<u8>) -> Result<Vec<u8>, tonic::Status> {
+        let mut grpc = tonic::client::Grpc::new(self.grpc_as(ADMIN_TOKEN).await);
+        grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+        let path = tonic::codegen::http::uri::PathAndQuery::from_static(path);
+        grpc.unary(tonic::Request::new(body), path, RawCodec).await.map(tonic::Response::into_inner)
+    }
+
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
         self.http.post(self.url(path)).json(body).send().await.expect("request sent")
     }
@@ -478,5 +505,47 @@ impl TestApp {
         let response = self.get(path).await;
         assert_eq!(response.status(), 200, "GET {path}");
         response.json().await.expect("json")
+    }
+}
+
+/// A gRPC codec for raw message bytes, both ways.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RawCodec;
+
+impl tonic::codec::Codec for RawCodec {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = RawCodec;
+    type Decoder = RawCodec;
+
+    fn encoder(&mut self) -> RawCodec {
+        RawCodec
+    }
+
+    fn decoder(&mut self) -> RawCodec {
+        RawCodec
+    }
+}
+
+impl tonic::codec::Encoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn encode(&mut self, item: Vec<u8>, buf: &mut tonic::codec::EncodeBuf<'_>) -> Result<(), tonic::Status> {
+        use prost::bytes::BufMut;
+        buf.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn decode(&mut self, buf: &mut tonic::codec::DecodeBuf<'_>) -> Result<Option<Vec<u8>>, tonic::Status> {
+        use prost::bytes::Buf;
+        let mut bytes = vec![0; buf.remaining()];
+        buf.copy_to_slice(&mut bytes);
+        Ok(Some(bytes))
     }
 }

@@ -50,6 +50,10 @@ pub enum Error {
     /// busy timeout, a PostgreSQL serialization failure or deadlock), even after core retried.
     #[error("database busy: {0}")]
     Busy(String),
+    /// The caller's deadline passed first. A statement it cut short rolled back; a change
+    /// whose commit raced the deadline may have landed, so callers read before retrying.
+    #[error("the caller's deadline passed before core could answer")]
+    DeadlineExceeded,
     /// A bug or an unexpected storage failure. The message is logged, never sent to clients.
     #[error("internal error: {0}")]
     Internal(String),
@@ -70,6 +74,7 @@ impl Error {
             Error::Unavailable(_) => "database_unavailable",
             Error::Busy(_) => "database_busy",
             Error::Overloaded => "overloaded",
+            Error::DeadlineExceeded => "deadline_exceeded",
             Error::Internal(_) => "internal",
         }
     }

@@ -1,5 +1,6 @@
 //! The gRPC transport: tonic handlers, proto conversions and status mapping.
 
+pub mod calls;
 mod claims;
 pub mod convert;
 mod sources;

@@ -86,6 +86,7 @@ impl From<Error> for Status {
                 details.set_retry_info(Some(std::time::Duration::from_secs(1)));
                 (Code::Unavailable, "the database is busy with concurrent changes, try again".to_owned())
             }
+            Error::DeadlineExceeded => (Code::DeadlineExceeded, err.to_string()),
             Error::Internal(reason) => {
                 tracing::error!(%reason, "internal error");
                 (Code::Internal, "internal error".to_owned())

@@ -206,7 +206,13 @@ impl ManageConnection for Manager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<Pooled, r2d2::Error> {
-        let conn = self.url.connect_with(self.busy_timeout).map_err(r2d2::Error::ConnectionError)?;
+        let mut conn = self.url.connect_with(self.busy_timeout).map_err(r2d2::Error::ConnectionError)?;
+        if let Conn::Pg(_) = conn {
+            // No request's statement runs longer than any caller waits (migrations, on their
+            // own connection, are not bound by it).
+            conn.batch_execute(&format!("SET statement_timeout = {}", STATEMENT_TIMEOUT.as_millis()))
+                .map_err(r2d2::Error::QueryError)?;
+        }
         Ok(Pooled { conn, broken: false })
     }
 
@@ -217,6 +223,63 @@ impl ManageConnection for Manager {
     fn has_broken(&self, pooled: &mut Pooled) -> bool {
         pooled.broken || pooled.conn.is_broken()
     }
+}
+
+/// PostgreSQL's `statement_timeout` on pooled connections: the gateway's default deadline.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A call whose deadline leaves less than this below [`STATEMENT_TIMEOUT`] sets its own
+/// statement timeout (two more round trips); the others rely on the connection's.
+const STATEMENT_TIMEOUT_SLACK: Duration = Duration::from_secs(5);
+
+fn deadline_passed(deadline: Option<tokio::time::Instant>) -> bool {
+    deadline.is_some_and(|d| d <= tokio::time::Instant::now())
+}
+
+/// Time left before the current call's deadline; an error when it has passed.
+fn time_left() -> Result<Option<Duration>, Error> {
+    match crate::context::deadline() {
+        None => Ok(None),
+        Some(deadline) => match deadline.checked_duration_since(tokio::time::Instant::now()) {
+            Some(left) if !left.is_zero() => Ok(Some(left)),
+            _ => Err(Error::DeadlineExceeded),
+        },
+    }
+}
+
+/// Runs `f` on `pooled` with its waits bounded by `left`, the time before the call's deadline:
+/// on PostgreSQL the statement timeout, when `left` is shorter than the connection's own; on
+/// SQLite the busy timeout (how long to wait for another process's write lock), when shorter
+/// than `busy_timeout`. The bound is restored after; a connection where that fails is
+/// discarded, and `f`'s result stands (a committed write stays acknowledged).
+fn bounded_by<T>(
+    pooled: &mut Pooled,
+    left: Option<Duration>,
+    busy_timeout: Duration,
+    f: impl FnOnce(&mut Conn) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let ms = |d: Duration| d.as_millis().max(1);
+    let (bound, restore) = match (&pooled.conn, left) {
+        (Conn::Pg(_), Some(left)) if left + STATEMENT_TIMEOUT_SLACK < STATEMENT_TIMEOUT => (
+            format!("SET statement_timeout = {}", ms(left)),
+            format!("SET statement_timeout = {}", ms(STATEMENT_TIMEOUT)),
+        ),
+        (Conn::Sqlite(_), Some(left)) if left < busy_timeout => {
+            (format!("PRAGMA busy_timeout = {}", ms(left)), format!("PRAGMA busy_timeout = {}", ms(busy_timeout)))
+        }
+        _ => return f(&mut pooled.conn),
+    };
+    pooled.conn.batch_execute(&bound)?;
+    let result = match f(&mut pooled.conn) {
+        // SQLite's lock wait, cut to the deadline, ran out: the deadline, not contention.
+        Err(Error::Busy(_)) if matches!(pooled.conn, Conn::Sqlite(_)) => Err(Error::DeadlineExceeded),
+        other => other,
+    };
+    if let Err(reason) = pooled.conn.batch_execute(&restore) {
+        tracing::warn!(%reason, "cannot restore the connection's timeout; the pool replaces it");
+        pooled.broken = true;
+    }
+    result
 }
 
 /// A pool of database connections shared by every request.
@@ -230,6 +293,8 @@ pub struct Database {
     /// order, instead of polling the file lock (whose back-off made the slowest writes wait
     /// over a second). Other processes on the file still meet the busy timeout.
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite's busy timeout on every pooled connection.
+    busy_timeout: Duration,
 }
 
 /// How long a call waits for admission before core sheds it with `overloaded` (503 with
@@ -285,7 +350,7 @@ impl Database {
             // an admitted call does not wait long behind the others.
             let admission = Arc::new(Semaphore::new(4 * config.pool_size.max(1) as usize));
             let writer = (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
-            Ok(Database { pool, backend, admission, writer })
+            Ok(Database { pool, backend, admission, writer, busy_timeout: config.busy_timeout })
         })
         .await
         .map_err(|e| OpenError::Migrate(format!("start-up task failed: {e}")))?
@@ -297,15 +362,30 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut Conn) -> Result<T, Error> + Send + 'static,
     {
-        let permit = match tokio::time::timeout(ADMISSION_WAIT, self.admission.clone().acquire_owned()).await {
+        let left = time_left()?;
+        let wait = left.map_or(ADMISSION_WAIT, |left| left.min(ADMISSION_WAIT));
+        let permit = match tokio::time::timeout(wait, self.admission.clone().acquire_owned()).await {
             Ok(Ok(permit)) => permit,
+            Ok(Err(_)) | Err(_) if wait < ADMISSION_WAIT => return Err(Error::DeadlineExceeded),
             Ok(Err(_)) | Err(_) => return Err(Error::Overloaded),
         };
         let pool = self.pool.clone();
+        let busy_timeout = self.busy_timeout;
+        let deadline = crate::context::deadline();
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
+            let _span = span.enter();
             let mut pooled = pool.get().map_err(|e| Error::Unavailable(e.to_string()))?;
-            let result = f(&mut pooled.conn);
+            // The deadline, again: the call may have waited for a blocking thread.
+            let left = match deadline {
+                None => None,
+                Some(deadline) => match deadline.checked_duration_since(tokio::time::Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return Err(Error::DeadlineExceeded),
+                },
+            };
+            let result = bounded_by(&mut pooled, left, busy_timeout, f);
             if let Err(Error::Unavailable(reason)) = &result {
                 tracing::warn!(%reason, "database connection lost; the pool replaces it");
                 pooled.broken = true;
@@ -326,18 +406,24 @@ impl Database {
         F: FnMut(&mut Conn) -> Result<T, Error> + Send + 'static,
     {
         let _turn = match &self.writer {
-            Some(writer) => Some(
-                tokio::time::timeout(DatabaseConfig::DEFAULT_BUSY_TIMEOUT, writer.lock())
-                    .await
-                    .map_err(|_| Error::Busy("waited too long for the SQLite writer's turn".into()))?,
-            ),
+            Some(writer) => {
+                let left = time_left()?;
+                let wait =
+                    left.map_or(DatabaseConfig::DEFAULT_BUSY_TIMEOUT, |l| l.min(DatabaseConfig::DEFAULT_BUSY_TIMEOUT));
+                match tokio::time::timeout(wait, writer.lock()).await {
+                    Ok(turn) => Some(turn),
+                    Err(_) if wait < DatabaseConfig::DEFAULT_BUSY_TIMEOUT => return Err(Error::DeadlineExceeded),
+                    Err(_) => return Err(Error::Busy("waited too long for the SQLite writer's turn".into())),
+                }
+            }
             None => None,
         };
+        let deadline = crate::context::deadline();
         self.run(move |conn| {
             let mut attempt = 1;
             loop {
                 match write(conn, &mut f) {
-                    Err(Error::Busy(reason)) if attempt < WRITE_ATTEMPTS => {
+                    Err(Error::Busy(reason)) if attempt < WRITE_ATTEMPTS && !deadline_passed(deadline) => {
                         tracing::debug!(%reason, attempt, "database busy, retrying the transaction");
                         std::thread::sleep(Duration::from_millis(20 * u64::from(attempt)));
                         attempt += 1;
@@ -475,7 +561,14 @@ fn unknown_database_error(message: String) -> Error {
         "database table is locked", // SQLITE_LOCKED
         "deadlock detected",        // PostgreSQL 40P01
     ];
-    if BUSY.contains(&message.as_str()) { Error::Busy(message) } else { Error::Internal(message) }
+    if BUSY.contains(&message.as_str()) {
+        Error::Busy(message)
+    } else if message == "canceling statement due to statement timeout" {
+        // PostgreSQL 57014, raised by the statement timeout a call's deadline set.
+        Error::DeadlineExceeded
+    } else {
+        Error::Internal(message)
+    }
 }
 
 #[cfg(test)]

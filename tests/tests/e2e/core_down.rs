@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use claimdesk_proto::v1 as pb;
 use claimdesk_tests::{Backend, Options, TestApp, problem, venezuela_claim};
 use serde_json::Value;
 
@@ -61,5 +62,53 @@ async fn a_hung_core_answers_504_on_sqlite() {
 async fn a_hung_core_answers_504_on_postgres() {
     if claimdesk_tests::postgres_available() {
         a_hung_core_answers_504_at_the_gateways_deadline(Backend::Postgres).await;
+    }
+}
+
+/// Core gives up at the caller's deadline, down to the database: DEADLINE_EXCEEDED right after
+/// it; on PostgreSQL the statement waiting on the lock is cancelled, not left waiting; nothing
+/// is written; and the next call is served.
+async fn core_honours_the_callers_deadline(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let mut grpc = app.grpc().await;
+    let lock = if backend == Backend::Postgres { "LOCK TABLE claims IN ACCESS EXCLUSIVE MODE" } else { "" };
+    let holder = app.hold_lock(lock, Duration::from_secs(4));
+    let mut request = tonic::Request::new(pb::CreateClaimRequest {
+        text: "The deadline passes while the table is locked".into(),
+        language: "en".into(),
+        claimant: Some("Reuters".into()),
+        ..Default::default()
+    });
+    request.set_timeout(Duration::from_millis(500));
+    let started = Instant::now();
+    let status = grpc.create_claim(request).await.expect_err("deadline");
+    let waited = started.elapsed();
+    assert_eq!(status.code(), tonic::Code::DeadlineExceeded, "{status:?}");
+    assert!(waited < Duration::from_millis(1500), "answered after {waited:?}");
+    if backend == Backend::Postgres {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let waiting = app
+            .sql_i64(
+                "(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND wait_event_type = 'Lock')",
+            )
+            .await;
+        assert_eq!(waiting, 0, "core's statement still waits on the lock after the deadline");
+    }
+    holder.join().expect("lock released");
+    assert_eq!(app.sql_i64("(SELECT count(*) FROM claims)").await, 0, "nothing was written");
+    let created = app.post_json("/v1/claims", &venezuela_claim()).await;
+    assert_eq!(created.status(), 201, "the pool serves the next call");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn core_honours_the_callers_deadline_on_sqlite() {
+    core_honours_the_callers_deadline(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn core_honours_the_callers_deadline_on_postgres() {
+    if claimdesk_tests::postgres_available() {
+        core_honours_the_callers_deadline(Backend::Postgres).await;
     }
 }

@@ -85,7 +85,30 @@ async fn reflection_v1alpha_answers_too(app: TestApp) {
     assert!(services.service.iter().any(|s| s.name == "claimdesk.v1.ClaimService"));
 }
 
+/// Bytes that are not the method's message are the caller's mistake: INVALID_ARGUMENT naming
+/// the problem, never INTERNAL; and nothing is stored.
+async fn malformed_protobuf_is_invalid_argument(app: TestApp) {
+    let garbage: [&[u8]; 4] = [
+        &[0x0f],                   // wire type 7 does not exist
+        &[0xff, 0xff, 0xff],       // a tag whose varint never ends
+        &[0x0a, 0x05, 0x61],       // field 1 announces 5 bytes, 1 follows
+        &[0x0a, 0x02, 0xff, 0xfe], // field 1 (text) is not UTF-8
+    ];
+    for body in garbage {
+        let status =
+            app.raw_grpc_call("/claimdesk.v1.ClaimService/CreateClaim", body.to_vec()).await.expect_err("refused");
+        assert_eq!(status.code(), tonic::Code::InvalidArgument, "{body:02x?}: {status:?}");
+        assert!(status.message().contains("not valid protobuf"), "{body:02x?}: {}", status.message());
+    }
+    assert_eq!(app.sql_i64("(SELECT count(*) FROM claims)").await, 0);
+    // A well-formed empty message still reaches the rules.
+    let status = app.raw_grpc_call("/claimdesk.v1.ClaimService/CreateClaim", Vec::new()).await.expect_err("refused");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert!(status.message().contains("text"), "{}", status.message());
+}
+
 claimdesk_tests::on_both_backends!(
+    malformed_protobuf_is_invalid_argument,
     health_reports_serving,
     reflection_v1_lists_and_describes_the_services,
     reflection_v1alpha_answers_too

@@ -1,0 +1,148 @@
+//! What core does around every gRPC call, whatever the service: honour the caller's deadline
+//! (`grpc-timeout`), and tag the call with its request id so that every log line of it, also
+//! those written on the blocking pool, can be found together.
+
+use std::{
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use tokio::time::Instant;
+use tonic::codegen::http;
+use tracing::Instrument;
+
+/// Core answers this long before the caller's deadline, so that the answer still reaches a
+/// caller that gives up exactly at its deadline (and tonic's own timer, which would answer
+/// CANCELLED, never fires first).
+const ANSWER_MARGIN: Duration = Duration::from_millis(20);
+
+/// The header carrying the request id, from the gateway or any client.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Longest request id kept from a caller; longer ones (and non-ASCII ones) are replaced.
+const MAX_REQUEST_ID: usize = 128;
+
+/// Parses `grpc-timeout` (`1*8DIGIT unit`, unit one of `H M S m u n`).
+pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    if value.len() < 2 || value.len() > 9 {
+        return None;
+    }
+    let (digits, unit) = value.split_at(value.len() - 1);
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n * 3600),
+        "M" => Duration::from_secs(n * 60),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+/// The caller's request id when it is a sensible one, else a new one.
+pub fn request_id(headers: &http::HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= MAX_REQUEST_ID && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(|| uuid::Uuid::now_v7().simple().to_string(), str::to_owned)
+}
+
+/// The layer for tonic's `Server::builder().layer(...)`.
+#[derive(Debug, Clone, Default)]
+pub struct CallLayer;
+
+impl<S> tower::Layer<S> for CallLayer {
+    type Service = Call<S>;
+
+    fn layer(&self, inner: S) -> Call<S> {
+        Call { inner }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Call<S> {
+    inner: S,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for Call<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>> + Send,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let id = request_id(request.headers());
+        let span = tracing::info_span!("rpc", request_id = %id, method = %request.uri().path());
+        let timeout = request.headers().get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(parse_grpc_timeout);
+        let call = self.inner.call(request);
+        Box::pin(
+            async move {
+                let mut response = match timeout {
+                    None => call.await?,
+                    Some(timeout) => {
+                        let deadline = Instant::now() + timeout.saturating_sub(ANSWER_MARGIN);
+                        match tokio::time::timeout_at(deadline, crate::context::with_deadline(deadline, call)).await {
+                            Ok(answer) => answer?,
+                            Err(_) => {
+                                tracing::warn!(?timeout, "deadline exceeded before core could answer");
+                                tonic::Status::deadline_exceeded(format!(
+                                    "the caller's deadline ({} ms) passed before core could answer",
+                                    timeout.as_millis()
+                                ))
+                                .into_http()
+                            }
+                        }
+                    }
+                };
+                if let Ok(value) = http::HeaderValue::from_str(&id) {
+                    response.headers_mut().insert(REQUEST_ID, value);
+                }
+                Ok(response)
+            }
+            .instrument(span),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeouts_parse_per_the_protocol() {
+        assert_eq!(parse_grpc_timeout("30S"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_grpc_timeout("2H"), Some(Duration::from_secs(7200)));
+        assert_eq!(parse_grpc_timeout("99999999u"), Some(Duration::from_micros(99_999_999)));
+        for bad in ["", "S", "123456789S", "10x", "-1S", "1.5S", "１S"] {
+            assert_eq!(parse_grpc_timeout(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn request_ids_are_kept_when_sensible_and_made_otherwise() {
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(request_id(&headers).len(), 32);
+        headers.insert(REQUEST_ID, http::HeaderValue::from_static("desk-42"));
+        assert_eq!(request_id(&headers), "desk-42");
+        headers.insert(REQUEST_ID, http::HeaderValue::from_str(&"x".repeat(500)).expect("ascii"));
+        assert_ne!(request_id(&headers).len(), 500);
+        headers.insert(REQUEST_ID, http::HeaderValue::from_static("a b"));
+        assert_ne!(request_id(&headers), "a b");
+    }
+}
