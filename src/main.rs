@@ -33,6 +33,8 @@ enum Command {
     Core {
         #[command(flatten)]
         core: CoreArgs,
+        #[command(flatten)]
+        metrics: MetricsArgs,
     },
     /// Run the REST gateway alone, in front of a core at --core-url.
     Gateway {
@@ -125,6 +127,14 @@ struct CoreArgs {
 }
 
 #[derive(Debug, Args)]
+struct MetricsArgs {
+    /// Serve core's Prometheus metrics (`GET /metrics`) on this address; off when unset.
+    /// (`serve` shows core's metrics on the gateway's `/metrics` too.)
+    #[arg(long, env = "CLAIMDESK_METRICS_ADDR")]
+    metrics_addr: Option<SocketAddr>,
+}
+
+#[derive(Debug, Args)]
 struct HttpArgs {
     /// Address of the REST gateway (port 0 picks a free port).
     #[arg(long, env = "CLAIMDESK_HTTP_ADDR", default_value = "127.0.0.1:8080")]
@@ -135,6 +145,17 @@ struct HttpArgs {
     /// Seconds the gateway waits for core's answer to one request before answering 504.
     #[arg(long, env = "CLAIMDESK_CORE_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     core_timeout: u64,
+    /// Requests one client address may have in flight at once; more get 429 at once.
+    #[arg(long, env = "CLAIMDESK_MAX_REQUESTS_PER_CLIENT", default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..))]
+    max_requests_per_client: u32,
+    /// Seconds a client has to send a request's whole body (and at most 5 between two reads)
+    /// before 408.
+    #[arg(long, env = "CLAIMDESK_BODY_TIMEOUT", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
+    body_timeout: u64,
+    /// Browser origins allowed to call the API cross-origin (CORS), comma-separated; none when
+    /// unset. `*` allows any origin.
+    #[arg(long, env = "CLAIMDESK_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
 }
 
 impl From<CoreArgs> for CoreConfig {
@@ -157,16 +178,23 @@ fn gateway_config(http: HttpArgs, core_url: String) -> GatewayConfig {
         core_url,
         workers: http.http_workers,
         core_timeout: Duration::from_secs(http.core_timeout),
+        max_requests_per_client: http.max_requests_per_client,
+        body_timeout: Duration::from_secs(http.body_timeout),
+        cors_origins: http.cors_origins,
+        more_metrics: None,
     }
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_writer(std::io::stderr);
+    // One JSON object a line, with the request's span (its request id) in every line.
+    match std::env::var("CLAIMDESK_LOG_FORMAT").as_deref() {
+        Ok("json") => logs.json().with_current_span(true).with_span_list(false).init(),
+        _ => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
     match run(Cli::parse().command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -196,8 +224,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
             print!("{}", claimdesk_api::openapi_json());
             Ok(())
         }
-        Command::Core { core } => {
+        Command::Core { core, metrics } => {
             let core = Core::bind(&core.into()).await?;
+            if let Some(addr) = metrics.metrics_addr {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen for metrics on {addr}"))?;
+                tokio::spawn(claimdesk_core::metrics::serve(listener));
+            }
             core.serve(shutdown_signal()).await
         }
         Command::Gateway { http, core_url } => {
@@ -218,7 +252,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             };
             let core = Core::bind(&config).await?;
             let core_url = if core_url.is_empty() { format!("http://{}", core.local_addr()) } else { core_url };
-            let gateway = Gateway::bind(&gateway_config(http, core_url))?;
+            let mut gateway_config = gateway_config(http, core_url);
+            gateway_config.more_metrics = Some(|| claimdesk_core::metrics::metrics().render());
+            let gateway = Gateway::bind(&gateway_config)?;
             let (stop_core, core_stopped) = watch::channel(false);
             let core_task = tokio::spawn(core.serve(wait_for(core_stopped)));
             // The gateway stops first so that its in-flight requests can still reach core.

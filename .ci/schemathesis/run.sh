@@ -134,6 +134,7 @@ curl -fsS -o /dev/null -H "Authorization: Bearer $TOKEN" "$BASE/v1/tokens" \
 report_args=()
 if [[ -n "${ST_REPORT_DIR:-}" ]]; then
     mkdir -p "$ST_REPORT_DIR"
+    ST_REPORT_DIR="$(cd "$ST_REPORT_DIR" && pwd)"
     report_args=(--report junit,ndjson --report-dir "$ST_REPORT_DIR"
         --report-junit-path "$ST_REPORT_DIR/junit-$BACKEND.xml"
         --report-ndjson-path "$ST_REPORT_DIR/events-$BACKEND.ndjson")
@@ -159,8 +160,11 @@ echo "== ${cmd[*]}" | sed "s/$TOKEN/\$TOKEN/g"
 
 st_rc=0
 start=$SECONDS
-# In the background, so that a TERM or INT reaches the trap (and the cleanup) at once.
-timeout "$ST_TIMEOUT" "${cmd[@]}" &
+# From the work directory, with a fresh cache (schemathesis.toml), so that nothing is written to
+# the repository and no earlier run's crashes are replayed. In the background, so that a TERM or
+# INT reaches the trap (and the cleanup) at once.
+export ST_CACHE_DIR="$WORK/st-cache"
+(cd "$WORK" && exec timeout "$ST_TIMEOUT" "${cmd[@]}") &
 ST_PID=$!
 wait "$ST_PID" || st_rc=$?
 ST_PID=""

@@ -17,6 +17,15 @@ pub fn grpc<T>(req: &actix_web::HttpRequest, message: T) -> tonic::Request<T> {
     {
         request.metadata_mut().insert("authorization", value);
     }
+    if let Some(id) = crate::front::current_request_id()
+        && let Ok(value) = id.parse()
+    {
+        request.metadata_mut().insert(claimdesk_proto::request_id::HEADER, value);
+    }
+    // Core gives up when the gateway does, down to its database.
+    if let Some(core) = req.app_data::<actix_web::web::Data<CoreClients>>() {
+        request.set_timeout(core.timeout);
+    }
     // Core limits failed authentications per client: it must see the client, not the gateway.
     if let Some(peer) = req.peer_addr()
         && let Ok(value) = peer.ip().to_string().parse()
@@ -33,6 +42,8 @@ pub struct CoreClients {
     pub sources: SourceServiceClient<Channel>,
     pub tokens: TokenServiceClient<Channel>,
     pub health: HealthClient<Channel>,
+    /// How long the gateway waits for core's answer; sent as each call's deadline.
+    pub timeout: std::time::Duration,
 }
 
 /// The largest answer read from core, as large as core may send (its `MAX_RESPONSE_BYTES`):
@@ -42,7 +53,7 @@ pub const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
 pub const MAX_CALL_BYTES: usize = 16 * 1024 * 1024;
 
 impl CoreClients {
-    pub fn new(channel: Channel) -> Self {
+    pub fn new(channel: Channel, timeout: std::time::Duration) -> Self {
         Self {
             claims: ClaimServiceClient::new(channel.clone())
                 .max_decoding_message_size(MAX_ANSWER_BYTES)
@@ -54,6 +65,7 @@ impl CoreClients {
                 .max_decoding_message_size(MAX_ANSWER_BYTES)
                 .max_encoding_message_size(MAX_CALL_BYTES),
             health: HealthClient::new(channel),
+            timeout,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Request extractors that answer problem+json naming the offending field, instead of
 //! actix-web's plain-text defaults.
 
-use std::{future::Future, pin::Pin};
+use std::{future::Future, pin::Pin, time::Duration};
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::StatusCode, web::BytesMut};
 use futures_util::StreamExt;
@@ -11,6 +11,33 @@ use crate::problem::Problem;
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Longest pause between two reads of a body.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a client has to send a body (`GatewayConfig::body_timeout`).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub timeout: Duration,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        BodyLimits { timeout: Duration::from_secs(15) }
+    }
+}
+
+fn body_too_slow(limits: BodyLimits) -> Problem {
+    Problem::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "request_timeout",
+        format!(
+            "the body did not arrive in time: send it whole within {} s, with at most {} s between reads",
+            limits.timeout.as_secs(),
+            READ_TIMEOUT.min(limits.timeout).as_secs()
+        ),
+    )
+}
 
 /// A JSON request body: `application/json`, at most [`MAX_BODY_BYTES`], no unknown fields.
 #[derive(Debug)]
@@ -32,6 +59,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
+        let limits =
+            req.app_data::<actix_web::web::Data<BodyLimits>>().map_or_else(BodyLimits::default, |l| *l.get_ref());
+        let front = req.app_data::<actix_web::web::Data<std::sync::Arc<crate::front::FrontDoor>>>().cloned();
         Box::pin(async move {
             if !is_json {
                 return Err(Problem::new(
@@ -51,7 +81,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 return Err(too_large());
             }
             let mut body = BytesMut::with_capacity(declared_len.unwrap_or(1024).min(MAX_BODY_BYTES));
-            while let Some(chunk) = payload.next().await {
+            let deadline = tokio::time::Instant::now() + limits.timeout;
+            let too_slow = || {
+                if let Some(front) = &front {
+                    front.count_rejection("body_timeout");
+                }
+                body_too_slow(limits)
+            };
+            loop {
+                let read =
+                    tokio::time::timeout_at(deadline.min(tokio::time::Instant::now() + READ_TIMEOUT), payload.next());
+                let Some(chunk) = read.await.map_err(|_| too_slow())? else { break };
                 let chunk = chunk.map_err(|e| {
                     Problem::new(StatusCode::BAD_REQUEST, "invalid_body", format!("cannot read the request body: {e}"))
                 })?;

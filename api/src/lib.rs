@@ -7,6 +7,7 @@
 mod core_client;
 mod dto;
 mod extract;
+mod front;
 mod openapi;
 mod problem;
 mod routes;

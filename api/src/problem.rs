@@ -43,6 +43,9 @@ pub struct ProblemDocument {
     /// With `already_exists`: the id of the resource that already has this name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub existing_id: Option<String>,
+    /// The request's id (`x-request-id`), as in the logs of the gateway and core.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// The answers any authenticated `/v1` operation may give besides its own.
@@ -93,6 +96,8 @@ pub struct Extensions {
     pub current_etag: Option<String>,
     pub existing_id: Option<String>,
     pub retry_after_secs: Option<u64>,
+    /// The `Allow` header of a 405.
+    pub allow: Option<&'static str>,
 }
 
 impl Problem {
@@ -112,6 +117,22 @@ impl Problem {
         self
     }
 
+    pub fn unauthenticated() -> Self {
+        Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", "a valid bearer token is required")
+    }
+
+    /// Adds `Retry-After: secs`.
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.extensions.get_or_insert_default().retry_after_secs = Some(secs);
+        self
+    }
+
+    /// Adds `Allow: methods` (a 405).
+    pub fn allow(mut self, methods: &'static str) -> Self {
+        self.extensions.get_or_insert_default().allow = Some(methods);
+        self
+    }
+
     pub fn not_found_route() -> Self {
         Problem::new(StatusCode::NOT_FOUND, "route_not_found", "no such route; see /docs")
     }
@@ -127,6 +148,7 @@ impl Problem {
             current_version: self.extensions.as_ref().and_then(|e| e.current_version),
             current_etag: self.extensions.as_ref().and_then(|e| e.current_etag.clone()),
             existing_id: self.extensions.as_ref().and_then(|e| e.existing_id.clone()),
+            request_id: crate::front::current_request_id(),
         }
     }
 }
@@ -179,6 +201,9 @@ impl ResponseError for Problem {
         response.content_type(CONTENT_TYPE);
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer realm=\"claimdesk\""));
+        }
+        if let Some(allow) = self.extensions.as_ref().and_then(|e| e.allow) {
+            response.insert_header((actix_web::http::header::ALLOW, allow));
         }
         if let Some(secs) = self.extensions.as_ref().and_then(|e| e.retry_after_secs) {
             response.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
@@ -260,8 +285,9 @@ impl From<tonic::Status> for Problem {
                 current_etag: info.metadata.get("current_etag").cloned(),
                 existing_id: info.metadata.get("existing_id").cloned(),
                 retry_after_secs: info.metadata.get("retry_after_seconds").and_then(|v| v.parse().ok()),
+                allow: None,
             };
-            let Extensions { current_version, current_etag, existing_id, retry_after_secs } = &extensions;
+            let Extensions { current_version, current_etag, existing_id, retry_after_secs, .. } = &extensions;
             if current_version.is_some()
                 || current_etag.is_some()
                 || existing_id.is_some()

@@ -1,14 +1,19 @@
 //! The HTTP server: routes, docs UI, and the lazily connected gRPC channel to core.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use actix_web::{App, HttpResponse, dev::ServerHandle, web};
+use actix_web::{App, HttpResponse, dev::ServerHandle, middleware, web};
 use anyhow::Context;
 use tonic::transport::Endpoint;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{CoreClients, extract::MAX_BODY_BYTES, problem::Problem, routes};
+use crate::{
+    CoreClients,
+    extract::{BodyLimits, MAX_BODY_BYTES},
+    front::FrontDoor,
+    routes,
+};
 
 /// Longest wait for core on one request before answering 504, unless configured.
 pub const DEFAULT_CORE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -25,6 +30,56 @@ pub struct GatewayConfig {
     pub workers: usize,
     /// Longest wait for core's answer to one call: then 504 `core_timeout`.
     pub core_timeout: Duration,
+    /// Requests one client address may have in flight at once; more get 429.
+    pub max_requests_per_client: u32,
+    /// Longest a client may take to send a request body (and at most 5 s between reads): 408.
+    pub body_timeout: Duration,
+    /// Origins allowed cross-origin (CORS); empty: none, `*`: any.
+    pub cors_origins: Vec<String>,
+    /// Metrics to append to the gateway's own on `/metrics` (core's, in `serve`).
+    pub more_metrics: Option<fn() -> String>,
+}
+
+impl GatewayConfig {
+    /// The defaults of everything but the addresses.
+    pub fn new(http_addr: SocketAddr, core_url: String) -> Self {
+        GatewayConfig {
+            http_addr,
+            core_url,
+            workers: 0,
+            core_timeout: DEFAULT_CORE_TIMEOUT,
+            max_requests_per_client: 128,
+            body_timeout: Duration::from_secs(15),
+            cors_origins: Vec::new(),
+            more_metrics: None,
+        }
+    }
+}
+
+/// CORS for browser clients from the listed origins (used only when some are listed).
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    use actix_web::http::header;
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static(claimdesk_proto::request_id::HEADER),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::LINK,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static(claimdesk_proto::request_id::HEADER),
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
+    }
+    cors
 }
 
 /// Connects to an abstract Unix socket (Linux). Connecting to a listening socket does not
@@ -70,6 +125,10 @@ impl Gateway {
             .http2_keep_alive_interval(Duration::from_secs(30))
             .keep_alive_while_idle(true);
         let api = crate::openapi();
+        let front = Arc::new(FrontDoor::new(config.max_requests_per_client as usize, config.more_metrics));
+        let body_limits = BodyLimits { timeout: config.body_timeout };
+        let cors_origins = config.cors_origins.clone();
+        let core_timeout = config.core_timeout;
         let mut server = actix_web::HttpServer::new(move || {
             // Inside the factory: the channel needs the worker's Tokio runtime.
             let channel = match &socket {
@@ -82,18 +141,26 @@ impl Gateway {
                 }
                 None => endpoint.connect_lazy(),
             };
-            let core = CoreClients::new(channel);
+            let core = CoreClients::new(channel, core_timeout);
             App::new()
                 .into_utoipa_app()
                 .app_data(web::Data::new(core))
+                .app_data(web::Data::new(front.clone()))
+                .app_data(web::Data::new(body_limits))
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .configure(routes::configure)
                 .into_app()
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()))
                 .route("/docs", web::get().to(docs_redirect))
-                .default_service(web::to(|| async { Err::<HttpResponse, _>(Problem::not_found_route()) }))
+                .route("/metrics", web::get().to(crate::front::metrics))
+                .default_service(web::to(crate::routes::no_route))
+                .wrap(middleware::from_fn(crate::front::front_door))
+                .wrap(middleware::Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
         })
         .disable_signals()
+        // A client has 5 s to send a request's head, then 1 s to take a closing answer.
+        .client_request_timeout(Duration::from_secs(5))
+        .client_disconnect_timeout(Duration::from_secs(1))
         .shutdown_timeout(30);
         if config.workers > 0 {
             server = server.workers(config.workers);

@@ -9,6 +9,7 @@
 pub mod context;
 pub mod domain;
 pub mod grpc;
+pub mod metrics;
 pub mod server;
 pub mod service;
 pub mod storage;

@@ -51,6 +51,12 @@ pub struct Options {
     pub rate_limit_per_minute: u32,
     /// The gateway's wait for core (default 30 s).
     pub core_timeout: Option<Duration>,
+    /// The gateway's cap on one client's requests in flight (default 128).
+    pub max_requests_per_client: Option<u32>,
+    /// The gateway's time for a whole request body (default 15 s).
+    pub body_timeout: Option<Duration>,
+    /// The gateway's CORS origins (default none).
+    pub cors_origin: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,13 +203,14 @@ impl TestApp {
         let (core, core_addr) = start_core(&core_config).await;
         // Later restarts of core reuse the port the gateway knows.
         let core_config = CoreConfig { grpc_addr: core_addr, ..core_config };
-        let gateway = Gateway::bind(&GatewayConfig {
-            http_addr: "127.0.0.1:0".parse().expect("addr"),
-            core_url: format!("http://{core_addr}"),
-            workers: 1,
-            core_timeout: options.core_timeout.unwrap_or(claimdesk_api::DEFAULT_CORE_TIMEOUT),
-        })
-        .expect("gateway binds");
+        let mut config = GatewayConfig::new("127.0.0.1:0".parse().expect("addr"), format!("http://{core_addr}"));
+        config.workers = 1;
+        config.core_timeout = options.core_timeout.unwrap_or(config.core_timeout);
+        config.max_requests_per_client = options.max_requests_per_client.unwrap_or(config.max_requests_per_client);
+        config.body_timeout = options.body_timeout.unwrap_or(config.body_timeout);
+        config.cors_origins = options.cors_origin.map(str::to_owned).into_iter().collect();
+        config.more_metrics = Some(|| claimdesk_core::metrics::metrics().render());
+        let gateway = Gateway::bind(&config).expect("gateway binds");
         let base_url = format!("http://{}", gateway.local_addr());
         let handle = gateway.handle();
         tokio::spawn(gateway.run());
@@ -221,6 +228,11 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// The gateway's address, for raw HTTP.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.base_url.trim_start_matches("http://").parse().expect("gateway address")
     }
 
     pub fn core_addr(&self) -> SocketAddr {

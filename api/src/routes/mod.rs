@@ -35,6 +35,56 @@ pub fn configure(cfg: &mut ServiceConfig) {
     }));
 }
 
+/// Paths of the API (from its OpenAPI document) and the methods each answers.
+fn route_table() -> &'static [(Vec<String>, String)] {
+    static TABLE: std::sync::OnceLock<Vec<(Vec<String>, String)>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        crate::openapi()
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path.split('/').map(str::to_owned).collect();
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("HEAD", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ];
+                let allow: Vec<&str> = methods.iter().filter(|(_, has)| *has).map(|(m, _)| *m).collect();
+                (segments, allow.join(", "))
+            })
+            .collect()
+    })
+}
+
+/// The methods `path` answers (the `Allow` header's value), if it is one of the API's paths.
+fn allowed_methods(path: &str) -> Option<&'static str> {
+    let segments: Vec<&str> = path.split('/').collect();
+    route_table()
+        .iter()
+        .find(|(pattern, _)| {
+            pattern.len() == segments.len()
+                && pattern.iter().zip(&segments).all(|(p, s)| p == s || (p.starts_with('{') && !s.is_empty()))
+        })
+        .map(|(_, allow)| allow.as_str())
+}
+
+/// Requests no route takes: 405 with `Allow` for a known path, 404 otherwise.
+pub async fn no_route(req: HttpRequest) -> Result<actix_web::HttpResponse, Problem> {
+    match allowed_methods(req.path()) {
+        Some(allow) => Err(Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("{} is not allowed on this path; it answers {allow}", req.method()),
+        )
+        .allow(allow)),
+        None => Err(Problem::not_found_route()),
+    }
+}
+
 /// A claim's ETag: the tag core computed for its representation (`Claim::etag`).
 pub fn etag(tag: &str) -> header::EntityTag {
     header::EntityTag::new_strong(tag.to_owned())

@@ -38,6 +38,9 @@ pub enum Access {
     Role(Role),
     /// A viewer, or anyone when public reads are on (claims and their sourcing only).
     PublicRead,
+    /// Who the caller is (`WhoAmI`): like `PublicRead`, but not counted by the rate limit,
+    /// since the gateway asks it on the caller's behalf before the call itself.
+    Identify,
 }
 
 /// An authenticated caller.

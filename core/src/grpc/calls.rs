@@ -9,6 +9,7 @@ use std::{
     time::Duration,
 };
 
+use claimdesk_proto::request_id;
 use tokio::time::Instant;
 use tonic::codegen::http;
 use tracing::Instrument;
@@ -17,12 +18,6 @@ use tracing::Instrument;
 /// caller that gives up exactly at its deadline (and tonic's own timer, which would answer
 /// CANCELLED, never fires first).
 const ANSWER_MARGIN: Duration = Duration::from_millis(20);
-
-/// The header carrying the request id, from the gateway or any client.
-pub const REQUEST_ID: &str = "x-request-id";
-
-/// Longest request id kept from a caller; longer ones (and non-ASCII ones) are replaced.
-const MAX_REQUEST_ID: usize = 128;
 
 /// Parses `grpc-timeout` (`1*8DIGIT unit`, unit one of `H M S m u n`).
 pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
@@ -43,15 +38,6 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
         "n" => Duration::from_nanos(n),
         _ => return None,
     })
-}
-
-/// The caller's request id when it is a sensible one, else a new one.
-pub fn request_id(headers: &http::HeaderMap) -> String {
-    headers
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= MAX_REQUEST_ID && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map_or_else(|| uuid::Uuid::now_v7().simple().to_string(), str::to_owned)
 }
 
 /// The layer for tonic's `Server::builder().layer(...)`.
@@ -86,10 +72,12 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let id = request_id(request.headers());
+        let id = request_id::accept_or_new(request.headers().get(request_id::HEADER).map(|v| v.as_bytes()));
         let span = tracing::info_span!("rpc", request_id = %id, method = %request.uri().path());
         let timeout = request.headers().get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(parse_grpc_timeout);
+        let method = request.uri().path().to_owned();
         let call = self.inner.call(request);
+        let started = std::time::Instant::now();
         Box::pin(
             async move {
                 let mut response = match timeout {
@@ -109,8 +97,17 @@ where
                         }
                     }
                 };
+                // A failed unary call answers its status in the headers; a success, in the
+                // trailers, after the body.
+                let code = response
+                    .headers()
+                    .get("grpc-status")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<i32>().ok())
+                    .map_or(tonic::Code::Ok, tonic::Code::from_i32);
+                crate::metrics::metrics().observe_call(&method, code, started.elapsed());
                 if let Ok(value) = http::HeaderValue::from_str(&id) {
-                    response.headers_mut().insert(REQUEST_ID, value);
+                    response.headers_mut().insert(request_id::HEADER, value);
                 }
                 Ok(response)
             }
@@ -132,17 +129,5 @@ mod tests {
         for bad in ["", "S", "123456789S", "10x", "-1S", "1.5S", "１S"] {
             assert_eq!(parse_grpc_timeout(bad), None, "{bad:?}");
         }
-    }
-
-    #[test]
-    fn request_ids_are_kept_when_sensible_and_made_otherwise() {
-        let mut headers = http::HeaderMap::new();
-        assert_eq!(request_id(&headers).len(), 32);
-        headers.insert(REQUEST_ID, http::HeaderValue::from_static("desk-42"));
-        assert_eq!(request_id(&headers), "desk-42");
-        headers.insert(REQUEST_ID, http::HeaderValue::from_str(&"x".repeat(500)).expect("ascii"));
-        assert_ne!(request_id(&headers).len(), 500);
-        headers.insert(REQUEST_ID, http::HeaderValue::from_static("a b"));
-        assert_ne!(request_id(&headers), "a b");
     }
 }

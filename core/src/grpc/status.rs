@@ -92,6 +92,7 @@ impl From<Error> for Status {
                 (Code::Internal, "internal error".to_owned())
             }
         };
+        crate::metrics::metrics().count_error(err.code());
         details.set_error_info(err.code(), ERROR_DOMAIN, metadata);
         Status::with_error_details(code, bounded(&message), details)
     }

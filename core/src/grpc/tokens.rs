@@ -39,6 +39,25 @@ impl From<Token> for pb::Token {
 
 #[tonic::async_trait]
 impl TokenService for TokenApi {
+    async fn who_am_i(&self, request: Request<pb::WhoAmIRequest>) -> Result<Response<pb::Caller>, Status> {
+        let header = request.metadata().get("authorization").and_then(|v| v.to_str().ok());
+        let caller = match self.auth.check(header, Access::Identify, super::client_address(&request)).await? {
+            Some(p) => pb::Caller {
+                token_id: p.token_id.to_string(),
+                name: p.name,
+                role: pb::Role::from(p.role).into(),
+                anonymous: false,
+            },
+            None => pb::Caller {
+                token_id: String::new(),
+                name: "anonymous".into(),
+                role: pb::Role::Viewer.into(),
+                anonymous: true,
+            },
+        };
+        Ok(Response::new(caller))
+    }
+
     async fn create_token(
         &self,
         request: Request<pb::CreateTokenRequest>,

@@ -87,26 +87,28 @@ impl Auth {
     ) -> Result<Option<Principal>, Error> {
         let Some(header) = authorization else {
             return match access {
-                Access::PublicRead if self.inner.public_read => Ok(None),
+                Access::PublicRead | Access::Identify if self.inner.public_read => Ok(None),
                 _ => Err(Error::Unauthenticated),
             };
         };
+        // RFC 9110: the scheme is case-insensitive.
         let secret = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, secret)| secret.trim())
             .filter(|s| !s.is_empty() && s.len() <= 200)
             .ok_or(Error::Unauthenticated)?;
         let token =
             self.lookup(secret, client).await?.filter(|t| t.is_active(Utc::now())).ok_or(Error::Unauthenticated)?;
         let needed = match access {
             Access::Role(role) => role,
-            Access::PublicRead => Role::Viewer,
+            Access::PublicRead | Access::Identify => Role::Viewer,
         };
         if token.role < needed {
             return Err(Error::PermissionDenied { needed: needed.as_str(), has: token.role.as_str() });
         }
         if let Some(limiter) = &self.inner.limiter
+            && access != Access::Identify
             && let Err(not_until) = limiter.check_key(&token.id)
         {
             let wait = not_until.wait_time_from(DefaultClock::default().now());

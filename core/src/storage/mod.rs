@@ -225,6 +225,15 @@ impl ManageConnection for Manager {
     }
 }
 
+/// Counts a pooled connection out of `db_pool_in_use` when its call ends, however it ends.
+struct InUse;
+
+impl Drop for InUse {
+    fn drop(&mut self) {
+        crate::metrics::metrics().pool_in_use.dec();
+    }
+}
+
 /// PostgreSQL's `statement_timeout` on pooled connections: the gateway's default deadline.
 pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -346,6 +355,7 @@ impl Database {
                 .build(Manager { url, busy_timeout: config.busy_timeout })
                 .map_err(|e| OpenError::Open { url: redacted.clone(), reason: e.to_string() })?;
             tracing::info!(?backend, url = %redacted, pool_size = config.pool_size, "database ready");
+            crate::metrics::metrics().pool_size.set(i64::from(config.pool_size.max(1)));
             // Four calls per connection: enough to keep every connection busy, few enough that
             // an admitted call does not wait long behind the others.
             let admission = Arc::new(Semaphore::new(4 * config.pool_size.max(1) as usize));
@@ -364,7 +374,15 @@ impl Database {
     {
         let left = time_left()?;
         let wait = left.map_or(ADMISSION_WAIT, |left| left.min(ADMISSION_WAIT));
-        let permit = match tokio::time::timeout(wait, self.admission.clone().acquire_owned()).await {
+        let metrics = crate::metrics::metrics();
+        let admitted = match self.admission.clone().try_acquire_owned() {
+            Ok(permit) => Ok(Ok(permit)),
+            Err(_) => {
+                metrics.pool_waits.inc();
+                tokio::time::timeout(wait, self.admission.clone().acquire_owned()).await
+            }
+        };
+        let permit = match admitted {
             Ok(Ok(permit)) => permit,
             Ok(Err(_)) | Err(_) if wait < ADMISSION_WAIT => return Err(Error::DeadlineExceeded),
             Ok(Err(_)) | Err(_) => return Err(Error::Overloaded),
@@ -377,6 +395,8 @@ impl Database {
             let _permit = permit;
             let _span = span.enter();
             let mut pooled = pool.get().map_err(|e| Error::Unavailable(e.to_string()))?;
+            metrics.pool_in_use.inc();
+            let _in_use = InUse;
             // The deadline, again: the call may have waited for a blocking thread.
             let left = match deadline {
                 None => None,

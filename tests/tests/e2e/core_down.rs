@@ -49,7 +49,8 @@ async fn a_hung_core_answers_504_at_the_gateways_deadline(backend: Backend) {
     let body = problem(app.post_json("/v1/claims", &venezuela_claim()).await, 504).await;
     let waited = started.elapsed();
     assert_eq!(body["code"], "core_timeout");
-    assert!(waited >= Duration::from_secs(1) && waited < Duration::from_millis(2500), "answered after {waited:?}");
+    // Core itself gives up a moment before the gateway's deadline, so that its answer arrives.
+    assert!(waited >= Duration::from_millis(900) && waited < Duration::from_millis(2500), "answered after {waited:?}");
     holder.join().expect("lock released");
 }
 

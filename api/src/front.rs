@@ -1,0 +1,269 @@
+//! The gateway's front door, around every request:
+//! - its request id (`x-request-id`, kept from the client when sensible, else made), sent back,
+//!   passed to core, in every log line of the request and in every problem document;
+//! - its access log line and metrics (`/metrics`);
+//! - a cap on the requests one client address may have in flight (429 beyond it);
+//! - authentication of `/v1` calls before any body is read: a stranger's request is answered
+//!   401 without its body being read, whatever else is wrong with it;
+//! - `HEAD` served as `GET` without the body.
+
+use std::{
+    collections::HashMap,
+    hash::BuildHasher,
+    net::IpAddr,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use actix_web::{
+    Error, ResponseError,
+    body::BoxBody,
+    dev::{ServiceRequest, ServiceResponse},
+    http::{Method, StatusCode, header},
+    middleware::Next,
+    web,
+};
+use claimdesk_proto::{request_id, v1 as pb};
+use prometheus_client::{
+    encoding::{EncodeLabelSet, text::encode},
+    metrics::{
+        counter::Counter,
+        family::Family,
+        gauge::Gauge,
+        histogram::{Histogram, exponential_buckets},
+    },
+    registry::Registry,
+};
+use tracing::Instrument;
+
+use crate::{CoreClients, problem::Problem};
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being served, if any.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// How long a token core accepted is let past the front door without asking core again. Core
+/// still checks every call itself: this only decides whether a body is worth reading.
+const CALLER_TTL: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    /// The route's pattern (`/v1/claims/{id}`), `unmatched` for unknown paths.
+    route: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RejectLabels {
+    /// `client_limit`, `unauthenticated`, `body_timeout`.
+    reason: &'static str,
+}
+
+/// The gateway's state shared by every worker.
+#[derive(Debug)]
+pub struct FrontDoor {
+    max_per_client: usize,
+    in_flight: Mutex<HashMap<IpAddr, usize>>,
+    /// Authorization values core accepted lately (hashed), and when.
+    callers: quick_cache::sync::Cache<u64, Instant>,
+    hasher: std::collections::hash_map::RandomState,
+    registry: Registry,
+    requests: Family<RequestLabels, Histogram, fn() -> Histogram>,
+    rejected: Family<RejectLabels, Counter>,
+    /// Metrics of the same process's core, appended to ours (`serve`).
+    more_metrics: Option<fn() -> String>,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+impl FrontDoor {
+    pub fn new(max_per_client: usize, more_metrics: Option<fn() -> String>) -> Self {
+        let mut registry = Registry::with_prefix("claimdesk_gateway");
+        let requests = Family::<RequestLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP requests by method, route and status, and their latency",
+            requests.clone(),
+        );
+        let rejected = Family::<RejectLabels, Counter>::default();
+        registry.register("rejected", "Requests refused at the front door, by reason", rejected.clone());
+        let build = Family::<[(&'static str, &'static str); 1], Gauge>::default();
+        build.get_or_create(&[("version", env!("CARGO_PKG_VERSION"))]).set(1);
+        registry.register("build_info", "The running build", build);
+        FrontDoor {
+            max_per_client: max_per_client.max(1),
+            in_flight: Mutex::new(HashMap::new()),
+            callers: quick_cache::sync::Cache::new(4096),
+            hasher: std::collections::hash_map::RandomState::new(),
+            registry,
+            requests,
+            rejected,
+            more_metrics,
+        }
+    }
+
+    /// Every metric as OpenMetrics text.
+    pub fn render_metrics(&self) -> String {
+        let mut text = String::new();
+        if encode(&mut text, &self.registry).is_err() {
+            return String::new();
+        }
+        let mut text = text.strip_suffix("# EOF\n").unwrap_or(&text).to_owned();
+        if let Some(more) = self.more_metrics {
+            text.push_str(&more());
+        }
+        text.push_str("# EOF\n");
+        text
+    }
+
+    pub fn count_rejection(&self, reason: &'static str) {
+        self.rejected.get_or_create(&RejectLabels { reason }).inc();
+    }
+
+    fn in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
+        self.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Counts a request of `client` in, unless it has `max_per_client` already.
+    fn admit(self: &Arc<Self>, client: IpAddr) -> Option<Admitted> {
+        let mut in_flight = self.in_flight();
+        let count = in_flight.entry(client).or_insert(0);
+        if *count >= self.max_per_client {
+            return None;
+        }
+        *count += 1;
+        Some(Admitted { front: self.clone(), client })
+    }
+}
+
+/// A request in flight, counted out when dropped.
+struct Admitted {
+    front: Arc<FrontDoor>,
+    client: IpAddr,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        let mut in_flight = self.front.in_flight();
+        if let Some(count) = in_flight.get_mut(&self.client) {
+            *count -= 1;
+            if *count == 0 {
+                in_flight.remove(&self.client);
+            }
+        }
+    }
+}
+
+/// The middleware (`actix_web::middleware::from_fn`).
+pub async fn front_door(mut req: ServiceRequest, next: Next<BoxBody>) -> Result<ServiceResponse<BoxBody>, Error> {
+    let id = request_id::accept_or_new(req.headers().get(request_id::HEADER).map(|v| v.as_bytes()));
+    let started = Instant::now();
+    let head = req.method() == Method::HEAD;
+    if head {
+        req.head_mut().method = Method::GET;
+    }
+    let method = if head { "HEAD".to_owned() } else { req.method().to_string() };
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let span = tracing::info_span!("http", request_id = %id, method = %method, path = %req.path());
+    let front = req.app_data::<web::Data<Arc<FrontDoor>>>().map(|f| Arc::clone(f));
+    let scope_id = id.clone();
+    let served = async move {
+        let mut res = match &front {
+            Some(front) => admit_and_serve(front, req, next).await?,
+            None => next.call(req).await?,
+        };
+        if head {
+            res = res.map_body(|_, _| BoxBody::new(()));
+        }
+        if let Ok(value) = header::HeaderValue::from_str(&id) {
+            res.headers_mut().insert(header::HeaderName::from_static(request_id::HEADER), value);
+        }
+        let status = res.status().as_u16();
+        let took = started.elapsed();
+        if let Some(front) = &front {
+            front.requests.get_or_create(&RequestLabels { method, route, status }).observe(took.as_secs_f64());
+        }
+        tracing::info!(status, took_ms = took.as_secs_f64() * 1000.0, "answered");
+        Ok(res)
+    };
+    REQUEST_ID.scope(scope_id, served.instrument(span)).await
+}
+
+async fn admit_and_serve(
+    front: &Arc<FrontDoor>,
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let client = req.peer_addr().map(|a| a.ip());
+    let _admitted = match client {
+        Some(client) => match front.admit(client) {
+            Some(admitted) => Some(admitted),
+            None => {
+                front.count_rejection("client_limit");
+                let problem = Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_requests_in_flight",
+                    format!(
+                        "at most {} requests from one client at once; wait for some to finish",
+                        front.max_per_client
+                    ),
+                )
+                .retry_after(1);
+                return Ok(req.into_response(problem.error_response()));
+            }
+        },
+        None => None,
+    };
+    if req.path().starts_with("/v1/")
+        && let Err(problem) = authenticate(front, &req).await
+    {
+        if problem.status == StatusCode::UNAUTHORIZED {
+            front.count_rejection("unauthenticated");
+        }
+        return Ok(req.into_response(problem.error_response()));
+    }
+    next.call(req).await
+}
+
+/// Lets the request in when its credentials are good enough to read at least, asking core
+/// (`WhoAmI`) at most once per [`CALLER_TTL`] for each. A request without credentials that
+/// changes something is refused without asking.
+async fn authenticate(front: &FrontDoor, req: &ServiceRequest) -> Result<(), Problem> {
+    let authorization = req.headers().get(header::AUTHORIZATION);
+    let reads = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if authorization.is_none() && !reads {
+        return Err(Problem::unauthenticated());
+    }
+    let key = front.hasher.hash_one(authorization.map(|v| v.as_bytes()));
+    if front.callers.get(&key).is_some_and(|at| at.elapsed() < CALLER_TTL) {
+        return Ok(());
+    }
+    let Some(core) = req.app_data::<web::Data<CoreClients>>() else {
+        return Ok(());
+    };
+    let call = crate::core_client::grpc(req.request(), pb::WhoAmIRequest {});
+    match core.tokens.clone().who_am_i(call).await {
+        Ok(_) => {
+            front.callers.insert(key, Instant::now());
+            Ok(())
+        }
+        // Core unreachable or slow: the handler's own call will say so, with the same answer.
+        Err(status) if matches!(status.code(), tonic::Code::Unavailable | tonic::Code::DeadlineExceeded) => Ok(()),
+        Err(status) => Err(Problem::from(status)),
+    }
+}
+
+/// `GET /metrics`: the gateway's metrics, and in `serve` core's too, as OpenMetrics text.
+pub async fn metrics(front: web::Data<Arc<FrontDoor>>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(front.render_metrics())
+}
