@@ -87,7 +87,7 @@ pub async fn add_attribution(
     id: web::Path<String>,
     JsonBody(body): JsonBody<AttributionRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let etag = if_match_etag(&req)?;
+    let etag = if_match_etag(&req, &core, &id).await?;
     let claim_id = id.into_inner();
     let request = pb::AddAttributionRequest {
         claim_id: claim_id.clone(),
@@ -133,8 +133,8 @@ pub async fn replace_attribution(
     path: web::Path<(String, String)>,
     JsonBody(body): JsonBody<AttributionRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let etag = if_match_etag(&req)?;
     let (claim_id, attribution_id) = path.into_inner();
+    let etag = if_match_etag(&req, &core, &claim_id).await?;
     let request = pb::UpdateAttributionRequest {
         claim_id,
         attribution_id,
@@ -173,8 +173,8 @@ pub async fn remove_attribution(
     core: web::Data<CoreClients>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
-    let etag = if_match_etag(&req)?;
     let (claim_id, attribution_id) = path.into_inner();
+    let etag = if_match_etag(&req, &core, &claim_id).await?;
     let request = pb::RemoveAttributionRequest { claim_id, attribution_id, expected_version: 0, etag };
     respond(HttpResponse::Ok(), core.claims.clone().remove_attribution(grpc(&req, request)).await?.into_inner())
 }

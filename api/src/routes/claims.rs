@@ -159,7 +159,8 @@ pub async fn update_claim(
     id: web::Path<String>,
     JsonBody(body): JsonBody<ClaimPatchRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let request = body.into_proto(id.into_inner(), if_match_etag(&req)?);
+    let etag = if_match_etag(&req, &core, &id).await?;
+    let request = body.into_proto(id.into_inner(), etag);
     let claim = Claim::try_from(core.claims.clone().update_claim(grpc(&req, request)).await?.into_inner())?;
     Ok(with_etag(HttpResponse::Ok(), &claim))
 }
@@ -199,7 +200,7 @@ pub async fn set_status(
     id: web::Path<String>,
     JsonBody(body): JsonBody<StatusChangeRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let etag = if_match_etag(&req)?;
+    let etag = if_match_etag(&req, &core, &id).await?;
     let StatusChangeRequest { status, note } = body;
     let request = pb::SetStatusRequest {
         claim_id: id.into_inner(),

@@ -8,9 +8,10 @@ mod sources;
 mod tokens;
 
 use actix_web::{HttpRequest, http::StatusCode, http::header};
+use claimdesk_proto::v1 as pb;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-use crate::problem::Problem;
+use crate::{CoreClients, grpc, problem::Problem};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz).service(scope("/v1").configure(|v1| {
@@ -102,8 +103,17 @@ pub fn next_link(req: &HttpRequest, token: &str) -> String {
     format!("{}?{}", req.path(), query.finish())
 }
 
-/// `If-Match`, which every change needs. Missing: 428.
-fn if_match(req: &HttpRequest) -> Result<&str, Problem> {
+/// What `If-Match` asks for (RFC 9110 13.1.1): any current representation (`*`), or one of
+/// these tags. Weak tags never match (If-Match compares strongly); an unquoted tag is taken as
+/// if quoted, for lenient clients.
+#[derive(Debug, PartialEq, Eq)]
+enum IfMatch {
+    Any,
+    Tags(Vec<String>),
+}
+
+/// `If-Match`, which every change needs. Missing: 428; unreadable: 400.
+fn if_match(req: &HttpRequest) -> Result<IfMatch, Problem> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Err(Problem::new(
             StatusCode::PRECONDITION_REQUIRED,
@@ -111,38 +121,112 @@ fn if_match(req: &HttpRequest) -> Result<&str, Problem> {
             "send If-Match with the ETag of your last read, so that no one else's change is overwritten",
         ));
     };
-    Ok(value.to_str().unwrap_or_default().trim())
+    let invalid = || {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_if_match",
+            "If-Match must be * or a list of ETags, such as \"4-9c1f0e6a2b7d3e58\"",
+        )
+    };
+    let raw = value.to_str().map_err(|_| invalid())?.trim();
+    if raw == "*" {
+        return Ok(IfMatch::Any);
+    }
+    let mut tags = Vec::new();
+    for item in raw.split(',').map(str::trim).filter(|item| !item.is_empty()) {
+        if item.starts_with("W/") {
+            continue;
+        }
+        let tag = item.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(item);
+        if tag.is_empty() || tag.len() > 64 || !tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            // Not one of ours, so it cannot match: a stale or foreign tag.
+            tags.push(String::new());
+            continue;
+        }
+        tags.push(tag.to_owned());
+    }
+    if tags.is_empty() && !raw.split(',').any(|item| item.trim().starts_with("W/")) {
+        return Err(invalid());
+    }
+    Ok(IfMatch::Tags(tags))
 }
 
-/// The opaque tag inside a strong `"…"` ETag; anything else cannot match one of ours: 412.
-fn quoted(raw: &str) -> Result<&str, Problem> {
-    raw.strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-        .ok_or_else(|| {
-            let shown: String = raw.chars().take(64).collect();
-            Problem::new(
-                StatusCode::PRECONDITION_FAILED,
-                "version_mismatch",
-                format!("If-Match {shown:?} is not the current ETag; send the ETag of your last read"),
-            )
-        })
+impl IfMatch {
+    /// The one tag core checks the change against: a single tag as sent; for `*` or a list,
+    /// the current tag (read by `current`) when the header admits it, else 412. Core compares
+    /// atomically with the write, so a change in between is still caught.
+    async fn resolve<F: Future<Output = Result<String, Problem>>>(
+        self,
+        current: impl FnOnce() -> F,
+    ) -> Result<String, Problem> {
+        match self {
+            IfMatch::Tags(mut tags) if tags.len() == 1 && !tags[0].is_empty() => Ok(tags.remove(0)),
+            IfMatch::Tags(tags) if tags.iter().all(String::is_empty) => Err(stale(None)),
+            IfMatch::Any => current().await,
+            IfMatch::Tags(tags) => {
+                let now = current().await?;
+                if tags.contains(&now) { Ok(now) } else { Err(stale(Some(now))) }
+            }
+        }
+    }
+}
+
+fn stale(current: Option<String>) -> Problem {
+    let mut problem = Problem::new(
+        StatusCode::PRECONDITION_FAILED,
+        "version_mismatch",
+        "If-Match names no current ETag; read again and send the ETag of that read",
+    );
+    if let Some(current) = current {
+        problem.extensions.get_or_insert_default().current_etag = Some(current);
+    }
+    problem
 }
 
 /// The claim ETag a change is made against, from `If-Match` (the `ETag` of the last read). Core
 /// compares it with the claim's current representation, sourcing included.
-pub fn if_match_etag(req: &HttpRequest) -> Result<String, Problem> {
-    quoted(if_match(req)?).map(str::to_owned)
+pub async fn if_match_etag(req: &HttpRequest, core: &CoreClients, id: &str) -> Result<String, Problem> {
+    if_match(req)?
+        .resolve(|| async {
+            let request = grpc(req, pb::GetClaimRequest { id: id.to_owned() });
+            Ok(core.claims.clone().get_claim(request).await?.into_inner().etag)
+        })
+        .await
 }
 
 /// The version a change to a source is made against, from `If-Match: "N"`.
-pub fn if_match_version(req: &HttpRequest) -> Result<i64, Problem> {
-    let raw = if_match(req)?;
-    quoted(raw)?.parse::<i64>().ok().filter(|v| *v >= 1).ok_or_else(|| {
-        Problem::new(
-            StatusCode::PRECONDITION_FAILED,
-            "version_mismatch",
-            format!("If-Match {raw:?} is not the current ETag; send the ETag of your last read, such as \"3\""),
-        )
-    })
+pub async fn if_match_version(req: &HttpRequest, core: &CoreClients, id: &str) -> Result<i64, Problem> {
+    let tag = if_match(req)?
+        .resolve(|| async {
+            let request = grpc(req, pb::GetSourceRequest { id: id.to_owned() });
+            Ok(core.sources.clone().get_source(request).await?.into_inner().version.to_string())
+        })
+        .await?;
+    tag.parse::<i64>().ok().filter(|v| *v >= 1).ok_or_else(|| stale(None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(value: &str) -> Result<IfMatch, u16> {
+        let req = actix_web::test::TestRequest::default().insert_header((header::IF_MATCH, value)).to_http_request();
+        if_match(&req).map_err(|p| p.status.as_u16())
+    }
+
+    fn tags(tags: &[&str]) -> Result<IfMatch, u16> {
+        Ok(IfMatch::Tags(tags.iter().map(|t| (*t).to_owned()).collect()))
+    }
+
+    #[test]
+    fn if_match_reads_every_form_rfc_9110_allows() {
+        assert_eq!(parse("*"), Ok(IfMatch::Any));
+        assert_eq!(parse("\"3-abc\""), tags(&["3-abc"]));
+        assert_eq!(parse("\"1-a\", \"2-b\""), tags(&["1-a", "2-b"]));
+        assert_eq!(parse("3-abc"), tags(&["3-abc"]), "unquoted, leniently");
+        assert_eq!(parse("W/\"3-abc\""), tags(&[]), "weak tags never match");
+        assert_eq!(parse("\"x y\""), tags(&[""]), "not one of ours: cannot match");
+        assert_eq!(parse(""), Err(400));
+        assert_eq!(parse(" , "), Err(400));
+    }
 }

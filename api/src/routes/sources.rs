@@ -138,7 +138,7 @@ pub async fn update_source(
     id: web::Path<String>,
     JsonBody(body): JsonBody<SourcePatchRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let version = if_match_version(&req)?;
+    let version = if_match_version(&req, &core, &id).await?;
     let source =
         core.sources.clone().update_source(grpc(&req, body.into_proto(id.into_inner(), version))).await?.into_inner();
     with_etag(HttpResponse::Ok(), source)

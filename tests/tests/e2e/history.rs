@@ -205,8 +205,12 @@ async fn bad_changes_are_refused_and_write_nothing(app: TestApp) {
     assert_eq!(problem(version_only, 412).await["code"], "version_mismatch", "a bare version is not a claim's ETag");
     let missing = app.http.post(app.url(&attributions)).json(&body).send().await.expect("sent");
     assert_eq!(problem(missing, 428).await["code"], "precondition_required");
-    let garbage = app.http.patch(app.url(&path)).header("if-match", "*").json(&json!({"context": "x"})).send().await;
+    let garbage =
+        app.http.patch(app.url(&path)).header("if-match", "\"not ours\"").json(&json!({"context": "x"})).send().await;
     assert_eq!(problem(garbage.expect("sent"), 412).await["code"], "version_mismatch");
+    let unreadable =
+        app.http.patch(app.url(&path)).header("if-match", " , ").json(&json!({"context": "x"})).send().await;
+    assert_eq!(problem(unreadable.expect("sent"), 400).await["code"], "invalid_if_match");
     let empty = app.send_if_match(Method::PATCH, &path, &second, Some(&json!({}))).await;
     assert_eq!(problem_fields(&problem(empty, 400).await), ["update_mask"]);
     let bad_edit =
