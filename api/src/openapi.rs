@@ -49,7 +49,7 @@ impl utoipa::Modify for BearerAuth {
 }
 
 /// The OpenAPI document, collected from the same route registration the server uses.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub fn openapi() -> serde_json::Value {
     use utoipa_actix_web::AppExt;
     let (_, mut api) = actix_web::App::new()
         .into_utoipa_app()
@@ -57,12 +57,192 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .configure(routes::configure)
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    api
+    let mut doc = serde_json::to_value(&api).unwrap_or_default();
+    refine(&mut doc);
+    doc
+}
+
+/// The limits core enforces on request fields, stated in the schemas: (schema, property,
+/// constraints). A string must never hold U+0000, and text that must not be blank needs a
+/// character other than whitespace.
+const FIELD_LIMITS: &[(&str, &str, &str)] = &[
+    ("CreateClaimRequest", "text", r#"{"minLength": 1, "maxLength": 10000, "pattern": "^[^\\u0000]*\\S[^\\u0000]*$"}"#),
+    ("ClaimPatchRequest", "text", r#"{"minLength": 1, "maxLength": 10000, "pattern": "^[^\\u0000]*\\S[^\\u0000]*$"}"#),
+    ("CreateClaimRequest", "context", r#"{"maxLength": 20000}"#),
+    ("ClaimPatchRequest", "context", r#"{"maxLength": 20000}"#),
+    ("CreateClaimRequest", "claimant", r#"{"maxLength": 300}"#),
+    ("CreateClaimRequest", "language", LANGUAGE),
+    ("ClaimPatchRequest", "language", LANGUAGE),
+    ("CreateClaimRequest", "tags", TAGS),
+    ("ClaimPatchRequest", "tags", TAGS),
+    ("CreateClaimRequest", "claimed_at", PARTIAL_DATE),
+    ("ClaimPatchRequest", "claimed_at", PARTIAL_DATE),
+    ("CreateClaimRequest", "attributions", r#"{"maxItems": 500}"#),
+    ("AttributionRequest", "relay_ids", r#"{"maxItems": 20, "uniqueItems": true}"#),
+    ("AttributionRequest", "quote", r#"{"maxLength": 10000}"#),
+    ("AttributionRequest", "url", URL),
+    ("AttributionRequest", "published_at", PARTIAL_DATE),
+    ("CreateSourceRequest", "name", NAME),
+    ("SourcePatchRequest", "name", NAME),
+    ("CreateSourceRequest", "aliases", ALIASES),
+    ("SourcePatchRequest", "aliases", ALIASES),
+    ("CreateSourceRequest", "homepage", URL),
+    ("SourcePatchRequest", "homepage", URL),
+    ("CreateSourceRequest", "descriptor", r#"{"maxLength": 300}"#),
+    ("SourcePatchRequest", "descriptor", r#"{"maxLength": 300}"#),
+    ("CreateSourceRequest", "notes", r#"{"maxLength": 10000}"#),
+    ("SourcePatchRequest", "notes", r#"{"maxLength": 10000}"#),
+    ("CreateTokenRequest", "name", r#"{"minLength": 1, "maxLength": 100, "pattern": "^[^\\u0000]*\\S[^\\u0000]*$"}"#),
+];
+const LANGUAGE: &str = r#"{"maxLength": 35, "pattern": "^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"}"#;
+const TAGS: &str = r#"{"maxItems": 50, "items": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^\\u0000-\\u001f]*\\S[^\\u0000-\\u001f]*$"}}"#;
+const PARTIAL_DATE: &str = r#"{"pattern": "^[0-9]{4}(-[0-9]{2}(-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?)?)?$"}"#;
+const URL: &str = r#"{"maxLength": 2000, "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s]+$"}"#;
+const NAME: &str = r#"{"minLength": 1, "maxLength": 300, "pattern": "^[^\\u0000]*\\S[^\\u0000]*$"}"#;
+const ALIASES: &str = r#"{"maxItems": 50, "uniqueItems": true, "items": {"type": "string", "minLength": 1, "maxLength": 300, "pattern": "^[^\\u0000]*[A-Za-z0-9\\u00c0-\\uffff][^\\u0000]*$"}}"#;
+
+/// What the route macros cannot say, added to the generated document in one place:
+/// - ids are UUIDs (`format: uuid`), in paths, queries and bodies;
+/// - the limits core enforces on request fields ([`FIELD_LIMITS`]);
+/// - every operation with a body may answer 408, 413 and 415; `If-Match` takes `*` or tags;
+/// - the `ETag` and `Link` headers wherever they are sent;
+/// - history changes as named schemas with a discriminator on `kind`;
+/// - the health probes need no token; the server is this gateway.
+fn refine(doc: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    doc["servers"] = json!([{"url": "/", "description": "This gateway"}]);
+    let problem = |description: &str| json!({"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
+    let uuid = json!({"type": "string", "format": "uuid"});
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else { continue };
+            for (method, op) in item.iter_mut() {
+                if !path.starts_with("/v1") {
+                    op["security"] = json!([]);
+                }
+                let mut lists = false;
+                if let Some(params) = op["parameters"].as_array_mut() {
+                    for param in params {
+                        let name = param["name"].as_str().unwrap_or_default().to_owned();
+                        match name.as_str() {
+                            "id" | "attribution_id" | "claimant_id" => param["schema"] = uuid.clone(),
+                            "page_token" => lists = true,
+                            "If-Match" => {
+                                param["description"] = json!(
+                                    "The ETag of your last read (`\"4-9c1f0e6a2b7d3e58\"` for a claim, `\"3\"` for a \
+                                     source); also `*` (any current version) or a list of ETags. Weak tags never match."
+                                );
+                                param["schema"] = json!({"type": "string", "minLength": 1, "maxLength": 1000});
+                            }
+                            "q" => param["schema"] = json!({"type": "string", "minLength": 1, "maxLength": 200}),
+                            "tag" => param["schema"] = json!({"type": "string", "minLength": 1, "maxLength": 64}),
+                            "language" => param["schema"] = serde_json::from_str(LANGUAGE).unwrap_or_default(),
+                            _ => {}
+                        }
+                        if name == "language" {
+                            param["schema"]["type"] = json!("string");
+                        }
+                    }
+                }
+                // A merge patch is JSON: `application/json` is taken too.
+                if let Some(merge) = op["requestBody"]["content"].get("application/merge-patch+json").cloned() {
+                    op["requestBody"]["content"]["application/json"] = merge;
+                }
+                let Some(responses) = op["responses"].as_object_mut() else { continue };
+                if op_has_body(method) {
+                    for (code, description) in [
+                        ("408", "The body did not arrive in time (`request_timeout`)"),
+                        ("413", "Body over 1 MiB (`payload_too_large`)"),
+                        ("415", "Body is not JSON (`unsupported_media_type`)"),
+                    ] {
+                        responses.entry(code).or_insert_with(|| problem(description));
+                    }
+                }
+                for (code, response) in responses.iter_mut() {
+                    if !code.starts_with('2') {
+                        continue;
+                    }
+                    let headers = response.as_object_mut().map(|r| r.entry("headers").or_insert_with(|| json!({})));
+                    let Some(headers) = headers.and_then(Value::as_object_mut) else { continue };
+                    if lists {
+                        headers.entry("Link").or_insert_with(|| {
+                            json!({"description": "`<...>; rel=\"next\"` when there is a next page", "schema": {"type": "string"}})
+                        });
+                    }
+                    if path.starts_with("/v1/sources") && !lists {
+                        headers.entry("ETag").or_insert_with(|| {
+                            json!({"description": "The source's version, for If-Match", "schema": {"type": "string"}})
+                        });
+                    }
+                    if headers.is_empty() {
+                        response.as_object_mut().map(|r| r.remove("headers"));
+                    }
+                }
+            }
+        }
+    }
+    let Some(schemas) = doc["components"]["schemas"].as_object_mut() else { return };
+    for (name, schema) in schemas.iter_mut() {
+        let Some(properties) = schema["properties"].as_object_mut() else { continue };
+        for (field, property) in properties.iter_mut() {
+            if field == "id" || field.ends_with("_id") {
+                set_format_uuid(property);
+            }
+            if field == "relay_ids" {
+                property["items"] = uuid.clone();
+            }
+            for (_, _, limits) in FIELD_LIMITS.iter().filter(|(s, f, _)| s == name && f == field) {
+                let limits: Value = serde_json::from_str(limits).unwrap_or_default();
+                if let Some(limits) = limits.as_object() {
+                    for (key, value) in limits {
+                        property[key] = value.clone();
+                    }
+                }
+            }
+        }
+    }
+    name_the_changes(schemas);
+}
+
+fn op_has_body(method: &str) -> bool {
+    matches!(method, "post" | "put" | "patch")
+}
+
+/// `format: uuid` on a string property, also when it may be null.
+fn set_format_uuid(property: &mut serde_json::Value) {
+    if property.get("$ref").is_none() && property.get("oneOf").is_none() {
+        property["format"] = serde_json::json!("uuid");
+    }
+}
+
+/// Each kind of history change becomes a schema of its own (`ChangeCreated`...), and `Change`
+/// a `oneOf` of them with a discriminator on `kind`, which generated clients need to decode it.
+fn name_the_changes(schemas: &mut serde_json::Map<String, serde_json::Value>) {
+    use serde_json::json;
+    let Some(variants) = schemas.get("Change").and_then(|c| c["oneOf"].as_array()).cloned() else { return };
+    let mut refs = Vec::new();
+    let mut mapping = serde_json::Map::new();
+    for variant in variants {
+        let Some(kind) = variant["properties"]["kind"]["enum"][0].as_str().map(str::to_owned) else { return };
+        let name = format!("Change{}", kind.split('_').map(|w| w[..1].to_uppercase() + &w[1..]).collect::<String>());
+        let reference = format!("#/components/schemas/{name}");
+        mapping.insert(kind, json!(reference));
+        refs.push(json!({"$ref": reference}));
+        schemas.insert(name, variant);
+    }
+    schemas.insert(
+        "Change".to_owned(),
+        json!({
+            "description": "What changed, by `kind`.",
+            "oneOf": refs,
+            "discriminator": {"propertyName": "kind", "mapping": mapping}
+        }),
+    );
 }
 
 /// The OpenAPI document as committed in `openapi/openapi.json`.
 pub fn openapi_json() -> String {
-    let mut json = openapi().to_pretty_json().unwrap_or_default();
+    let mut json = serde_json::to_string_pretty(&openapi()).unwrap_or_default();
     json.push('\n');
     json
 }

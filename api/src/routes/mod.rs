@@ -40,22 +40,22 @@ pub fn configure(cfg: &mut ServiceConfig) {
 fn route_table() -> &'static [(Vec<String>, String)] {
     static TABLE: std::sync::OnceLock<Vec<(Vec<String>, String)>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
-        crate::openapi()
-            .paths
-            .paths
+        let doc = crate::openapi();
+        let Some(paths) = doc["paths"].as_object() else { return Vec::new() };
+        paths
             .iter()
             .map(|(path, item)| {
-                let segments = path.split('/').map(str::to_owned).collect();
+                let has = |method: &str| item.get(method).is_some();
                 let methods = [
-                    ("GET", item.get.is_some()),
-                    ("HEAD", item.get.is_some()),
-                    ("POST", item.post.is_some()),
-                    ("PUT", item.put.is_some()),
-                    ("PATCH", item.patch.is_some()),
-                    ("DELETE", item.delete.is_some()),
+                    ("GET", has("get")),
+                    ("HEAD", has("get")),
+                    ("POST", has("post")),
+                    ("PUT", has("put")),
+                    ("PATCH", has("patch")),
+                    ("DELETE", has("delete")),
                 ];
                 let allow: Vec<&str> = methods.iter().filter(|(_, has)| *has).map(|(m, _)| *m).collect();
-                (segments, allow.join(", "))
+                (path.split('/').map(str::to_owned).collect(), allow.join(", "))
             })
             .collect()
     })
