@@ -185,7 +185,8 @@ fn refine(doc: &mut serde_json::Value) {
     for (name, schema) in schemas.iter_mut() {
         let Some(properties) = schema["properties"].as_object_mut() else { continue };
         for (field, property) in properties.iter_mut() {
-            if field == "id" || field.ends_with("_id") {
+            // Every id of a resource is a UUID; a request id is whatever the client sent.
+            if field == "id" || (field.ends_with("_id") && field != "request_id") {
                 set_format_uuid(property);
             }
             if field == "relay_ids" {
