@@ -463,3 +463,116 @@ async fn sigterm_lets_an_in_flight_request_finish() {
 
     assert_eq!(serve.wait().code(), Some(0), "{}", serve.rest_of_log());
 }
+
+/// Writers keep creating claims while the process is killed (SIGKILL) at a moment that differs
+/// from run to run; after a restart every acknowledged claim is there, as acknowledged. Three
+/// kills per run.
+async fn acknowledged_writes_survive_sigkill_at_any_moment(env: &[(&str, &str)]) {
+    let dir = tempfile::tempdir().expect("dir");
+    let env = [env, &[("CLAIMDESK_RATE_LIMIT_PER_MINUTE", "0")]].concat();
+    let env = env.as_slice();
+    let mut acknowledged: Vec<(String, String)> = Vec::new();
+    for round in 0..3 {
+        let mut serve = Process::start(dir.path(), &["serve"], env);
+        let http = serve.addr("gateway HTTP listening");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writers: Vec<_> = (0..4)
+            .map(|writer| {
+                let stop = stop.clone();
+                tokio::spawn(async move {
+                    let http_client = client();
+                    let mut acked = Vec::new();
+                    for n in 0.. {
+                        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                            break;
+                        }
+                        let text = format!("Round {round}, writer {writer}, claim {n}: la Russie a livré des radars");
+                        let sent = http_client
+                            .post(format!("http://{http}/v1/claims"))
+                            .json(&json!({"text": text, "language": "fr", "claimant": format!("Source {writer}")}))
+                            .send()
+                            .await;
+                        match sent {
+                            Ok(response) if response.status() == 201 => match response.json::<Value>().await {
+                                Ok(claim) => acked.push((claim["id"].as_str().expect("id").to_owned(), text)),
+                                Err(_) => break,
+                            },
+                            _ => break,
+                        }
+                    }
+                    acked
+                })
+            })
+            .collect();
+        // A moment between 0.3 and 1.5 s that differs from run to run.
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").subsec_nanos();
+        tokio::time::sleep(Duration::from_millis(300 + u64::from(nanos % 1200))).await;
+        serve.child.kill().expect("SIGKILL");
+        serve.wait();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for writer in writers {
+            acknowledged.extend(writer.await.expect("writer"));
+        }
+    }
+    assert!(acknowledged.len() >= 10, "the writers got only {} acknowledgements", acknowledged.len());
+    eprintln!("{} acknowledged claims across 3 SIGKILLs", acknowledged.len());
+    let mut serve = Process::start(dir.path(), &["serve"], env);
+    let http = serve.addr("gateway HTTP listening");
+    let http_client = client();
+    for (id, text) in &acknowledged {
+        let response = http_client.get(format!("http://{http}/v1/claims/{id}")).send().await.expect("sent");
+        assert_eq!(response.status(), 200, "acknowledged claim {id} lost");
+        let claim: Value = response.json().await.expect("json");
+        assert_eq!(claim["text"].as_str(), Some(text.as_str()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_writes_survive_sigkill_on_sqlite() {
+    acknowledged_writes_survive_sigkill_at_any_moment(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_writes_survive_sigkill_on_postgres() {
+    if !claimdesk_tests::postgres_available() {
+        return;
+    }
+    let db = claimdesk_tests::TestDatabase::create();
+    acknowledged_writes_survive_sigkill_at_any_moment(&[("CLAIMDESK_DATABASE_URL", db.url.as_str())]).await;
+}
+
+/// With `CLAIMDESK_LOG_FORMAT=json` every line is a JSON object, and the lines of one request,
+/// the gateway's and core's, carry its request id.
+#[tokio::test]
+async fn json_logs_carry_the_request_id_through_gateway_and_core() {
+    let dir = tempfile::tempdir().expect("dir");
+    let env = [("CLAIMDESK_LOG_FORMAT", "json"), ("RUST_LOG", "info,claimdesk_core=debug")];
+    let mut serve = Process::start(dir.path(), &["serve"], &env);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let http: SocketAddr = loop {
+        assert!(Instant::now() < deadline, "no listening line; log:\n{}", serve.rest_of_log());
+        let Ok(line) = serve.lines.recv_timeout(Duration::from_millis(200)) else { continue };
+        serve.log.push(line.clone());
+        let entry: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        if entry["fields"]["message"] == "gateway HTTP listening" {
+            break entry["fields"]["addr"].as_str().expect("addr").parse().expect("address");
+        }
+    };
+    let response = client()
+        .get(format!("http://{http}/v1/claims"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = serve.rest_of_log();
+    let tagged: Vec<Value> = log
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .filter(|entry| entry["span"]["request_id"] == "trace-me-42")
+        .collect();
+    let targets: Vec<&str> = tagged.iter().filter_map(|e| e["target"].as_str()).collect();
+    assert!(targets.iter().any(|t| t.starts_with("claimdesk_api")), "no gateway line with the id: {targets:?}\n{log}");
+    assert!(targets.iter().any(|t| t.starts_with("claimdesk_core")), "no core line with the id: {targets:?}\n{log}");
+}

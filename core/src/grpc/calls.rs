@@ -105,7 +105,9 @@ where
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.parse::<i32>().ok())
                     .map_or(tonic::Code::Ok, tonic::Code::from_i32);
-                crate::metrics::metrics().observe_call(&method, code, started.elapsed());
+                let took = started.elapsed();
+                crate::metrics::metrics().observe_call(&method, code, took);
+                tracing::debug!(?code, took_ms = took.as_secs_f64() * 1000.0, "answered");
                 if let Ok(value) = http::HeaderValue::from_str(&id) {
                     response.headers_mut().insert(request_id::HEADER, value);
                 }
