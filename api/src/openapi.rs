@@ -121,7 +121,7 @@ fn refine(doc: &mut serde_json::Value) {
                     op["security"] = json!([]);
                 }
                 let mut lists = false;
-                if let Some(params) = op["parameters"].as_array_mut() {
+                if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
                     for param in params {
                         let name = param["name"].as_str().unwrap_or_default().to_owned();
                         match name.as_str() {
@@ -132,23 +132,33 @@ fn refine(doc: &mut serde_json::Value) {
                                     "The ETag of your last read (`\"4-9c1f0e6a2b7d3e58\"` for a claim, `\"3\"` for a \
                                      source); also `*` (any current version) or a list of ETags. Weak tags never match."
                                 );
-                                param["schema"] = json!({"type": "string", "minLength": 1, "maxLength": 1000});
+                                param["schema"] = json!({"type": "string", "minLength": 1, "maxLength": 1000, "pattern": "^[\\s,]*[^\\s,][^\\r\\n]*$"});
                             }
                             "q" => param["schema"] = json!({"type": "string", "minLength": 1, "maxLength": 200}),
                             "tag" => param["schema"] = json!({"type": "string", "minLength": 1, "maxLength": 64}),
+                            "created_from" | "created_to" => {
+                                param["schema"] = json!({"type": "string", "format": "date-time"});
+                            }
+                            "claimed_from" | "claimed_to" => {
+                                param["schema"] = serde_json::from_str(PARTIAL_DATE).unwrap_or_default();
+                                param["schema"]["type"] = json!("string");
+                                param["schema"]["minLength"] = json!(4);
+                            }
                             "language" => param["schema"] = serde_json::from_str(LANGUAGE).unwrap_or_default(),
                             _ => {}
                         }
                         if name == "language" {
                             param["schema"]["type"] = json!("string");
+                            // A filter: any well-formed tag, however long (it matches nothing).
+                            param["schema"].as_object_mut().map(|s| s.remove("maxLength"));
                         }
                     }
                 }
                 // A merge patch is JSON: `application/json` is taken too.
-                if let Some(merge) = op["requestBody"]["content"].get("application/merge-patch+json").cloned() {
+                if let Some(merge) = op.pointer("/requestBody/content/application~1merge-patch+json").cloned() {
                     op["requestBody"]["content"]["application/json"] = merge;
                 }
-                let Some(responses) = op["responses"].as_object_mut() else { continue };
+                let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { continue };
                 if op_has_body(method) {
                     for (code, description) in [
                         ("408", "The body did not arrive in time (`request_timeout`)"),
@@ -183,7 +193,7 @@ fn refine(doc: &mut serde_json::Value) {
     }
     let Some(schemas) = doc["components"]["schemas"].as_object_mut() else { return };
     for (name, schema) in schemas.iter_mut() {
-        let Some(properties) = schema["properties"].as_object_mut() else { continue };
+        let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else { continue };
         for (field, property) in properties.iter_mut() {
             // Every id of a resource is a UUID; a request id is whatever the client sent.
             if field == "id" || (field.ends_with("_id") && field != "request_id") {
@@ -246,4 +256,34 @@ pub fn openapi_json() -> String {
     let mut json = serde_json::to_string_pretty(&openapi()).unwrap_or_default();
     json.push('\n');
     json
+}
+
+#[cfg(test)]
+mod tests {
+    /// Refining adds to the document, never a `null` where OpenAPI wants an object or a list
+    /// (indexing a JSON value mutably inserts one).
+    #[test]
+    fn the_refined_document_holds_no_null_outside_examples() {
+        fn walk(value: &serde_json::Value, path: &str, nulls: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Null => nulls.push(path.to_owned()),
+                serde_json::Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        walk(item, &format!("{path}/{i}"), nulls);
+                    }
+                }
+                serde_json::Value::Object(map) => {
+                    for (key, item) in map {
+                        if key != "example" && key != "examples" && key != "default" {
+                            walk(item, &format!("{path}/{key}"), nulls);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut nulls = Vec::new();
+        walk(&super::openapi(), "", &mut nulls);
+        assert!(nulls.is_empty(), "{nulls:?}");
+    }
 }

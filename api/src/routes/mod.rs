@@ -129,6 +129,9 @@ fn if_match(req: &HttpRequest) -> Result<IfMatch, Problem> {
         )
     };
     let raw = value.to_str().map_err(|_| invalid())?.trim();
+    if raw.len() > 1000 {
+        return Err(invalid());
+    }
     if raw == "*" {
         return Ok(IfMatch::Any);
     }
@@ -155,13 +158,17 @@ impl IfMatch {
     /// The one tag core checks the change against: a single tag as sent; for `*` or a list,
     /// the current tag (read by `current`) when the header admits it, else 412. Core compares
     /// atomically with the write, so a change in between is still caught.
+    ///
+    /// Tags that cannot be ours become `never`, a tag no representation has: core then checks
+    /// the request in its usual order (the id, the resource, then the precondition: 412).
     async fn resolve<F: Future<Output = Result<String, Problem>>>(
         self,
+        never: &str,
         current: impl FnOnce() -> F,
     ) -> Result<String, Problem> {
         match self {
             IfMatch::Tags(mut tags) if tags.len() == 1 && !tags[0].is_empty() => Ok(tags.remove(0)),
-            IfMatch::Tags(tags) if tags.iter().all(String::is_empty) => Err(stale(None)),
+            IfMatch::Tags(tags) if tags.iter().all(String::is_empty) => Ok(never.to_owned()),
             IfMatch::Any => current().await,
             IfMatch::Tags(tags) => {
                 let now = current().await?;
@@ -187,7 +194,7 @@ fn stale(current: Option<String>) -> Problem {
 /// compares it with the claim's current representation, sourcing included.
 pub async fn if_match_etag(req: &HttpRequest, core: &CoreClients, id: &str) -> Result<String, Problem> {
     if_match(req)?
-        .resolve(|| async {
+        .resolve("0-0", || async {
             let request = grpc(req, pb::GetClaimRequest { id: id.to_owned() });
             Ok(core.claims.clone().get_claim(request).await?.into_inner().etag)
         })
@@ -197,7 +204,7 @@ pub async fn if_match_etag(req: &HttpRequest, core: &CoreClients, id: &str) -> R
 /// The version a change to a source is made against, from `If-Match: "N"`.
 pub async fn if_match_version(req: &HttpRequest, core: &CoreClients, id: &str) -> Result<i64, Problem> {
     let tag = if_match(req)?
-        .resolve(|| async {
+        .resolve(&i64::MAX.to_string(), || async {
             let request = grpc(req, pb::GetSourceRequest { id: id.to_owned() });
             Ok(core.sources.clone().get_source(request).await?.into_inner().version.to_string())
         })

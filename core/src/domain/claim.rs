@@ -192,7 +192,14 @@ impl ClaimInput {
         let language = violations.check("language", language::normalize(&self.language));
         let context = violations.check("context", optional(self.context, MAX_CONTEXT_CHARS));
         let claimant_name = violations.check("claimant", optional(self.claimant, MAX_NAME_CHARS));
-        let claimant_id = violations.check("claimant_id", optional_id(self.claimant_id));
+        // Sent but blank is a mistake here, not "no claimant" (that is leaving it out).
+        let claimant_id = match self.claimant_id {
+            Some(id) if id.trim().is_empty() => {
+                violations.push("claimant_id", "is not a UUID: it is empty; leave it out for no claimant");
+                None
+            }
+            id => violations.check("claimant_id", optional_id(id)),
+        };
         let claimant = match (claimant_name, claimant_id) {
             (Some(Some(_)), Some(Some(_))) => {
                 violations.push("claimant_id", "give claimant (a name) or claimant_id, not both");
