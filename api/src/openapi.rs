@@ -120,6 +120,9 @@ fn refine(doc: &mut serde_json::Value) {
                 if !path.starts_with("/v1") {
                     op["security"] = json!([]);
                 }
+                if matches!(op["operationId"].as_str(), Some("create_claim" | "create_source")) {
+                    add_idempotency_key(op);
+                }
                 let mut lists = false;
                 if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
                     for param in params {
@@ -213,6 +216,43 @@ fn refine(doc: &mut serde_json::Value) {
         }
     }
     name_the_changes(schemas);
+}
+
+/// `Idempotency-Key` on a creation: the parameter, its answers and the replay header.
+fn add_idempotency_key(op: &mut serde_json::Value) {
+    use serde_json::json;
+    let parameter = json!({
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": false,
+        "description": "Makes a retry safe: for 24 hours, the same key from the same token with the same body \
+                        answers what the first request created (with `Idempotent-Replayed: true`) and creates \
+                        nothing; with another body, 422 `idempotency_key_reused`; while the first is in flight, \
+                        409 `idempotency_key_in_use`.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"}
+    });
+    match op.get_mut("parameters").and_then(serde_json::Value::as_array_mut) {
+        Some(parameters) => parameters.push(parameter),
+        None => op["parameters"] = json!([parameter]),
+    }
+    let problem = |description: &str| json!({"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
+    if let Some(responses) = op.get_mut("responses").and_then(serde_json::Value::as_object_mut) {
+        responses.insert(
+            "422".to_owned(),
+            problem("The Idempotency-Key was used with another body (`idempotency_key_reused`)"),
+        );
+        let conflict = responses.entry("409").or_insert_with(|| problem("Conflict"));
+        let described = conflict["description"].as_str().unwrap_or_default().to_owned();
+        conflict["description"] = json!(format!(
+            "{described}; or a request with this Idempotency-Key is in flight (`idempotency_key_in_use`)"
+        ));
+        if let Some(created) = responses.get_mut("201") {
+            created["headers"]["Idempotent-Replayed"] = json!({
+                "description": "`true` when this answers an earlier request with the same Idempotency-Key",
+                "schema": {"type": "string", "enum": ["true"]}
+            });
+        }
+    }
 }
 
 fn op_has_body(method: &str) -> bool {

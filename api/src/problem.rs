@@ -256,7 +256,12 @@ impl From<tonic::Status> for Problem {
             info => info.map_or(fallback_code, |info| info.reason.as_str()),
         };
         // A stale version is the HTTP precondition (If-Match) failing.
-        let http = if code == "version_mismatch" { StatusCode::PRECONDITION_FAILED } else { http };
+        let http = match code {
+            "version_mismatch" => StatusCode::PRECONDITION_FAILED,
+            // The same key with another request: the request cannot be processed as sent.
+            "idempotency_key_reused" => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => http,
+        };
         let detail = match code {
             "core_unavailable" => {
                 tracing::warn!(error = %status.message(), "core unreachable");

@@ -85,6 +85,7 @@ impl From<CreateClaimRequest> for pb::CreateClaimRequest {
             claimant_id,
             claimant_kind: claimant_kind.map_or(pb::SourceKind::Unspecified, Into::into).into(),
             attributions: attributions.into_iter().map(Into::into).collect(),
+            request_id: None,
         }
     }
 }

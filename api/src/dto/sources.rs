@@ -85,6 +85,7 @@ impl From<CreateSourceRequest> for pb::CreateSourceRequest {
                 reliability: rel.map(reliability),
                 notes,
             }),
+            request_id: None,
         }
     }
 }

@@ -7,7 +7,7 @@ use actix_web::{
 };
 use claimdesk_proto::v1 as pb;
 
-use super::{etag, if_match_etag, next_link};
+use super::{etag, idempotency_key, if_match_etag, mark_replay, next_link};
 use crate::{
     CoreClients,
     dto::{Claim, ClaimPage, ClaimPatchRequest, CreateClaimRequest, ListClaimsQuery, StatusChangeRequest},
@@ -49,9 +49,12 @@ pub async fn create_claim(
     core: web::Data<CoreClients>,
     JsonBody(body): JsonBody<CreateClaimRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let claim = core.claims.clone().create_claim(grpc(&req, pb::CreateClaimRequest::from(body))).await?.into_inner();
-    let claim = Claim::try_from(claim)?;
+    let mut request = pb::CreateClaimRequest::from(body);
+    request.request_id = idempotency_key(&req)?;
+    let answer = core.claims.clone().create_claim(grpc(&req, request)).await?;
     let mut response = HttpResponse::Created();
+    mark_replay(&answer, &mut response);
+    let claim = Claim::try_from(answer.into_inner())?;
     response.insert_header((header::LOCATION, format!("/v1/claims/{}", claim.id)));
     Ok(with_etag(response, &claim))
 }

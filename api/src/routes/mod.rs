@@ -86,6 +86,31 @@ pub async fn no_route(req: HttpRequest) -> Result<actix_web::HttpResponse, Probl
     }
 }
 
+/// `Idempotency-Key`, when sent: 1 to 200 visible ASCII characters, else 400.
+pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, Problem> {
+    let Some(value) = req.headers().get("idempotency-key") else { return Ok(None) };
+    value
+        .to_str()
+        .ok()
+        .filter(|v| !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(|v| Some(v.to_owned()))
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 200 visible ASCII characters, such as a UUID",
+            )
+        })
+}
+
+/// Says so (`Idempotent-Replayed: true`) when core answered a reused idempotency key with what
+/// the first request created.
+pub fn mark_replay<T>(answer: &tonic::Response<T>, response: &mut actix_web::HttpResponseBuilder) {
+    if answer.metadata().contains_key("idempotent-replayed") {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+}
+
 /// A claim's ETag: the tag core computed for its representation (`Claim::etag`).
 pub fn etag(tag: &str) -> header::EntityTag {
     header::EntityTag::new_strong(tag.to_owned())

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, http::header, patch, post, web};
 use claimdesk_proto::v1 as pb;
 
-use super::{if_match_version, next_link};
+use super::{idempotency_key, if_match_version, mark_replay, next_link};
 use crate::{
     CoreClients,
     dto::{CreateSourceRequest, ListSourcesQuery, Source, SourcePage, SourcePatchRequest},
@@ -44,9 +44,12 @@ pub async fn create_source(
     core: web::Data<CoreClients>,
     JsonBody(body): JsonBody<CreateSourceRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let source =
-        core.sources.clone().create_source(grpc(&req, pb::CreateSourceRequest::from(body))).await?.into_inner();
+    let mut request = pb::CreateSourceRequest::from(body);
+    request.request_id = idempotency_key(&req)?;
+    let answer = core.sources.clone().create_source(grpc(&req, request)).await?;
     let mut response = HttpResponse::Created();
+    mark_replay(&answer, &mut response);
+    let source = answer.into_inner();
     response.insert_header((header::LOCATION, format!("/v1/sources/{}", source.id)));
     with_etag(response, source)
 }

@@ -3,7 +3,7 @@
 use claimdesk_proto::v1::{self as pb, claim_service_server::ClaimService};
 use tonic::{Request, Response, Status};
 
-use super::{authorize, convert::mask_paths};
+use super::{authorize, authorize_caller, convert::mask_paths, idempotency_key, replay_marked};
 use crate::{
     domain::{Access, AttributionFields, ClaimInput, ClaimStatus, ListParams, Precondition, Role},
     service::{AttributionChange, Auth, Claims},
@@ -32,9 +32,14 @@ fn change(c: AttributionChange) -> Response<pb::AttributionChange> {
 #[tonic::async_trait]
 impl ClaimService for ClaimApi {
     async fn create_claim(&self, request: Request<pb::CreateClaimRequest>) -> Result<Response<pb::Claim>, Status> {
-        let actor = authorize(&self.auth, &request, Access::Role(Role::Reporter)).await?;
-        let input = ClaimInput::try_from(request.into_inner())?;
-        Ok(Response::new(self.claims.create(input, actor).await?.into()))
+        let (actor, caller) = authorize_caller(&self.auth, &request, Access::Role(Role::Reporter)).await?;
+        let message = request.into_inner();
+        let key = idempotency_key(caller, "CreateClaim", message.request_id.as_deref(), &message, |m| {
+            m.request_id = None;
+        })?;
+        let input = ClaimInput::try_from(message)?;
+        let (claim, replayed) = self.claims.create(input, actor, key).await?;
+        Ok(replay_marked(Response::new(claim.into()), replayed))
     }
 
     async fn get_claim(&self, request: Request<pb::GetClaimRequest>) -> Result<Response<pb::Claim>, Status> {

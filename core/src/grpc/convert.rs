@@ -131,6 +131,7 @@ impl TryFrom<pb::CreateClaimRequest> for ClaimInput {
             claimant_id,
             claimant_kind,
             attributions,
+            request_id: _,
         } = req;
         let claimant_kind = SourceKind::from_proto(claimant_kind).map_err(|e| Error::invalid("claimant_kind", e))?;
         let attributions = attributions

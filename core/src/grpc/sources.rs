@@ -3,7 +3,7 @@
 use claimdesk_proto::v1::{self as pb, source_service_server::SourceService};
 use tonic::{Request, Response, Status};
 
-use super::{authorize, convert::mask_paths};
+use super::{authorize, authorize_caller, convert::mask_paths, idempotency_key, replay_marked};
 use crate::{
     domain::{Access, Error, Role, SourceFields, SourceListParams},
     service::{Auth, Sources},
@@ -28,9 +28,13 @@ fn fields(source: Option<pb::SourceFields>) -> Result<SourceFields, Error> {
 #[tonic::async_trait]
 impl SourceService for SourceApi {
     async fn create_source(&self, request: Request<pb::CreateSourceRequest>) -> Result<Response<pb::Source>, Status> {
-        authorize(&self.auth, &request, Access::Role(Role::Reporter)).await?;
-        let pb::CreateSourceRequest { source } = request.into_inner();
-        Ok(Response::new(self.sources.create(fields(source)?).await?.into()))
+        let (_, caller) = authorize_caller(&self.auth, &request, Access::Role(Role::Reporter)).await?;
+        let message = request.into_inner();
+        let key = idempotency_key(caller, "CreateSource", message.request_id.as_deref(), &message, |m| {
+            m.request_id = None;
+        })?;
+        let (source, replayed) = self.sources.create(fields(message.source)?, key).await?;
+        Ok(replay_marked(Response::new(source.into()), replayed))
     }
 
     async fn get_source(&self, request: Request<pb::GetSourceRequest>) -> Result<Response<pb::Source>, Status> {

@@ -5,7 +5,7 @@ use std::{collections::HashMap, sync::Arc};
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::Actor;
+use super::{Actor, Created, IdempotencyKey};
 use crate::{
     domain::{
         Attribution, AttributionCursor, AttributionFields, Change, Claim, ClaimInput, ClaimPatch, ClaimSnapshot,
@@ -64,12 +64,24 @@ impl Claims {
         Self { db, rules, cache: Arc::new(ViewCache(quick_cache::sync::Cache::new(VIEW_CACHE_CAPACITY))) }
     }
 
-    pub async fn create(&self, input: ClaimInput, actor: Actor) -> Result<ClaimView, Error> {
-        let new = input.validate(Utc::now())?;
+    /// Creates a claim; with an idempotency key, a retry of the same request answers the claim
+    /// it created (`true`: replayed) instead of creating another.
+    pub async fn create(
+        &self,
+        input: ClaimInput,
+        actor: Actor,
+        key: Option<IdempotencyKey>,
+    ) -> Result<(ClaimView, bool), Error> {
+        let now = Utc::now();
+        let new = input.validate(now)?;
         let rules = self.rules;
-        self.db
+        let created = self
+            .db
             .write(move |conn| {
                 let NewClaim { mut claim, claimant, attributions } = new.clone();
+                if let Some(earlier) = super::claim_key(conn, key.as_ref(), &claim.id.to_string(), now)? {
+                    return Ok(Created::Replayed(earlier));
+                }
                 // Every source the request names, in one query: they are checked, and the
                 // view is assembled from them without reading back what was just written.
                 let mut named: Vec<Uuid> = attributions.iter().flat_map(ValidAttribution::source_ids).collect();
@@ -132,9 +144,13 @@ impl Claims {
                 for event in &events {
                     events::append(conn, event)?;
                 }
-                Ok(ClaimView::assemble(claim, claimant_ref, &statements, &rules))
+                Ok(Created::New(ClaimView::assemble(claim, claimant_ref, &statements, &rules)))
             })
-            .await
+            .await?;
+        match created {
+            Created::New(view) => Ok((view, false)),
+            Created::Replayed(id) => Ok((self.get(&id).await?, true)),
+        }
     }
 
     pub async fn get(&self, id: &str) -> Result<ClaimView, Error> {
@@ -504,8 +520,8 @@ mod tests {
         let sources = Sources::new(db);
         let actor = || "tester".to_owned();
         let source = |name: &str, kind| SourceFields { name: name.into(), kind: Some(kind), ..SourceFields::default() };
-        let trump = sources.create(source("Donald Trump", SourceKind::Person)).await.expect("source");
-        let herald = sources.create(source("Miami Herald", SourceKind::NewsOutlet)).await.expect("source");
+        let (trump, _) = sources.create(source("Donald Trump", SourceKind::Person), None).await.expect("source");
+        let (herald, _) = sources.create(source("Miami Herald", SourceKind::NewsOutlet), None).await.expect("source");
 
         let input = ClaimInput {
             text: "Les États-Unis se préparaient à bombarder".into(),
@@ -514,7 +530,7 @@ mod tests {
             claimant_kind: Some(SourceKind::Anonymous),
             ..ClaimInput::default()
         };
-        let created = claims.create(input, actor()).await.expect("created");
+        let (created, _) = claims.create(input, actor(), None).await.expect("created");
         let id = created.claim.id.to_string();
         let anonymous = created.claim.claimant_id.expect("claimant created from its name");
         let says = |speaker: Uuid, stance, relays: Vec<Uuid>| AttributionFields {

@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 
+use super::{Created, IdempotencyKey};
 use crate::{
     domain::{Error, Page, Source, SourceFields, SourceListParams, parse_id},
     storage::{Database, sources},
@@ -17,14 +18,25 @@ impl Sources {
         Self { db }
     }
 
-    pub async fn create(&self, fields: SourceFields) -> Result<Source, Error> {
-        let source = fields.into_new_source(Utc::now())?;
-        self.db
+    /// Creates a source; with an idempotency key, a retry of the same request answers the
+    /// source it created (`true`: replayed) instead of a conflict.
+    pub async fn create(&self, fields: SourceFields, key: Option<IdempotencyKey>) -> Result<(Source, bool), Error> {
+        let now = Utc::now();
+        let source = fields.into_new_source(now)?;
+        let created = self
+            .db
             .write(move |conn| {
+                if let Some(earlier) = super::claim_key(conn, key.as_ref(), &source.id.to_string(), now)? {
+                    return Ok(Created::Replayed(earlier));
+                }
                 sources::insert(conn, &source)?;
-                Ok(source.clone())
+                Ok(Created::New(source.clone()))
             })
-            .await
+            .await?;
+        match created {
+            Created::New(source) => Ok((source, false)),
+            Created::Replayed(id) => Ok((self.get(&id).await?, true)),
+        }
     }
 
     pub async fn get(&self, id: &str) -> Result<Source, Error> {

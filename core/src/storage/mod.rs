@@ -6,6 +6,7 @@
 pub mod attributions;
 pub mod claims;
 pub mod events;
+pub mod idempotency;
 mod migrate;
 mod schema;
 pub mod sources;

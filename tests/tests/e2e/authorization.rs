@@ -299,6 +299,7 @@ async fn every_rpc_for_every_caller(app: TestApp) {
                 SourceServiceClient::new(ch)
                     .create_source(pb::CreateSourceRequest {
                         source: Some(pb::SourceFields { name: "AFP".into(), kind: 5, ..Default::default() }),
+                        request_id: None,
                     })
                     .await
                     .map(drop)

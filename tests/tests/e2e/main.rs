@@ -9,6 +9,7 @@ mod core_down;
 mod front_door;
 mod grpc_services;
 mod history;
+mod idempotency;
 mod migrations;
 mod openapi;
 mod representation;

@@ -40,6 +40,7 @@ async fn a_name_or_alias_already_known_is_refused_with_the_existing_id(app: Test
                 kind: pb::SourceKind::NewsOutlet.into(),
                 ..Default::default()
             }),
+            request_id: None,
         })
         .await
         .expect_err("duplicate");
