@@ -220,6 +220,12 @@ impl ClaimService for FixedClaim {
     ) -> Result<Response<pb::ListAttributionsResponse>, Status> {
         Err(Status::unimplemented("anchor"))
     }
+    async fn get_attribution(
+        &self,
+        _: Request<pb::GetAttributionRequest>,
+    ) -> Result<Response<pb::Attribution>, Status> {
+        Err(Status::unimplemented("anchor"))
+    }
     async fn get_sourcing(&self, _: Request<pb::GetSourcingRequest>) -> Result<Response<pb::Sourcing>, Status> {
         Err(Status::unimplemented("anchor"))
     }

@@ -53,6 +53,36 @@ pub async fn list_attributions(
     Ok(response.json(AttributionList { attributions, next_page_token }))
 }
 
+/// Read one attribution of a claim.
+///
+/// **Role:** viewer.
+#[utoipa::path(
+    tag = "attributions",
+    operation_id = "get_attribution",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "The claim's id"),
+        ("attribution_id" = String, Path, description = "The attribution's id"),
+    ),
+    responses(
+        (status = 200, description = "The attribution", body = Attribution),
+        (status = 400, description = "An id is not a UUID", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "The claim has no attribution with this id", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
+    )
+)]
+#[get("/claims/{id}/attributions/{attribution_id}")]
+pub async fn get_attribution(
+    req: HttpRequest,
+    core: web::Data<CoreClients>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Problem> {
+    let (claim_id, attribution_id) = path.into_inner();
+    let request = pb::GetAttributionRequest { claim_id, attribution_id };
+    let attribution = core.claims.clone().get_attribution(grpc(&req, request)).await?.into_inner();
+    Ok(HttpResponse::Ok().json(Attribution::try_from(attribution)?))
+}
+
 /// Record a source's statement about a claim.
 ///
 /// The speaker is the statement's origin; `relay_ids` are the sources that carried it to the

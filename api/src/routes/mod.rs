@@ -21,6 +21,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(claims::update_claim)
             .service(claims::set_status)
             .service(attributions::list_attributions)
+            .service(attributions::get_attribution)
             .service(attributions::add_attribution)
             .service(attributions::replace_attribution)
             .service(attributions::remove_attribution)

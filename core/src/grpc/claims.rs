@@ -113,6 +113,15 @@ impl ClaimService for ClaimApi {
         Ok(change(self.claims.remove_attribution(&claim_id, &attribution_id, expected, actor).await?))
     }
 
+    async fn get_attribution(
+        &self,
+        request: Request<pb::GetAttributionRequest>,
+    ) -> Result<Response<pb::Attribution>, Status> {
+        authorize(&self.auth, &request, Access::Role(Role::Viewer)).await?;
+        let pb::GetAttributionRequest { claim_id, attribution_id } = request.into_inner();
+        Ok(Response::new(self.claims.attribution(&claim_id, &attribution_id).await?.into()))
+    }
+
     async fn list_attributions(
         &self,
         request: Request<pb::ListAttributionsRequest>,

@@ -365,6 +365,13 @@ impl Claims {
             .await
     }
 
+    /// One attribution of a claim.
+    pub async fn attribution(&self, claim_id: &str, id: &str) -> Result<Attribution, Error> {
+        let claim_id = parse_id("claim_id", claim_id)?;
+        let id = parse_id("attribution_id", id)?;
+        self.db.run(move |conn| attributions::get(conn, claim_id, id)).await
+    }
+
     pub async fn attributions(
         &self,
         claim_id: &str,

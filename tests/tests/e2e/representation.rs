@@ -310,7 +310,28 @@ async fn if_match_takes_a_star_and_lists(app: TestApp) {
     assert_eq!(missing.status(), 404, "* needs a current representation");
 }
 
+/// An added attribution's `Location` answers it, and only under its own claim.
+async fn an_attributions_location_answers_it(app: TestApp) {
+    let claim = app.claim(json!({"text": "x", "language": "fr"})).await;
+    let claim_id = claim["id"].as_str().expect("id");
+    let speaker = app.source(json!({"name": "Dmitri Peskov", "kind": "person"})).await;
+    let tag = app.etag(&format!("/v1/claims/{claim_id}")).await;
+    let body = json!({"speaker_id": speaker, "stance": "context", "quote": "Nous sommes en contact"});
+    let added =
+        app.send_if_match(Method::POST, &format!("/v1/claims/{claim_id}/attributions"), &tag, Some(&body)).await;
+    assert_eq!(added.status(), 201);
+    let location = added.headers()["location"].to_str().expect("ascii").to_owned();
+    let change: Value = added.json().await.expect("json");
+    let read = app.get(&location).await;
+    assert_eq!(read.status(), 200, "{location}");
+    assert_eq!(read.json::<Value>().await.expect("json"), change["attribution"]);
+    let other = app.claim(json!({"text": "y", "language": "fr"})).await;
+    let elsewhere = location.replace(claim_id, other["id"].as_str().expect("id"));
+    assert_eq!(problem(app.get(&elsewhere).await, 404).await["code"], "not_found");
+}
+
 claimdesk_tests::on_both_backends!(
+    an_attributions_location_answers_it,
     if_match_takes_a_star_and_lists,
     large_claims_and_pages_stay_readable,
     a_change_through_another_core_is_seen_at_once,
