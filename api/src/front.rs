@@ -170,7 +170,13 @@ pub async fn front_door(mut req: ServiceRequest, next: Next<BoxBody>) -> Result<
     if head {
         req.head_mut().method = Method::GET;
     }
-    let method = if head { "HEAD".to_owned() } else { req.method().to_string() };
+    // Bounded labels: any other method a client makes up is counted as OTHER.
+    let method = match req.method().as_str() {
+        _ if head => "HEAD",
+        m @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m,
+        _ => "OTHER",
+    }
+    .to_owned();
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let span = tracing::info_span!("http", request_id = %id, method = %method, path = %req.path());
     let front = req.app_data::<web::Data<Arc<FrontDoor>>>().map(|f| Arc::clone(f));
@@ -180,9 +186,7 @@ pub async fn front_door(mut req: ServiceRequest, next: Next<BoxBody>) -> Result<
             Some(front) => admit_and_serve(front, req, next).await?,
             None => next.call(req).await?,
         };
-        if head {
-            res = res.map_body(|_, _| BoxBody::new(()));
-        }
+        // HEAD: actix sends no body, and keeps the Content-Length the GET would have.
         if let Ok(value) = header::HeaderValue::from_str(&id) {
             res.headers_mut().insert(header::HeaderName::from_static(request_id::HEADER), value);
         }

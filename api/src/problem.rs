@@ -58,9 +58,17 @@ pub enum CommonErrors {
     /// The token's role is too small (`permission_denied`).
     #[response(status = 403, content_type = "application/problem+json")]
     Forbidden(ProblemDocument),
-    /// Too many requests for this token (`rate_limited`, with `Retry-After`).
+    /// Too many requests for this token (`rate_limited`), or too many at once from one client
+    /// address (`too_many_requests_in_flight`); with `Retry-After`.
     #[response(status = 429, content_type = "application/problem+json")]
     RateLimited(ProblemDocument),
+    /// Core's answer could not be read (`bad_core_answer`).
+    #[response(status = 502, content_type = "application/problem+json")]
+    BadGateway(ProblemDocument),
+    /// Core did not answer in time (`core_timeout`); a change may still land: read before
+    /// retrying.
+    #[response(status = 504, content_type = "application/problem+json")]
+    Timeout(ProblemDocument),
     /// Core or its database unavailable (`core_unavailable`, `database_unavailable`), or the
     /// database busy with concurrent changes even after core retried (`database_busy`), or core
     /// beyond capacity (`overloaded`); both with `Retry-After`.

@@ -66,6 +66,7 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             header::CONTENT_TYPE,
             header::IF_MATCH,
             header::IF_NONE_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
             header::HeaderName::from_static(claimdesk_proto::request_id::HEADER),
         ])
         .expose_headers([
@@ -73,6 +74,9 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             header::LOCATION,
             header::LINK,
             header::RETRY_AFTER,
+            header::ALLOW,
+            header::WWW_AUTHENTICATE,
+            header::HeaderName::from_static("idempotent-replayed"),
             header::HeaderName::from_static(claimdesk_proto::request_id::HEADER),
         ])
         .max_age(3600);

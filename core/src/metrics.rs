@@ -106,7 +106,15 @@ pub async fn serve(listener: tokio::net::TcpListener) {
     let addr: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?addr, "core metrics listening");
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors, say: wait instead of spinning.
+                tracing::warn!(error = %e, "metrics listener cannot accept");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
         tokio::spawn(async move {
             let service = hyper::service::service_fn(|request: hyper::Request<hyper::body::Incoming>| async move {
                 let response = if request.uri().path() == "/metrics" {

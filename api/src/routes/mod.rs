@@ -140,7 +140,8 @@ enum IfMatch {
 
 /// `If-Match`, which every change needs. Missing: 428; unreadable: 400.
 fn if_match(req: &HttpRequest) -> Result<IfMatch, Problem> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else {
+    let lines: Vec<&header::HeaderValue> = req.headers().get_all(header::IF_MATCH).collect();
+    let Some(value) = lines.first().copied() else {
         return Err(Problem::new(
             StatusCode::PRECONDITION_REQUIRED,
             "precondition_required",
@@ -154,7 +155,16 @@ fn if_match(req: &HttpRequest) -> Result<IfMatch, Problem> {
             "If-Match must be * or a list of ETags, such as \"4-9c1f0e6a2b7d3e58\"",
         )
     };
-    let raw = value.to_str().map_err(|_| invalid())?.trim();
+    // Several If-Match lines are one list (RFC 9110 5.3).
+    let joined: String = if lines.len() > 1 {
+        lines.iter().map(|v| v.to_str().unwrap_or("\u{0}")).collect::<Vec<_>>().join(",")
+    } else {
+        value.to_str().map_err(|_| invalid())?.to_owned()
+    };
+    if joined.contains('\u{0}') {
+        return Err(invalid());
+    }
+    let raw = joined.trim();
     if raw.len() > 1000 {
         return Err(invalid());
     }
@@ -219,7 +229,12 @@ fn stale(current: Option<String>) -> Problem {
 /// The claim ETag a change is made against, from `If-Match` (the `ETag` of the last read). Core
 /// compares it with the claim's current representation, sourcing included.
 pub async fn if_match_etag(req: &HttpRequest, core: &CoreClients, id: &str) -> Result<String, Problem> {
-    if_match(req)?
+    let if_match = if_match(req)?;
+    // Core takes `*` itself, checked with the write: no read in between to race.
+    if if_match == IfMatch::Any {
+        return Ok("*".to_owned());
+    }
+    if_match
         .resolve("0-0", || async {
             let request = grpc(req, pb::GetClaimRequest { id: id.to_owned() });
             Ok(core.claims.clone().get_claim(request).await?.into_inner().etag)
@@ -235,7 +250,9 @@ pub async fn if_match_version(req: &HttpRequest, core: &CoreClients, id: &str) -
             Ok(core.sources.clone().get_source(request).await?.into_inner().version.to_string())
         })
         .await?;
-    tag.parse::<i64>().ok().filter(|v| *v >= 1).ok_or_else(|| stale(None))
+    // A tag that is no version (a claim's, say) never matches: core checks the id and the
+    // source first, then answers 412.
+    Ok(tag.parse::<i64>().ok().filter(|v| *v >= 1).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

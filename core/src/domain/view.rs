@@ -88,12 +88,17 @@ fn etag(claim: &Claim, claimant: Option<&SourceRef>, sourcing: &Sourcing) -> Str
 pub enum Precondition {
     Version(i64),
     Etag(String),
+    /// `*`: whatever the claim's current representation is (RFC 9110 `If-Match: *`).
+    Any,
 }
 
 impl Precondition {
     /// From a change request: a non-empty `etag` wins over `expected_version`.
     pub fn from_request(expected_version: i64, etag: String) -> Result<Self, Error> {
         let etag = etag.trim();
+        if etag == "*" {
+            return Ok(Precondition::Any);
+        }
         if !etag.is_empty() {
             return Ok(Precondition::Etag(etag.to_owned()));
         }
@@ -111,6 +116,7 @@ impl Precondition {
         let holds = match self {
             Precondition::Version(v) => *v == current.claim.version,
             Precondition::Etag(tag) => *tag == current.etag,
+            Precondition::Any => true,
         };
         if holds {
             return Ok(());
@@ -119,6 +125,7 @@ impl Precondition {
             expected: match self {
                 Precondition::Version(v) => format!("version {v}"),
                 Precondition::Etag(tag) => format!("ETag \"{tag}\""),
+                Precondition::Any => "any version".to_owned(),
             },
             current: current.claim.version,
             current_etag: Some(current.etag.clone()),

@@ -75,7 +75,11 @@ where
         let id = request_id::accept_or_new(request.headers().get(request_id::HEADER).map(|v| v.as_bytes()));
         let span = tracing::info_span!("rpc", request_id = %id, method = %request.uri().path());
         let timeout = request.headers().get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(parse_grpc_timeout);
-        let method = request.uri().path().to_owned();
+        // Bounded labels: a path no service answers (UNIMPLEMENTED) is counted as `other`.
+        let path = request.uri().path();
+        let known = ["/claimdesk.v1.", "/grpc.health.v1.", "/grpc.reflection.v1"].iter().any(|p| path.starts_with(p))
+            && path.len() <= 100;
+        let method = if known { path.to_owned() } else { "other".to_owned() };
         let call = self.inner.call(request);
         let started = std::time::Instant::now();
         Box::pin(

@@ -235,6 +235,9 @@ impl Drop for InUse {
     }
 }
 
+/// Longest wait for a pooled connection.
+const POOL_WAIT: Duration = Duration::from_secs(5);
+
 /// PostgreSQL's `statement_timeout` on pooled connections: the gateway's default deadline.
 pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -244,6 +247,11 @@ const STATEMENT_TIMEOUT_SLACK: Duration = Duration::from_secs(5);
 
 fn deadline_passed(deadline: Option<tokio::time::Instant>) -> bool {
     deadline.is_some_and(|d| d <= tokio::time::Instant::now())
+}
+
+/// The deadline passed or is about to (SQLite's busy handler may give up a few ms early).
+fn deadline_near(deadline: Option<tokio::time::Instant>) -> bool {
+    deadline.is_some_and(|d| d <= tokio::time::Instant::now() + Duration::from_millis(50))
 }
 
 /// Time left before the current call's deadline; an error when it has passed.
@@ -264,6 +272,7 @@ fn time_left() -> Result<Option<Duration>, Error> {
 /// discarded, and `f`'s result stands (a committed write stays acknowledged).
 fn bounded_by<T>(
     pooled: &mut Pooled,
+    deadline: Option<tokio::time::Instant>,
     left: Option<Duration>,
     busy_timeout: Duration,
     f: impl FnOnce(&mut Conn) -> Result<T, Error>,
@@ -282,7 +291,9 @@ fn bounded_by<T>(
     pooled.conn.batch_execute(&bound)?;
     let result = match f(&mut pooled.conn) {
         // SQLite's lock wait, cut to the deadline, ran out: the deadline, not contention.
-        Err(Error::Busy(_)) if matches!(pooled.conn, Conn::Sqlite(_)) => Err(Error::DeadlineExceeded),
+        Err(Error::Busy(_)) if matches!(pooled.conn, Conn::Sqlite(_)) && deadline_near(deadline) => {
+            Err(Error::DeadlineExceeded)
+        }
         other => other,
     };
     if let Err(reason) = pooled.conn.batch_execute(&restore) {
@@ -395,7 +406,15 @@ impl Database {
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let _span = span.enter();
-            let mut pooled = pool.get().map_err(|e| Error::Unavailable(e.to_string()))?;
+            // A connection is waited for at most until the deadline (and never over 5 s).
+            let wait = deadline
+                .and_then(|d| d.checked_duration_since(tokio::time::Instant::now()))
+                .map_or(POOL_WAIT, |left| left.min(POOL_WAIT));
+            let mut pooled = match pool.get_timeout(wait) {
+                Ok(pooled) => pooled,
+                Err(_) if deadline_passed(deadline) => return Err(Error::DeadlineExceeded),
+                Err(e) => return Err(Error::Unavailable(e.to_string())),
+            };
             metrics.pool_in_use.inc();
             let _in_use = InUse;
             // The deadline, again: the call may have waited for a blocking thread.
@@ -406,7 +425,14 @@ impl Database {
                     _ => return Err(Error::DeadlineExceeded),
                 },
             };
-            let result = bounded_by(&mut pooled, left, busy_timeout, f);
+            let result = match bounded_by(&mut pooled, deadline, left, busy_timeout, f) {
+                // PostgreSQL cancelled a statement with no deadline near: the connections' own
+                // 30 s bound, a database too slow to serve.
+                Err(Error::DeadlineExceeded) if !deadline_near(deadline) => {
+                    Err(Error::Unavailable(format!("a statement ran over {} s", STATEMENT_TIMEOUT.as_secs())))
+                }
+                other => other,
+            };
             if let Err(Error::Unavailable(reason)) = &result {
                 tracing::warn!(%reason, "database connection lost; the pool replaces it");
                 pooled.broken = true;
@@ -426,12 +452,14 @@ impl Database {
         T: Send + 'static,
         F: FnMut(&mut Conn) -> Result<T, Error> + Send + 'static,
     {
-        let _turn = match &self.writer {
+        // The turn moves into the transaction's closure: a caller that gives up (its deadline)
+        // does not hand the turn on while the transaction still runs.
+        let turn = match &self.writer {
             Some(writer) => {
                 let left = time_left()?;
                 let wait =
                     left.map_or(DatabaseConfig::DEFAULT_BUSY_TIMEOUT, |l| l.min(DatabaseConfig::DEFAULT_BUSY_TIMEOUT));
-                match tokio::time::timeout(wait, writer.lock()).await {
+                match tokio::time::timeout(wait, writer.clone().lock_owned()).await {
                     Ok(turn) => Some(turn),
                     Err(_) if wait < DatabaseConfig::DEFAULT_BUSY_TIMEOUT => return Err(Error::DeadlineExceeded),
                     Err(_) => return Err(Error::Busy("waited too long for the SQLite writer's turn".into())),
@@ -441,6 +469,7 @@ impl Database {
         };
         let deadline = crate::context::deadline();
         self.run(move |conn| {
+            let _turn = &turn;
             let mut attempt = 1;
             loop {
                 match write(conn, &mut f) {

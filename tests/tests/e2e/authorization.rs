@@ -273,6 +273,23 @@ async fn every_rpc_for_every_caller(app: TestApp) {
                 }
             })
         }),
+        ("GetAttribution", VIEWER, {
+            let c = c.clone();
+            rpc(move |ch| {
+                let claim_id = c.clone();
+                async move {
+                    let attribution_id = "01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47".to_owned();
+                    let answer = ClaimServiceClient::new(ch)
+                        .get_attribution(pb::GetAttributionRequest { claim_id, attribution_id })
+                        .await;
+                    // Allowed callers reach the lookup, which finds nothing.
+                    match answer {
+                        Err(status) if status.code() == tonic::Code::NotFound => Ok(()),
+                        other => other.map(drop),
+                    }
+                }
+            })
+        }),
         ("GetSourcing", VIEWER, {
             let c = c.clone();
             rpc(move |ch| {

@@ -97,6 +97,8 @@ async fn core_honours_the_callers_deadline(backend: Backend) {
         assert_eq!(waiting, 0, "core's statement still waits on the lock after the deadline");
     }
     holder.join().expect("lock released");
+    // Give a write that was left waiting on the lock time to land, had core not given up.
+    tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(app.sql_i64("(SELECT count(*) FROM claims)").await, 0, "nothing was written");
     let created = app.post_json("/v1/claims", &venezuela_claim()).await;
     assert_eq!(created.status(), 201, "the pool serves the next call");

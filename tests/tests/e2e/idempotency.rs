@@ -112,3 +112,25 @@ claimdesk_tests::on_both_backends!(
     racing_retries_create_one_claim,
     sources_and_grpc_take_keys_too
 );
+
+/// PostgreSQL: a retry while the first request is still in its transaction is told so (409),
+/// and creates nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_in_flight_is_409_on_postgres() {
+    if !claimdesk_tests::postgres_available() {
+        return;
+    }
+    let app = TestApp::start(Backend::Postgres).await;
+    let tokens: Value = app.json("/v1/tokens").await;
+    let admin = tokens["tokens"][0]["id"].as_str().expect("the admin token's id").to_owned();
+    // The first request's transaction, holding the key, not committed yet.
+    let first = format!(
+        "INSERT INTO idempotency_keys VALUES ('{admin}:CreateClaim:in-flight', 'first', \
+         '01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47', now())"
+    );
+    let holder = app.hold_lock(&first, std::time::Duration::from_secs(1));
+    let retry = create_with_key(&app, &app.http, "in-flight", &venezuela_claim()).await;
+    assert_eq!(problem(retry, 409).await["code"], "idempotency_key_in_use");
+    holder.join().expect("committed");
+    assert_eq!(claims(&app).await, 0);
+}
