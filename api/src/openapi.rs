@@ -157,10 +157,6 @@ fn refine(doc: &mut serde_json::Value) {
                         }
                     }
                 }
-                // A merge patch is JSON: `application/json` is taken too.
-                if let Some(merge) = op.pointer("/requestBody/content/application~1merge-patch+json").cloned() {
-                    op["requestBody"]["content"]["application/json"] = merge;
-                }
                 let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { continue };
                 if op_has_body(method) {
                     for (code, description) in [
