@@ -212,6 +212,47 @@ fn refine(doc: &mut serde_json::Value) {
         }
     }
     name_the_changes(schemas);
+    add_links(doc);
+}
+
+/// OpenAPI links from what a response names (an id, the new `ETag`) to the requests that use
+/// it: generated clients and stateful testers (schemathesis) follow them to chain a creation
+/// with its reads and changes.
+fn add_links(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    let claim = |id: &str| {
+        json!({
+            "get_claim": {"operationId": "get_claim", "parameters": {"id": id}},
+            "update_claim": {"operationId": "update_claim", "parameters": {"id": id, "header.If-Match": "$response.header.ETag"}},
+            "set_status": {"operationId": "set_status", "parameters": {"id": id, "header.If-Match": "$response.header.ETag"}},
+            "add_attribution": {"operationId": "add_attribution", "parameters": {"id": id, "header.If-Match": "$response.header.ETag"}},
+            "get_history": {"operationId": "get_history", "parameters": {"id": id}},
+            "get_sourcing": {"operationId": "get_sourcing", "parameters": {"id": id}},
+        })
+    };
+    let attribution = json!({
+        "get_attribution": {"operationId": "get_attribution", "parameters": {"id": "$request.path.id", "attribution_id": "$response.body#/attribution/id"}},
+        "replace_attribution": {"operationId": "replace_attribution", "parameters": {
+            "id": "$request.path.id", "attribution_id": "$response.body#/attribution/id", "header.If-Match": "$response.header.ETag"}},
+        "remove_attribution": {"operationId": "remove_attribution", "parameters": {
+            "id": "$request.path.id", "attribution_id": "$response.body#/attribution/id", "header.If-Match": "$response.header.ETag"}},
+    });
+    let source = json!({
+        "get_source": {"operationId": "get_source", "parameters": {"id": "$response.body#/id"}},
+        "update_source": {"operationId": "update_source", "parameters": {"id": "$response.body#/id", "header.If-Match": "$response.header.ETag"}},
+    });
+    for (pointer, links) in [
+        ("/paths/~1v1~1claims/post/responses/201", claim("$response.body#/id")),
+        ("/paths/~1v1~1claims~1{id}/patch/responses/200", claim("$response.body#/id")),
+        ("/paths/~1v1~1claims~1{id}~1status/post/responses/200", claim("$response.body#/id")),
+        ("/paths/~1v1~1claims~1{id}~1attributions/post/responses/201", attribution),
+        ("/paths/~1v1~1sources/post/responses/201", source.clone()),
+        ("/paths/~1v1~1sources~1{id}/patch/responses/200", source),
+    ] {
+        if let Some(response) = doc.pointer_mut(pointer) {
+            response["links"] = links;
+        }
+    }
 }
 
 /// `Idempotency-Key` on a creation: the parameter, its answers and the replay header.
@@ -296,6 +337,31 @@ pub fn openapi_json() -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Every link points at an operation of the document, and the chains a stateful client
+    /// follows exist (a link lost to a renamed path would fail silently otherwise).
+    #[test]
+    fn links_chain_creations_to_their_changes() {
+        let doc = super::openapi();
+        let mut operations = std::collections::HashSet::new();
+        let mut targets = Vec::new();
+        for item in doc["paths"].as_object().expect("paths").values() {
+            for op in item.as_object().expect("path item").values() {
+                operations.insert(op["operationId"].as_str().unwrap_or_default().to_owned());
+                for response in op["responses"].as_object().into_iter().flat_map(|r| r.values()) {
+                    for link in response["links"].as_object().into_iter().flat_map(|l| l.values()) {
+                        targets.push(link["operationId"].as_str().unwrap_or_default().to_owned());
+                    }
+                }
+            }
+        }
+        for expected in ["update_claim", "set_status", "replace_attribution", "remove_attribution", "update_source"] {
+            assert!(targets.iter().any(|t| t == expected), "no link to {expected}");
+        }
+        for target in &targets {
+            assert!(operations.contains(target), "a link to {target}, which is no operation");
+        }
+    }
+
     /// Refining adds to the document, never a `null` where OpenAPI wants an object or a list
     /// (indexing a JSON value mutably inserts one).
     #[test]
