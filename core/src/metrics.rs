@@ -41,6 +41,8 @@ pub struct Metrics {
     pub errors: Family<ErrorLabels, Counter>,
     pub pool_size: Gauge,
     pub pool_in_use: Gauge,
+    /// Open connections not serving a call (the pool keeps all of them open).
+    pool_idle: Gauge,
     /// Calls that found every admission slot taken and waited.
     pub pool_waits: Counter,
 }
@@ -66,12 +68,14 @@ pub fn metrics() -> &'static Metrics {
         registry.register("db_pool_size", "Database connections in the pool", pool_size.clone());
         let pool_in_use = Gauge::default();
         registry.register("db_pool_in_use", "Database connections serving a call now", pool_in_use.clone());
+        let pool_idle = Gauge::default();
+        registry.register("db_pool_idle", "Database connections open and idle", pool_idle.clone());
         let pool_waits = Counter::default();
         registry.register("db_pool_waits", "Calls that waited for a database slot", pool_waits.clone());
         let build = Family::<[(&'static str, &'static str); 1], Gauge>::default();
         build.get_or_create(&[("version", env!("CARGO_PKG_VERSION"))]).set(1);
         registry.register("build_info", "The running build", build);
-        Metrics { registry, calls, errors, pool_size, pool_in_use, pool_waits }
+        Metrics { registry, calls, errors, pool_size, pool_in_use, pool_idle, pool_waits }
     })
 }
 
@@ -88,6 +92,7 @@ impl Metrics {
     /// The metrics as OpenMetrics text, without the closing `# EOF` (so that the gateway can
     /// append them to its own).
     pub fn render(&self) -> String {
+        self.pool_idle.set((self.pool_size.get() - self.pool_in_use.get()).max(0));
         let mut text = String::new();
         if encode(&mut text, &self.registry).is_err() {
             return String::new();

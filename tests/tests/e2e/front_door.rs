@@ -209,6 +209,7 @@ async fn metrics_count_requests_calls_and_the_pool() {
         r#"claimdesk_core_errors_total{code="not_found"}"#,
         "claimdesk_core_db_pool_size",
         "claimdesk_core_db_pool_in_use",
+        "claimdesk_core_db_pool_idle",
         "claimdesk_gateway_build_info",
     ] {
         assert!(text.contains(expected), "no {expected} in\n{text}");
