@@ -8,11 +8,17 @@ use claimdesk_proto::v1::{
 use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
 
+/// Longest `Authorization` value passed on to core: far above any token (core takes secrets of
+/// at most 200 characters), far below what HTTP/2 takes in one header block. A longer one is
+/// not a token: the front door answers 401 without asking core.
+pub const MAX_AUTHORIZATION_BYTES: usize = 1024;
+
 /// A gRPC request to core carrying the caller's credentials: the gateway forwards them and
 /// decides nothing on its own.
 pub fn grpc<T>(req: &actix_web::HttpRequest, message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     if let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION)
+        && value.len() <= MAX_AUTHORIZATION_BYTES
         && let Ok(value) = tonic::metadata::MetadataValue::try_from(value.as_bytes())
     {
         request.metadata_mut().insert("authorization", value);

@@ -118,7 +118,8 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
 fn shape_error<E: std::fmt::Display>(code: &str, err: serde_path_to_error::Error<E>) -> Problem {
     let path = err.path().to_string();
     let message = err.into_inner().to_string();
-    let field = field_name(&path, &message);
+    let whole = if code == "invalid_query" { "query" } else { "body" };
+    let field = field_name(&path, &message, whole);
     Problem::new(StatusCode::BAD_REQUEST, code, format!("{field}: {message}")).with_field(field, message)
 }
 
@@ -140,15 +141,19 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
 
 /// The field an error is about: its path, or for unknown and missing fields (reported at the
 /// enclosing object) the name serde quotes in backticks.
-fn field_name(path: &str, message: &str) -> String {
+fn field_name(path: &str, message: &str, whole: &str) -> String {
     if path != "." && !path.is_empty() {
         return path.to_owned();
     }
     message
         .split('`')
         .nth(1)
-        .filter(|_| message.starts_with("unknown field") || message.starts_with("missing field"))
-        .unwrap_or("body")
+        .filter(|_| {
+            message.starts_with("unknown field")
+                || message.starts_with("missing field")
+                || message.starts_with("duplicate field")
+        })
+        .unwrap_or(whole)
         .to_owned()
 }
 

@@ -206,7 +206,13 @@ async fn admit_and_serve(
     req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let client = req.peer_addr().map(|a| a.ip());
+    // Probes and scrapes are never capped; a change without a token is refused before it counts.
+    let probe = matches!(req.path(), "/healthz" | "/readyz" | "/metrics");
+    if req.path().starts_with("/v1/") && req.headers().get(header::AUTHORIZATION).is_none() && !reads(&req) {
+        front.count_rejection("unauthenticated");
+        return Ok(req.into_response(Problem::unauthenticated().error_response()));
+    }
+    let client = req.peer_addr().map(|a| a.ip()).filter(|_| !probe);
     let _admitted = match client {
         Some(client) => match front.admit(client) {
             Some(admitted) => Some(admitted),
@@ -242,8 +248,10 @@ async fn admit_and_serve(
 /// changes something is refused without asking.
 async fn authenticate(front: &FrontDoor, req: &ServiceRequest) -> Result<(), Problem> {
     let authorization = req.headers().get(header::AUTHORIZATION);
-    let reads = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if authorization.is_none() && !reads {
+    if authorization.is_some_and(|v| v.len() > crate::core_client::MAX_AUTHORIZATION_BYTES) {
+        return Err(Problem::unauthenticated());
+    }
+    if authorization.is_none() && !reads(req) {
         return Err(Problem::unauthenticated());
     }
     let key = front.hasher.hash_one(authorization.map(|v| v.as_bytes()));
@@ -263,6 +271,10 @@ async fn authenticate(front: &FrontDoor, req: &ServiceRequest) -> Result<(), Pro
         Err(status) if matches!(status.code(), tonic::Code::Unavailable | tonic::Code::DeadlineExceeded) => Ok(()),
         Err(status) => Err(Problem::from(status)),
     }
+}
+
+fn reads(req: &ServiceRequest) -> bool {
+    matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
 /// `GET /metrics`: the gateway's metrics, and in `serve` core's too, as OpenMetrics text.

@@ -245,6 +245,9 @@ impl From<tonic::Status> for Problem {
         // bad input always carry ErrorInfo).
         let (http, fallback_code) = match (details.error_info(), status.code()) {
             (None, Code::OutOfRange | Code::ResourceExhausted) => (StatusCode::BAD_GATEWAY, "bad_core_answer"),
+            // The connection to core failed under the call (a transport error, an HTTP status
+            // instead of gRPC): core is not answering, as with a refused connection.
+            (None, Code::Unknown) => (StatusCode::SERVICE_UNAVAILABLE, "core_unavailable"),
             // The gateway only sends well-formed messages: undecodable bytes are core's answer.
             (None, Code::InvalidArgument)
                 if status.message().starts_with(claimdesk_proto::codec::MALFORMED_MESSAGE) =>

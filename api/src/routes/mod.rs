@@ -64,6 +64,9 @@ fn route_table() -> &'static [(Vec<String>, String)] {
 
 /// The methods `path` answers (the `Allow` header's value), if it is one of the API's paths.
 fn allowed_methods(path: &str) -> Option<&'static str> {
+    if matches!(path, "/metrics" | "/openapi.json" | "/docs") || path.starts_with("/docs/") {
+        return Some("GET, HEAD");
+    }
     let segments: Vec<&str> = path.split('/').collect();
     route_table()
         .iter()
@@ -89,17 +92,19 @@ pub async fn no_route(req: HttpRequest) -> Result<actix_web::HttpResponse, Probl
 
 /// `Idempotency-Key`, when sent: 1 to 200 visible ASCII characters, else 400.
 pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, Problem> {
-    let Some(value) = req.headers().get("idempotency-key") else { return Ok(None) };
-    value
-        .to_str()
-        .ok()
+    let mut lines = req.headers().get_all("idempotency-key");
+    let Some(value) = lines.next() else { return Ok(None) };
+    let single = lines.next().is_none();
+    Some(value)
+        .filter(|_| single)
+        .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(|v| Some(v.to_owned()))
         .ok_or_else(|| {
             Problem::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_idempotency_key",
-                "Idempotency-Key must be 1 to 200 visible ASCII characters, such as a UUID",
+                "send one Idempotency-Key of 1 to 200 visible ASCII characters, such as a UUID",
             )
         })
 }
@@ -130,81 +135,79 @@ pub fn next_link(req: &HttpRequest, token: &str) -> String {
 }
 
 /// What `If-Match` asks for (RFC 9110 13.1.1): any current representation (`*`), or one of
-/// these tags. Weak tags never match (If-Match compares strongly); an unquoted tag is taken as
-/// if quoted, for lenient clients.
+/// these strong tags (weak tags never match, so they are left out). An unquoted tag of letters,
+/// digits and `-` is taken as if quoted, for lenient clients.
 #[derive(Debug, PartialEq, Eq)]
 enum IfMatch {
     Any,
     Tags(Vec<String>),
 }
 
-/// `If-Match`, which every change needs. Missing: 428; unreadable: 400.
+/// `If-Match`, which every change needs. Missing: 428; not `*` or a list of tags: 400.
 fn if_match(req: &HttpRequest) -> Result<IfMatch, Problem> {
     let lines: Vec<&header::HeaderValue> = req.headers().get_all(header::IF_MATCH).collect();
-    let Some(value) = lines.first().copied() else {
+    if lines.is_empty() {
         return Err(Problem::new(
             StatusCode::PRECONDITION_REQUIRED,
             "precondition_required",
             "send If-Match with the ETag of your last read, so that no one else's change is overwritten",
         ));
-    };
+    }
     let invalid = || {
         Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid_if_match",
-            "If-Match must be * or a list of ETags, such as \"4-9c1f0e6a2b7d3e58\"",
+            "If-Match must be * or a comma-separated list of ETags, such as \"4-9c1f0e6a2b7d3e58\"",
         )
     };
     // Several If-Match lines are one list (RFC 9110 5.3).
-    let joined: String = if lines.len() > 1 {
-        lines.iter().map(|v| v.to_str().unwrap_or("\u{0}")).collect::<Vec<_>>().join(",")
-    } else {
-        value.to_str().map_err(|_| invalid())?.to_owned()
-    };
-    if joined.contains('\u{0}') {
+    let mut joined = String::new();
+    for line in lines {
+        joined.push_str(line.to_str().map_err(|_| invalid())?);
+        joined.push(',');
+    }
+    if joined.len() > 1000 {
         return Err(invalid());
     }
-    let raw = joined.trim();
-    if raw.len() > 1000 {
-        return Err(invalid());
-    }
-    if raw == "*" {
+    let items: Vec<&str> = joined.split(',').map(str::trim).filter(|item| !item.is_empty()).collect();
+    if items == ["*"] {
         return Ok(IfMatch::Any);
     }
-    let mut tags = Vec::new();
-    for item in raw.split(',').map(str::trim).filter(|item| !item.is_empty()) {
-        if item.starts_with("W/") {
-            continue;
-        }
-        let tag = item.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(item);
-        if tag.is_empty() || tag.len() > 64 || !tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            // Not one of ours, so it cannot match: a stale or foreign tag.
-            tags.push(String::new());
-            continue;
-        }
-        tags.push(tag.to_owned());
+    fn quoted(item: &str) -> Option<&str> {
+        let etagc = |b: u8| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80;
+        item.strip_prefix('"').and_then(|v| v.strip_suffix('"')).filter(|v| v.bytes().all(etagc))
     }
-    if tags.is_empty() && !raw.split(',').any(|item| item.trim().starts_with("W/")) {
+    let mut tags = Vec::new();
+    for item in &items {
+        if let Some(weak) = item.strip_prefix("W/") {
+            quoted(weak).ok_or_else(invalid)?;
+        } else if let Some(tag) = quoted(item) {
+            tags.push(tag.to_owned());
+        } else if item.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            tags.push((*item).to_owned());
+        } else {
+            return Err(invalid());
+        }
+    }
+    if items.is_empty() {
         return Err(invalid());
     }
     Ok(IfMatch::Tags(tags))
 }
 
 impl IfMatch {
-    /// The one tag core checks the change against: a single tag as sent; for `*` or a list,
-    /// the current tag (read by `current`) when the header admits it, else 412. Core compares
-    /// atomically with the write, so a change in between is still caught.
-    ///
-    /// Tags that cannot be ours become `never`, a tag no representation has: core then checks
-    /// the request in its usual order (the id, the resource, then the precondition: 412).
+    /// The one tag core checks the change against. A single tag `ours` can send is sent as it
+    /// is (core checks the caller, the id and the resource, then compares the tag with the
+    /// write); otherwise the current tag (read by `current`) when the header names it, else 412
+    /// naming the current tag. A read that fails (a bad id, no such resource) answers first, as
+    /// it would without the header.
     async fn resolve<F: Future<Output = Result<String, Problem>>>(
         self,
-        never: &str,
+        ours: impl Fn(&str) -> bool,
         current: impl FnOnce() -> F,
     ) -> Result<String, Problem> {
         match self {
-            IfMatch::Tags(mut tags) if tags.len() == 1 && !tags[0].is_empty() => Ok(tags.remove(0)),
-            IfMatch::Tags(tags) if tags.iter().all(String::is_empty) => Ok(never.to_owned()),
+            IfMatch::Tags(mut tags) if tags.len() == 1 && ours(&tags[0]) => Ok(tags.remove(0)),
             IfMatch::Any => current().await,
             IfMatch::Tags(tags) => {
                 let now = current().await?;
@@ -226,6 +229,16 @@ fn stale(current: Option<String>) -> Problem {
     problem
 }
 
+/// Any single tag goes to core as it is: core compares it as a string, and names it in a 412.
+fn claim_tag(_: &str) -> bool {
+    true
+}
+
+/// A source's tag: its version, a decimal number without leading zeros.
+fn source_tag(tag: &str) -> bool {
+    tag.parse::<i64>().is_ok_and(|v| v >= 1 && v.to_string() == tag)
+}
+
 /// The claim ETag a change is made against, from `If-Match` (the `ETag` of the last read). Core
 /// compares it with the claim's current representation, sourcing included.
 pub async fn if_match_etag(req: &HttpRequest, core: &CoreClients, id: &str) -> Result<String, Problem> {
@@ -235,7 +248,7 @@ pub async fn if_match_etag(req: &HttpRequest, core: &CoreClients, id: &str) -> R
         return Ok("*".to_owned());
     }
     if_match
-        .resolve("0-0", || async {
+        .resolve(claim_tag, || async {
             let request = grpc(req, pb::GetClaimRequest { id: id.to_owned() });
             Ok(core.claims.clone().get_claim(request).await?.into_inner().etag)
         })
@@ -245,14 +258,12 @@ pub async fn if_match_etag(req: &HttpRequest, core: &CoreClients, id: &str) -> R
 /// The version a change to a source is made against, from `If-Match: "N"`.
 pub async fn if_match_version(req: &HttpRequest, core: &CoreClients, id: &str) -> Result<i64, Problem> {
     let tag = if_match(req)?
-        .resolve(&i64::MAX.to_string(), || async {
+        .resolve(source_tag, || async {
             let request = grpc(req, pb::GetSourceRequest { id: id.to_owned() });
             Ok(core.sources.clone().get_source(request).await?.into_inner().version.to_string())
         })
         .await?;
-    // A tag that is no version (a claim's, say) never matches: core checks the id and the
-    // source first, then answers 412.
-    Ok(tag.parse::<i64>().ok().filter(|v| *v >= 1).unwrap_or(i64::MAX))
+    tag.parse::<i64>().map_err(|_| stale(None))
 }
 
 #[cfg(test)]
@@ -275,8 +286,14 @@ mod tests {
         assert_eq!(parse("\"1-a\", \"2-b\""), tags(&["1-a", "2-b"]));
         assert_eq!(parse("3-abc"), tags(&["3-abc"]), "unquoted, leniently");
         assert_eq!(parse("W/\"3-abc\""), tags(&[]), "weak tags never match");
-        assert_eq!(parse("\"x y\""), tags(&[""]), "not one of ours: cannot match");
-        assert_eq!(parse(""), Err(400));
-        assert_eq!(parse(" , "), Err(400));
+        assert_eq!(parse("\"a_b\""), tags(&["a_b"]), "well-formed, not ours: cannot match");
+        for bad in ["", " , ", "*, \"1-a\"", "\"a\" \"b\"", "\"x y\"", "\"half", "W/x"] {
+            assert_eq!(parse(bad), Err(400), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn source_tags_are_versions_as_written() {
+        assert!(source_tag("3") && !source_tag("03") && !source_tag("0") && !source_tag("+3") && !source_tag("3-a"));
     }
 }

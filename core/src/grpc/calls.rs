@@ -40,6 +40,29 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     })
 }
 
+/// A request tonic could not read as one message (bad framing, a compressed flag without an
+/// encoding, a truncated or missing message; tonic answers INTERNAL) or that is not the method's
+/// message (our codec): INVALID_ARGUMENT with `ErrorInfo` `validation_failed`, like every other
+/// bad input. `None` for every other answer.
+fn malformed_request(response: &http::Response<tonic::body::Body>) -> Option<http::Response<tonic::body::Body>> {
+    use tonic_types::{ErrorDetails, StatusExt};
+    let status = tonic::Status::from_header_map(response.headers())?;
+    let framing = status.code() == tonic::Code::Internal
+        && ["protocol error", "Unexpected EOF", "Missing request message"]
+            .iter()
+            .any(|m| status.message().starts_with(m));
+    let undecodable = status.code() == tonic::Code::InvalidArgument
+        && status.message().starts_with(claimdesk_proto::codec::MALFORMED_MESSAGE)
+        && status.details().is_empty();
+    if !framing && !undecodable {
+        return None;
+    }
+    let details =
+        ErrorDetails::with_error_info("validation_failed", super::ERROR_DOMAIN, std::collections::HashMap::new());
+    let message = format!("the request is not one well-formed message: {}", status.message());
+    Some(tonic::Status::with_error_details(tonic::Code::InvalidArgument, message, details).into_http())
+}
+
 /// The layer for tonic's `Server::builder().layer(...)`.
 #[derive(Debug, Clone, Default)]
 pub struct CallLayer;
@@ -101,6 +124,9 @@ where
                         }
                     }
                 };
+                if let Some(fixed) = malformed_request(&response) {
+                    response = fixed;
+                }
                 // A failed unary call answers its status in the headers; a success, in the
                 // trailers, after the body.
                 let code = response
@@ -110,7 +136,10 @@ where
                     .and_then(|v| v.parse::<i32>().ok())
                     .map_or(tonic::Code::Ok, tonic::Code::from_i32);
                 let took = started.elapsed();
-                crate::metrics::metrics().observe_call(&method, code, took);
+                // A method no service has (UNIMPLEMENTED) is counted as `other`: any client could
+                // otherwise add a series per made-up name.
+                let method = if code == tonic::Code::Unimplemented { "other" } else { method.as_str() };
+                crate::metrics::metrics().observe_call(method, code, took);
                 tracing::debug!(?code, took_ms = took.as_secs_f64() * 1000.0, "answered");
                 if let Ok(value) = http::HeaderValue::from_str(&id) {
                     response.headers_mut().insert(request_id::HEADER, value);

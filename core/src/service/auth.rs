@@ -52,6 +52,9 @@ struct Inner {
     failures: quick_cache::sync::Cache<IpAddr, (u32, Instant)>,
     /// Per token, per core instance: with N cores a token gets up to N times the quota.
     limiter: Option<DefaultKeyedRateLimiter<Uuid>>,
+    /// Bumped by every revocation here: a lookup that read the database before a revocation
+    /// and finishes after it does not cache what it read (it may be the revoked token).
+    revocations: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Auth {
@@ -72,6 +75,7 @@ impl Auth {
                 unknown: quick_cache::sync::Cache::new(UNKNOWN_CAPACITY),
                 failures: quick_cache::sync::Cache::new(UNKNOWN_CAPACITY),
                 limiter,
+                revocations: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -139,11 +143,15 @@ impl Auth {
             return Err(Error::RateLimited { retry_after_secs });
         }
         let key = hash.clone();
+        let epoch = self.inner.revocations.load(std::sync::atomic::Ordering::SeqCst);
         let found = self.inner.db.run(move |conn| tokens::find_by_hash(conn, &key)).await?;
         let found = found.filter(|t| same_hash(&t.secret_hash, &hash));
         match &found {
             Some(token) => {
-                self.cache().insert(hash, (token.clone(), Instant::now()));
+                let mut cache = self.cache();
+                if self.inner.revocations.load(std::sync::atomic::Ordering::SeqCst) == epoch {
+                    cache.insert(hash, (token.clone(), Instant::now()));
+                }
             }
             None => {
                 self.inner.unknown.insert(hash, Instant::now());
@@ -161,7 +169,9 @@ impl Auth {
     }
 
     fn forget(&self, token_id: Uuid) {
-        self.cache().retain(|_, (token, _)| token.id != token_id);
+        let mut cache = self.cache();
+        self.inner.revocations.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        cache.retain(|_, (token, _)| token.id != token_id);
     }
 
     /// Creates a token; returns it with its secret, which is not kept anywhere.

@@ -349,6 +349,9 @@ impl Claims {
         let rules = self.rules;
         self.db
             .write(move |conn| {
+                if expected == Precondition::Any {
+                    claims::lock(conn, id)?;
+                }
                 let claim = claims::get(conn, id)?;
                 let before = view(conn, claim, &rules)?;
                 expected.check(&before)?;

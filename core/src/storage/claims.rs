@@ -119,6 +119,18 @@ pub fn update(conn: &mut Conn, claim: &Claim, expected_version: i64, tags_change
     Ok(())
 }
 
+/// Locks the claim's row until the transaction ends (PostgreSQL `FOR UPDATE`), so that a change
+/// made against whatever is current (`If-Match: *`) is not overtaken between its read and its
+/// write. SQLite's write transactions already hold the whole database.
+pub fn lock(conn: &mut Conn, id: uuid::Uuid) -> Result<(), Error> {
+    if let Conn::Pg(pg) = conn {
+        diesel::sql_query("SELECT id FROM claims WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(id.to_string())
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 /// What a cached view of a claim is checked against: the claim's version and the sources
 /// revision (bumped by every source edit), in one statement. `None`: no such claim.
 pub fn stamp(conn: &mut Conn, id: uuid::Uuid) -> Result<Option<(i64, i64)>, Error> {

@@ -78,6 +78,11 @@ async fn strangers_get_401_before_anything_else() {
     let response = stranger.post(app.url("/v1/claims")).header("content-type", "text/plain").body("x").send().await;
     assert_eq!(response.expect("sent").status(), 401);
 
+    // A header too large to be a token is 401 too, and hurts no one else: it never reaches core.
+    let huge = format!("Bearer {}", "a".repeat(100_000));
+    let response = reqwest::Client::new().get(app.url("/v1/claims")).header("authorization", huge).send().await;
+    assert_eq!(problem(response.expect("sent"), 401).await["code"], "unauthenticated");
+    assert_eq!(app.get("/v1/claims").await.status(), 200);
     // A body announced and never sent: answered at once, not waited for.
     let started = Instant::now();
     let mut stream = slow_request(&app, None, 1000, "").await;
@@ -145,6 +150,8 @@ async fn wrong_methods_get_405_with_allow_and_head_answers_like_get() {
         (reqwest::Method::PUT, "/v1/claims", "GET, HEAD, POST"),
         (reqwest::Method::DELETE, "/healthz", "GET, HEAD"),
         (reqwest::Method::POST, "/v1/claims/01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47", "GET, HEAD, PATCH"),
+        (reqwest::Method::POST, "/metrics", "GET, HEAD"),
+        (reqwest::Method::DELETE, "/openapi.json", "GET, HEAD"),
     ] {
         let response = app.http.request(method.clone(), app.url(path)).send().await.expect("sent");
         assert_eq!(response.headers().get("allow").and_then(|v| v.to_str().ok()), Some(allow), "{method} {path}");
@@ -198,6 +205,10 @@ async fn metrics_count_requests_calls_and_the_pool() {
     let app = TestApp::start(Backend::Sqlite).await;
     assert_eq!(app.get("/v1/claims").await.status(), 200);
     app.get("/v1/claims/01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47").await;
+    // A method no service has: counted as `other`, not under its made-up name.
+    let status =
+        app.raw_grpc_call("/claimdesk.v1.ClaimService/MadeUp42", Vec::new()).await.expect_err("no such method");
+    assert_eq!(status.code(), tonic::Code::Unimplemented);
     let response = client_with_token(None).get(app.url("/metrics")).send().await.expect("sent");
     assert_eq!(response.status(), 200);
     assert!(response.headers()["content-type"].to_str().expect("ascii").starts_with("application/openmetrics-text"));
@@ -215,4 +226,6 @@ async fn metrics_count_requests_calls_and_the_pool() {
         assert!(text.contains(expected), "no {expected} in\n{text}");
     }
     assert!(text.ends_with("# EOF\n"));
+    assert!(!text.contains("MadeUp42"), "a made-up method became a label");
+    assert!(text.contains(r#"method="other",code="Unimplemented""#), "{text}");
 }

@@ -205,9 +205,12 @@ async fn bad_changes_are_refused_and_write_nothing(app: TestApp) {
     assert_eq!(problem(version_only, 412).await["code"], "version_mismatch", "a bare version is not a claim's ETag");
     let missing = app.http.post(app.url(&attributions)).json(&body).send().await.expect("sent");
     assert_eq!(problem(missing, 428).await["code"], "precondition_required");
+    let foreign =
+        app.http.patch(app.url(&path)).header("if-match", "\"not_ours\"").json(&json!({"context": "x"})).send().await;
+    assert_eq!(problem(foreign.expect("sent"), 412).await["code"], "version_mismatch");
     let garbage =
         app.http.patch(app.url(&path)).header("if-match", "\"not ours\"").json(&json!({"context": "x"})).send().await;
-    assert_eq!(problem(garbage.expect("sent"), 412).await["code"], "version_mismatch");
+    assert_eq!(problem(garbage.expect("sent"), 400).await["code"], "invalid_if_match", "a space is no ETag character");
     let unreadable =
         app.http.patch(app.url(&path)).header("if-match", " , ").json(&json!({"context": "x"})).send().await;
     assert_eq!(problem(unreadable.expect("sent"), 400).await["code"], "invalid_if_match");

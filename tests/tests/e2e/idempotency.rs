@@ -61,6 +61,10 @@ async fn a_retried_creation_answers_what_the_first_created(app: TestApp) {
 
     let bad = app.http.post(app.url("/v1/claims")).header("idempotency-key", "x".repeat(201)).json(&body).send();
     assert_eq!(problem(bad.await.expect("sent"), 400).await["code"], "invalid_idempotency_key");
+    let two = app.http.post(app.url("/v1/claims")).header("idempotency-key", "a").header("idempotency-key", "b");
+    let two = two.json(&body).send().await.expect("sent");
+    assert_eq!(problem(two, 400).await["code"], "invalid_idempotency_key", "which key would it be?");
+    assert_eq!(claims(&app).await, 4);
 }
 
 /// Retries racing each other: exactly one claim, and every answer is that claim or "in use".

@@ -305,6 +305,22 @@ async fn if_match_takes_a_star_and_lists(app: TestApp) {
     assert_eq!(edited.status(), 200);
     let edited = send(&app, Method::PATCH, &source_path, "\"1\", \"2\"", Some(&json!({"aliases": []}))).await;
     assert_eq!(edited.status(), 200);
+    // `*` racing itself: every change applies, one after the other, on either backend.
+    let racers =
+        (0..20).map(|i| {
+            let app = &app;
+            let path = path.clone();
+            async move {
+                send(app, Method::PATCH, &path, "*", Some(&json!({"context": format!("racer {i}")}))).await.status()
+            }
+        });
+    let statuses = futures_util::future::join_all(racers).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(app.json(&path).await["version"], 23);
+    for bad in ["*, \"1-0000000000000000\"", "\"a\" \"b\""] {
+        let answer = send(&app, Method::PATCH, &path, bad, Some(&json!({"context": "x"}))).await;
+        assert_eq!(problem(answer, 400).await["code"], "invalid_if_match", "{bad}");
+    }
     let missing =
         send(&app, Method::PATCH, "/v1/claims/01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47", "*", Some(&json!({}))).await;
     assert_eq!(missing.status(), 404, "* needs a current representation");
