@@ -240,7 +240,28 @@ async fn admit_and_serve(
         }
         return Ok(req.into_response(problem.error_response()));
     }
+    if let Some(problem) = undeclared_query(&req) {
+        return Ok(req.into_response(problem.error_response()));
+    }
     next.call(req).await
+}
+
+/// A query parameter the operation does not declare: 400 `invalid_query` naming it, on every
+/// route (those with filters also check their values), so that a misspelt parameter is never
+/// silently ignored.
+fn undeclared_query(req: &ServiceRequest) -> Option<Problem> {
+    if req.query_string().is_empty() {
+        return None;
+    }
+    let pattern = req.match_pattern()?;
+    let declared = crate::routes::declared_query(req.method().as_str(), &pattern)?;
+    let (name, _) = form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(name, _)| !declared.contains(&name.to_string()))?;
+    let shown: String = name.chars().take(64).collect();
+    Some(
+        Problem::new(StatusCode::BAD_REQUEST, "invalid_query", format!("{shown}: unknown query parameter"))
+            .with_field(shown, "unknown query parameter"),
+    )
 }
 
 /// Lets the request in when its credentials are good enough to read at least, asking core

@@ -87,9 +87,13 @@ pub async fn get_claim(
     let request = pb::GetClaimRequest { id: id.into_inner() };
     let claim = Claim::try_from(core.claims.clone().get_claim(grpc(&req, request)).await?.into_inner())?;
     let tag = etag(&claim.etag);
-    if let Ok(header::IfNoneMatch::Items(tags)) = header::IfNoneMatch::parse(&req)
-        && tags.iter().any(|t| t.weak_eq(&tag))
-    {
+    // RFC 9110 13.1.2: `*` matches any current representation; tags compare weakly.
+    let not_modified = match header::IfNoneMatch::parse(&req) {
+        Ok(header::IfNoneMatch::Any) => true,
+        Ok(header::IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(&tag)),
+        Err(_) => false,
+    };
+    if not_modified {
         return Ok(HttpResponse::NotModified().insert_header(header::ETag(tag)).finish());
     }
     Ok(with_etag(HttpResponse::Ok(), &claim))

@@ -62,6 +62,31 @@ fn route_table() -> &'static [(Vec<String>, String)] {
     })
 }
 
+/// The query parameters the document declares for `method` on the route `pattern`
+/// (`/v1/claims/{id}`), if it is one of the API's operations.
+pub fn declared_query(method: &str, pattern: &str) -> Option<&'static [String]> {
+    type Table = std::collections::HashMap<(String, String), Vec<String>>;
+    static TABLE: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let doc = crate::openapi();
+        let mut table = Table::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let names = op["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| p["in"] == "query")
+                    .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                    .collect();
+                table.insert((method.to_uppercase(), path.clone()), names);
+            }
+        }
+        table
+    });
+    table.get(&(method.to_owned(), pattern.to_owned())).map(Vec::as_slice)
+}
+
 /// The methods `path` answers (the `Allow` header's value), if it is one of the API's paths.
 fn allowed_methods(path: &str) -> Option<&'static str> {
     if matches!(path, "/metrics" | "/openapi.json" | "/docs") || path.starts_with("/docs/") {

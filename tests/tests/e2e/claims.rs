@@ -88,6 +88,8 @@ async fn if_none_match_with_the_current_etag_answers_304(app: TestApp) {
     let listed = format!("\"7-0000000000000000\", {etag}");
     let among = app.http.get(app.url(&location)).header("if-none-match", listed).send().await.expect("sent");
     assert_eq!(among.status(), 304, "any listed tag may match");
+    let any = app.http.get(app.url(&location)).header("if-none-match", "*").send().await.expect("sent");
+    assert_eq!(any.status(), 304, "* matches whatever is current");
     for other in ["\"1\"", "\"7-0000000000000000\""] {
         let response = app.http.get(app.url(&location)).header("if-none-match", other).send().await.expect("sent");
         assert_eq!(response.status(), 200, "{other}");

@@ -158,6 +158,15 @@ async fn wrong_methods_get_405_with_allow_and_head_answers_like_get() {
         assert_eq!(problem(response, 405).await["code"], "method_not_allowed");
     }
     assert_eq!(problem(app.get("/v1/nothing").await, 404).await["code"], "route_not_found");
+    // A query parameter no operation declares is named, on every route.
+    for path in ["/v1/claims/01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47?x=1", "/v1/tokens?x=1", "/v1/claims?sttaus=confirmed"]
+    {
+        let refused = problem(app.get(path).await, 400).await;
+        assert_eq!(refused["code"], "invalid_query", "{path}");
+        assert_ne!(refused["errors"][0]["field"], "body", "{path}");
+    }
+    let twice = problem(app.get("/v1/claims?page_size=1&page_size=2").await, 400).await;
+    assert_eq!(twice["errors"][0]["field"], "page_size");
 
     let claim = app.claim(json!({"text": "x", "language": "fr"})).await;
     let path = format!("/v1/claims/{}", claim["id"].as_str().expect("id"));
