@@ -325,10 +325,7 @@ impl ClaimPatch {
 }
 
 fn text(raw: &str) -> Result<String, String> {
-    let trimmed = super::no_nul(raw.trim())?;
-    if trimmed.is_empty() {
-        return Err("is required and must not be blank".into());
-    }
+    let trimmed = super::visible_text(super::no_nul(raw.trim())?)?;
     let chars = trimmed.chars().count();
     if chars > MAX_TEXT_CHARS {
         return Err(format!("must be at most {MAX_TEXT_CHARS} characters, got {chars}"));

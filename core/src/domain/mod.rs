@@ -43,6 +43,24 @@ pub fn no_nul(s: &str) -> Result<&str, String> {
     if s.contains('\0') { Err("must not contain a NUL character (U+0000)".to_owned()) } else { Ok(s) }
 }
 
+/// Text a reader can see: something besides whitespace, invisible format characters
+/// (zero-width, bidi controls) and lone combining marks; and no control characters other than
+/// line breaks and tabs (a bell or an escape sequence is no part of a claim).
+pub fn visible_text(s: &str) -> Result<&str, String> {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err("must not contain control characters (other than line breaks and tabs)".to_owned());
+    }
+    let seen = s.chars().any(|c| {
+        !c.is_whitespace()
+            && !matches!(
+                c.general_category(),
+                GeneralCategory::Format | GeneralCategory::NonspacingMark | GeneralCategory::EnclosingMark
+            )
+    });
+    if seen { Ok(s) } else { Err("is required and must not be blank".to_owned()) }
+}
+
 /// The instants claimdesk stores: years 1 to 9999, which both backends keep and order alike
 /// (SQLite compares timestamps as text, PostgreSQL refuses years it cannot represent).
 pub fn supported_instant(t: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
@@ -73,4 +91,20 @@ fn named<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, String> {
 /// Parses an id from a request; ids are UUIDs (v7 for the ones core assigns).
 pub fn parse_id(field: &str, raw: &str) -> Result<uuid::Uuid, Error> {
     uuid::Uuid::try_parse(raw).map_err(|_| Error::invalid(field, format!("{} is not a UUID", shown(raw))))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn blank_means_nothing_a_reader_can_see() {
+        for blank in ["\u{200b}\u{202e}", "\u{301}\u{301}", "\u{feff} \u{2060}", "\n\t"] {
+            assert!(super::visible_text(blank).is_err(), "{blank:?}");
+        }
+        for bad in ["ring\u{7}", "esc\u{1b}[31m", "c1\u{85}"] {
+            assert!(super::visible_text(bad).expect_err("refused").contains("control"), "{bad:?}");
+        }
+        for fine in ["Maduro a demandé l'aide", "ligne 1\nligne 2\ttab", "e\u{301}", "\u{200f}مرحبا"] {
+            assert!(super::visible_text(fine).is_ok(), "{fine:?}");
+        }
+    }
 }
