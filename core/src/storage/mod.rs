@@ -254,14 +254,23 @@ fn deadline_near(deadline: Option<tokio::time::Instant>) -> bool {
     deadline.is_some_and(|d| d <= tokio::time::Instant::now() + Duration::from_millis(50))
 }
 
-/// Time left before the current call's deadline; an error when it has passed.
-fn time_left() -> Result<Option<Duration>, Error> {
-    match crate::context::deadline() {
+/// Time left before `deadline`; an error when it has passed.
+fn time_left(deadline: Option<tokio::time::Instant>) -> Result<Option<Duration>, Error> {
+    match deadline {
         None => Ok(None),
         Some(deadline) => match deadline.checked_duration_since(tokio::time::Instant::now()) {
             Some(left) if !left.is_zero() => Ok(Some(left)),
             _ => Err(Error::DeadlineExceeded),
         },
+    }
+}
+
+/// How long to wait for something that has its own bound `cap`: the cap, or the time left
+/// when that is shorter. `true` when the deadline, not the cap, sets the wait.
+fn wait_within(left: Option<Duration>, cap: Duration) -> (Duration, bool) {
+    match left {
+        Some(left) if left < cap => (left, true),
+        _ => (cap, false),
     }
 }
 
@@ -384,8 +393,8 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut Conn) -> Result<T, Error> + Send + 'static,
     {
-        let left = time_left()?;
-        let wait = left.map_or(ADMISSION_WAIT, |left| left.min(ADMISSION_WAIT));
+        let deadline = crate::context::deadline();
+        let (wait, by_deadline) = wait_within(time_left(deadline)?, ADMISSION_WAIT);
         let metrics = crate::metrics::metrics();
         let admitted = match self.admission.clone().try_acquire_owned() {
             Ok(permit) => Ok(Ok(permit)),
@@ -396,35 +405,27 @@ impl Database {
         };
         let permit = match admitted {
             Ok(Ok(permit)) => permit,
-            Ok(Err(_)) | Err(_) if wait < ADMISSION_WAIT => return Err(Error::DeadlineExceeded),
+            Ok(Err(_)) | Err(_) if by_deadline => return Err(Error::DeadlineExceeded),
             Ok(Err(_)) | Err(_) => return Err(Error::Overloaded),
         };
         let pool = self.pool.clone();
         let busy_timeout = self.busy_timeout;
-        let deadline = crate::context::deadline();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let _span = span.enter();
-            // A connection is waited for at most until the deadline (and never over 5 s).
-            let wait = deadline
-                .and_then(|d| d.checked_duration_since(tokio::time::Instant::now()))
-                .map_or(POOL_WAIT, |left| left.min(POOL_WAIT));
+            // A connection is waited for at most until the deadline (and never over 5 s); the
+            // call may already have waited for a blocking thread.
+            let (wait, by_deadline) = wait_within(time_left(deadline)?, POOL_WAIT);
             let mut pooled = match pool.get_timeout(wait) {
                 Ok(pooled) => pooled,
-                Err(_) if deadline_passed(deadline) => return Err(Error::DeadlineExceeded),
+                Err(_) if by_deadline => return Err(Error::DeadlineExceeded),
                 Err(e) => return Err(Error::Unavailable(e.to_string())),
             };
             metrics.pool_in_use.inc();
             let _in_use = InUse;
-            // The deadline, again: the call may have waited for a blocking thread.
-            let left = match deadline {
-                None => None,
-                Some(deadline) => match deadline.checked_duration_since(tokio::time::Instant::now()) {
-                    Some(left) if !left.is_zero() => Some(left),
-                    _ => return Err(Error::DeadlineExceeded),
-                },
-            };
+            // The deadline, again, after the wait for a connection.
+            let left = time_left(deadline)?;
             let result = match bounded_by(&mut pooled, deadline, left, busy_timeout, f) {
                 // PostgreSQL cancelled a statement with no deadline near: the connections' own
                 // 30 s bound, a database too slow to serve.
@@ -456,12 +457,11 @@ impl Database {
         // does not hand the turn on while the transaction still runs.
         let turn = match &self.writer {
             Some(writer) => {
-                let left = time_left()?;
-                let wait =
-                    left.map_or(DatabaseConfig::DEFAULT_BUSY_TIMEOUT, |l| l.min(DatabaseConfig::DEFAULT_BUSY_TIMEOUT));
+                let left = time_left(crate::context::deadline())?;
+                let (wait, by_deadline) = wait_within(left, DatabaseConfig::DEFAULT_BUSY_TIMEOUT);
                 match tokio::time::timeout(wait, writer.clone().lock_owned()).await {
                     Ok(turn) => Some(turn),
-                    Err(_) if wait < DatabaseConfig::DEFAULT_BUSY_TIMEOUT => return Err(Error::DeadlineExceeded),
+                    Err(_) if by_deadline => return Err(Error::DeadlineExceeded),
                     Err(_) => return Err(Error::Busy("waited too long for the SQLite writer's turn".into())),
                 }
             }
