@@ -177,13 +177,15 @@ pub async fn front_door(mut req: ServiceRequest, next: Next<BoxBody>) -> Result<
         _ => "OTHER",
     }
     .to_owned();
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    // Routing once: the metrics label and the check of the query both use the pattern.
+    let pattern = req.match_pattern();
+    let route = pattern.clone().unwrap_or_else(|| "unmatched".to_owned());
     let span = tracing::info_span!("http", request_id = %id, method = %method, path = %req.path());
     let front = req.app_data::<web::Data<Arc<FrontDoor>>>().map(|f| Arc::clone(f));
     let scope_id = id.clone();
     let served = async move {
         let mut res = match &front {
-            Some(front) => admit_and_serve(front, req, next).await?,
+            Some(front) => admit_and_serve(front, req, pattern.as_deref(), next).await?,
             None => next.call(req).await?,
         };
         // HEAD: actix sends no body, and keeps the Content-Length the GET would have.
@@ -204,6 +206,7 @@ pub async fn front_door(mut req: ServiceRequest, next: Next<BoxBody>) -> Result<
 async fn admit_and_serve(
     front: &Arc<FrontDoor>,
     req: ServiceRequest,
+    pattern: Option<&str>,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     // Probes and scrapes are never capped; a change without a token is refused before it counts.
@@ -240,7 +243,7 @@ async fn admit_and_serve(
         }
         return Ok(req.into_response(problem.error_response()));
     }
-    if let Some(problem) = undeclared_query(&req) {
+    if let Some(problem) = undeclared_query(&req, pattern) {
         return Ok(req.into_response(problem.error_response()));
     }
     next.call(req).await
@@ -249,12 +252,11 @@ async fn admit_and_serve(
 /// A query parameter the operation does not declare: 400 `invalid_query` naming it, on every
 /// route (those with filters also check their values), so that a misspelt parameter is never
 /// silently ignored.
-fn undeclared_query(req: &ServiceRequest) -> Option<Problem> {
+fn undeclared_query(req: &ServiceRequest, pattern: Option<&str>) -> Option<Problem> {
     if req.query_string().is_empty() {
         return None;
     }
-    let pattern = req.match_pattern()?;
-    let declared = crate::routes::declared_query(req.method().as_str(), &pattern)?;
+    let declared = crate::routes::declared_query(req.method().as_str(), pattern?)?;
     let (name, _) = form_urlencoded::parse(req.query_string().as_bytes())
         .find(|(name, _)| !declared.contains(&name.to_string()))?;
     let shown: String = name.chars().take(64).collect();
@@ -265,14 +267,11 @@ fn undeclared_query(req: &ServiceRequest) -> Option<Problem> {
 }
 
 /// Lets the request in when its credentials are good enough to read at least, asking core
-/// (`WhoAmI`) at most once per [`CALLER_TTL`] for each. A request without credentials that
-/// changes something is refused without asking.
+/// (`WhoAmI`) at most once per [`CALLER_TTL`] for each.
+/// (Requests without credentials that change something never get here: see `admit_and_serve`.)
 async fn authenticate(front: &FrontDoor, req: &ServiceRequest) -> Result<(), Problem> {
     let authorization = req.headers().get(header::AUTHORIZATION);
     if authorization.is_some_and(|v| v.len() > crate::core_client::MAX_AUTHORIZATION_BYTES) {
-        return Err(Problem::unauthenticated());
-    }
-    if authorization.is_none() && !reads(req) {
         return Err(Problem::unauthenticated());
     }
     let key = front.hasher.hash_one(authorization.map(|v| v.as_bytes()));
