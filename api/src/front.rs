@@ -23,15 +23,13 @@ use actix_web::{
     middleware::Next,
     web,
 };
-use claimdesk_proto::{request_id, v1 as pb};
+use claimdesk_proto::{
+    metrics::{CONTENT_TYPE, EOF, encode_unterminated, latency_histogram, register_build_info},
+    request_id, v1 as pb,
+};
 use prometheus_client::{
-    encoding::{EncodeLabelSet, text::encode},
-    metrics::{
-        counter::Counter,
-        family::Family,
-        gauge::Gauge,
-        histogram::{Histogram, exponential_buckets},
-    },
+    encoding::EncodeLabelSet,
+    metrics::{counter::Counter, family::Family, histogram::Histogram},
     registry::Registry,
 };
 use tracing::Instrument;
@@ -80,10 +78,6 @@ pub struct FrontDoor {
     more_metrics: Option<fn() -> String>,
 }
 
-fn latency_histogram() -> Histogram {
-    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
-}
-
 impl FrontDoor {
     pub fn new(max_per_client: usize, more_metrics: Option<fn() -> String>) -> Self {
         let mut registry = Registry::with_prefix("claimdesk_gateway");
@@ -95,9 +89,7 @@ impl FrontDoor {
         );
         let rejected = Family::<RejectLabels, Counter>::default();
         registry.register("rejected", "Requests refused at the front door, by reason", rejected.clone());
-        let build = Family::<[(&'static str, &'static str); 1], Gauge>::default();
-        build.get_or_create(&[("version", env!("CARGO_PKG_VERSION"))]).set(1);
-        registry.register("build_info", "The running build", build);
+        register_build_info(&mut registry);
         FrontDoor {
             max_per_client: max_per_client.max(1),
             in_flight: Mutex::new(HashMap::new()),
@@ -112,15 +104,11 @@ impl FrontDoor {
 
     /// Every metric as OpenMetrics text.
     pub fn render_metrics(&self) -> String {
-        let mut text = String::new();
-        if encode(&mut text, &self.registry).is_err() {
-            return String::new();
-        }
-        let mut text = text.strip_suffix("# EOF\n").unwrap_or(&text).to_owned();
+        let mut text = encode_unterminated(&self.registry);
         if let Some(more) = self.more_metrics {
             text.push_str(&more());
         }
-        text.push_str("# EOF\n");
+        text.push_str(EOF);
         text
     }
 
@@ -299,7 +287,5 @@ fn reads(req: &ServiceRequest) -> bool {
 
 /// `GET /metrics`: the gateway's metrics, and in `serve` core's too, as OpenMetrics text.
 pub async fn metrics(front: web::Data<Arc<FrontDoor>>) -> actix_web::HttpResponse {
-    actix_web::HttpResponse::Ok()
-        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
-        .body(front.render_metrics())
+    actix_web::HttpResponse::Ok().content_type(CONTENT_TYPE).body(front.render_metrics())
 }

@@ -4,14 +4,10 @@
 
 use std::{convert::Infallible, net::SocketAddr, sync::OnceLock, time::Duration};
 
+use claimdesk_proto::metrics::{CONTENT_TYPE, EOF, encode_unterminated, latency_histogram, register_build_info};
 use prometheus_client::{
-    encoding::{EncodeLabelSet, text::encode},
-    metrics::{
-        counter::Counter,
-        family::Family,
-        gauge::Gauge,
-        histogram::{Histogram, exponential_buckets},
-    },
+    encoding::EncodeLabelSet,
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
     registry::Registry,
 };
 
@@ -27,11 +23,6 @@ pub struct CallLabels {
 pub struct ErrorLabels {
     /// The error's stable code: `database_unavailable`, `database_busy`, `rate_limited`...
     pub code: String,
-}
-
-/// Latency buckets from 0.5 ms to about 16 s.
-fn latency_histogram() -> Histogram {
-    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
 }
 
 #[derive(Debug)]
@@ -72,9 +63,7 @@ pub fn metrics() -> &'static Metrics {
         registry.register("db_pool_idle", "Database connections open and idle", pool_idle.clone());
         let pool_waits = Counter::default();
         registry.register("db_pool_waits", "Calls that waited for a database slot", pool_waits.clone());
-        let build = Family::<[(&'static str, &'static str); 1], Gauge>::default();
-        build.get_or_create(&[("version", env!("CARGO_PKG_VERSION"))]).set(1);
-        registry.register("build_info", "The running build", build);
+        register_build_info(&mut registry);
         Metrics { registry, calls, errors, pool_size, pool_in_use, pool_idle, pool_waits }
     })
 }
@@ -93,16 +82,9 @@ impl Metrics {
     /// append them to its own).
     pub fn render(&self) -> String {
         self.pool_idle.set((self.pool_size.get() - self.pool_in_use.get()).max(0));
-        let mut text = String::new();
-        if encode(&mut text, &self.registry).is_err() {
-            return String::new();
-        }
-        text.strip_suffix("# EOF\n").unwrap_or(&text).to_owned()
+        encode_unterminated(&self.registry)
     }
 }
-
-/// The content type of [`Metrics::render`] once `# EOF` is appended.
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Serves `GET /metrics` over HTTP/1.1 on `listener` until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener) {
@@ -125,7 +107,7 @@ pub async fn serve(listener: tokio::net::TcpListener) {
                 let response = if request.uri().path() == "/metrics" {
                     Response::builder()
                         .header("content-type", CONTENT_TYPE)
-                        .body(Full::new(Bytes::from(metrics().render() + "# EOF\n")))
+                        .body(Full::new(Bytes::from(metrics().render() + EOF)))
                 } else {
                     Response::builder()
                         .status(StatusCode::NOT_FOUND)

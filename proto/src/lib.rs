@@ -1,4 +1,5 @@
-//! The `claimdesk.v1` protobuf contract shared by core (server) and the gateway (client).
+//! The `claimdesk.v1` protobuf contract shared by core (server) and the gateway (client), and
+//! what both sides of it share: the codec, request ids, the metrics' common parts.
 
 #![allow(clippy::all, clippy::pedantic, missing_docs)]
 
@@ -10,6 +11,7 @@ pub mod v1 {
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/claimdesk_descriptor.bin"));
 
 pub mod codec;
+pub mod metrics;
 
 /// The request id every call carries (`x-request-id`, HTTP header and gRPC metadata alike).
 pub mod request_id {
