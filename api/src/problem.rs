@@ -43,9 +43,20 @@ pub struct ProblemDocument {
     /// With `already_exists`: the id of the resource that already has this name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub existing_id: Option<String>,
+    /// With `possible_duplicate`: the stored claims at or above the threshold, best first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matches: Option<Vec<DuplicateRef>>,
     /// The request's id (`x-request-id`), as in the logs of the gateway and core.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+}
+
+/// A stored claim that looks like the one submitted.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+pub struct DuplicateRef {
+    pub claim_id: String,
+    /// 0 to 1.
+    pub score: f64,
 }
 
 /// The answers any authenticated `/v1` operation may give besides its own.
@@ -106,6 +117,7 @@ pub struct Extensions {
     pub retry_after_secs: Option<u64>,
     /// The `Allow` header of a 405.
     pub allow: Option<&'static str>,
+    pub matches: Option<Vec<DuplicateRef>>,
 }
 
 impl Problem {
@@ -156,6 +168,7 @@ impl Problem {
             current_version: self.extensions.as_ref().and_then(|e| e.current_version),
             current_etag: self.extensions.as_ref().and_then(|e| e.current_etag.clone()),
             existing_id: self.extensions.as_ref().and_then(|e| e.existing_id.clone()),
+            matches: self.extensions.as_ref().and_then(|e| e.matches.clone()),
             request_id: crate::front::current_request_id(),
         }
     }
@@ -302,12 +315,14 @@ impl From<tonic::Status> for Problem {
                 existing_id: info.metadata.get("existing_id").cloned(),
                 retry_after_secs: info.metadata.get("retry_after_seconds").and_then(|v| v.parse().ok()),
                 allow: None,
+                matches: info.metadata.get("matches").and_then(|v| serde_json::from_str(v).ok()),
             };
-            let Extensions { current_version, current_etag, existing_id, retry_after_secs, .. } = &extensions;
+            let Extensions { current_version, current_etag, existing_id, retry_after_secs, matches, .. } = &extensions;
             if current_version.is_some()
                 || current_etag.is_some()
                 || existing_id.is_some()
                 || retry_after_secs.is_some()
+                || matches.is_some()
             {
                 problem.extensions = Some(Box::new(extensions));
             }

@@ -75,6 +75,13 @@ impl Core {
         {
             tracing::info!("stored CLAIMDESK_BOOTSTRAP_TOKEN as the admin token \"bootstrap\"");
         }
+        let indexed = Claims::new(db.clone(), rules)
+            .index_backlog()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot index the stored claims for search: {e}"))?;
+        if indexed > 0 {
+            tracing::info!(claims = indexed, "indexed stored claims for search");
+        }
         Ok(Core { db, auth, rules, listener, local_addr, unix })
     }
 

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    AttributionRequest, SourceKind, SourceRef, Sourcing, from_timestamp, mask, present, proto_enum, timestamp,
+    AttributionRequest, SourceKind, SourceRef, Sourcing, SourcingLevel, from_timestamp, mask, present, proto_enum,
+    timestamp,
 };
 use crate::problem::Problem;
 
@@ -60,6 +61,11 @@ pub struct CreateClaimRequest {
     /// its own history event, as if added one by one. At most 500.
     #[serde(default)]
     pub attributions: Vec<AttributionRequest>,
+    /// Refuse the claim (409 `possible_duplicate`, with the `matches`) when a stored claim
+    /// scores this much or more as its duplicate, 0 to 1. Without it the claim is stored and
+    /// the likely duplicates are listed in `possible_duplicates`.
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub reject_duplicates_above: Option<f64>,
 }
 
 impl From<CreateClaimRequest> for pb::CreateClaimRequest {
@@ -74,6 +80,7 @@ impl From<CreateClaimRequest> for pb::CreateClaimRequest {
             claimed_at,
             tags,
             attributions,
+            reject_duplicates_above,
         } = req;
         pb::CreateClaimRequest {
             text,
@@ -86,6 +93,7 @@ impl From<CreateClaimRequest> for pb::CreateClaimRequest {
             claimant_kind: claimant_kind.map_or(pb::SourceKind::Unspecified, Into::into).into(),
             attributions: attributions.into_iter().map(Into::into).collect(),
             request_id: None,
+            reject_duplicates_above,
         }
     }
 }
@@ -206,6 +214,133 @@ pub struct Claim {
     pub updated_at: DateTime<Utc>,
     /// Computed from the attributions on every read.
     pub sourcing: Sourcing,
+    /// Set once the claim was merged into another: the canonical claim's id. A merged claim
+    /// leaves lists and searches, and `GET` on it answers 301 to the canonical claim.
+    pub merged_into: Option<String>,
+    /// Only in the answer to a submission: stored claims that look like this one (score 0.5 or
+    /// more), best first. The claim was stored all the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub possible_duplicates: Option<Vec<PossibleDuplicate>>,
+    /// Only in search results: how well the claim matched, and where.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchMatch>,
+}
+
+/// A stored claim that looks like a submitted one.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PossibleDuplicate {
+    pub claim_id: String,
+    /// 0 (nothing in common) to 1 (the same words).
+    pub score: f64,
+    pub text: String,
+    pub language: String,
+    pub status: ClaimStatus,
+}
+
+/// Why a claim is in search results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchMatch {
+    /// BM25 relevance: higher is better; comparable within one query only.
+    pub score: f64,
+    /// Passages where the query's words appear, with their character ranges highlighted.
+    pub snippets: Vec<Snippet>,
+}
+
+/// A passage of one field with the matching words' ranges: Unicode code points from the
+/// start of `text`, `end` exclusive.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Snippet {
+    /// `text`, `context`, `claimant` or `quote`.
+    pub field: String,
+    pub text: String,
+    pub highlights: Vec<Highlight>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Highlight {
+    pub start: i32,
+    pub end: i32,
+}
+
+impl TryFrom<pb::SearchHit> for Claim {
+    type Error = Problem;
+
+    fn try_from(hit: pb::SearchHit) -> Result<Self, Problem> {
+        let mut claim = Claim::try_from(hit.claim.unwrap_or_default())?;
+        claim.search = Some(SearchMatch {
+            score: hit.score,
+            snippets: hit
+                .snippets
+                .into_iter()
+                .map(|s| Snippet {
+                    field: s.field,
+                    text: s.text,
+                    highlights: s.highlights.into_iter().map(|h| Highlight { start: h.start, end: h.end }).collect(),
+                })
+                .collect(),
+        });
+        Ok(claim)
+    }
+}
+
+/// A stored claim like a given text, and how like.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClaimMatch {
+    pub claim: Claim,
+    /// 0 (nothing in common) to 1 (the same words).
+    pub score: f64,
+}
+
+/// Stored claims like a text or a claim, best first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SimilarClaims {
+    pub matches: Vec<ClaimMatch>,
+}
+
+impl TryFrom<pb::FindSimilarResponse> for SimilarClaims {
+    type Error = Problem;
+
+    fn try_from(response: pb::FindSimilarResponse) -> Result<Self, Problem> {
+        let matches = response
+            .matches
+            .into_iter()
+            .map(|m| Ok(ClaimMatch { claim: Claim::try_from(m.claim.unwrap_or_default())?, score: m.score }))
+            .collect::<Result<_, Problem>>()?;
+        Ok(SimilarClaims { matches })
+    }
+}
+
+/// A text to compare with the stored claims.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"text": "Maduro a sollicité l'aide de la Russie pour renforcer ses défenses", "language": "fr", "limit": 5}))]
+pub struct SimilarRequest {
+    /// 1 to 10,000 characters.
+    pub text: String,
+    /// BCP 47 tag of the text's language.
+    pub language: String,
+    /// How many matches at most, 1 to 100 (default 20).
+    pub limit: Option<i32>,
+}
+
+/// Merge a duplicate into this claim. Needs `If-Match` with this claim's ETag.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"duplicate_id": "019ac9a4-5d3e-7c1a-9b2f-3f1c2d4e5a6c"}))]
+pub struct MergeRequest {
+    /// The claim merged into this one.
+    pub duplicate_id: String,
+    /// The duplicate's ETag as last read; when given, it must still be current.
+    pub duplicate_etag: Option<String>,
+}
+
+/// Both claims after a merge.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MergeResult {
+    /// The canonical claim, with the moved attributions.
+    pub canonical: Claim,
+    /// The merged claim, pointing to the canonical one.
+    pub merged: Claim,
 }
 
 impl TryFrom<pb::Claim> for Claim {
@@ -227,7 +362,28 @@ impl TryFrom<pb::Claim> for Claim {
             updated_at,
             sourcing,
             etag,
+            merged_into,
+            possible_duplicates,
         } = claim;
+        let possible_duplicates = if possible_duplicates.is_empty() {
+            None
+        } else {
+            Some(
+                possible_duplicates
+                    .into_iter()
+                    .map(|m| {
+                        let claim = m.claim.unwrap_or_default();
+                        Ok(PossibleDuplicate {
+                            status: ClaimStatus::try_from(claim.status())?,
+                            claim_id: claim.id,
+                            score: m.score,
+                            text: claim.text,
+                            language: claim.language,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, Problem>>()?,
+            )
+        };
         Ok(Claim {
             id,
             text,
@@ -242,13 +398,16 @@ impl TryFrom<pb::Claim> for Claim {
             created_at: from_timestamp(created_at)?,
             updated_at: from_timestamp(updated_at)?,
             sourcing: Sourcing::try_from(sourcing.unwrap_or_default())?,
+            merged_into,
+            possible_duplicates,
+            search: None,
         })
     }
 }
 
 /// Filters and pagination for listing claims. Timestamps are RFC 3339; write the offset as
 /// `Z` or percent-encode `+`.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListClaimsQuery {
@@ -273,6 +432,15 @@ pub struct ListClaimsQuery {
     pub claimed_from: Option<String>,
     /// Only claims whose claimed date may fall on or before this partial date (whole period).
     pub claimed_to: Option<String>,
+    /// Full-text search, 1 to 1,000 characters: claims whose text, context, claimant names or
+    /// attribution quotes hold every word (stemmed; accents and case ignored; a word of 5 or
+    /// more characters also matches the words it begins), best match first, each with a
+    /// `search` member (score and highlighted snippets). `language` then also says how to read
+    /// the query. Punctuation, quotes and operators are plain text.
+    #[param(max_length = 1000)]
+    pub q: Option<String>,
+    /// With `q`: only claims at this sourcing level.
+    pub sourcing_level: Option<SourcingLevel>,
 }
 
 impl From<ListClaimsQuery> for pb::ListClaimsRequest {
@@ -288,6 +456,8 @@ impl From<ListClaimsQuery> for pb::ListClaimsRequest {
             created_to,
             claimed_from,
             claimed_to,
+            q: _,
+            sourcing_level: _,
         } = q;
         pb::ListClaimsRequest {
             page_size,
@@ -301,6 +471,29 @@ impl From<ListClaimsQuery> for pb::ListClaimsRequest {
             claimed_from,
             claimed_to,
         }
+    }
+}
+
+impl ListClaimsQuery {
+    /// The search this query asks for, when it has `q`.
+    pub fn into_search(self) -> Option<pb::SearchClaimsRequest> {
+        let query = self.q.clone()?;
+        let level = self.sourcing_level;
+        let list = pb::ListClaimsRequest::from(self);
+        Some(pb::SearchClaimsRequest {
+            query,
+            page_size: list.page_size,
+            page_token: list.page_token,
+            status: list.status,
+            language: list.language,
+            claimant_id: list.claimant_id,
+            tag: list.tag,
+            created_from: list.created_from,
+            created_to: list.created_to,
+            claimed_from: list.claimed_from,
+            claimed_to: list.claimed_to,
+            sourcing_level: level.map_or(pb::SourcingLevel::Unspecified, Into::into).into(),
+        })
     }
 }
 

@@ -42,12 +42,41 @@ pub struct FieldChange {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
-    Created { claim: ClaimFields, status: ClaimStatus },
-    Edited { changes: Vec<FieldChange> },
-    AttributionAdded { attribution: Box<Attribution> },
-    AttributionEdited { before: Box<Attribution>, after: Box<Attribution> },
-    AttributionRemoved { attribution: Box<Attribution> },
-    StatusChanged { from: ClaimStatus, to: ClaimStatus, note: Option<String> },
+    Created {
+        claim: ClaimFields,
+        status: ClaimStatus,
+    },
+    Edited {
+        changes: Vec<FieldChange>,
+    },
+    AttributionAdded {
+        attribution: Box<Attribution>,
+    },
+    AttributionEdited {
+        before: Box<Attribution>,
+        after: Box<Attribution>,
+    },
+    AttributionRemoved {
+        attribution: Box<Attribution>,
+    },
+    StatusChanged {
+        from: ClaimStatus,
+        to: ClaimStatus,
+        note: Option<String>,
+    },
+    /// This claim took in a duplicate: `moved` are the duplicate's attributions as they now
+    /// stand here.
+    Merged {
+        duplicate_id: String,
+        moved: Vec<Attribution>,
+    },
+    /// This claim was merged into `canonical_id`; `moved_ids` went there, `dropped_ids`
+    /// repeated what it already held.
+    MergedInto {
+        canonical_id: String,
+        moved_ids: Vec<String>,
+        dropped_ids: Vec<String>,
+    },
 }
 
 /// One change; `version` is the claim's version after it.
@@ -113,6 +142,13 @@ impl TryFrom<pb::HistoryEvent> for HistoryEvent {
             P::AttributionRemoved(a) => Change::AttributionRemoved { attribution: attribution(a.attribution)? },
             P::StatusChanged(pb::StatusChanged { from, to, note }) => {
                 Change::StatusChanged { from: status(from)?, to: status(to)?, note }
+            }
+            P::Merged(pb::ClaimMerged { duplicate_id, moved }) => Change::Merged {
+                duplicate_id,
+                moved: moved.into_iter().map(Attribution::try_from).collect::<Result<_, _>>()?,
+            },
+            P::MergedInto(pb::MergedIntoClaim { canonical_id, moved_ids, dropped_ids }) => {
+                Change::MergedInto { canonical_id, moved_ids, dropped_ids }
             }
         };
         Ok(HistoryEvent { version, actor, at: from_timestamp(at)?, change })

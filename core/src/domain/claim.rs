@@ -124,6 +124,8 @@ pub struct Claim {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set when the claim was merged into another (its canonical claim).
+    pub merged_into: Option<Uuid>,
 }
 
 /// A claim as a client submits it, before any rule has been checked.
@@ -140,6 +142,8 @@ pub struct ClaimInput {
     pub tags: Vec<String>,
     /// Statements recorded with the claim.
     pub attributions: Vec<AttributionFields>,
+    /// Refuse the claim when a stored one scores this much or more as its duplicate (0 to 1).
+    pub reject_duplicates_above: Option<f64>,
 }
 
 /// A new claim, checked: the claim to store, its claimant as the request names it, and the
@@ -237,6 +241,7 @@ impl ClaimInput {
             version: 1,
             created_at: now,
             updated_at: now,
+            merged_into: None,
         };
         Ok(NewClaim { claim, claimant, attributions })
     }

@@ -25,6 +25,10 @@ pub enum Error {
     /// The resource would duplicate an existing one.
     #[error("{message}")]
     AlreadyExists { resource: &'static str, existing_id: String, message: String },
+    /// A stored claim is too like the one submitted, and the client asked to refuse that:
+    /// the matches with their scores, best first.
+    #[error("{} stored claim(s) score at or above the duplicate threshold; the best is {}", matches.len(), matches.first().map(|m| m.0.to_string()).unwrap_or_default())]
+    Duplicates { matches: Vec<(uuid::Uuid, f64)> },
     /// The change was made against a version or ETag that is no longer current.
     #[error("{expected} is stale: the current version is {current}{}", current_etag.as_deref().map(|t| format!(" (ETag \"{t}\")")).unwrap_or_default())]
     VersionMismatch { expected: String, current: i64, current_etag: Option<String> },
@@ -66,6 +70,7 @@ impl Error {
             Error::Validation(_) => "validation_failed",
             Error::NotFound { .. } => "not_found",
             Error::AlreadyExists { .. } => "already_exists",
+            Error::Duplicates { .. } => "possible_duplicate",
             Error::VersionMismatch { .. } => "version_mismatch",
             Error::Precondition { code, .. } => code,
             Error::Unauthenticated => "unauthenticated",

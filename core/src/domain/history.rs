@@ -50,12 +50,40 @@ pub struct FieldChange {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
-    Created { claim: ClaimSnapshot },
-    Edited { changes: Vec<FieldChange> },
-    AttributionAdded { attribution: Attribution },
-    AttributionEdited { before: Attribution, after: Attribution },
-    AttributionRemoved { attribution: Attribution },
-    StatusChanged { from: ClaimStatus, to: ClaimStatus, note: Option<String> },
+    Created {
+        claim: ClaimSnapshot,
+    },
+    Edited {
+        changes: Vec<FieldChange>,
+    },
+    AttributionAdded {
+        attribution: Attribution,
+    },
+    AttributionEdited {
+        before: Attribution,
+        after: Attribution,
+    },
+    AttributionRemoved {
+        attribution: Attribution,
+    },
+    StatusChanged {
+        from: ClaimStatus,
+        to: ClaimStatus,
+        note: Option<String>,
+    },
+    /// This claim (the canonical one) took in a duplicate: `moved` are the duplicate's
+    /// attributions as they now stand on this claim (those it already had are not moved).
+    Merged {
+        duplicate_id: Uuid,
+        moved: Vec<Attribution>,
+    },
+    /// This claim was merged into `canonical_id`: its attributions `moved` went there, the
+    /// `dropped` ones repeated what the canonical claim already held.
+    MergedInto {
+        canonical_id: Uuid,
+        moved: Vec<Uuid>,
+        dropped: Vec<Uuid>,
+    },
 }
 
 /// One change, with the claim's version after it.
@@ -116,6 +144,23 @@ pub fn replay(events: &[Event]) -> Result<Replayed, String> {
             Change::AttributionRemoved { attribution } => {
                 if state.attributions.remove(&attribution.id).is_none() {
                     return Err(format!("version {}: attribution {} was not there", event.version, attribution.id));
+                }
+            }
+            Change::Merged { moved, .. } => {
+                for attribution in moved {
+                    if state.attributions.insert(attribution.id, attribution.clone()).is_some() {
+                        return Err(format!(
+                            "version {}: attribution {} moved in twice",
+                            event.version, attribution.id
+                        ));
+                    }
+                }
+            }
+            Change::MergedInto { moved, dropped, .. } => {
+                for id in moved.iter().chain(dropped) {
+                    if state.attributions.remove(id).is_none() {
+                        return Err(format!("version {}: attribution {id} was not there", event.version));
+                    }
                 }
             }
             Change::StatusChanged { from, to, .. } => {

@@ -12,6 +12,7 @@ pub mod paging;
 mod partial_date;
 pub mod source;
 pub mod sourcing;
+pub mod text;
 mod view;
 
 use chrono::{DateTime, Datelike, SubsecRound, Utc};

@@ -5,8 +5,8 @@ use tonic::{Request, Response, Status};
 
 use super::{authorize, authorize_caller, convert::mask_paths, idempotency_key, replay_marked};
 use crate::{
-    domain::{Access, AttributionFields, ClaimInput, ClaimStatus, ListParams, Precondition, Role},
-    service::{AttributionChange, Auth, Claims},
+    domain::{Access, AttributionFields, ClaimInput, ClaimStatus, Error, ListParams, Precondition, Role},
+    service::{AttributionChange, Auth, Claims, SearchParams},
 };
 
 #[derive(Debug, Clone)]
@@ -38,8 +38,10 @@ impl ClaimService for ClaimApi {
             m.request_id = None;
         })?;
         let input = ClaimInput::try_from(message)?;
-        let (claim, replayed) = self.claims.create(input, actor, key).await?;
-        Ok(replay_marked(Response::new(claim.into()), replayed))
+        let (claim, replayed, duplicates) = self.claims.create(input, actor, key).await?;
+        let mut claim = pb::Claim::from(claim);
+        claim.possible_duplicates = duplicates.into_iter().map(Into::into).collect();
+        Ok(replay_marked(Response::new(claim), replayed))
     }
 
     async fn get_claim(&self, request: Request<pb::GetClaimRequest>) -> Result<Response<pb::Claim>, Status> {
@@ -152,5 +154,48 @@ impl ClaimService for ClaimApi {
             events: page.items.into_iter().map(Into::into).collect(),
             next_page_token: page.next_page_token.unwrap_or_default(),
         }))
+    }
+
+    async fn search_claims(
+        &self,
+        request: Request<pb::SearchClaimsRequest>,
+    ) -> Result<Response<pb::SearchClaimsResponse>, Status> {
+        authorize(&self.auth, &request, Access::PublicRead).await?;
+        let params = SearchParams::try_from(request.into_inner())?;
+        let page = self.claims.search(params).await?;
+        Ok(Response::new(pb::SearchClaimsResponse {
+            hits: page.items.into_iter().map(Into::into).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
+        }))
+    }
+
+    async fn find_similar(
+        &self,
+        request: Request<pb::FindSimilarRequest>,
+    ) -> Result<Response<pb::FindSimilarResponse>, Status> {
+        authorize(&self.auth, &request, Access::PublicRead).await?;
+        let pb::FindSimilarRequest { subject, language, limit } = request.into_inner();
+        let matches = match subject {
+            Some(pb::find_similar_request::Subject::ClaimId(id)) => self.claims.similar_to_claim(&id, limit).await?,
+            Some(pb::find_similar_request::Subject::Text(text)) => {
+                self.claims.similar_to_text(&text, &language, limit).await?
+            }
+            None => return Err(Error::invalid("subject", "give claim_id or text").into()),
+        };
+        Ok(Response::new(pb::FindSimilarResponse { matches: matches.into_iter().map(Into::into).collect() }))
+    }
+
+    async fn merge_claims(
+        &self,
+        request: Request<pb::MergeClaimsRequest>,
+    ) -> Result<Response<pb::MergeClaimsResponse>, Status> {
+        let actor = authorize(&self.auth, &request, Access::Role(Role::Editor)).await?;
+        let pb::MergeClaimsRequest { claim_id, duplicate_id, etag, duplicate_etag } = request.into_inner();
+        let expected = Precondition::from_request(0, etag)?;
+        let duplicate_expected =
+            (!duplicate_etag.is_empty()).then(|| Precondition::from_request(0, duplicate_etag)).transpose()?;
+        let (canonical, merged) =
+            self.claims.merge(&claim_id, &duplicate_id, expected, duplicate_expected, actor).await?;
+        Ok(Response::new(pb::MergeClaimsResponse { canonical: Some(canonical.into()), merged: Some(merged.into()) }))
     }
 }

@@ -4,11 +4,14 @@
 use chrono::{DateTime, Utc};
 use claimdesk_proto::v1 as pb;
 
+use uuid::Uuid;
+
 use crate::domain::{
     Attribution, AttributionFields, Change, ClaimInput, ClaimPatch, ClaimSnapshot, ClaimStatus, ClaimView, Error,
     Event, FieldChange, FieldViolation, Grade, ListParams, Role, Source, SourceFields, SourceKind, SourceListParams,
     SourceRef, Sourcing, SourcingLevel, Stance, Violations,
 };
+use crate::service::{Match, SearchHit, SearchParams};
 
 /// A protobuf enum field that may be left UNSPECIFIED.
 pub trait ProtoEnum: Sized {
@@ -113,7 +116,72 @@ impl From<ClaimView> for pb::Claim {
             updated_at: Some(timestamp(claim.updated_at)),
             sourcing: Some(sourcing.into()),
             etag,
+            merged_into: claim.merged_into.map(|id| id.to_string()),
+            possible_duplicates: Vec::new(),
         }
+    }
+}
+
+impl From<Match> for pb::ClaimMatch {
+    fn from(m: Match) -> Self {
+        pb::ClaimMatch { claim: Some(m.claim.into()), score: m.score }
+    }
+}
+
+impl From<SearchHit> for pb::SearchHit {
+    fn from(hit: SearchHit) -> Self {
+        pb::SearchHit {
+            claim: Some(hit.claim.into()),
+            score: hit.score,
+            snippets: hit
+                .snippets
+                .into_iter()
+                .map(|s| pb::Snippet {
+                    field: s.field.to_owned(),
+                    text: s.text,
+                    highlights: s
+                        .highlights
+                        .into_iter()
+                        .map(|(start, end)| pb::Highlight { start: start as i32, end: end as i32 })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl TryFrom<pb::SearchClaimsRequest> for SearchParams {
+    type Error = Error;
+
+    fn try_from(req: pb::SearchClaimsRequest) -> Result<Self, Error> {
+        let pb::SearchClaimsRequest {
+            query,
+            page_size,
+            page_token,
+            status,
+            language,
+            claimant_id,
+            tag,
+            created_from,
+            created_to,
+            claimed_from,
+            claimed_to,
+            sourcing_level,
+        } = req;
+        let level = SourcingLevel::from_proto(sourcing_level).map_err(|e| Error::invalid("sourcing_level", e))?;
+        let list = ListParams::try_from(pb::ListClaimsRequest {
+            page_size,
+            page_token,
+            status,
+            language,
+            claimant_id,
+            tag,
+            created_from,
+            created_to,
+            claimed_from,
+            claimed_to,
+        })?;
+        Ok(SearchParams { query, list, sourcing_level: level })
     }
 }
 
@@ -132,6 +200,7 @@ impl TryFrom<pb::CreateClaimRequest> for ClaimInput {
             claimant_kind,
             attributions,
             request_id: _,
+            reject_duplicates_above,
         } = req;
         let claimant_kind = SourceKind::from_proto(claimant_kind).map_err(|e| Error::invalid("claimant_kind", e))?;
         let attributions = attributions
@@ -149,7 +218,18 @@ impl TryFrom<pb::CreateClaimRequest> for ClaimInput {
                 })
             })
             .collect::<Result<_, _>>()?;
-        Ok(ClaimInput { text, language, context, claimant, claimant_id, claimant_kind, claimed_at, tags, attributions })
+        Ok(ClaimInput {
+            text,
+            language,
+            context,
+            claimant,
+            claimant_id,
+            claimant_kind,
+            claimed_at,
+            tags,
+            attributions,
+            reject_duplicates_above,
+        })
     }
 }
 
@@ -333,6 +413,15 @@ impl From<Event> for pb::HistoryEvent {
                 from: pb::ClaimStatus::from(from).into(),
                 to: pb::ClaimStatus::from(to).into(),
                 note,
+            }),
+            Change::Merged { duplicate_id, moved } => P::Merged(pb::ClaimMerged {
+                duplicate_id: duplicate_id.to_string(),
+                moved: moved.into_iter().map(Into::into).collect(),
+            }),
+            Change::MergedInto { canonical_id, moved, dropped } => P::MergedInto(pb::MergedIntoClaim {
+                canonical_id: canonical_id.to_string(),
+                moved_ids: moved.iter().map(Uuid::to_string).collect(),
+                dropped_ids: dropped.iter().map(Uuid::to_string).collect(),
             }),
         };
         pb::HistoryEvent { version: e.version, actor: e.actor, at: Some(timestamp(e.at)), change: Some(change) }

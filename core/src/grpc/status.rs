@@ -49,6 +49,17 @@ impl From<Error> for Status {
                 details.set_resource_info(*resource, existing_id.clone(), "", "the existing resource");
                 (Code::AlreadyExists, err.to_string())
             }
+            Error::Duplicates { matches } => {
+                let listed: Vec<serde_json::Value> = matches
+                    .iter()
+                    .map(|(id, score)| serde_json::json!({"claim_id": id.to_string(), "score": score}))
+                    .collect();
+                metadata.insert("matches".to_owned(), serde_json::Value::from(listed).to_string());
+                if let Some((best, _)) = matches.first() {
+                    details.set_resource_info("claim", best.to_string(), "", "the best-scoring stored claim");
+                }
+                (Code::AlreadyExists, err.to_string())
+            }
             Error::VersionMismatch { current, current_etag, .. } => {
                 metadata.insert("current_version".to_owned(), current.to_string());
                 if let Some(etag) = current_etag {

@@ -5,6 +5,11 @@ use std::{collections::HashMap, sync::Arc};
 use chrono::Utc;
 use uuid::Uuid;
 
+mod search;
+
+use search::GramStats;
+pub use search::{DUPLICATE_THRESHOLD, Match, SearchHit, SearchParams, Snippet};
+
 use super::{Actor, Created, IdempotencyKey};
 use crate::{
     domain::{
@@ -21,6 +26,7 @@ pub struct Claims {
     db: Database,
     rules: SourcingRules,
     cache: Arc<ViewCache>,
+    grams: Arc<GramStats>,
 }
 
 impl std::fmt::Debug for Claims {
@@ -61,19 +67,69 @@ pub struct AttributionChange {
 
 impl Claims {
     pub fn new(db: Database, rules: SourcingRules) -> Self {
-        Self { db, rules, cache: Arc::new(ViewCache(quick_cache::sync::Cache::new(VIEW_CACHE_CAPACITY))) }
+        Self {
+            db,
+            rules,
+            cache: Arc::new(ViewCache(quick_cache::sync::Cache::new(VIEW_CACHE_CAPACITY))),
+            grams: Arc::new(GramStats::new()),
+        }
+    }
+
+    /// Indexes the claims stored before the search index existed, a batch per transaction;
+    /// answers how many. Run at start-up (the index is otherwise kept in every change's
+    /// transaction).
+    pub async fn index_backlog(&self) -> Result<usize, Error> {
+        let mut total = 0;
+        loop {
+            let done = self
+                .db
+                .write(|conn| {
+                    let ids = storage::search::unindexed(conn, 500)?;
+                    for id in &ids {
+                        storage::search::index_claim(conn, *id)?;
+                    }
+                    Ok(ids.len())
+                })
+                .await?;
+            total += done;
+            if done < 500 {
+                return Ok(total);
+            }
+        }
     }
 
     /// Creates a claim; with an idempotency key, a retry of the same request answers the claim
-    /// it created (`true`: replayed) instead of creating another.
+    /// it created (`true`: replayed) instead of creating another. Stored claims like it are
+    /// looked for first and answered as possible duplicates; with `reject_duplicates_above`,
+    /// one scoring that much or more refuses the claim (`Error::Duplicates`).
     pub async fn create(
         &self,
-        input: ClaimInput,
+        mut input: ClaimInput,
         actor: Actor,
         key: Option<IdempotencyKey>,
-    ) -> Result<(ClaimView, bool), Error> {
+    ) -> Result<(ClaimView, bool, Vec<Match>), Error> {
         let now = Utc::now();
+        let reject_above = input.reject_duplicates_above.take();
+        if let Some(t) = reject_above
+            && !(0.0..=1.0).contains(&t)
+        {
+            return Err(Error::invalid("reject_duplicates_above", format!("must be between 0 and 1, got {t}")));
+        }
         let new = input.validate(now)?;
+        let sim_text = match &new.claim.context {
+            Some(context) => format!("{}\n{context}", new.claim.text),
+            None => new.claim.text.clone(),
+        };
+        let threshold = reject_above.map_or(DUPLICATE_THRESHOLD, |t| t.min(DUPLICATE_THRESHOLD));
+        let duplicates = self.duplicates_of(&sim_text, &new.claim.language, threshold).await?;
+        if let Some(t) = reject_above
+            && duplicates.first().is_some_and(|m| m.score >= t)
+        {
+            return Err(Error::Duplicates {
+                matches: duplicates.iter().filter(|m| m.score >= t).map(|m| (m.claim.claim.id, m.score)).collect(),
+            });
+        }
+        let duplicates: Vec<Match> = duplicates.into_iter().filter(|m| m.score >= DUPLICATE_THRESHOLD).collect();
         let rules = self.rules;
         let created = self
             .db
@@ -144,12 +200,13 @@ impl Claims {
                 for event in &events {
                     events::append(conn, event)?;
                 }
+                storage::search::index_claim(conn, claim.id)?;
                 Ok(Created::New(ClaimView::assemble(claim, claimant_ref, &statements, &rules)))
             })
             .await?;
         match created {
-            Created::New(view) => Ok((view, false)),
-            Created::Replayed(id) => Ok((self.get(&id).await?, true)),
+            Created::New(view) => Ok((view, false, duplicates)),
+            Created::Replayed(id) => Ok((self.get(&id).await?, true, Vec::new())),
         }
     }
 
@@ -354,15 +411,33 @@ impl Claims {
                 }
                 let claim = claims::get(conn, id)?;
                 let before = view(conn, claim, &rules)?;
+                if let Some(into) = before.claim.merged_into {
+                    return Err(Error::Precondition {
+                        code: "claim_merged",
+                        subject: "id".into(),
+                        description: format!("claim {id} was merged into {into}: change the canonical claim"),
+                    });
+                }
                 expected.check(&before)?;
                 let mut claim = before.claim.clone();
                 let (change, out) = apply(conn, &mut claim, &before)?;
                 let Some(change) = change else { return Ok((before, out)) };
                 let tags_changed =
                     matches!(&change, Change::Edited { changes } if changes.iter().any(|c| c.field == "tags"));
+                // What the search document holds: text, context, claimant, quotes.
+                let reindex = match &change {
+                    Change::Edited { changes } => changes
+                        .iter()
+                        .any(|c| matches!(c.field.as_str(), "text" | "context" | "claimant_id" | "language")),
+                    Change::StatusChanged { .. } => false,
+                    _ => true,
+                };
                 let event = bump(&mut claim, actor.clone(), change);
                 claims::update(conn, &claim, before.claim.version, tags_changed)?;
                 events::append(conn, &event)?;
+                if reindex {
+                    storage::search::index_claim(conn, claim.id)?;
+                }
                 Ok((view(conn, claim, &rules)?, out))
             })
             .await
@@ -540,7 +615,7 @@ mod tests {
             claimant_kind: Some(SourceKind::Anonymous),
             ..ClaimInput::default()
         };
-        let (created, _) = claims.create(input, actor(), None).await.expect("created");
+        let (created, _, _) = claims.create(input, actor(), None).await.expect("created");
         let id = created.claim.id.to_string();
         let anonymous = created.claim.claimant_id.expect("claimant created from its name");
         let says = |speaker: Uuid, stance, relays: Vec<Uuid>| AttributionFields {

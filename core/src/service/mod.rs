@@ -6,7 +6,7 @@ mod claims;
 mod sources;
 
 pub use auth::Auth;
-pub use claims::{AttributionChange, Claims};
+pub use claims::{AttributionChange, Claims, DUPLICATE_THRESHOLD, Match, SearchHit, SearchParams, Snippet};
 pub use sources::Sources;
 
 use crate::domain::Error;

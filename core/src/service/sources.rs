@@ -69,6 +69,12 @@ impl Sources {
                 source.version += 1;
                 source.updated_at = crate::domain::truncate_micros(Utc::now());
                 sources::update(conn, &source, expected_version)?;
+                // Claims are found by their claimant's names and aliases.
+                if paths.iter().any(|p| matches!(*p, "name" | "aliases")) {
+                    for claim in crate::storage::search::claims_of(conn, source.id)? {
+                        crate::storage::search::index_claim(conn, claim)?;
+                    }
+                }
                 Ok(source)
             })
             .await

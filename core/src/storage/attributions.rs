@@ -135,6 +135,19 @@ pub fn for_claim(
         .collect()
 }
 
+/// Every attribution of a claim, in recorded order (a claim holds at most 500).
+pub fn all_for_claim(conn: &mut Conn, claim_id: Uuid) -> Result<Vec<Attribution>, Error> {
+    for_claim(conn, claim_id, None, super::super::domain::attribution::MAX_PER_CLAIM as u32)
+}
+
+/// Moves an attribution to another claim (a merge).
+pub fn move_to(conn: &mut Conn, id: Uuid, claim_id: Uuid) -> Result<(), Error> {
+    diesel::update(attributions::table.find(id.to_string()))
+        .set(attributions::claim_id.eq(claim_id.to_string()))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn count_for_claim(conn: &mut Conn, claim_id: Uuid) -> Result<usize, Error> {
     let n: i64 =
         attributions::table.filter(attributions::claim_id.eq(claim_id.to_string())).count().get_result(conn)?;

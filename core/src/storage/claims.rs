@@ -26,6 +26,7 @@ struct ClaimRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     claimant_id: Option<String>,
+    merged_into: Option<String>,
 }
 
 impl From<&Claim> for ClaimRow {
@@ -44,6 +45,7 @@ impl From<&Claim> for ClaimRow {
             version: claim.version,
             created_at: claim.created_at.naive_utc(),
             updated_at: claim.updated_at.naive_utc(),
+            merged_into: claim.merged_into.map(|id| id.to_string()),
         }
     }
 }
@@ -69,6 +71,12 @@ impl TryFrom<ClaimRow> for Claim {
                 .map(uuid::Uuid::try_parse)
                 .transpose()
                 .map_err(|e| corrupt("claimant_id", e.to_string()))?,
+            merged_into: row
+                .merged_into
+                .as_deref()
+                .map(uuid::Uuid::try_parse)
+                .transpose()
+                .map_err(|e| corrupt("merged_into", e.to_string()))?,
             version: row.version,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
@@ -153,9 +161,20 @@ pub fn get(conn: &mut Conn, id: uuid::Uuid) -> Result<Claim, Error> {
         .try_into()
 }
 
+/// The claims with these ids that exist, in no particular order, in one query.
+pub fn get_many(conn: &mut Conn, ids: &[uuid::Uuid]) -> Result<Vec<Claim>, Error> {
+    claims::table
+        .filter(claims::id.eq_any(ids.iter().map(uuid::Uuid::to_string)))
+        .select(ClaimRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Claim::try_from)
+        .collect()
+}
+
 /// One page, newest first; fetches one row more than asked to know whether a next page exists.
 pub fn list(conn: &mut Conn, filter: &ClaimFilter) -> Result<Page<Claim>, Error> {
-    let mut query = claims::table.select(ClaimRow::as_select()).into_boxed();
+    let mut query = claims::table.select(ClaimRow::as_select()).filter(claims::merged_into.is_null()).into_boxed();
     if let Some(after) = filter.after {
         let at = after.created_at.naive_utc();
         let id = after.id.to_string();

@@ -55,6 +55,8 @@ enum ChangeRecord {
     AttributionEdited { before: Box<AttributionRecord>, after: Box<AttributionRecord> },
     AttributionRemoved { attribution: AttributionRecord },
     StatusChanged { from: String, to: String, note: Option<String> },
+    Merged { duplicate_id: String, moved: Vec<AttributionRecord> },
+    MergedInto { canonical_id: String, moved: Vec<String>, dropped: Vec<String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +118,15 @@ impl From<&Change> for ChangeRecord {
                 from: from.as_str().to_owned(),
                 to: to.as_str().to_owned(),
                 note: note.clone(),
+            },
+            Change::Merged { duplicate_id, moved } => ChangeRecord::Merged {
+                duplicate_id: duplicate_id.to_string(),
+                moved: moved.iter().map(Into::into).collect(),
+            },
+            Change::MergedInto { canonical_id, moved, dropped } => ChangeRecord::MergedInto {
+                canonical_id: canonical_id.to_string(),
+                moved: moved.iter().map(Uuid::to_string).collect(),
+                dropped: dropped.iter().map(Uuid::to_string).collect(),
             },
         }
     }
@@ -184,6 +195,15 @@ impl TryFrom<ChangeRecord> for Change {
             ChangeRecord::StatusChanged { from, to, note } => {
                 Change::StatusChanged { from: status(&from)?, to: status(&to)?, note }
             }
+            ChangeRecord::Merged { duplicate_id, moved } => Change::Merged {
+                duplicate_id: uuid(&duplicate_id)?,
+                moved: moved.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?,
+            },
+            ChangeRecord::MergedInto { canonical_id, moved, dropped } => Change::MergedInto {
+                canonical_id: uuid(&canonical_id)?,
+                moved: moved.iter().map(|id| uuid(id)).collect::<Result<_, _>>()?,
+                dropped: dropped.iter().map(|id| uuid(id)).collect::<Result<_, _>>()?,
+            },
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod events;
 pub mod idempotency;
 mod migrate;
 mod schema;
+pub mod search;
 pub mod sources;
 pub mod tokens;
 

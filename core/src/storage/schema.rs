@@ -15,6 +15,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         claimant_id -> Nullable<Text>,
+        merged_into -> Nullable<Text>,
     }
 }
 
@@ -120,3 +121,30 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    search_postings (term, claim_id) {
+        term -> Text,
+        claim_id -> Text,
+        tf -> Integer,
+        len -> Integer,
+    }
+}
+
+diesel::table! {
+    search_docs (claim_id) {
+        claim_id -> Text,
+        len -> Integer,
+        sim_text -> Text,
+    }
+}
+
+diesel::table! {
+    search_stats (term, shard) {
+        term -> Text,
+        shard -> Integer,
+        df -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(claims, search_postings, search_docs);

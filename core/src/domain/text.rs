@@ -1,0 +1,292 @@
+//! Text analysis for search and similar claims, done in Rust so that both backends index and
+//! match exactly alike (ARCHITECTURE.md, "Search and similar claims").
+//!
+//! - **Words** are maximal runs of letters and digits ("États-Unis" is two words, "l'aide" is
+//!   "l" and "aide").
+//! - **Terms** are what the index holds: a word lower-cased, stemmed with the Snowball stemmer of
+//!   the text's language (French, English and the other languages Snowball knows), then folded
+//!   (accents and other marks removed): "bombardé" and "bombarder" are both `bombard`,
+//!   "États" and "etats" both `etat`. Stop words of the language and one-letter words are not
+//!   indexed.
+//! - **Query words** are matched through every term they may stand for: the query's language's
+//!   stem when it is known, otherwise the French and English stems and the plain folded word; a
+//!   stem of 5 or more characters also matches the terms it begins ("renforc" matches
+//!   "renforcent", which Snowball leaves whole).
+//! - **Character n-grams** (3 and 4 characters of the folded words, stop words included) are the
+//!   similarity measure between two texts: they see through inflections, compounds, hashtags
+//!   and typos that whole words miss.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::OnceLock,
+};
+
+use rust_stemmers::{Algorithm, Stemmer};
+use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
+
+/// A word of a text and where it is, in characters (Unicode scalar values) from the start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word<'a> {
+    pub text: &'a str,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The words of `text`, in order.
+pub fn words(text: &str) -> Vec<Word<'_>> {
+    let mut out = Vec::new();
+    let mut begin: Option<(usize, usize)> = None; // (byte, char) where the current word starts
+    let mut chars = 0;
+    for (byte, c) in text.char_indices() {
+        if c.is_alphanumeric() {
+            begin.get_or_insert((byte, chars));
+        } else if let Some((b, s)) = begin.take() {
+            out.push(Word { text: &text[b..byte], start: s, end: chars });
+        }
+        chars += 1;
+    }
+    if let Some((b, s)) = begin {
+        out.push(Word { text: &text[b..], start: s, end: chars });
+    }
+    out
+}
+
+/// Lower case without accents or other marks: "États" is "etats".
+pub fn fold(word: &str) -> String {
+    word.nfkd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
+}
+
+/// The primary subtag of a BCP 47 tag, lower-cased: "fr-CA" is "fr".
+fn primary(language: &str) -> String {
+    language.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase()
+}
+
+fn algorithm(primary: &str) -> Option<Algorithm> {
+    Some(match primary {
+        "ar" => Algorithm::Arabic,
+        "da" => Algorithm::Danish,
+        "nl" => Algorithm::Dutch,
+        "en" => Algorithm::English,
+        "fi" => Algorithm::Finnish,
+        "fr" => Algorithm::French,
+        "de" => Algorithm::German,
+        "el" => Algorithm::Greek,
+        "hu" => Algorithm::Hungarian,
+        "it" => Algorithm::Italian,
+        "no" | "nb" | "nn" => Algorithm::Norwegian,
+        "pt" => Algorithm::Portuguese,
+        "ro" => Algorithm::Romanian,
+        "ru" => Algorithm::Russian,
+        "es" => Algorithm::Spanish,
+        "sv" => Algorithm::Swedish,
+        "ta" => Algorithm::Tamil,
+        "tr" => Algorithm::Turkish,
+        _ => return None,
+    })
+}
+
+/// How the words of one language become terms: its stemmer and stop words (none when claimdesk
+/// does not know the language: words are then only folded).
+pub struct Language {
+    stemmer: Option<Stemmer>,
+    stop: HashSet<&'static str>,
+}
+
+impl Language {
+    /// The analysis for a BCP 47 tag; built once per language.
+    pub fn of(tag: &str) -> &'static Language {
+        static LANGUAGES: OnceLock<std::sync::Mutex<HashMap<String, &'static Language>>> = OnceLock::new();
+        let primary = primary(tag);
+        let mut known = LANGUAGES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+        known.entry(primary.clone()).or_insert_with(|| {
+            Box::leak(Box::new(Language {
+                stemmer: algorithm(&primary).map(Stemmer::create),
+                stop: stop_words::lookup(&primary).unwrap_or_default().iter().copied().collect(),
+            }))
+        })
+    }
+
+    fn is_stop(&self, lower: &str) -> bool {
+        self.stop.contains(lower)
+    }
+
+    /// The term a lower-cased word stands for in this language.
+    pub fn term(&self, lower: &str) -> String {
+        match &self.stemmer {
+            Some(stemmer) => fold(&stemmer.stem(lower)),
+            None => fold(lower),
+        }
+    }
+}
+
+/// A word worth indexing: not one letter, not a stop word.
+fn indexable(lower: &str, stop: impl Fn(&str) -> bool) -> bool {
+    let mut chars = lower.chars();
+    let short = chars.next().is_some() && chars.next().is_none() && !lower.chars().all(|c| c.is_numeric());
+    !short && !stop(lower)
+}
+
+/// The terms of a text in `language`, in order, repeated as often as they occur.
+pub fn terms(text: &str, language: &str) -> Vec<String> {
+    let lang = Language::of(language);
+    words(text)
+        .into_iter()
+        .filter_map(|w| {
+            let lower = w.text.to_lowercase();
+            indexable(&lower, |l| lang.is_stop(l)).then(|| lang.term(&lower))
+        })
+        .collect()
+}
+
+/// One word of a query: the terms it may stand for. `prefix`: each term also matches the
+/// indexed terms it begins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryWord {
+    pub word: String,
+    pub terms: Vec<String>,
+    pub prefix: bool,
+}
+
+/// Stems this long or longer also match the terms they begin.
+pub const PREFIX_MIN_CHARS: usize = 5;
+
+/// The words of a query, each with the terms it stands for: in `language`'s analysis when given,
+/// otherwise in French's, English's and as a plain folded word. Stop words and repeats dropped.
+pub fn query_words(text: &str, language: Option<&str>) -> Vec<QueryWord> {
+    let languages: Vec<&Language> = match language {
+        Some(tag) => vec![Language::of(tag)],
+        None => vec![Language::of("fr"), Language::of("en"), Language::of("und")],
+    };
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for w in words(text) {
+        let lower = w.text.to_lowercase();
+        if !indexable(&lower, |l| languages.iter().any(|lang| lang.is_stop(l))) || !seen.insert(lower.clone()) {
+            continue;
+        }
+        let mut terms: Vec<String> = languages.iter().map(|lang| lang.term(&lower)).collect();
+        terms.sort();
+        terms.dedup();
+        let prefix = terms.iter().all(|t| t.chars().count() >= PREFIX_MIN_CHARS);
+        out.push(QueryWord { word: lower, terms, prefix });
+    }
+    out
+}
+
+/// Removes what a post on a social network carries besides its statement, before it is
+/// compared with claims: links, @mentions, the signature of an embedded tweet ("— Name
+/// (@handle) May 7, 2020"); hashtags become their words ("#StayAtHome" is "Stay At Home").
+pub fn strip_social(text: &str) -> String {
+    let text = strip_embed_signature(text);
+    let mut out = String::with_capacity(text.len());
+    for token in text.split_whitespace() {
+        let lower = token.to_ascii_lowercase();
+        if lower.starts_with("http://")
+            || lower.starts_with("https://")
+            || lower.starts_with("www.")
+            || lower.starts_with("pic.twitter.com/")
+            || token.starts_with('@')
+        {
+            continue;
+        }
+        let token = token.strip_prefix('#').map_or_else(|| token.to_owned(), split_camel_case);
+        out.push_str(&token);
+        out.push(' ');
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
+/// "— Jane Doe (@jdoe) May 7, 2020" at the end of an embedded tweet.
+fn strip_embed_signature(text: &str) -> &str {
+    let Some(dash) = text.rfind('—') else { return text };
+    let tail = &text[dash..];
+    let ends_with_year =
+        tail.trim_end().rsplit(' ').next().is_some_and(|y| y.len() == 4 && y.chars().all(|c| c.is_ascii_digit()));
+    if tail.contains("(@") && ends_with_year { &text[..dash] } else { text }
+}
+
+fn split_camel_case(tag: &str) -> String {
+    let mut out = String::with_capacity(tag.len() + 4);
+    let mut previous: Option<char> = None;
+    for c in tag.chars() {
+        if c.is_uppercase() && previous.is_some_and(char::is_lowercase) {
+            out.push(' ');
+        }
+        out.push(c);
+        previous = Some(c);
+    }
+    out
+}
+
+/// The character 3- and 4-grams of a text's folded words (joined by one space, padded with
+/// one), with their counts.
+pub fn grams(text: &str) -> HashMap<String, u32> {
+    let mut joined = String::from(" ");
+    for w in words(text) {
+        joined.push_str(&fold(w.text));
+        joined.push(' ');
+    }
+    let chars: Vec<char> = joined.chars().collect();
+    let mut out = HashMap::new();
+    for n in [3, 4] {
+        for window in chars.windows(n) {
+            *out.entry(window.iter().collect::<String>()).or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matches(query: &str, text: &str, language: &str) -> bool {
+        let indexed = terms(text, language);
+        query_words(query, None)
+            .iter()
+            .all(|q| q.terms.iter().any(|t| indexed.iter().any(|i| i == t || (q.prefix && i.starts_with(t.as_str())))))
+    }
+
+    #[test]
+    fn stems_fold_and_match_across_inflections() {
+        assert!(matches("bombarder", "les États-Unis se préparaient à bombarder", "fr"));
+        assert!(matches("bombardé", "les États-Unis se préparaient à bombarder", "fr"));
+        assert!(matches("bombarder", "le port a été bombardé", "fr"));
+        assert!(matches("renforcement", "ils renforcent les défenses", "fr"));
+        assert!(matches("etats-unis", "les États-Unis se préparaient", "fr"));
+        assert!(matches("ETATS UNIS", "les États-Unis se préparaient", "fr"));
+        assert!(matches("deploying", "the deployment of warships", "en"));
+        assert!(!matches("bombarder", "Maduro a demandé l'aide de la Russie", "fr"));
+    }
+
+    #[test]
+    fn stop_words_and_single_letters_are_not_terms() {
+        assert_eq!(terms("Maduro a demandé l'aide de la Russie", "fr"), ["maduro", "demand", "aid", "russ"]);
+        assert!(query_words("the of le la", None).is_empty());
+    }
+
+    #[test]
+    fn words_carry_character_offsets() {
+        let w = words("Élu à Kyïv, l'État");
+        let spans: Vec<(&str, usize, usize)> = w.iter().map(|w| (w.text, w.start, w.end)).collect();
+        assert_eq!(spans, [("Élu", 0, 3), ("à", 4, 5), ("Kyïv", 6, 10), ("l", 12, 13), ("État", 14, 18)]);
+    }
+
+    #[test]
+    fn social_noise_is_removed() {
+        let tweet =
+            "Masks do not work #StayAtHome @who https://t.co/x pic.twitter.com/abc — Jane Doe (@jdoe) May 7, 2020";
+        assert_eq!(strip_social(tweet), "Masks do not work Stay At Home");
+        assert_eq!(strip_social("a — b"), "a — b");
+    }
+
+    #[test]
+    fn grams_are_of_folded_words() {
+        let g = grams("Été!");
+        assert_eq!(g.get(" et"), Some(&1));
+        assert_eq!(g.get(" ete"), Some(&1));
+        assert_eq!(g.get("ete "), Some(&1));
+        assert_eq!(g.len(), 5, "{g:?}");
+    }
+}

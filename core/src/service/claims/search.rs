@@ -1,0 +1,592 @@
+//! Finding what the desk holds: full-text search, similar claims, and merging a duplicate into
+//! its canonical claim (ARCHITECTURE.md, "Search and similar claims").
+
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+use uuid::Uuid;
+
+use super::{Claims, bump, views};
+use crate::service::Actor;
+use crate::{
+    domain::{
+        Change, ClaimView, Error, ListParams, Page, Precondition, SourcingLevel, Violations, attribution,
+        paging::{self, Cursor},
+        parse_id, text,
+    },
+    storage::{
+        Conn, attributions, claims, events,
+        search::{self, After, DOCS, LENGTH, Weighted},
+    },
+};
+
+/// The longest query or similarity text, in characters.
+pub const MAX_QUERY_CHARS: usize = 1000;
+/// The longest similarity text.
+pub const MAX_SIMILAR_TEXT_CHARS: usize = 10_000;
+/// Claims re-ranked by character n-grams after the word-level candidate search.
+const CANDIDATES: i64 = 300;
+/// The candidate search reads at most about this many postings: the rarest words of the text
+/// are kept until their document frequencies add up to it (a text's common words find
+/// everything and tell little).
+const POSTINGS_BUDGET: i64 = 50_000;
+/// Prefix expansions per query word.
+const EXPANSIONS: i64 = 30;
+/// With a sourcing filter, a search page looks at most this many ranked claims.
+const SCAN_LIMIT: usize = 1000;
+/// Weight of the (relative) BM25 score beside the n-gram cosine in a similarity score.
+const BM25_WEIGHT: f64 = 0.1;
+/// Matches at or above this score are returned as a new claim's `possible_duplicates`.
+pub const DUPLICATE_THRESHOLD: f64 = 0.5;
+/// How long a character n-gram's document frequency is reused before it is read again.
+const GRAM_STATS_TTL: Duration = Duration::from_secs(30);
+
+/// A search as a client sends it.
+#[derive(Debug, Clone, Default)]
+pub struct SearchParams {
+    pub query: String,
+    pub list: ListParams,
+    pub sourcing_level: Option<SourcingLevel>,
+}
+
+/// A highlighted passage of a field that matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snippet {
+    /// "text", "context", "claimant" or "quote".
+    pub field: &'static str,
+    pub text: String,
+    /// Character ranges (start, end) of the matching words within `text`.
+    pub highlights: Vec<(usize, usize)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchHit {
+    pub claim: ClaimView,
+    pub score: f64,
+    pub snippets: Vec<Snippet>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Match {
+    pub claim: ClaimView,
+    /// 0 to 1.
+    pub score: f64,
+}
+
+/// Position after the last hit of a search page.
+#[derive(Debug, Clone, PartialEq)]
+struct SearchCursor {
+    score: f64,
+    id: Uuid,
+}
+
+impl Cursor for SearchCursor {
+    const KIND: &'static str = "q1";
+    const FIELDS: usize = 2;
+
+    fn fields(&self) -> Vec<String> {
+        vec![self.score.to_string(), self.id.simple().to_string()]
+    }
+
+    fn from_fields(fields: &[&str]) -> Option<Self> {
+        let score: f64 = fields[0].parse().ok().filter(|s: &f64| s.is_finite())?;
+        Some(SearchCursor { score, id: Uuid::try_parse(fields[1]).ok()? })
+    }
+}
+
+/// Document frequencies of character n-grams, kept a short while: a similarity score needs
+/// those of every gram of every candidate, and they move slowly.
+pub struct GramStats(quick_cache::sync::Cache<String, (i64, Instant)>);
+
+impl GramStats {
+    pub fn new() -> Self {
+        GramStats(quick_cache::sync::Cache::new(400_000))
+    }
+
+    fn get(&self, conn: &mut Conn, grams: &[String]) -> Result<HashMap<String, i64>, Error> {
+        let now = Instant::now();
+        let mut out = HashMap::with_capacity(grams.len());
+        let mut missing = Vec::new();
+        for gram in grams {
+            match self.0.get(gram) {
+                Some((df, at)) if now.duration_since(at) < GRAM_STATS_TTL => {
+                    out.insert(gram.clone(), df);
+                }
+                _ => missing.push(search::gram_key(gram)),
+            }
+        }
+        let read = search::stats(conn, &missing)?;
+        for key in missing {
+            let df = read.get(&key).copied().unwrap_or(0);
+            let gram = key["g:".len()..].to_owned();
+            self.0.insert(gram.clone(), (df, now));
+            out.insert(gram, df);
+        }
+        Ok(out)
+    }
+}
+
+fn check_query(query: &str, max: usize) -> Result<(), String> {
+    let chars = query.chars().count();
+    if chars > max {
+        return Err(format!("must be at most {max} characters, got {chars}"));
+    }
+    crate::domain::no_nul(query)?;
+    Ok(())
+}
+
+fn bm25_idf(n: i64, df: i64) -> f64 {
+    let (n, df) = (n as f64, df as f64);
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+}
+
+/// Corpus size and average document length.
+fn corpus(stats: &HashMap<String, i64>) -> (i64, f64) {
+    let n = stats.get(DOCS).copied().unwrap_or(0).max(0);
+    let len = stats.get(LENGTH).copied().unwrap_or(0).max(0);
+    (n, if n > 0 { len as f64 / n as f64 } else { 1.0 })
+}
+
+impl Claims {
+    /// Claims holding every word of the query (stemmed, accents and case folded), best BM25
+    /// score first, narrowed by the list filters and the sourcing level.
+    pub async fn search(&self, params: SearchParams) -> Result<Page<SearchHit>, Error> {
+        let mut v = Violations::default();
+        v.check("query", check_query(&params.query, MAX_QUERY_CHARS));
+        let mut list = params.list;
+        let token = list.page_token.take();
+        let after = v.check("page_token", paging::decode_token::<SearchCursor>(token.as_deref())).flatten();
+        let filter = match list.into_filter() {
+            Ok(filter) => Some(filter),
+            Err(Error::Validation(errors)) => {
+                for e in errors {
+                    v.push(e.field, e.description);
+                }
+                None
+            }
+            Err(other) => return Err(other),
+        };
+        v.into_result()?;
+        let filter = filter.ok_or_else(|| Error::Internal("filter checked but absent".into()))?;
+        let words = text::query_words(&params.query, filter.language.as_deref());
+        if words.is_empty() {
+            return Err(Error::invalid("query", "must contain a word that is not a stop word"));
+        }
+        let (rules, cache, level) = (self.rules, self.cache.clone(), params.sourcing_level);
+        self.db
+            .run(move |conn| {
+                crate::storage::read(conn, |conn| {
+                    let (weighted, avg_len) = weigh_query(conn, &words)?;
+                    let limit = filter.limit as usize;
+                    let mut after = after.as_ref().map(|c| After { score: c.score, id: c.id.to_string() });
+                    let mut hits: Vec<SearchHit> = Vec::new();
+                    let mut scanned = 0;
+                    let batch = if level.is_some() { 100 } else { limit as i64 + 1 };
+                    let mut last_scanned = None;
+                    loop {
+                        let rows = search::search(
+                            conn,
+                            &weighted,
+                            words.len() as i32,
+                            avg_len,
+                            &filter,
+                            after.as_ref(),
+                            batch,
+                        )?;
+                        let exhausted = (rows.len() as i64) < batch;
+                        scanned += rows.len();
+                        if let Some(last) = rows.last() {
+                            after = Some(After { score: last.score, id: last.claim_id.clone() });
+                        }
+                        let scores: Vec<(String, f64)> = rows.into_iter().map(|r| (r.claim_id, r.score)).collect();
+                        for (view, score) in load_views(conn, &scores, &rules, &cache)? {
+                            last_scanned = Some(SearchCursor { score, id: view.claim.id });
+                            if level.is_none_or(|l| view.sourcing.level == l) {
+                                hits.push(SearchHit { claim: view, score, snippets: Vec::new() });
+                            }
+                            if hits.len() > limit {
+                                break;
+                            }
+                        }
+                        if hits.len() > limit || exhausted || scanned >= SCAN_LIMIT {
+                            break;
+                        }
+                    }
+                    let mut page =
+                        Page::from_rows(hits, filter.limit, |h| SearchCursor { score: h.score, id: h.claim.claim.id });
+                    // A sourcing filter that stopped at the scan limit: the next page goes on
+                    // from the last claim looked at, even when this page is short.
+                    if page.next_page_token.is_none() && scanned >= SCAN_LIMIT {
+                        page.next_page_token = last_scanned.map(|c| paging::encode(&c));
+                    }
+                    add_snippets(conn, &mut page.items, &words)?;
+                    Ok(page)
+                })
+            })
+            .await
+    }
+
+    /// Stored claims most like a text, best first, each with a score from 0 to 1.
+    pub async fn similar_to_text(&self, text: &str, language: &str, limit: Option<i32>) -> Result<Vec<Match>, Error> {
+        let mut v = Violations::default();
+        v.check("text", check_query(text, MAX_SIMILAR_TEXT_CHARS));
+        if text.trim().is_empty() {
+            v.push("text", "must not be empty");
+        }
+        let language = v.check("language", crate::domain::language::normalize(language));
+        let limit = v.check("limit", paging::page_size(limit));
+        v.into_result()?;
+        let (Some(language), Some(limit)) = (language, limit) else {
+            return Err(Error::Internal("checked but absent".into()));
+        };
+        self.similar(text.to_owned(), language, limit as usize, None, 0.0).await
+    }
+
+    /// Claims most like a stored one (itself left out).
+    pub async fn similar_to_claim(&self, id: &str, limit: Option<i32>) -> Result<Vec<Match>, Error> {
+        let id = parse_id("id", id)?;
+        let (limit, _) = paging::params::<SearchCursor>(limit, None)?;
+        let claim = self.db.run(move |conn| claims::get(conn, id)).await?;
+        let text = match &claim.context {
+            Some(context) => format!("{}\n{context}", claim.text),
+            None => claim.text.clone(),
+        };
+        self.similar(text, claim.language.clone(), limit as usize, Some(id), 0.0).await
+    }
+
+    /// Near-duplicates of a claim about to be created: matches scoring `min_score` or more.
+    pub(super) async fn duplicates_of(&self, text: &str, language: &str, min_score: f64) -> Result<Vec<Match>, Error> {
+        self.similar(text.to_owned(), language.to_owned(), 5, None, min_score).await
+    }
+
+    async fn similar(
+        &self,
+        text: String,
+        language: String,
+        limit: usize,
+        exclude: Option<Uuid>,
+        min_score: f64,
+    ) -> Result<Vec<Match>, Error> {
+        let (rules, cache, grams) = (self.rules, self.cache.clone(), self.grams.clone());
+        self.db
+            .run(move |conn| {
+                let cleaned = text::strip_social(&text);
+                let words = text::query_words(&cleaned, Some(&language));
+                let mut keys: Vec<String> =
+                    words.iter().flat_map(|w| w.terms.iter().map(|t| search::word_key(t))).collect();
+                keys.sort();
+                keys.dedup();
+                keys.extend([DOCS.to_owned(), LENGTH.to_owned()]);
+                let stats = search::stats(conn, &keys)?;
+                let (n, avg_len) = corpus(&stats);
+                if n == 0 {
+                    return Ok(Vec::new());
+                }
+                let mut weighted: Vec<(i64, Weighted)> = keys
+                    .iter()
+                    .filter(|k| k.starts_with("w:"))
+                    .filter_map(|k| {
+                        let df = stats.get(k).copied().unwrap_or(0);
+                        (df > 0).then(|| (df, Weighted { key: k.clone(), word: 0, idf: bm25_idf(n, df) }))
+                    })
+                    .collect();
+                weighted.sort_by_key(|(df, _)| *df);
+                let mut budget = 0;
+                let chosen: Vec<Weighted> = weighted
+                    .into_iter()
+                    .take_while(|(df, _)| {
+                        let first = budget == 0;
+                        budget += df;
+                        first || budget <= POSTINGS_BUDGET
+                    })
+                    .map(|(_, w)| w)
+                    .collect();
+                let found = search::candidates(conn, &chosen, avg_len, CANDIDATES + 1)?;
+                let found: Vec<_> = found
+                    .into_iter()
+                    .filter(|c| Some(c.claim_id.as_str()) != exclude.map(|e| e.to_string()).as_deref())
+                    .collect();
+                let Some(best_bm25) = found.first().map(|c| c.score).filter(|s| *s > 0.0) else {
+                    return Ok(Vec::new());
+                };
+                let ids: Vec<String> = found.iter().map(|c| c.claim_id.clone()).collect();
+                let texts = search::sim_texts(conn, &ids)?;
+
+                let query_grams = text::grams(&cleaned);
+                let doc_grams: Vec<(String, f64, HashMap<String, u32>)> = found
+                    .iter()
+                    .filter_map(|c| texts.get(&c.claim_id).map(|t| (c.claim_id.clone(), c.score, text::grams(t))))
+                    .collect();
+                let mut all: Vec<String> = query_grams.keys().cloned().collect();
+                for (_, _, g) in &doc_grams {
+                    all.extend(g.keys().cloned());
+                }
+                all.sort();
+                all.dedup();
+                let df = grams.get(conn, &all)?;
+                // Smoothed: common grams weigh little but never nothing, so that a small
+                // collection still compares texts (CLEF 2020 dev: MAP@5 0.806).
+                let idf = |gram: &str| (1.0 + n as f64 / (df.get(gram).copied().unwrap_or(0).max(0) as f64 + 1.0)).ln();
+                let vector = |g: &HashMap<String, u32>| -> (HashMap<String, f64>, f64) {
+                    let v: HashMap<String, f64> =
+                        g.iter().map(|(k, tf)| (k.clone(), (1.0 + f64::from(*tf).ln()) * idf(k))).collect();
+                    let norm = v.values().map(|x| x * x).sum::<f64>().sqrt();
+                    (v, norm)
+                };
+                let (q, q_norm) = vector(&query_grams);
+                let mut scored: Vec<(String, f64)> = doc_grams
+                    .iter()
+                    .map(|(id, bm25, g)| {
+                        let (d, d_norm) = vector(g);
+                        let dot: f64 = q.iter().filter_map(|(k, x)| d.get(k).map(|y| x * y)).sum();
+                        let cosine = if q_norm > 0.0 && d_norm > 0.0 { dot / (q_norm * d_norm) } else { 0.0 };
+                        let score = (cosine + BM25_WEIGHT * bm25 / best_bm25) / (1.0 + BM25_WEIGHT);
+                        (id.clone(), score.clamp(0.0, 1.0))
+                    })
+                    .filter(|(_, score)| *score >= min_score)
+                    .collect();
+                scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
+                scored.truncate(limit);
+                Ok(load_views(conn, &scored, &rules, &cache)?
+                    .into_iter()
+                    .map(|(claim, score)| Match { claim, score })
+                    .collect())
+            })
+            .await
+    }
+
+    /// Merges `duplicate` into `canonical`: the duplicate's attributions move (those the
+    /// canonical claim already holds are dropped), both claims change version and record the
+    /// event, and the duplicate then points to the canonical claim and leaves lists and searches.
+    pub async fn merge(
+        &self,
+        canonical: &str,
+        duplicate: &str,
+        expected: Precondition,
+        duplicate_expected: Option<Precondition>,
+        actor: Actor,
+    ) -> Result<(ClaimView, ClaimView), Error> {
+        let canonical = parse_id("id", canonical)?;
+        let duplicate = parse_id("duplicate_id", duplicate)?;
+        if canonical == duplicate {
+            return Err(Error::invalid("duplicate_id", "a claim cannot be merged into itself"));
+        }
+        let rules = self.rules;
+        self.db
+            .write(move |conn| {
+                // Locked in id order: two merges of the same pair cannot deadlock.
+                for id in if canonical < duplicate { [canonical, duplicate] } else { [duplicate, canonical] } {
+                    claims::lock(conn, id)?;
+                }
+                let target = claims::get(conn, canonical)?;
+                let target = super::view(conn, target, &rules)?;
+                let source = claims::get(conn, duplicate)?;
+                let source = super::view(conn, source, &rules)?;
+                for (view, field) in [(&target, "id"), (&source, "duplicate_id")] {
+                    if let Some(into) = view.claim.merged_into {
+                        return Err(Error::Precondition {
+                            code: "claim_merged",
+                            subject: field.into(),
+                            description: format!("claim {} was merged into {into}", view.claim.id),
+                        });
+                    }
+                }
+                expected.check(&target)?;
+                if let Some(expected) = &duplicate_expected {
+                    expected.check(&source)?;
+                }
+                let held = attributions::all_for_claim(conn, canonical)?;
+                let incoming = attributions::all_for_claim(conn, duplicate)?;
+                let same = |a: &crate::domain::Attribution, b: &crate::domain::Attribution| {
+                    a.speaker_id == b.speaker_id
+                        && a.stance == b.stance
+                        && a.relay_ids == b.relay_ids
+                        && a.quote == b.quote
+                        && a.url == b.url
+                        && a.published_at == b.published_at
+                };
+                let (dropped, moving): (Vec<_>, Vec<_>) =
+                    incoming.into_iter().partition(|a| held.iter().any(|h| same(h, a)));
+                if held.len() + moving.len() > attribution::MAX_PER_CLAIM as usize {
+                    return Err(Error::Precondition {
+                        code: "too_many_attributions",
+                        subject: "attributions".into(),
+                        description: format!(
+                            "the merged claim would hold {} attributions; a claim holds at most {}",
+                            held.len() + moving.len(),
+                            attribution::MAX_PER_CLAIM
+                        ),
+                    });
+                }
+                let mut moved = Vec::with_capacity(moving.len());
+                for mut attribution in moving {
+                    attribution.claim_id = canonical;
+                    attributions::move_to(conn, attribution.id, canonical)?;
+                    moved.push(attribution);
+                }
+                for attribution in &dropped {
+                    attributions::delete(conn, attribution.id)?;
+                }
+
+                let mut merged = source.claim.clone();
+                merged.merged_into = Some(canonical);
+                let event = bump(
+                    &mut merged,
+                    actor.clone(),
+                    Change::MergedInto {
+                        canonical_id: canonical,
+                        moved: moved.iter().map(|a| a.id).collect(),
+                        dropped: dropped.iter().map(|a| a.id).collect(),
+                    },
+                );
+                claims::update(conn, &merged, source.claim.version, false)?;
+                events::append(conn, &event)?;
+
+                let mut kept = target.claim.clone();
+                let event = bump(&mut kept, actor.clone(), Change::Merged { duplicate_id: duplicate, moved });
+                claims::update(conn, &kept, target.claim.version, false)?;
+                events::append(conn, &event)?;
+
+                search::index_claim(conn, duplicate)?;
+                search::index_claim(conn, canonical)?;
+                let mut both = views(conn, vec![kept, merged], &rules)?.into_iter();
+                match (both.next(), both.next()) {
+                    (Some(kept), Some(merged)) => Ok((kept, merged)),
+                    _ => Err(Error::Internal("merged views lost".into())),
+                }
+            })
+            .await
+    }
+}
+
+/// The query's terms with their BM25 weights (prefix expansions included), and the average
+/// document length.
+fn weigh_query(conn: &mut Conn, words: &[text::QueryWord]) -> Result<(Vec<Weighted>, f64), Error> {
+    let mut keyed: Vec<(i32, String)> = Vec::new();
+    for (i, word) in words.iter().enumerate() {
+        for term in &word.terms {
+            let key = search::word_key(term);
+            if word.prefix {
+                for expanded in search::expand(conn, &key, EXPANSIONS)? {
+                    keyed.push((i as i32, expanded));
+                }
+            }
+            keyed.push((i as i32, key));
+        }
+    }
+    keyed.sort();
+    keyed.dedup();
+    let mut keys: Vec<String> = keyed.iter().map(|(_, k)| k.clone()).collect();
+    keys.extend([DOCS.to_owned(), LENGTH.to_owned()]);
+    let stats = search::stats(conn, &keys)?;
+    let (n, avg_len) = corpus(&stats);
+    let weighted = keyed
+        .into_iter()
+        .filter_map(|(word, key)| {
+            let df = stats.get(&key).copied().unwrap_or(0);
+            (df > 0).then(|| Weighted { idf: bm25_idf(n, df), key, word })
+        })
+        .collect();
+    Ok((weighted, avg_len))
+}
+
+/// Views of claims by id, in the given order, each with its score; cached views are reused.
+fn load_views(
+    conn: &mut Conn,
+    scored: &[(String, f64)],
+    rules: &crate::domain::SourcingRules,
+    cache: &super::ViewCache,
+) -> Result<Vec<(ClaimView, f64)>, Error> {
+    if scored.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = scored
+        .iter()
+        .map(|(id, _)| Uuid::try_parse(id).map_err(|e| Error::Internal(format!("claim id {id}: {e}"))))
+        .collect::<Result<_, _>>()?;
+    let revision = crate::storage::sources::revision(conn)?;
+    let rows = claims::get_many(conn, &ids)?;
+    let mut found: HashMap<Uuid, ClaimView> = HashMap::new();
+    let mut missing = Vec::new();
+    for claim in rows {
+        match cache.get(claim.id, (claim.version, revision)) {
+            Some(view) => {
+                found.insert(claim.id, view);
+            }
+            None => missing.push(claim),
+        }
+    }
+    for view in views(conn, missing, rules)? {
+        cache.put(&view, revision);
+        found.insert(view.claim.id, view);
+    }
+    Ok(ids.iter().zip(scored).filter_map(|(id, (_, score))| found.remove(id).map(|v| (v, *score))).collect())
+}
+
+/// The passages of each hit where the query's words appear: its text, context, claimant and
+/// quotes, in that order, each cut to about 200 characters around the first match.
+fn add_snippets(conn: &mut Conn, hits: &mut [SearchHit], words: &[text::QueryWord]) -> Result<(), Error> {
+    let ids: Vec<String> = hits.iter().map(|h| h.claim.claim.id.to_string()).collect();
+    let mut quotes = search::quotes(conn, &ids)?;
+    for hit in hits {
+        let claim = &hit.claim.claim;
+        let language = claim.language.clone();
+        let mut fields: Vec<(&'static str, String)> = vec![("text", claim.text.clone())];
+        fields.extend(claim.context.clone().map(|c| ("context", c)));
+        fields.extend(hit.claim.claimant.as_ref().map(|c| ("claimant", c.name.clone())));
+        fields.extend(quotes.remove(&claim.id.to_string()).unwrap_or_default().into_iter().map(|q| ("quote", q)));
+        hit.snippets =
+            fields.into_iter().filter_map(|(field, value)| snippet(field, &value, &language, words)).collect();
+    }
+    Ok(())
+}
+
+/// The longest snippet, in characters.
+const SNIPPET_CHARS: usize = 200;
+
+fn snippet(field: &'static str, value: &str, language: &str, words: &[text::QueryWord]) -> Option<Snippet> {
+    let lang = text::Language::of(language);
+    let matching: Vec<(usize, usize)> = text::words(value)
+        .into_iter()
+        .filter(|w| {
+            let lower = w.text.to_lowercase();
+            let term = lang.term(&lower);
+            let folded = text::fold(&lower);
+            words.iter().any(|q| {
+                q.terms.iter().any(|t| {
+                    *t == term
+                        || *t == folded
+                        || (q.prefix && (term.starts_with(t.as_str()) || folded.starts_with(t.as_str())))
+                })
+            })
+        })
+        .map(|w| (w.start, w.end))
+        .collect();
+    let first = matching.first()?;
+    let chars: Vec<char> = value.chars().collect();
+    let (start, end) = if chars.len() <= SNIPPET_CHARS {
+        (0, chars.len())
+    } else {
+        let mut start = first.0.saturating_sub(SNIPPET_CHARS / 4);
+        while start > 0 && !chars[start - 1].is_whitespace() {
+            start -= 1;
+        }
+        let mut end = (start + SNIPPET_CHARS).min(chars.len());
+        while end < chars.len() && !chars[end].is_whitespace() && end - start < SNIPPET_CHARS + 30 {
+            end += 1;
+        }
+        (start, end)
+    };
+    let prefix = if start > 0 { "…" } else { "" };
+    let suffix = if end < chars.len() { "…" } else { "" };
+    let shift = prefix.chars().count();
+    let text = format!("{prefix}{}{suffix}", chars[start..end].iter().collect::<String>());
+    let highlights = matching
+        .into_iter()
+        .filter(|(s, e)| *s >= start && *e <= end)
+        .map(|(s, e)| (s - start + shift, e - start + shift))
+        .collect();
+    Some(Snippet { field, text, highlights })
+}

@@ -1,0 +1,455 @@
+//! The search index, in the database: postings (term -> claims), each claim's indexed length
+//! and similarity text, and sharded document frequencies. Written in the transaction of every
+//! change to what a claim's search document holds; read by portable SQL on both backends.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use diesel::{
+    pg::Pg,
+    prelude::*,
+    query_builder::BoxedSqlQuery,
+    sql_types::{BigInt, Double, Integer, Text, Timestamp},
+    sqlite::Sqlite,
+};
+use uuid::Uuid;
+
+use super::{
+    Conn,
+    schema::{attributions, claims, search_docs, search_postings, search_stats, source_names},
+};
+use crate::domain::{ClaimFilter, Error, text};
+
+/// Shards of each document frequency (see the migration).
+const SHARDS: u128 = 8;
+
+/// Statistics keys: the number of indexed claims and their total length in terms.
+pub const DOCS: &str = "#docs";
+pub const LENGTH: &str = "#len";
+
+pub fn word_key(term: &str) -> String {
+    format!("w:{term}")
+}
+
+pub fn gram_key(gram: &str) -> String {
+    format!("g:{gram}")
+}
+
+fn shard(id: Uuid) -> i32 {
+    (id.as_u128() % SHARDS) as i32
+}
+
+/// A value bound to a raw statement.
+#[derive(Debug, Clone)]
+pub enum Bind {
+    Text(String),
+    Int(i32),
+    Big(i64),
+    Float(f64),
+    Time(chrono::NaiveDateTime),
+}
+
+/// A raw statement written with `?` placeholders (PostgreSQL gets `$1`, `$2`...): for what
+/// diesel's DSL cannot say on a `MultiConnection` (multi-row inserts, `VALUES` lists, upserts).
+pub struct Sql {
+    text: String,
+    binds: Vec<Bind>,
+}
+
+impl Sql {
+    pub fn new(text: impl Into<String>) -> Self {
+        Sql { text: text.into(), binds: Vec::new() }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    pub fn bind(&mut self, value: Bind) -> &mut Self {
+        self.binds.push(value);
+        self
+    }
+
+    /// `(?, ?, ...)` rows for `rows`, each of `width` values, comma-separated.
+    pub fn rows(&mut self, rows: impl IntoIterator<Item = Vec<Bind>>) -> &mut Self {
+        let mut first = true;
+        for row in rows {
+            if !first {
+                self.text.push_str(", ");
+            }
+            first = false;
+            self.text.push('(');
+            self.text.push_str(&vec!["?"; row.len()].join(", "));
+            self.text.push(')');
+            self.binds.extend(row);
+        }
+        self
+    }
+
+    fn pg_text(&self) -> String {
+        let mut out = String::with_capacity(self.text.len() + 16);
+        let mut n = 0;
+        for c in self.text.chars() {
+            if c == '?' {
+                n += 1;
+                out.push_str(&format!("${n}"));
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    fn boxed<'a, DB: diesel::backend::Backend>(
+        text: String,
+        binds: Vec<Bind>,
+    ) -> BoxedSqlQuery<'a, DB, diesel::query_builder::SqlQuery>
+    where
+        String: diesel::serialize::ToSql<Text, DB>,
+        i32: diesel::serialize::ToSql<Integer, DB>,
+        i64: diesel::serialize::ToSql<BigInt, DB>,
+        f64: diesel::serialize::ToSql<Double, DB>,
+        chrono::NaiveDateTime: diesel::serialize::ToSql<Timestamp, DB>,
+        DB: diesel::sql_types::HasSqlType<Text>
+            + diesel::sql_types::HasSqlType<Integer>
+            + diesel::sql_types::HasSqlType<BigInt>
+            + diesel::sql_types::HasSqlType<Double>
+            + diesel::sql_types::HasSqlType<Timestamp>,
+    {
+        let mut query = diesel::sql_query(text).into_boxed::<DB>();
+        for bind in binds {
+            query = match bind {
+                Bind::Text(v) => query.bind::<Text, _>(v),
+                Bind::Int(v) => query.bind::<Integer, _>(v),
+                Bind::Big(v) => query.bind::<BigInt, _>(v),
+                Bind::Float(v) => query.bind::<Double, _>(v),
+                Bind::Time(v) => query.bind::<Timestamp, _>(v),
+            };
+        }
+        query
+    }
+
+    pub fn execute(self, conn: &mut Conn) -> Result<usize, Error> {
+        Ok(match conn {
+            Conn::Pg(pg) => Self::boxed::<Pg>(self.pg_text(), self.binds).execute(pg)?,
+            Conn::Sqlite(lite) => Self::boxed::<Sqlite>(self.text, self.binds).execute(lite)?,
+        })
+    }
+
+    pub fn load<T>(self, conn: &mut Conn) -> Result<Vec<T>, Error>
+    where
+        T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
+    {
+        Ok(match conn {
+            Conn::Pg(pg) => Self::boxed::<Pg>(self.pg_text(), self.binds).load(pg)?,
+            Conn::Sqlite(lite) => Self::boxed::<Sqlite>(self.text, self.binds).load(lite)?,
+        })
+    }
+}
+
+/// What a claim's search document is made of, as stored now.
+struct Document {
+    /// Term -> occurrences.
+    terms: HashMap<String, i32>,
+    len: i32,
+    /// Text and context: what similarity is measured on.
+    sim_text: String,
+}
+
+fn document(conn: &mut Conn, id: Uuid) -> Result<Option<Document>, Error> {
+    let key = id.to_string();
+    let row: Option<(String, String, Option<String>, Option<String>, Option<String>)> = claims::table
+        .find(&key)
+        .select((claims::text, claims::language, claims::context, claims::claimant_id, claims::merged_into))
+        .first(conn)
+        .optional()?;
+    // A merged claim is found through its canonical claim only.
+    let Some((claim_text, language, context, claimant, None)) = row else { return Ok(None) };
+    let mut parts = vec![claim_text.clone()];
+    parts.extend(context.clone());
+    if let Some(claimant) = claimant {
+        parts.extend(
+            source_names::table
+                .filter(source_names::source_id.eq(claimant))
+                .select(source_names::name)
+                .load::<String>(conn)?,
+        );
+    }
+    parts.extend(
+        attributions::table
+            .filter(attributions::claim_id.eq(&key))
+            .select(attributions::quote)
+            .load::<Option<String>>(conn)?
+            .into_iter()
+            .flatten(),
+    );
+    parts.extend(claims::table.filter(claims::merged_into.eq(&key)).select(claims::text).load::<String>(conn)?);
+    let mut terms = HashMap::new();
+    let mut len = 0;
+    for part in &parts {
+        for term in text::terms(part, &language) {
+            *terms.entry(term).or_insert(0) += 1;
+            len += 1;
+        }
+    }
+    let sim_text = match context {
+        Some(context) => format!("{claim_text}\n{context}"),
+        None => claim_text,
+    };
+    Ok(Some(Document { terms, len, sim_text }))
+}
+
+/// Makes the index hold what the database now says of claim `id` (nothing when it is merged):
+/// its postings are replaced and the statistics moved by the difference. Call inside the
+/// transaction of the change.
+pub fn index_claim(conn: &mut Conn, id: Uuid) -> Result<(), Error> {
+    let key = id.to_string();
+    let new = document(conn, id)?;
+    let old_terms: Vec<String> =
+        search_postings::table.filter(search_postings::claim_id.eq(&key)).select(search_postings::term).load(conn)?;
+    let old_doc: Option<(i32, String)> =
+        search_docs::table.find(&key).select((search_docs::len, search_docs::sim_text)).first(conn).optional()?;
+
+    let mut delta: BTreeMap<String, i64> = BTreeMap::new();
+    for term in &old_terms {
+        *delta.entry(term.clone()).or_default() -= 1;
+    }
+    if let Some((len, sim_text)) = &old_doc {
+        *delta.entry(DOCS.to_owned()).or_default() -= 1;
+        *delta.entry(LENGTH.to_owned()).or_default() -= i64::from(*len);
+        for gram in text::grams(sim_text).into_keys() {
+            *delta.entry(gram_key(&gram)).or_default() -= 1;
+        }
+    }
+    if let Some(doc) = &new {
+        for term in doc.terms.keys() {
+            *delta.entry(word_key(term)).or_default() += 1;
+        }
+        *delta.entry(DOCS.to_owned()).or_default() += 1;
+        *delta.entry(LENGTH.to_owned()).or_default() += i64::from(doc.len);
+        for gram in text::grams(&doc.sim_text).into_keys() {
+            *delta.entry(gram_key(&gram)).or_default() += 1;
+        }
+    }
+
+    diesel::delete(search_postings::table.filter(search_postings::claim_id.eq(&key))).execute(conn)?;
+    diesel::delete(search_docs::table.find(&key)).execute(conn)?;
+    if let Some(doc) = new {
+        let rows: Vec<Vec<Bind>> = doc
+            .terms
+            .iter()
+            .map(|(term, tf)| {
+                vec![Bind::Text(word_key(term)), Bind::Text(key.clone()), Bind::Int(*tf), Bind::Int(doc.len)]
+            })
+            .collect();
+        for chunk in rows.chunks(500) {
+            let mut sql = Sql::new("INSERT INTO search_postings (term, claim_id, tf, len) VALUES ");
+            sql.rows(chunk.to_vec());
+            sql.execute(conn)?;
+        }
+        diesel::insert_into(search_docs::table)
+            .values((
+                search_docs::claim_id.eq(&key),
+                search_docs::len.eq(doc.len),
+                search_docs::sim_text.eq(doc.sim_text),
+            ))
+            .execute(conn)?;
+    }
+    add_stats(conn, shard(id), delta.into_iter().filter(|(_, d)| *d != 0).collect())
+}
+
+/// Moves document frequencies by `delta` in `shard`, in key order (so that two writers never
+/// wait on each other's rows in opposite orders).
+pub fn add_stats(conn: &mut Conn, shard: i32, delta: Vec<(String, i64)>) -> Result<(), Error> {
+    for chunk in delta.chunks(500) {
+        let mut sql = Sql::new("INSERT INTO search_stats (term, shard, df) VALUES ");
+        sql.rows(chunk.iter().map(|(term, d)| vec![Bind::Text(term.clone()), Bind::Int(shard), Bind::Big(*d)]));
+        sql.push(" ON CONFLICT (term, shard) DO UPDATE SET df = search_stats.df + excluded.df");
+        sql.execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Document frequencies of `keys`, shards added up; absent keys are 0.
+pub fn stats(conn: &mut Conn, keys: &[String]) -> Result<HashMap<String, i64>, Error> {
+    let mut out: HashMap<String, i64> = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(2000) {
+        let rows: Vec<(String, i64)> = search_stats::table
+            .filter(search_stats::term.eq_any(chunk))
+            .select((search_stats::term, search_stats::df))
+            .load(conn)?;
+        for (term, df) in rows {
+            *out.entry(term).or_default() += df;
+        }
+    }
+    Ok(out)
+}
+
+/// Indexed word terms that begin with `prefix` (a word key), at most `limit`.
+pub fn expand(conn: &mut Conn, prefix: &str, limit: i64) -> Result<Vec<String>, Error> {
+    let end = format!("{prefix}\u{10FFFF}");
+    Ok(search_stats::table
+        .filter(search_stats::term.ge(prefix).and(search_stats::term.lt(end)).and(search_stats::df.gt(0)))
+        .select(search_stats::term)
+        .distinct()
+        .order(search_stats::term)
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Claims not indexed yet (stored before the index existed), at most `limit`.
+pub fn unindexed(conn: &mut Conn, limit: i64) -> Result<Vec<Uuid>, Error> {
+    let ids: Vec<String> = claims::table
+        .filter(claims::merged_into.is_null())
+        .filter(diesel::dsl::not(diesel::dsl::exists(search_docs::table.filter(search_docs::claim_id.eq(claims::id)))))
+        .select(claims::id)
+        .limit(limit)
+        .load(conn)?;
+    ids.iter().map(|id| Uuid::try_parse(id).map_err(|e| Error::Internal(format!("claim id {id}: {e}")))).collect()
+}
+
+/// A query term with its weight and the query word it stands for.
+#[derive(Debug, Clone)]
+pub struct Weighted {
+    pub key: String,
+    pub word: i32,
+    pub idf: f64,
+}
+
+/// BM25's parameters (k1, b): tuned on the CLEF 2020 train split.
+pub const K1: f64 = 0.9;
+pub const B: f64 = 0.4;
+
+#[derive(Debug, QueryableByName)]
+pub struct Scored {
+    #[diesel(sql_type = Text)]
+    pub claim_id: String,
+    #[diesel(sql_type = Double)]
+    pub score: f64,
+}
+
+fn bm25_hits(sql: &mut Sql, terms: &[Weighted], avg_len: f64) {
+    sql.push("WITH q(term, word, idf) AS (VALUES ");
+    sql.rows(terms.iter().map(|t| vec![Bind::Text(t.key.clone()), Bind::Int(t.word), Bind::Float(t.idf)]));
+    sql.push(&format!(
+        "), hits AS (SELECT p.claim_id AS claim_id, \
+         SUM(q.idf * p.tf * {k1p} / (p.tf + {k1} * ({one_b} + {b} * p.len / ?))) AS score, \
+         COUNT(DISTINCT q.word) AS words \
+         FROM search_postings p JOIN q ON p.term = q.term GROUP BY p.claim_id) ",
+        k1p = K1 + 1.0,
+        k1 = K1,
+        one_b = 1.0 - B,
+        b = B
+    ));
+    sql.bind(Bind::Float(avg_len.max(1.0)));
+}
+
+/// Where a search page starts: after this score and id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct After {
+    pub score: f64,
+    pub id: String,
+}
+
+/// Claims holding every query word (through any of its terms), best BM25 score first, after
+/// the list filters; canonical claims only. At most `limit`.
+pub fn search(
+    conn: &mut Conn,
+    terms: &[Weighted],
+    words: i32,
+    avg_len: f64,
+    filter: &ClaimFilter,
+    after: Option<&After>,
+    limit: i64,
+) -> Result<Vec<Scored>, Error> {
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("");
+    bm25_hits(&mut sql, terms, avg_len);
+    sql.push("SELECT h.claim_id AS claim_id, h.score AS score FROM hits h JOIN claims c ON c.id = h.claim_id WHERE h.words = ? AND c.merged_into IS NULL");
+    sql.bind(Bind::Int(words));
+    if let Some(status) = filter.status {
+        sql.push(" AND c.status = ?").bind(Bind::Text(status.as_str().to_owned()));
+    }
+    if let Some(language) = &filter.language {
+        sql.push(" AND (c.language = ? OR c.language LIKE ?)")
+            .bind(Bind::Text(language.clone()))
+            .bind(Bind::Text(format!("{language}-%")));
+    }
+    if let Some(claimant) = filter.claimant_id {
+        sql.push(" AND c.claimant_id = ?").bind(Bind::Text(claimant.to_string()));
+    }
+    if let Some(tag) = &filter.tag {
+        sql.push(" AND c.id IN (SELECT claim_id FROM claim_tags WHERE tag = ?)").bind(Bind::Text(tag.clone()));
+    }
+    if let Some(from) = filter.created_from {
+        sql.push(" AND c.created_at >= ?").bind(Bind::Time(from.naive_utc()));
+    }
+    if let Some(to) = filter.created_to {
+        sql.push(" AND c.created_at <= ?").bind(Bind::Time(to.naive_utc()));
+    }
+    if let Some(from) = filter.claimed_from {
+        sql.push(" AND c.claimed_end > ?").bind(Bind::Time(from.naive_utc()));
+    }
+    if let Some(until) = filter.claimed_until {
+        sql.push(" AND c.claimed_start < ?").bind(Bind::Time(until.naive_utc()));
+    }
+    if let Some(after) = after {
+        // Scores are sums of floats, recomputed per page: equal within rounding.
+        sql.push(" AND (h.score < ? OR (h.score <= ? AND h.claim_id < ?))")
+            .bind(Bind::Float(after.score - 1e-9))
+            .bind(Bind::Float(after.score + 1e-9))
+            .bind(Bind::Text(after.id.clone()));
+    }
+    sql.push(" ORDER BY h.score DESC, h.claim_id DESC LIMIT ?").bind(Bind::Big(limit));
+    sql.load(conn)
+}
+
+/// The claims sharing the most weight of terms with a text: BM25 over any of `terms`, at most
+/// `limit`. Merged claims are not indexed, so never among them.
+pub fn candidates(conn: &mut Conn, terms: &[Weighted], avg_len: f64, limit: i64) -> Result<Vec<Scored>, Error> {
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("");
+    bm25_hits(&mut sql, terms, avg_len);
+    sql.push("SELECT claim_id, score FROM hits ORDER BY score DESC, claim_id DESC LIMIT ?").bind(Bind::Big(limit));
+    sql.load(conn)
+}
+
+/// The similarity texts of `ids`.
+pub fn sim_texts(conn: &mut Conn, ids: &[String]) -> Result<HashMap<String, String>, Error> {
+    Ok(search_docs::table
+        .filter(search_docs::claim_id.eq_any(ids))
+        .select((search_docs::claim_id, search_docs::sim_text))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// The quotes of the attributions of `ids`, by claim.
+pub fn quotes(conn: &mut Conn, ids: &[String]) -> Result<HashMap<String, Vec<String>>, Error> {
+    let rows: Vec<(String, Option<String>)> = attributions::table
+        .filter(attributions::claim_id.eq_any(ids))
+        .filter(attributions::quote.is_not_null())
+        .select((attributions::claim_id, attributions::quote))
+        .order((attributions::recorded_at, attributions::id))
+        .load(conn)?;
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for (id, quote) in rows {
+        out.entry(id).or_default().extend(quote);
+    }
+    Ok(out)
+}
+
+/// Every claim whose claimant is `source`: re-indexed when the source's names change.
+pub fn claims_of(conn: &mut Conn, source: Uuid) -> Result<Vec<Uuid>, Error> {
+    let ids: Vec<String> = claims::table
+        .filter(claims::claimant_id.eq(source.to_string()))
+        .filter(claims::merged_into.is_null())
+        .select(claims::id)
+        .load(conn)?;
+    let ids: HashSet<String> = ids.into_iter().collect();
+    ids.iter().map(|id| Uuid::try_parse(id).map_err(|e| Error::Internal(format!("claim id {id}: {e}")))).collect()
+}

@@ -1,0 +1,35 @@
+-- Search and similar claims (ARCHITECTURE.md, "Search and similar claims"). Terms are made by
+-- core's analysis (stemmed, folded) and written in the transaction of every change to what a
+-- claim's search document holds, so that a claim is found the moment its change commits, from
+-- any core instance.
+
+-- A merged claim points to its canonical claim; lists and searches leave it out.
+ALTER TABLE claims ADD COLUMN merged_into TEXT;
+
+-- term -> claims holding it: tf, how often; len, the claim document's length in terms (BM25).
+CREATE TABLE search_postings (
+    term     TEXT NOT NULL,
+    claim_id TEXT NOT NULL,
+    tf       INTEGER NOT NULL,
+    len      INTEGER NOT NULL,
+    PRIMARY KEY (term, claim_id)
+) WITHOUT ROWID;
+CREATE INDEX search_postings_claim_idx ON search_postings (claim_id);
+
+-- What each claim was last indexed from: its length in terms and the text its similarity is
+-- measured on (text and context), so that a re-index can take back exactly what it added.
+CREATE TABLE search_docs (
+    claim_id TEXT PRIMARY KEY,
+    len      INTEGER NOT NULL,
+    sim_text TEXT NOT NULL
+);
+
+-- Document frequencies: "w:" words, "g:" character n-grams, "#docs" and "#len" the number and
+-- total length of the documents. Split over shards (by claim) so that concurrent writers on
+-- PostgreSQL seldom wait on the same row; readers add the shards up.
+CREATE TABLE search_stats (
+    term  TEXT NOT NULL,
+    shard INTEGER NOT NULL,
+    df    BIGINT NOT NULL,
+    PRIMARY KEY (term, shard)
+) WITHOUT ROWID;
