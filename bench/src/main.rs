@@ -232,6 +232,24 @@ impl ClaimService for FixedClaim {
     async fn get_history(&self, _: Request<pb::GetHistoryRequest>) -> Result<Response<pb::GetHistoryResponse>, Status> {
         Err(Status::unimplemented("anchor"))
     }
+    async fn search_claims(
+        &self,
+        _: Request<pb::SearchClaimsRequest>,
+    ) -> Result<Response<pb::SearchClaimsResponse>, Status> {
+        Err(Status::unimplemented("anchor"))
+    }
+    async fn find_similar(
+        &self,
+        _: Request<pb::FindSimilarRequest>,
+    ) -> Result<Response<pb::FindSimilarResponse>, Status> {
+        Err(Status::unimplemented("anchor"))
+    }
+    async fn merge_claims(
+        &self,
+        _: Request<pb::MergeClaimsRequest>,
+    ) -> Result<Response<pb::MergeClaimsResponse>, Status> {
+        Err(Status::unimplemented("anchor"))
+    }
 }
 
 async fn tonic_anchor(listen: SocketAddr, from: &str, token: &str, id: &str) -> anyhow::Result<()> {

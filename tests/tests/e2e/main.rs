@@ -13,5 +13,6 @@ mod idempotency;
 mod migrations;
 mod openapi;
 mod representation;
+mod search;
 mod sources;
 mod venezuela;
