@@ -100,17 +100,15 @@ impl Sql {
         out
     }
 
-    fn boxed<'a, DB: diesel::backend::Backend>(
-        text: String,
-        binds: Vec<Bind>,
-    ) -> BoxedSqlQuery<'a, DB, diesel::query_builder::SqlQuery>
+    fn boxed<'a, DB>(text: String, binds: Vec<Bind>) -> BoxedSqlQuery<'a, DB, diesel::query_builder::SqlQuery>
     where
         String: diesel::serialize::ToSql<Text, DB>,
         i32: diesel::serialize::ToSql<Integer, DB>,
         i64: diesel::serialize::ToSql<BigInt, DB>,
         f64: diesel::serialize::ToSql<Double, DB>,
         chrono::NaiveDateTime: diesel::serialize::ToSql<Timestamp, DB>,
-        DB: diesel::sql_types::HasSqlType<Text>
+        DB: diesel::backend::Backend
+            + diesel::sql_types::HasSqlType<Text>
             + diesel::sql_types::HasSqlType<Integer>
             + diesel::sql_types::HasSqlType<BigInt>
             + diesel::sql_types::HasSqlType<Double>
@@ -158,7 +156,8 @@ struct Document {
 
 fn document(conn: &mut Conn, id: Uuid) -> Result<Option<Document>, Error> {
     let key = id.to_string();
-    let row: Option<(String, String, Option<String>, Option<String>, Option<String>)> = claims::table
+    type Row = (String, String, Option<String>, Option<String>, Option<String>);
+    let row: Option<Row> = claims::table
         .find(&key)
         .select((claims::text, claims::language, claims::context, claims::claimant_id, claims::merged_into))
         .first(conn)

@@ -409,7 +409,7 @@ impl Claims {
                 };
                 let (dropped, moving): (Vec<_>, Vec<_>) =
                     incoming.into_iter().partition(|a| held.iter().any(|h| same(h, a)));
-                if held.len() + moving.len() > attribution::MAX_PER_CLAIM as usize {
+                if held.len() + moving.len() > attribution::MAX_PER_CLAIM {
                     return Err(Error::Precondition {
                         code: "too_many_attributions",
                         subject: "attributions".into(),
