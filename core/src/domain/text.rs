@@ -219,19 +219,37 @@ fn split_camel_case(tag: &str) -> String {
     out
 }
 
-/// The character 3- and 4-grams of a text's folded words (joined by one space, padded with
-/// one), with their counts.
-pub fn grams(text: &str) -> HashMap<String, u32> {
+/// A character n-gram, named by the 64-bit FNV-1a hash of its UTF-8 bytes: a stable name (the
+/// index stores document frequencies under it) that costs no allocation to compare.
+pub type Gram = u64;
+
+/// The distinct character 3- and 4-grams of a text's folded words (joined by one space, padded
+/// with one), with their counts, in gram order.
+pub fn grams(text: &str) -> Vec<(Gram, u32)> {
+    use std::hash::Hasher;
     let mut joined = String::from(" ");
     for w in words(text) {
         joined.push_str(&fold(w.text));
         joined.push(' ');
     }
     let chars: Vec<char> = joined.chars().collect();
-    let mut out = HashMap::new();
+    let mut all: Vec<Gram> = Vec::with_capacity(chars.len() * 2);
+    let mut buf = [0u8; 4];
     for n in [3, 4] {
         for window in chars.windows(n) {
-            *out.entry(window.iter().collect::<String>()).or_insert(0) += 1;
+            let mut hash = fnv::FnvHasher::default();
+            for c in window {
+                hash.write(c.encode_utf8(&mut buf).as_bytes());
+            }
+            all.push(hash.finish());
+        }
+    }
+    all.sort_unstable();
+    let mut out: Vec<(Gram, u32)> = Vec::with_capacity(all.len());
+    for gram in all {
+        match out.last_mut() {
+            Some((last, count)) if *last == gram => *count += 1,
+            _ => out.push((gram, 1)),
         }
     }
     out
@@ -284,9 +302,14 @@ mod tests {
     #[test]
     fn grams_are_of_folded_words() {
         let g = grams("Été!");
-        assert_eq!(g.get(" et"), Some(&1));
-        assert_eq!(g.get(" ete"), Some(&1));
-        assert_eq!(g.get("ete "), Some(&1));
+        // " et", "ete", "te ", " ete", "ete ".
         assert_eq!(g.len(), 5, "{g:?}");
+        assert!(g.iter().all(|(_, n)| *n == 1));
+        assert_eq!(g, grams("ete"));
+        assert!(g.windows(2).all(|w| w[0].0 < w[1].0), "in gram order");
+        let twice = grams("abc abc");
+        assert!(twice.iter().any(|(_, n)| *n == 2), "{twice:?}");
+        // FNV-1a of " et": stored in databases, so it must never change.
+        assert!(g.iter().any(|(gram, _)| *gram == 0xc2c6a017cdec05ee), "{g:?}");
     }
 }

@@ -30,8 +30,8 @@ pub fn word_key(term: &str) -> String {
     format!("w:{term}")
 }
 
-pub fn gram_key(gram: &str) -> String {
-    format!("g:{gram}")
+pub fn gram_key(gram: text::Gram) -> String {
+    format!("g:{gram:016x}")
 }
 
 fn shard(id: Uuid) -> i32 {
@@ -216,8 +216,8 @@ pub fn index_claim(conn: &mut Conn, id: Uuid) -> Result<(), Error> {
     if let Some((len, sim_text)) = &old_doc {
         *delta.entry(DOCS.to_owned()).or_default() -= 1;
         *delta.entry(LENGTH.to_owned()).or_default() -= i64::from(*len);
-        for gram in text::grams(sim_text).into_keys() {
-            *delta.entry(gram_key(&gram)).or_default() -= 1;
+        for (gram, _) in text::grams(sim_text) {
+            *delta.entry(gram_key(gram)).or_default() -= 1;
         }
     }
     if let Some(doc) = &new {
@@ -226,8 +226,8 @@ pub fn index_claim(conn: &mut Conn, id: Uuid) -> Result<(), Error> {
         }
         *delta.entry(DOCS.to_owned()).or_default() += 1;
         *delta.entry(LENGTH.to_owned()).or_default() += i64::from(doc.len);
-        for gram in text::grams(&doc.sim_text).into_keys() {
-            *delta.entry(gram_key(&gram)).or_default() += 1;
+        for (gram, _) in text::grams(&doc.sim_text) {
+            *delta.entry(gram_key(gram)).or_default() += 1;
         }
     }
 
@@ -413,7 +413,7 @@ pub fn candidates(conn: &mut Conn, terms: &[Weighted], avg_len: f64, limit: i64)
     }
     let mut sql = Sql::new("");
     bm25_hits(&mut sql, terms, avg_len);
-    sql.push("SELECT claim_id, score FROM hits ORDER BY score DESC, claim_id DESC LIMIT ?").bind(Bind::Big(limit));
+    sql.push("SELECT claim_id, score FROM hits ORDER BY score DESC, claim_id LIMIT ?").bind(Bind::Big(limit));
     sql.load(conn)
 }
 

@@ -6,6 +6,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+use fnv::{FnvHashMap, FnvHashSet};
+
 use uuid::Uuid;
 
 use super::{Claims, bump, views};
@@ -14,7 +16,8 @@ use crate::{
     domain::{
         Change, ClaimView, Error, ListParams, Page, Precondition, SourcingLevel, Violations, attribution,
         paging::{self, Cursor},
-        parse_id, text,
+        parse_id,
+        text::{self, Gram},
     },
     storage::{
         Conn, attributions, claims, events,
@@ -97,34 +100,80 @@ impl Cursor for SearchCursor {
 }
 
 /// Document frequencies of character n-grams, kept a short while: a similarity score needs
-/// those of every gram of every candidate, and they move slowly.
-pub struct GramStats(quick_cache::sync::Cache<String, (i64, Instant)>);
+/// those of every gram of every candidate, and they move slowly. Each is kept with the number
+/// of claims it was read at, and read again once that grew by 2 % (a bulk load), so that an
+/// idf never mixes an old frequency with a new collection size.
+pub struct GramStats(quick_cache::sync::Cache<Gram, (i64, i64, Instant)>);
 
 impl GramStats {
     pub fn new() -> Self {
         GramStats(quick_cache::sync::Cache::new(400_000))
     }
 
-    fn get(&self, conn: &mut Conn, grams: &[String]) -> Result<HashMap<String, i64>, Error> {
+    /// The frequencies of `grams` in a collection of `n` claims.
+    fn get(
+        &self,
+        conn: &mut Conn,
+        grams: impl IntoIterator<Item = Gram>,
+        n: i64,
+    ) -> Result<FnvHashMap<Gram, i64>, Error> {
         let now = Instant::now();
-        let mut out = HashMap::with_capacity(grams.len());
+        let mut out = FnvHashMap::default();
         let mut missing = Vec::new();
         for gram in grams {
-            match self.0.get(gram) {
-                Some((df, at)) if now.duration_since(at) < GRAM_STATS_TTL => {
-                    out.insert(gram.clone(), df);
+            match self.0.get(&gram) {
+                Some((df, at_n, at)) if now.duration_since(at) < GRAM_STATS_TTL && n * 50 <= at_n * 51 => {
+                    out.insert(gram, df);
                 }
-                _ => missing.push(search::gram_key(gram)),
+                _ => missing.push(gram),
             }
         }
-        let read = search::stats(conn, &missing)?;
-        for key in missing {
-            let df = read.get(&key).copied().unwrap_or(0);
-            let gram = key["g:".len()..].to_owned();
-            self.0.insert(gram.clone(), (df, now));
+        let keys: Vec<String> = missing.iter().map(|g| search::gram_key(*g)).collect();
+        let read = search::stats(conn, &keys)?;
+        for (gram, key) in missing.into_iter().zip(&keys) {
+            let df = read.get(key).copied().unwrap_or(0);
+            self.0.insert(gram, (df, n, now));
             out.insert(gram, df);
         }
         Ok(out)
+    }
+}
+
+/// A weighted gram vector, in gram order, and its norm.
+struct GramVector {
+    weights: Vec<(Gram, f64)>,
+    norm: f64,
+}
+
+impl GramVector {
+    fn new(grams: &[(Gram, u32)], idf: &FnvHashMap<Gram, f64>) -> Self {
+        let weights: Vec<(Gram, f64)> = grams
+            .iter()
+            .map(|(g, tf)| (*g, (1.0 + f64::from(*tf).ln()) * idf.get(g).copied().unwrap_or(0.0)))
+            .collect();
+        let norm = weights.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
+        GramVector { weights, norm }
+    }
+
+    /// Cosine similarity, 0 to 1 (weights are never negative).
+    fn cosine(&self, other: &GramVector) -> f64 {
+        if self.norm == 0.0 || other.norm == 0.0 {
+            return 0.0;
+        }
+        let (mut i, mut j, mut dot) = (0, 0, 0.0);
+        let (a, b) = (&self.weights, &other.weights);
+        while i < a.len() && j < b.len() {
+            match a[i].0.cmp(&b[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    dot += a[i].1 * b[j].1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        dot / (self.norm * other.norm)
     }
 }
 
@@ -315,39 +364,33 @@ impl Claims {
                 let texts = search::sim_texts(conn, &ids)?;
 
                 let query_grams = text::grams(&cleaned);
-                let doc_grams: Vec<(String, f64, HashMap<String, u32>)> = found
+                let doc_grams: Vec<(&str, f64, Vec<(Gram, u32)>)> = found
                     .iter()
-                    .filter_map(|c| texts.get(&c.claim_id).map(|t| (c.claim_id.clone(), c.score, text::grams(t))))
+                    .filter_map(|c| texts.get(&c.claim_id).map(|t| (c.claim_id.as_str(), c.score, text::grams(t))))
                     .collect();
-                let mut all: Vec<String> = query_grams.keys().cloned().collect();
+                let mut all: FnvHashSet<Gram> = query_grams.iter().map(|(g, _)| *g).collect();
                 for (_, _, g) in &doc_grams {
-                    all.extend(g.keys().cloned());
+                    all.extend(g.iter().map(|(g, _)| *g));
                 }
-                all.sort();
-                all.dedup();
-                let df = grams.get(conn, &all)?;
                 // Smoothed: common grams weigh little but never nothing, so that a small
-                // collection still compares texts (CLEF 2020 dev: MAP@5 0.806).
-                let idf = |gram: &str| (1.0 + n as f64 / (df.get(gram).copied().unwrap_or(0).max(0) as f64 + 1.0)).ln();
-                let vector = |g: &HashMap<String, u32>| -> (HashMap<String, f64>, f64) {
-                    let v: HashMap<String, f64> =
-                        g.iter().map(|(k, tf)| (k.clone(), (1.0 + f64::from(*tf).ln()) * idf(k))).collect();
-                    let norm = v.values().map(|x| x * x).sum::<f64>().sqrt();
-                    (v, norm)
-                };
-                let (q, q_norm) = vector(&query_grams);
+                // collection still compares texts.
+                let idf: FnvHashMap<Gram, f64> = grams
+                    .get(conn, all, n)?
+                    .into_iter()
+                    .map(|(g, df)| (g, (1.0 + n as f64 / (df.max(0) as f64 + 1.0)).ln()))
+                    .collect();
+                let query = GramVector::new(&query_grams, &idf);
                 let mut scored: Vec<(String, f64)> = doc_grams
                     .iter()
                     .map(|(id, bm25, g)| {
-                        let (d, d_norm) = vector(g);
-                        let dot: f64 = q.iter().filter_map(|(k, x)| d.get(k).map(|y| x * y)).sum();
-                        let cosine = if q_norm > 0.0 && d_norm > 0.0 { dot / (q_norm * d_norm) } else { 0.0 };
+                        let cosine = query.cosine(&GramVector::new(g, &idf));
                         let score = (cosine + BM25_WEIGHT * bm25 / best_bm25) / (1.0 + BM25_WEIGHT);
-                        (id.clone(), score.clamp(0.0, 1.0))
+                        ((*id).to_owned(), score.clamp(0.0, 1.0))
                     })
                     .filter(|(_, score)| *score >= min_score)
                     .collect();
-                scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
+                // Ties go to the older claim (ids are UUIDv7, in creation order): the desk's first record.
+                scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
                 scored.truncate(limit);
                 Ok(load_views(conn, &scored, &rules, &cache)?
                     .into_iter()
