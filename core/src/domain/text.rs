@@ -223,9 +223,12 @@ fn split_camel_case(tag: &str) -> String {
 /// index stores document frequencies under it) that costs no allocation to compare.
 pub type Gram = u64;
 
+/// Grams with their counts, in gram order.
+pub type GramCounts = Vec<(Gram, u32)>;
+
 /// The distinct character 3- and 4-grams of a text's folded words (joined by one space, padded
 /// with one), with their counts, in gram order.
-pub fn grams(text: &str) -> Vec<(Gram, u32)> {
+pub fn grams(text: &str) -> GramCounts {
     use std::hash::Hasher;
     let mut joined = String::from(" ");
     for w in words(text) {

@@ -364,7 +364,7 @@ impl Claims {
                 let texts = search::sim_texts(conn, &ids)?;
 
                 let query_grams = text::grams(&cleaned);
-                let doc_grams: Vec<(&str, f64, Vec<(Gram, u32)>)> = found
+                let doc_grams: Vec<(&str, f64, text::GramCounts)> = found
                     .iter()
                     .filter_map(|c| texts.get(&c.claim_id).map(|t| (c.claim_id.as_str(), c.score, text::grams(t))))
                     .collect();
