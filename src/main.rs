@@ -117,6 +117,10 @@ struct CoreArgs {
     /// Requests per minute per token, counted by each core instance; 0 turns the limit off.
     #[arg(long, env = "CLAIMDESK_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
     rate_limit_per_minute: u32,
+    /// Look for near-duplicates of every new claim (`possible_duplicates`); `off` leaves it to
+    /// creations that ask to reject duplicates (bulk loads). on/off, true/false.
+    #[arg(long, env = "CLAIMDESK_DUPLICATE_CHECK", default_value = "on", value_parser = clap::builder::BoolishValueParser::new())]
+    duplicate_check: bool,
     /// Stored as an admin token at start-up when no admin token exists (for automation).
     #[arg(long, env = "CLAIMDESK_BOOTSTRAP_TOKEN", hide_env_values = true)]
     bootstrap_token: Option<String>,
@@ -168,6 +172,7 @@ impl From<CoreArgs> for CoreConfig {
             rate_limit_per_minute: args.rate_limit_per_minute,
             bootstrap_token: args.bootstrap_token,
             unix_socket: None,
+            duplicate_check: args.duplicate_check,
         }
     }
 }

@@ -231,6 +231,11 @@ async fn admit_and_serve(
         }
         return Ok(req.into_response(problem.error_response()));
     }
+    if let Some(problem) =
+        pattern.and_then(|pattern| crate::routes::shadowed_method(req.method().as_str(), req.path(), pattern))
+    {
+        return Ok(req.into_response(problem.error_response()));
+    }
     if let Some(problem) = undeclared_query(&req, pattern) {
         return Ok(req.into_response(problem.error_response()));
     }

@@ -92,6 +92,9 @@ const FIELD_LIMITS: &[(&str, &str, &str)] = &[
     ("SourcePatchRequest", "descriptor", r#"{"maxLength": 300}"#),
     ("CreateSourceRequest", "notes", r#"{"maxLength": 10000}"#),
     ("SourcePatchRequest", "notes", r#"{"maxLength": 10000}"#),
+    ("SimilarRequest", "text", r#"{"minLength": 1, "maxLength": 10000, "pattern": "^[^\\u0000]*\\S[^\\u0000]*$"}"#),
+    ("SimilarRequest", "language", LANGUAGE),
+    ("MergeRequest", "duplicate_etag", r#"{"maxLength": 200}"#),
     ("CreateTokenRequest", "name", r#"{"minLength": 1, "maxLength": 100, "pattern": "^[^\\u0000]*\\S[^\\u0000]*$"}"#),
 ];
 const LANGUAGE: &str = r#"{"maxLength": 35, "pattern": "^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"}"#;
@@ -124,6 +127,7 @@ fn refine(doc: &mut serde_json::Value) {
                     add_idempotency_key(op);
                 }
                 let mut lists = false;
+                let claim_search = op["operationId"] == "list_claims";
                 if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
                     for param in params {
                         let name = param["name"].as_str().unwrap_or_default().to_owned();
@@ -136,6 +140,10 @@ fn refine(doc: &mut serde_json::Value) {
                                      source); also `*` (any current version) or a list of ETags. Weak tags never match."
                                 );
                                 param["schema"] = json!({"type": "string", "minLength": 1, "maxLength": 1000, "pattern": "^[\\s,]*[^\\s,][^\\r\\n]*$"});
+                            }
+                            // A claim search takes longer queries than a source lookup.
+                            "q" if claim_search => {
+                                param["schema"] = json!({"type": "string", "minLength": 1, "maxLength": 1000});
                             }
                             "q" => param["schema"] = json!({"type": "string", "minLength": 1, "maxLength": 200}),
                             "tag" => param["schema"] = json!({"type": "string", "minLength": 1, "maxLength": 64}),

@@ -8,6 +8,13 @@
 //!   service in between, at the same concurrency.
 //! - `http-rate`: open-loop HTTP load at a fixed rate, for the overload scenario: the status of
 //!   every answer, the p99 of the accepted ones, and the throughput second by second.
+//! - `load-claims`: a million generated claims straight into a database, indexed for search,
+//!   and the queries to run against them (`corpus`).
+//! - `http-query`, `http-create`: closed-loop REST searches, similar-claim lookups and
+//!   creations, for bench/search_bench.py (`searchload`).
+
+mod corpus;
+mod searchload;
 
 use std::{
     collections::BTreeMap,
@@ -81,6 +88,46 @@ enum Command {
         #[arg(long)]
         secs: u64,
     },
+    LoadClaims {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long)]
+        count: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// How many search queries (and as many similar-claim texts) to write.
+        #[arg(long, default_value_t = 2000)]
+        queries: usize,
+        #[arg(long)]
+        queries_out: String,
+    },
+    HttpQuery {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value = "")]
+        token: String,
+        #[arg(long)]
+        queries: String,
+        /// "search" or "similar".
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        conns: usize,
+        #[arg(long)]
+        secs: u64,
+    },
+    HttpCreate {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value = "")]
+        token: String,
+        #[arg(long, default_value_t = 11)]
+        seed: u64,
+        #[arg(long)]
+        conns: usize,
+        #[arg(long)]
+        secs: u64,
+    },
 }
 
 #[tokio::main]
@@ -90,6 +137,15 @@ async fn main() -> anyhow::Result<()> {
         Command::TonicAnchor { listen, from, token, id } => tonic_anchor(listen, &from, &token, &id).await,
         Command::SqliteAnchor { url, id, conns, secs } => sqlite_anchor(&url, &id, conns, secs).await,
         Command::HttpRate { url, token, rate, secs } => http_rate(&url, &token, rate, secs).await,
+        Command::LoadClaims { database_url, count, seed, queries, queries_out } => {
+            corpus::load_claims(&database_url, count, seed, queries, &queries_out).await
+        }
+        Command::HttpQuery { url, token, queries, kind, conns, secs } => {
+            searchload::http_query(&url, &token, &queries, &kind, conns, secs).await
+        }
+        Command::HttpCreate { url, token, seed, conns, secs } => {
+            searchload::http_create(&url, &token, seed, conns, secs).await
+        }
     }
 }
 
@@ -119,6 +175,7 @@ impl Recorder {
             "requests": self.ok.len() as u64 + self.failures,
             "rps": self.ok.len() as f64 / elapsed.as_secs_f64(),
             "p50_ms": pct(0.50),
+            "p95_ms": pct(0.95),
             "p99_ms": pct(0.99),
             "failures": self.failures,
         })

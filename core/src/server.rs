@@ -47,6 +47,9 @@ pub struct CoreConfig {
     /// cheaper hop than TCP on loopback, which vanishes with the process (no file to clean up,
     /// even after a crash).
     pub unix_socket: Option<String>,
+    /// Look for near-duplicates of every new claim (answered as `possible_duplicates`). Off,
+    /// only a creation that asks to reject duplicates looks (bulk loads).
+    pub duplicate_check: bool,
 }
 
 /// A core whose database is open and migrated and whose port is bound, ready to serve.
@@ -58,6 +61,7 @@ pub struct Core {
     listener: TcpListener,
     local_addr: SocketAddr,
     unix: Option<tokio::net::UnixListener>,
+    duplicate_check: bool,
 }
 
 impl Core {
@@ -82,7 +86,7 @@ impl Core {
         if indexed > 0 {
             tracing::info!(claims = indexed, "indexed stored claims for search");
         }
-        Ok(Core { db, auth, rules, listener, local_addr, unix })
+        Ok(Core { db, auth, rules, listener, local_addr, unix, duplicate_check: config.duplicate_check })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -91,7 +95,7 @@ impl Core {
 
     /// Serves until `shutdown` completes, then lets in-flight calls finish.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let Core { db, auth, rules, listener, local_addr, unix } = self;
+        let Core { db, auth, rules, listener, local_addr, unix, duplicate_check } = self;
         let (reporter, health) = tonic_health::server::health_reporter();
         report(&reporter, true).await;
         let watchdog = tokio::spawn(watch_database(db.clone(), reporter));
@@ -113,9 +117,12 @@ impl Core {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(
-                ClaimServiceServer::new(ClaimApi::new(Claims::new(db.clone(), rules), auth.clone()))
-                    .max_decoding_message_size(MAX_REQUEST_BYTES)
-                    .max_encoding_message_size(MAX_RESPONSE_BYTES),
+                ClaimServiceServer::new(ClaimApi::new(
+                    Claims::new(db.clone(), rules).with_duplicate_check(duplicate_check),
+                    auth.clone(),
+                ))
+                .max_decoding_message_size(MAX_REQUEST_BYTES)
+                .max_encoding_message_size(MAX_RESPONSE_BYTES),
             )
             .add_service(
                 SourceServiceServer::new(SourceApi::new(Sources::new(db), auth.clone()))

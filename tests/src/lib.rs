@@ -199,6 +199,7 @@ impl TestApp {
             bootstrap_token: Some(ADMIN_TOKEN.to_owned()),
             confirmed_min_sources: 3,
             unix_socket: None,
+            duplicate_check: true,
         };
         let (core, core_addr) = start_core(&core_config).await;
         // Later restarts of core reuse the port the gateway knows.

@@ -320,6 +320,7 @@ pub struct SimilarRequest {
     /// BCP 47 tag of the text's language.
     pub language: String,
     /// How many matches at most, 1 to 100 (default 20).
+    #[schema(minimum = 1, maximum = 100)]
     pub limit: Option<i32>,
 }
 

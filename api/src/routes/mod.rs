@@ -90,19 +90,43 @@ pub fn declared_query(method: &str, pattern: &str) -> Option<&'static [String]> 
     table.get(&(method.to_owned(), pattern.to_owned())).map(Vec::as_slice)
 }
 
+/// The API's route for `path` (the most literal one: `/v1/claims/similar` before
+/// `/v1/claims/{id}`) and the methods it answers (the `Allow` header's value).
+fn route_of(path: &str) -> Option<&'static (Vec<String>, String)> {
+    let segments: Vec<&str> = path.split('/').collect();
+    route_table()
+        .iter()
+        .filter(|(pattern, _)| {
+            pattern.len() == segments.len()
+                && pattern.iter().zip(&segments).all(|(p, s)| p == s || (p.starts_with('{') && !s.is_empty()))
+        })
+        .max_by_key(|(pattern, _)| pattern.iter().filter(|p| !p.starts_with('{')).count())
+}
+
 /// The methods `path` answers (the `Allow` header's value), if it is one of the API's paths.
 fn allowed_methods(path: &str) -> Option<&'static str> {
     if matches!(path, "/metrics" | "/openapi.json" | "/docs") || path.starts_with("/docs/") {
         return Some("GET, HEAD");
     }
-    let segments: Vec<&str> = path.split('/').collect();
-    route_table()
-        .iter()
-        .find(|(pattern, _)| {
-            pattern.len() == segments.len()
-                && pattern.iter().zip(&segments).all(|(p, s)| p == s || (p.starts_with('{') && !s.is_empty()))
-        })
-        .map(|(_, allow)| allow.as_str())
+    route_of(path).map(|(_, allow)| allow.as_str())
+}
+
+/// A request routed to a parameter route (`PATCH /v1/claims/{id}`) whose path is a literal
+/// route of the API that does not answer its method (`/v1/claims/similar` takes only POST):
+/// 405 with `Allow`, as for any other method a path does not answer.
+pub fn shadowed_method(method: &str, path: &str, pattern: &str) -> Option<Problem> {
+    let (route, allow) = route_of(path)?;
+    if route.join("/") == pattern || allow.split(", ").any(|m| m == method) {
+        return None;
+    }
+    Some(
+        Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("{method} is not allowed on this path; it answers {allow}"),
+        )
+        .allow(allow),
+    )
 }
 
 /// Requests no route takes: 405 with `Allow` for a known path, 404 otherwise.
@@ -188,14 +212,15 @@ fn if_match(req: &HttpRequest) -> Result<IfMatch, Problem> {
             "If-Match must be * or a comma-separated list of ETags, such as \"4-9c1f0e6a2b7d3e58\"",
         )
     };
+    // At most 1,000 bytes in all, as documented.
+    if lines.iter().map(|line| line.len()).sum::<usize>() > 1000 {
+        return Err(invalid());
+    }
     // Several If-Match lines are one list (RFC 9110 5.3).
     let mut joined = String::new();
     for line in lines {
         joined.push_str(line.to_str().map_err(|_| invalid())?);
         joined.push(',');
-    }
-    if joined.len() > 1000 {
-        return Err(invalid());
     }
     let items: Vec<&str> = joined.split(',').map(str::trim).filter(|item| !item.is_empty()).collect();
     if items == ["*"] {
@@ -301,6 +326,13 @@ mod tests {
     fn parse(value: &str) -> Result<IfMatch, u16> {
         let req = actix_web::test::TestRequest::default().insert_header((header::IF_MATCH, value)).to_http_request();
         if_match(&req).map_err(|p| p.status.as_u16())
+    }
+
+    #[test]
+    fn if_match_takes_up_to_1000_bytes() {
+        let most = format!(",{}", "0".repeat(999));
+        assert_eq!(parse(&most), tags(&["0".repeat(999).as_str()]));
+        assert_eq!(parse(&format!("{most}0")), Err(400));
     }
 
     fn tags(tags: &[&str]) -> Result<IfMatch, u16> {

@@ -27,6 +27,7 @@ pub struct Claims {
     rules: SourcingRules,
     cache: Arc<ViewCache>,
     grams: Arc<GramStats>,
+    duplicate_check: bool,
 }
 
 impl std::fmt::Debug for Claims {
@@ -72,7 +73,13 @@ impl Claims {
             rules,
             cache: Arc::new(ViewCache(quick_cache::sync::Cache::new(VIEW_CACHE_CAPACITY))),
             grams: Arc::new(GramStats::new()),
+            duplicate_check: true,
         }
+    }
+
+    /// Whether every creation looks for near-duplicates (on by default).
+    pub fn with_duplicate_check(self, on: bool) -> Self {
+        Self { duplicate_check: on, ..self }
     }
 
     /// Indexes the claims stored before the search index existed, a batch per transaction;
@@ -121,7 +128,11 @@ impl Claims {
             None => new.claim.text.clone(),
         };
         let threshold = reject_above.map_or(DUPLICATE_THRESHOLD, |t| t.min(DUPLICATE_THRESHOLD));
-        let duplicates = self.duplicates_of(&sim_text, &new.claim.language, threshold).await?;
+        let duplicates = if self.duplicate_check || reject_above.is_some() {
+            self.duplicates_of(&sim_text, &new.claim.language, threshold).await?
+        } else {
+            Vec::new()
+        };
         if let Some(t) = reject_above
             && duplicates.first().is_some_and(|m| m.score >= t)
         {

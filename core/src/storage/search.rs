@@ -34,7 +34,8 @@ pub fn gram_key(gram: text::Gram) -> String {
     format!("g:{gram:016x}")
 }
 
-fn shard(id: Uuid) -> i32 {
+/// The statistics shard a claim's counts go to.
+pub fn shard(id: Uuid) -> i32 {
     (id.as_u128() % SHARDS) as i32
 }
 

@@ -108,6 +108,10 @@ async fn hostile_queries_get_clean_answers(app: TestApp) {
     let long = app.get(&format!("/v1/claims?q={}", "venezuela ".repeat(100))).await;
     assert_eq!(long.status(), 200, "a 1,000-character query is answered");
     problem(app.get("/v1/claims?sourcing_level=confirmed").await, 400).await;
+    // /v1/claims/similar is a route of its own, not a claim id.
+    let patch = app.send_if_match(reqwest::Method::PATCH, "/v1/claims/similar", "*", Some(&json!({"tags": []}))).await;
+    assert_eq!(patch.headers()["allow"], "POST");
+    assert_eq!(problem(patch, 405).await["code"], "method_not_allowed");
     let unknown = app.post_json("/v1/claims/similar", &json!({"text": "x y z", "language": "not a tag!"})).await;
     problem(unknown, 400).await;
     let empty = app.post_json("/v1/claims/similar", &json!({"text": "", "language": "fr"})).await;

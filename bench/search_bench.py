@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""Search, similar claims and the duplicate check at scale: a million generated claims.
+
+For each backend (SQLite, then PostgreSQL): `claimdesk-bench load-claims` writes COUNT generated
+claims (French and English, news-like vocabulary with a Zipf long tail, 60 to 320 characters,
+40 % with a context; see bench/src/corpus.rs) straight into a fresh database, indexed exactly as
+core indexes a claim, with the queries to run. Then `claimdesk serve` on it, and through REST:
+
+- search: `GET /v1/claims?q=` with 1 to 3 words of stored claims, 4 clients, closed loop;
+- similar: `POST /v1/claims/similar` with reworded stored claims (a fifth of the words
+  replaced), 4 clients;
+- creation with the duplicate check (the default) and without it
+  (`CLAIMDESK_DUPLICATE_CHECK=off`), 8 clients: the throughput ratio is the check's cost.
+
+Run from the repository root, after `cargo build --release`:
+
+    python3 bench/search_bench.py [--count 1000000] [--secs 20] [--backends sqlite,postgres]
+
+Prints the table and replaces the "Search at scale" section of docs/benchmarks.md.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BIN = "./target/release/claimdesk"
+BENCH = "./target/release/claimdesk-bench"
+TOKEN = "cdk_bench_" + secrets.token_hex(24)
+PGURL = os.environ.get("PGURL", "postgres://postgres@127.0.0.1:5432")
+PGDB = "claimdesk_search_bench"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def run_json(cmd):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+class Server:
+    def __init__(self, db_url, work, duplicate_check=True):
+        self.port = free_port()
+        env = dict(os.environ,
+                   CLAIMDESK_HTTP_ADDR=f"127.0.0.1:{self.port}",
+                   CLAIMDESK_GRPC_ADDR=f"127.0.0.1:{free_port()}",
+                   CLAIMDESK_DATABASE_URL=db_url,
+                   CLAIMDESK_BOOTSTRAP_TOKEN=TOKEN,
+                   CLAIMDESK_RATE_LIMIT_PER_MINUTE="0",
+                   CLAIMDESK_DUPLICATE_CHECK="on" if duplicate_check else "off",
+                   RUST_LOG="warn")
+        self.log = open(os.path.join(work, "serve.log"), "a")
+        self.proc = subprocess.Popen([BIN, "serve"], env=env, stdout=self.log, stderr=self.log)
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"{self.url}/readyz", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise SystemExit("claimdesk serve did not become ready; see " + self.log.name)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+
+
+def measure(backend, db_url, args, work):
+    queries = os.path.join(work, f"queries-{backend}.jsonl")
+    print(f"== {backend}: loading {args.count:,} claims", flush=True)
+    load = run_json([BENCH, "load-claims", "--database-url", db_url, "--count", str(args.count),
+                     "--seed", "7", "--queries", "2000", "--queries-out", queries])
+    print(f"   loaded in {load['secs']:.0f} s ({args.count / load['secs']:,.0f} claims/s)", flush=True)
+    rows = {"load": load}
+    server = Server(db_url, work)
+    try:
+        for kind in ("search", "similar"):
+            # Warm-up: the first calls read cold pages.
+            run_json([BENCH, "http-query", "--url", server.url, "--token", TOKEN, "--queries", queries,
+                      "--kind", kind, "--conns", "4", "--secs", "5"])
+            rows[kind] = run_json([BENCH, "http-query", "--url", server.url, "--token", TOKEN,
+                                   "--queries", queries, "--kind", kind, "--conns", "4",
+                                   "--secs", str(args.secs)])
+            print(f"   {kind}: {rows[kind]}", flush=True)
+        rows["create_checked"] = run_json([BENCH, "http-create", "--url", server.url, "--token", TOKEN,
+                                           "--seed", "11", "--conns", "8", "--secs", str(args.secs)])
+        print(f"   create (check on): {rows['create_checked']}", flush=True)
+    finally:
+        server.stop()
+    server = Server(db_url, work, duplicate_check=False)
+    try:
+        rows["create_unchecked"] = run_json([BENCH, "http-create", "--url", server.url, "--token", TOKEN,
+                                             "--seed", "13", "--conns", "8", "--secs", str(args.secs)])
+        print(f"   create (check off): {rows['create_unchecked']}", flush=True)
+    finally:
+        server.stop()
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--secs", type=int, default=20)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
+    args = parser.parse_args()
+    for path in (BIN, BENCH):
+        if not os.path.exists(path):
+            raise SystemExit(f"{path} is missing: run `cargo build --release` first")
+    work = tempfile.mkdtemp(prefix="claimdesk-search-bench-")
+    results = {}
+    for backend in args.backends.split(","):
+        if backend == "sqlite":
+            url = f"sqlite://{work}/search.db"
+        else:
+            subprocess.run(["psql", f"{PGURL}/postgres", "-qc", f"DROP DATABASE IF EXISTS {PGDB}",
+                            "-c", f"CREATE DATABASE {PGDB}"], check=True, capture_output=True)
+            url = f"{PGURL}/{PGDB}"
+        results[backend] = measure(backend, url, args, work)
+    table = render(results, args)
+    print(table)
+    if not args.no_doc:
+        write_doc(table)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def render(results, args):
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    lines = [
+        "## Search at scale",
+        "",
+        f"`python3 bench/search_bench.py --count {args.count} --secs {args.secs}` on {head}, "
+        f"{time.strftime('%Y-%m-%d')}, this 2-core machine: {args.count:,} generated claims "
+        "(bench/src/corpus.rs), latencies through REST measured by the client (`claimdesk-bench`), "
+        "4 clients for queries, 8 for creations; the server was warmed for 5 s first.",
+        "",
+        "| backend | load | search p50 / p95 / p99 | similar p50 / p95 / p99 | creations/s with check | without | check's cost |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for backend, r in results.items():
+        s, m = r["search"], r["similar"]
+        on, off = r["create_checked"]["rps"], r["create_unchecked"]["rps"]
+        lines.append(
+            f"| {backend} | {r['load']['secs']:.0f} s | {s['p50_ms']:.1f} / {s['p95_ms']:.1f} / {s['p99_ms']:.1f} ms "
+            f"| {m['p50_ms']:.1f} / {m['p95_ms']:.1f} / {m['p99_ms']:.1f} ms | {on:.0f} | {off:.0f} "
+            f"| {100 * (1 - on / off):.0f} % |")
+    lines += ["", "Targets: search p95 < 50 ms, similar p95 < 100 ms, creation with the check within 20 % "
+              "of creation without it. Failures (non-2xx): "
+              + ", ".join(f"{b}: {sum(r[k]['failures'] for k in ('search', 'similar', 'create_checked', 'create_unchecked'))}"
+                          for b, r in results.items()) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def write_doc(table):
+    path = "docs/benchmarks.md"
+    text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+    start = text.find("## Search at scale")
+    if start >= 0:
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + table + (text[end + 1:] if end >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + table
+    open(path, "w").write(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
