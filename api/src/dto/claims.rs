@@ -321,7 +321,18 @@ pub struct SimilarRequest {
     pub language: String,
     /// How many matches at most, 1 to 100 (default 20).
     #[schema(minimum = 1, maximum = 100)]
+    #[serde(default, deserialize_with = "integral")]
     pub limit: Option<i32>,
+}
+
+/// A JSON number with no fractional part (`95` or `95.0`: JSON Schema's `integer` takes both)
+/// that fits an `i32`.
+fn integral<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i32>, D::Error> {
+    let Some(n) = Option::<f64>::deserialize(deserializer)? else { return Ok(None) };
+    if n.fract() != 0.0 || n < f64::from(i32::MIN) || n > f64::from(i32::MAX) {
+        return Err(serde::de::Error::custom(format!("expected a whole number, got {n}")));
+    }
+    Ok(Some(n as i32))
 }
 
 /// Merge a duplicate into this claim. Needs `If-Match` with this claim's ETag.

@@ -5,6 +5,10 @@ use oxilangtag::LanguageTag;
 
 /// Checks a tag and returns it in canonical case.
 pub fn normalize(input: &str) -> Result<String, String> {
+    // RFC 5646 4.4.1: 35 characters hold every tag worth storing (and the documented limit).
+    if input.len() > 35 {
+        return Err(format!("must be at most 35 characters, got {}", input.chars().count()));
+    }
     let tag = LanguageTag::parse(input)
         .map_err(|e| format!("{} is not a well-formed BCP 47 language tag ({e})", super::shown(input)))?;
     // Primary language subtags of 4 to 8 letters are reserved or unassigned: "english" is
