@@ -272,7 +272,7 @@ pub async fn load_claims(url: &str, count: usize, seed: u64, queries: usize, que
                                 search::Bind::Text(search::word_key(term)),
                                 search::Bind::Text(id.clone()),
                                 search::Bind::Int(*tf),
-                                search::Bind::Int(len),
+                                search::Bind::Float(search::impact(*tf, len)),
                             ]);
                             deltas.push(((shard, search::word_key(term)), 1));
                         }
@@ -284,7 +284,8 @@ pub async fn load_claims(url: &str, count: usize, seed: u64, queries: usize, que
                         docs.push(vec![search::Bind::Text(id), search::Bind::Int(len), search::Bind::Text(sim_text)]);
                     }
                     for chunk in postings.chunks(500) {
-                        let mut sql = search::Sql::new("INSERT INTO search_postings (term, claim_id, tf, len) VALUES ");
+                        let mut sql =
+                            search::Sql::new("INSERT INTO search_postings (term, claim_id, tf, impact) VALUES ");
                         sql.rows(chunk.to_vec());
                         sql.execute(conn)?;
                     }
@@ -320,6 +321,10 @@ pub async fn load_claims(url: &str, count: usize, seed: u64, queries: usize, que
                 .map_err(|e| anyhow::anyhow!("statistics: {e}"))?;
         }
     }
+    // Planner statistics, as autovacuum (PostgreSQL) or `PRAGMA optimize` at start-up (SQLite)
+    // would gather them on a live database.
+    let analyze = if url.starts_with("sqlite") { "ANALYZE" } else { "VACUUM ANALYZE" };
+    db.run(move |conn| search::Sql::new(analyze).execute(conn)).await.map_err(|e| anyhow::anyhow!("{analyze}: {e}"))?;
     let lines: Vec<String> = out.iter().map(serde_json::Value::to_string).collect();
     std::fs::write(queries_path, lines.join("\n") + "\n").context("queries written")?;
     println!(

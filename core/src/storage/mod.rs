@@ -364,6 +364,14 @@ impl Database {
             for migration in run_migrations(&mut conn).map_err(|e| OpenError::Migrate(e.to_string()))? {
                 tracing::info!(%migration, "applied database migration");
             }
+            // SQLite gathers planner statistics only when asked: refresh those that are stale
+            // (cheap when none is), so that the search's joins are planned on real sizes.
+            // PostgreSQL's autovacuum does this by itself.
+            if let Conn::Sqlite(_) = conn
+                && let Err(reason) = conn.batch_execute("PRAGMA optimize = 0x10002")
+            {
+                tracing::warn!(%reason, "PRAGMA optimize failed; the planner keeps its old statistics");
+            }
             drop(conn);
             let backend = url.backend;
             let redacted = url.redacted();

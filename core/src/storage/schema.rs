@@ -127,7 +127,7 @@ diesel::table! {
         term -> Text,
         claim_id -> Text,
         tf -> Integer,
-        len -> Integer,
+        impact -> Double,
     }
 }
 

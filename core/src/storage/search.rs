@@ -1,4 +1,4 @@
-//! The search index, in the database: postings (term -> claims), each claim's indexed length
+//! The search index, in the database: postings (term -> claims, with BM25 impacts), each claim's indexed length
 //! and similarity text, and sharded document frequencies. Written in the transaction of every
 //! change to what a claim's search document holds; read by portable SQL on both backends.
 
@@ -239,11 +239,16 @@ pub fn index_claim(conn: &mut Conn, id: Uuid) -> Result<(), Error> {
             .terms
             .iter()
             .map(|(term, tf)| {
-                vec![Bind::Text(word_key(term)), Bind::Text(key.clone()), Bind::Int(*tf), Bind::Int(doc.len)]
+                vec![
+                    Bind::Text(word_key(term)),
+                    Bind::Text(key.clone()),
+                    Bind::Int(*tf),
+                    Bind::Float(impact(*tf, doc.len)),
+                ]
             })
             .collect();
         for chunk in rows.chunks(500) {
-            let mut sql = Sql::new("INSERT INTO search_postings (term, claim_id, tf, len) VALUES ");
+            let mut sql = Sql::new("INSERT INTO search_postings (term, claim_id, tf, impact) VALUES ");
             sql.rows(chunk.to_vec());
             sql.execute(conn)?;
         }
@@ -319,6 +324,20 @@ pub struct Weighted {
 /// BM25's parameters (k1, b): tuned on the CLEF 2020 train split.
 pub const K1: f64 = 0.9;
 pub const B: f64 = 0.4;
+/// The document length, in terms, that BM25's length normalisation is relative to: a typical
+/// claim with its context. Fixed rather than the collection's average, so that a posting's
+/// impact is computed once, when it is written, and postings can be read best first.
+pub const REFERENCE_LEN: f64 = 24.0;
+
+/// A posting's BM25 weight before the term's idf: `tf (k1 + 1) / (tf + k1 (1 - b + b len / L))`.
+pub fn impact(tf: i32, len: i32) -> f64 {
+    let tf = f64::from(tf);
+    tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * f64::from(len) / REFERENCE_LEN))
+}
+
+/// A search reads at most this many postings of its rarest word, best first: beyond them, a
+/// word so common adds nothing a reader would page to.
+pub const SEARCH_DRIVER_POSTINGS: i64 = 2000;
 
 #[derive(Debug, QueryableByName)]
 pub struct Scored {
@@ -328,20 +347,18 @@ pub struct Scored {
     pub score: f64,
 }
 
-fn bm25_hits(sql: &mut Sql, terms: &[Weighted], avg_len: f64) {
-    sql.push("WITH q(term, word, idf) AS (VALUES ");
-    sql.rows(terms.iter().map(|t| vec![Bind::Text(t.key.clone()), Bind::Int(t.word), Bind::Float(t.idf)]));
+/// `(SELECT claim_id, impact FROM search_postings WHERE term = ? ORDER BY impact DESC LIMIT ?)`:
+/// one term's best postings, read from the (term, impact) index.
+fn best_postings(sql: &mut Sql, term: &str, limit: i64, weight: Option<f64>) {
+    let weighted = if weight.is_some() { ", d.impact * ? AS w" } else { "" };
     sql.push(&format!(
-        "), hits AS (SELECT p.claim_id AS claim_id, \
-         SUM(q.idf * p.tf * {k1p} / (p.tf + {k1} * ({one_b} + {b} * p.len / ?))) AS score, \
-         COUNT(DISTINCT q.word) AS words \
-         FROM search_postings p JOIN q ON p.term = q.term GROUP BY p.claim_id) ",
-        k1p = K1 + 1.0,
-        k1 = K1,
-        one_b = 1.0 - B,
-        b = B
+        "SELECT d.claim_id AS claim_id{weighted} FROM (SELECT claim_id, impact FROM search_postings \
+         WHERE term = ? ORDER BY impact DESC LIMIT ?) d"
     ));
-    sql.bind(Bind::Float(avg_len.max(1.0)));
+    if let Some(weight) = weight {
+        sql.bind(Bind::Float(weight));
+    }
+    sql.bind(Bind::Text(term.to_owned())).bind(Bind::Big(limit));
 }
 
 /// Where a search page starts: after this score and id.
@@ -352,22 +369,38 @@ pub struct After {
 }
 
 /// Claims holding every query word (through any of its terms), best BM25 score first, after
-/// the list filters; canonical claims only. At most `limit`.
+/// the list filters; canonical claims only. At most `limit`. The candidates are the claims
+/// where `driver` (the terms of the query's rarest word) weighs most, at most
+/// [`SEARCH_DRIVER_POSTINGS`] of them; every word is then checked and scored on each.
 pub fn search(
     conn: &mut Conn,
     terms: &[Weighted],
+    driver: &[String],
     words: i32,
-    avg_len: f64,
     filter: &ClaimFilter,
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<Scored>, Error> {
-    if terms.is_empty() {
+    if terms.is_empty() || driver.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = Sql::new("");
-    bm25_hits(&mut sql, terms, avg_len);
-    sql.push("SELECT h.claim_id AS claim_id, h.score AS score FROM hits h JOIN claims c ON c.id = h.claim_id WHERE h.words = ? AND c.merged_into IS NULL");
+    let mut sql = Sql::new("WITH q(term, word, idf) AS (VALUES ");
+    sql.rows(terms.iter().map(|t| vec![Bind::Text(t.key.clone()), Bind::Int(t.word), Bind::Float(t.idf)]));
+    sql.push("), cand AS (");
+    let per_term = (SEARCH_DRIVER_POSTINGS / driver.len() as i64).max(500);
+    for (i, term) in driver.iter().enumerate() {
+        if i > 0 {
+            sql.push(" UNION ");
+        }
+        best_postings(&mut sql, term, per_term, None);
+    }
+    sql.push(
+        "), hits AS (SELECT p.claim_id AS claim_id, SUM(q.idf * p.impact) AS score, COUNT(DISTINCT q.word) AS words \
+         FROM cand CROSS JOIN q JOIN search_postings p ON p.term = q.term AND p.claim_id = cand.claim_id \
+         GROUP BY p.claim_id) \
+         SELECT h.claim_id AS claim_id, h.score AS score FROM hits h JOIN claims c ON c.id = h.claim_id \
+         WHERE h.words = ? AND c.merged_into IS NULL",
+    );
     sql.bind(Bind::Int(words));
     if let Some(status) = filter.status {
         sql.push(" AND c.status = ?").bind(Bind::Text(status.as_str().to_owned()));
@@ -406,15 +439,22 @@ pub fn search(
     sql.load(conn)
 }
 
-/// The claims sharing the most weight of terms with a text: BM25 over any of `terms`, at most
-/// `limit`. Merged claims are not indexed, so never among them.
-pub fn candidates(conn: &mut Conn, terms: &[Weighted], avg_len: f64, limit: i64) -> Result<Vec<Scored>, Error> {
+/// The claims sharing the most weight of `terms` with a text (BM25 over any of them, each
+/// term's best `per_term` postings read), at most `limit`. Merged claims are not indexed, so
+/// never among them.
+pub fn candidates(conn: &mut Conn, terms: &[Weighted], per_term: i64, limit: i64) -> Result<Vec<Scored>, Error> {
     if terms.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = Sql::new("");
-    bm25_hits(&mut sql, terms, avg_len);
-    sql.push("SELECT claim_id, score FROM hits ORDER BY score DESC, claim_id LIMIT ?").bind(Bind::Big(limit));
+    let mut sql = Sql::new("WITH cand AS (");
+    for (i, term) in terms.iter().enumerate() {
+        if i > 0 {
+            sql.push(" UNION ALL ");
+        }
+        best_postings(&mut sql, &term.key, per_term, Some(term.idf));
+    }
+    sql.push(") SELECT claim_id, SUM(w) AS score FROM cand GROUP BY claim_id ORDER BY score DESC, claim_id LIMIT ?")
+        .bind(Bind::Big(limit));
     sql.load(conn)
 }
 

@@ -6,15 +6,17 @@
 -- A merged claim points to its canonical claim; lists and searches leave it out.
 ALTER TABLE claims ADD COLUMN merged_into TEXT COLLATE "C" REFERENCES claims (id);
 
--- term -> claims holding it: tf, how often; len, the claim document's length in terms (BM25).
+-- term -> claims holding it: tf, how often; impact, BM25's weight of the posting before the
+-- term's idf (tf and the claim's length); read best first through the (term, impact) index.
 CREATE TABLE search_postings (
     term     TEXT COLLATE "C" NOT NULL,
     claim_id TEXT COLLATE "C" NOT NULL,
     tf       INTEGER NOT NULL,
-    len      INTEGER NOT NULL,
+    impact   DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (term, claim_id)
 );
 CREATE INDEX search_postings_claim_idx ON search_postings (claim_id);
+CREATE INDEX search_postings_impact_idx ON search_postings (term, impact DESC) INCLUDE (claim_id);
 
 -- What each claim was last indexed from: its length in terms and the text its similarity is
 -- measured on (text and context), so that a re-index can take back exactly what it added.

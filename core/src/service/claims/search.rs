@@ -29,12 +29,22 @@ use crate::{
 pub const MAX_QUERY_CHARS: usize = 1000;
 /// The longest similarity text.
 pub const MAX_SIMILAR_TEXT_CHARS: usize = 10_000;
-/// Claims re-ranked by character n-grams after the word-level candidate search.
-const CANDIDATES: i64 = 300;
-/// The candidate search reads at most about this many postings: the rarest words of the text
-/// are kept until their document frequencies add up to it (a text's common words find
-/// everything and tell little).
-const POSTINGS_BUDGET: i64 = 50_000;
+/// How deep a similarity search looks: the word-level candidate search reads each chosen word's
+/// best `per_term` postings, choosing the text's rarest words until their postings add up to
+/// `budget` (a text's common words find everything and tell little), and the best
+/// `candidates` are re-ranked by character n-grams.
+#[derive(Debug, Clone, Copy)]
+struct Depth {
+    candidates: i64,
+    per_term: i64,
+    budget: i64,
+}
+
+/// A similar-claims call: deep enough for a tweet to find the claim it repeats (CLEF).
+const SIMILAR: Depth = Depth { candidates: 300, per_term: 2000, budget: 20_000 };
+/// The duplicate check of every creation: it wants the few near copies, which share the text's
+/// rarest words and come first in the word search.
+const DUPLICATES: Depth = Depth { candidates: 40, per_term: 500, budget: 3000 };
 /// Prefix expansions per query word.
 const EXPANSIONS: i64 = 30;
 /// With a sourcing filter, a search page looks at most this many ranked claims.
@@ -191,11 +201,9 @@ fn bm25_idf(n: i64, df: i64) -> f64 {
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
 }
 
-/// Corpus size and average document length.
-fn corpus(stats: &HashMap<String, i64>) -> (i64, f64) {
-    let n = stats.get(DOCS).copied().unwrap_or(0).max(0);
-    let len = stats.get(LENGTH).copied().unwrap_or(0).max(0);
-    (n, if n > 0 { len as f64 / n as f64 } else { 1.0 })
+/// How many claims are indexed.
+fn corpus_size(stats: &HashMap<String, i64>) -> i64 {
+    stats.get(DOCS).copied().unwrap_or(0).max(0)
 }
 
 impl Claims {
@@ -227,7 +235,7 @@ impl Claims {
         self.db
             .run(move |conn| {
                 crate::storage::read(conn, |conn| {
-                    let (weighted, avg_len) = weigh_query(conn, &words)?;
+                    let (weighted, driver) = weigh_query(conn, &words)?;
                     let limit = filter.limit as usize;
                     let mut after = after.as_ref().map(|c| After { score: c.score, id: c.id.to_string() });
                     let mut hits: Vec<SearchHit> = Vec::new();
@@ -238,8 +246,8 @@ impl Claims {
                         let rows = search::search(
                             conn,
                             &weighted,
+                            &driver,
                             words.len() as i32,
-                            avg_len,
                             &filter,
                             after.as_ref(),
                             batch,
@@ -290,7 +298,7 @@ impl Claims {
         let (Some(language), Some(limit)) = (language, limit) else {
             return Err(Error::Internal("checked but absent".into()));
         };
-        self.similar(text.to_owned(), language, limit as usize, None, 0.0).await
+        self.similar(text.to_owned(), language, limit as usize, None, 0.0, SIMILAR).await
     }
 
     /// Claims most like a stored one (itself left out).
@@ -302,12 +310,12 @@ impl Claims {
             Some(context) => format!("{}\n{context}", claim.text),
             None => claim.text.clone(),
         };
-        self.similar(text, claim.language.clone(), limit as usize, Some(id), 0.0).await
+        self.similar(text, claim.language.clone(), limit as usize, Some(id), 0.0, SIMILAR).await
     }
 
     /// Near-duplicates of a claim about to be created: matches scoring `min_score` or more.
     pub(super) async fn duplicates_of(&self, text: &str, language: &str, min_score: f64) -> Result<Vec<Match>, Error> {
-        self.similar(text.to_owned(), language.to_owned(), 5, None, min_score).await
+        self.similar(text.to_owned(), language.to_owned(), 5, None, min_score, DUPLICATES).await
     }
 
     async fn similar(
@@ -317,6 +325,7 @@ impl Claims {
         limit: usize,
         exclude: Option<Uuid>,
         min_score: f64,
+        depth: Depth,
     ) -> Result<Vec<Match>, Error> {
         let (rules, cache, grams) = (self.rules, self.cache.clone(), self.grams.clone());
         self.db
@@ -329,7 +338,7 @@ impl Claims {
                 keys.dedup();
                 keys.extend([DOCS.to_owned(), LENGTH.to_owned()]);
                 let stats = search::stats(conn, &keys)?;
-                let (n, avg_len) = corpus(&stats);
+                let n = corpus_size(&stats);
                 if n == 0 {
                     return Ok(Vec::new());
                 }
@@ -347,12 +356,12 @@ impl Claims {
                     .into_iter()
                     .take_while(|(df, _)| {
                         let first = budget == 0;
-                        budget += df;
-                        first || budget <= POSTINGS_BUDGET
+                        budget += df.min(&depth.per_term);
+                        first || budget <= depth.budget
                     })
                     .map(|(_, w)| w)
                     .collect();
-                let found = search::candidates(conn, &chosen, avg_len, CANDIDATES + 1)?;
+                let found = search::candidates(conn, &chosen, depth.per_term, depth.candidates + 1)?;
                 let found: Vec<_> = found
                     .into_iter()
                     .filter(|c| Some(c.claim_id.as_str()) != exclude.map(|e| e.to_string()).as_deref())
@@ -504,9 +513,9 @@ impl Claims {
     }
 }
 
-/// The query's terms with their BM25 weights (prefix expansions included), and the average
-/// document length.
-fn weigh_query(conn: &mut Conn, words: &[text::QueryWord]) -> Result<(Vec<Weighted>, f64), Error> {
+/// The query's terms with their BM25 weights (prefix expansions included), and the terms of
+/// its rarest word (the fewest claims in all), which a search reads first.
+fn weigh_query(conn: &mut Conn, words: &[text::QueryWord]) -> Result<(Vec<Weighted>, Vec<String>), Error> {
     let mut keyed: Vec<(i32, String)> = Vec::new();
     for (i, word) in words.iter().enumerate() {
         for term in &word.terms {
@@ -522,17 +531,22 @@ fn weigh_query(conn: &mut Conn, words: &[text::QueryWord]) -> Result<(Vec<Weight
     keyed.sort();
     keyed.dedup();
     let mut keys: Vec<String> = keyed.iter().map(|(_, k)| k.clone()).collect();
-    keys.extend([DOCS.to_owned(), LENGTH.to_owned()]);
+    keys.push(DOCS.to_owned());
     let stats = search::stats(conn, &keys)?;
-    let (n, avg_len) = corpus(&stats);
-    let weighted = keyed
+    let n = corpus_size(&stats);
+    let weighted: Vec<Weighted> = keyed
         .into_iter()
         .filter_map(|(word, key)| {
             let df = stats.get(&key).copied().unwrap_or(0);
             (df > 0).then(|| Weighted { idf: bm25_idf(n, df), key, word })
         })
         .collect();
-    Ok((weighted, avg_len))
+    let df = |w: &Weighted| stats.get(&w.key).copied().unwrap_or(0);
+    let rarest = (0..words.len() as i32)
+        .min_by_key(|i| weighted.iter().filter(|w| w.word == *i).map(df).sum::<i64>())
+        .unwrap_or(0);
+    let driver = weighted.iter().filter(|w| w.word == rarest).map(|w| w.key.clone()).collect();
+    Ok((weighted, driver))
 }
 
 /// Views of claims by id, in the given order, each with its score; cached views are reused.
