@@ -5,6 +5,8 @@
 
 -- A merged claim points to its canonical claim; lists and searches leave it out.
 ALTER TABLE claims ADD COLUMN merged_into TEXT;
+-- A claim's search document holds the texts merged into it: found through this index.
+CREATE INDEX claims_merged_into_idx ON claims (merged_into) WHERE merged_into IS NOT NULL;
 
 -- term -> claims holding it: tf, how often; impact, BM25's weight of the posting before the
 -- term's idf (tf and the claim's length); read best first through the (term, impact) index.
