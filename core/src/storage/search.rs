@@ -337,7 +337,7 @@ pub fn impact(tf: i32, len: i32) -> f64 {
 
 /// A search reads at most this many postings of its rarest word, best first: beyond them, a
 /// word so common adds nothing a reader would page to.
-pub const SEARCH_DRIVER_POSTINGS: i64 = 2000;
+pub const SEARCH_DRIVER_POSTINGS: i64 = 1000;
 
 #[derive(Debug, QueryableByName)]
 pub struct Scored {
@@ -386,19 +386,39 @@ pub fn search(
     }
     let mut sql = Sql::new("WITH q(term, word, idf) AS (VALUES ");
     sql.rows(terms.iter().map(|t| vec![Bind::Text(t.key.clone()), Bind::Int(t.word), Bind::Float(t.idf)]));
-    sql.push("), cand AS (");
-    let per_term = (SEARCH_DRIVER_POSTINGS / driver.len() as i64).max(500);
-    for (i, term) in driver.iter().enumerate() {
-        if i > 0 {
-            sql.push(" UNION ");
+    let per_term = (SEARCH_DRIVER_POSTINGS / driver.len() as i64).max(250);
+    if words == 1 {
+        // One word: its best postings are the answer, scored as they are read.
+        sql.push("), cand AS (");
+        for (i, term) in driver.iter().enumerate() {
+            if i > 0 {
+                sql.push(" UNION ALL ");
+            }
+            let idf = terms.iter().find(|t| t.key == *term).map_or(0.0, |t| t.idf);
+            best_postings(&mut sql, term, per_term, Some(idf));
         }
-        best_postings(&mut sql, term, per_term, None);
+        sql.push("), hits AS (SELECT claim_id, SUM(w) AS score, 1 AS words FROM cand GROUP BY claim_id) ");
+    } else {
+        sql.push("), cand AS (");
+        for (i, term) in driver.iter().enumerate() {
+            if i > 0 {
+                sql.push(" UNION ");
+            }
+            best_postings(&mut sql, term, per_term, None);
+        }
+        // Each candidate is probed for the query's terms through the (claim_id, term) index:
+        // the correlated subqueries say so to both planners (a join would let PostgreSQL, which
+        // cannot know how common the VALUES terms are, read every posting of every term).
+        sql.push(
+            "), probed AS (SELECT cand.claim_id AS claim_id, \
+             (SELECT SUM(q.idf * p.impact) FROM q JOIN search_postings p ON p.term = q.term AND p.claim_id = cand.claim_id) AS score, \
+             (SELECT COUNT(DISTINCT q.word) FROM q JOIN search_postings p ON p.term = q.term AND p.claim_id = cand.claim_id) AS words \
+             FROM cand), \
+             hits AS (SELECT claim_id, score, words FROM probed WHERE score IS NOT NULL) ",
+        );
     }
     sql.push(
-        "), hits AS (SELECT p.claim_id AS claim_id, SUM(q.idf * p.impact) AS score, COUNT(DISTINCT q.word) AS words \
-         FROM cand CROSS JOIN q JOIN search_postings p ON p.term = q.term AND p.claim_id = cand.claim_id \
-         GROUP BY p.claim_id) \
-         SELECT h.claim_id AS claim_id, h.score AS score FROM hits h JOIN claims c ON c.id = h.claim_id \
+        "SELECT h.claim_id AS claim_id, h.score AS score FROM hits h JOIN claims c ON c.id = h.claim_id \
          WHERE h.words = ? AND c.merged_into IS NULL",
     );
     sql.bind(Bind::Int(words));

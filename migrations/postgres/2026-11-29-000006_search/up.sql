@@ -17,7 +17,9 @@ CREATE TABLE search_postings (
     impact   DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (term, claim_id)
 );
-CREATE INDEX search_postings_claim_idx ON search_postings (claim_id);
+-- A claim's postings (a re-index), and the probe of a search candidate for a term, from the
+-- index alone.
+CREATE INDEX search_postings_claim_idx ON search_postings (claim_id, term) INCLUDE (impact);
 CREATE INDEX search_postings_impact_idx ON search_postings (term, impact DESC) INCLUDE (claim_id);
 
 -- What each claim was last indexed from: its length in terms and the text its similarity is
