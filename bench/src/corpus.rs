@@ -263,10 +263,7 @@ pub async fn load_claims(url: &str, count: usize, seed: u64, queries: usize, que
                                 len += 1;
                             }
                         }
-                        let sim_text = match &claim.context {
-                            Some(context) => format!("{}\n{context}", claim.text),
-                            None => claim.text.clone(),
-                        };
+                        let sim_text = text::similarity_text(&claim.text, claim.context.as_deref());
                         for (term, tf) in &terms {
                             postings.push(vec![
                                 search::Bind::Text(search::word_key(term)),

@@ -219,6 +219,14 @@ fn split_camel_case(tag: &str) -> String {
     out
 }
 
+/// What a claim's similarity is measured on: its text, and its context when it has one.
+pub fn similarity_text(text: &str, context: Option<&str>) -> String {
+    match context {
+        Some(context) => format!("{text}\n{context}"),
+        None => text.to_owned(),
+    }
+}
+
 /// A character n-gram, named by the 64-bit FNV-1a hash of its UTF-8 bytes: a stable name (the
 /// index stores document frequencies under it) that costs no allocation to compare.
 pub type Gram = u64;

@@ -123,10 +123,7 @@ impl Claims {
             return Err(Error::invalid("reject_duplicates_above", format!("must be between 0 and 1, got {t}")));
         }
         let new = input.validate(now)?;
-        let sim_text = match &new.claim.context {
-            Some(context) => format!("{}\n{context}", new.claim.text),
-            None => new.claim.text.clone(),
-        };
+        let sim_text = crate::domain::text::similarity_text(&new.claim.text, new.claim.context.as_deref());
         let threshold = reject_above.map_or(DUPLICATE_THRESHOLD, |t| t.min(DUPLICATE_THRESHOLD));
         let duplicates = if self.duplicate_check || reject_above.is_some() {
             self.duplicates_of(&sim_text, &new.claim.language, threshold).await?

@@ -192,10 +192,7 @@ fn document(conn: &mut Conn, id: Uuid) -> Result<Option<Document>, Error> {
             len += 1;
         }
     }
-    let sim_text = match context {
-        Some(context) => format!("{claim_text}\n{context}"),
-        None => claim_text,
-    };
+    let sim_text = text::similarity_text(&claim_text, context.as_deref());
     Ok(Some(Document { terms, len, sim_text }))
 }
 

@@ -21,7 +21,7 @@ use crate::{
     },
     storage::{
         Conn, attributions, claims, events,
-        search::{self, After, DOCS, LENGTH, Weighted},
+        search::{self, After, DOCS, Weighted},
     },
 };
 
@@ -306,10 +306,7 @@ impl Claims {
         let id = parse_id("id", id)?;
         let (limit, _) = paging::params::<SearchCursor>(limit, None)?;
         let claim = self.db.run(move |conn| claims::get(conn, id)).await?;
-        let text = match &claim.context {
-            Some(context) => format!("{}\n{context}", claim.text),
-            None => claim.text.clone(),
-        };
+        let text = text::similarity_text(&claim.text, claim.context.as_deref());
         self.similar(text, claim.language.clone(), limit as usize, Some(id), 0.0, SIMILAR).await
     }
 
@@ -336,7 +333,7 @@ impl Claims {
                     words.iter().flat_map(|w| w.terms.iter().map(|t| search::word_key(t))).collect();
                 keys.sort();
                 keys.dedup();
-                keys.extend([DOCS.to_owned(), LENGTH.to_owned()]);
+                keys.push(DOCS.to_owned());
                 let stats = search::stats(conn, &keys)?;
                 let n = corpus_size(&stats);
                 if n == 0 {
