@@ -86,6 +86,13 @@ impl Core {
         if indexed > 0 {
             tracing::info!(claims = indexed, "indexed stored claims for search");
         }
+        let indexed = Sources::new(db.clone())
+            .index_backlog()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot index the stored sources for search: {e}"))?;
+        if indexed > 0 {
+            tracing::info!(sources = indexed, "indexed stored sources for search");
+        }
         Ok(Core { db, auth, rules, listener, local_addr, unix, duplicate_check: config.duplicate_check })
     }
 

@@ -226,8 +226,12 @@ pub struct ListSourcesQuery {
     #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<i32>,
     pub page_token: Option<String>,
-    /// Names or aliases containing these words, ignoring case, accents and punctuation
-    /// (at most 200 characters): `q=washington` finds "The Washington Post".
+    /// Sources whose names or aliases hold every word of the query, read as claim searches
+    /// read a query with no language: French and English stems, accents and case folded,
+    /// stop words dropped; a word of 3 or more characters also matches the name words it
+    /// begins (at most 200 characters): `q=washington` finds "The Washington Post",
+    /// `q=ministries` "Ministry of Foreign Affairs", `q=madu` "Nicolás Maduro". In name order.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     pub kind: Option<SourceKind>,
 }

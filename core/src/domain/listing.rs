@@ -7,8 +7,9 @@ use uuid::Uuid;
 use super::{
     ClaimStatus, Error, PartialDate, SourceKind, Violations,
     claim::normalize_tag,
-    language, names,
+    language,
     paging::{self, Cursor, DEFAULT_PAGE_SIZE, page_size},
+    text,
 };
 
 /// List parameters as a client sends them.
@@ -127,8 +128,8 @@ pub struct SourceListParams {
 pub struct SourceFilter {
     pub limit: u32,
     pub after: Option<SourceCursor>,
-    /// A name key: matches sources with a name or alias containing it.
-    pub query: Option<String>,
+    /// Words every match has among its names' and aliases' terms.
+    pub query: Option<Vec<text::NameQueryWord>>,
     pub kind: Option<SourceKind>,
 }
 
@@ -145,8 +146,8 @@ impl SourceListParams {
                     if chars > MAX_QUERY_CHARS {
                         return Err(format!("must be at most {MAX_QUERY_CHARS} characters, got {chars}"));
                     }
-                    let key = names::key(&q);
-                    if key.is_empty() { Err("must contain a letter or a digit".to_owned()) } else { Ok(key) }
+                    let words = text::name_query(&q);
+                    if words.is_empty() { Err("must contain a letter or a digit".to_owned()) } else { Ok(words) }
                 })
                 .transpose(),
         );

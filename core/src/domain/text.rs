@@ -173,6 +173,75 @@ pub fn query_words(text: &str, language: Option<&str>) -> Vec<QueryWord> {
     out
 }
 
+/// The analyses a name is read in: a name has no language of its own.
+fn name_languages() -> [&'static Language; 3] {
+    [Language::of("fr"), Language::of("en"), Language::of("und")]
+}
+
+/// The terms a source is found by, from its names and aliases: each word's French and English
+/// stems and its plain folded form, stop words and one-letter words left out, as in a query
+/// with no language. A name made only of such words ("The Who") keeps them, folded.
+pub fn name_terms<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let languages = name_languages();
+    let mut out = HashSet::new();
+    for name in names {
+        let lower: Vec<String> = words(name).iter().map(|w| w.text.to_lowercase()).collect();
+        let kept: Vec<&String> =
+            lower.iter().filter(|l| indexable(l, |l| languages.iter().any(|lang| lang.is_stop(l)))).collect();
+        if kept.is_empty() {
+            out.extend(lower.iter().map(|l| fold(l)));
+        } else {
+            out.extend(kept.iter().flat_map(|l| languages.iter().map(|lang| lang.term(l))));
+        }
+    }
+    let mut out: Vec<String> = out.into_iter().collect();
+    out.sort();
+    out
+}
+
+/// One word of a name query: it matches a name term equal to one of `terms`, or beginning
+/// with one of `prefixes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameQueryWord {
+    pub terms: Vec<String>,
+    pub prefixes: Vec<String>,
+}
+
+/// A name typed in part still finds it: a query word of this many characters or more also
+/// matches the name words it begins ("madu" finds "Maduro").
+pub const NAME_PREFIX_MIN_CHARS: usize = 3;
+
+/// The words of a source search, analysed as [`query_words`] analyses a query with no
+/// language; a query made only of stop words keeps them, as [`name_terms`] does.
+pub fn name_query(text: &str) -> Vec<NameQueryWord> {
+    let analysed = query_words(text, None);
+    let analysed = if analysed.is_empty() {
+        let mut seen = HashSet::new();
+        words(text)
+            .iter()
+            .map(|w| fold(&w.text.to_lowercase()))
+            .filter(|w| seen.insert(w.clone()))
+            .map(|w| QueryWord { word: w.clone(), terms: vec![w], prefix: false })
+            .collect()
+    } else {
+        analysed
+    };
+    analysed
+        .into_iter()
+        .map(|w| {
+            let mut prefixes: Vec<String> =
+                w.terms.iter().filter(|t| w.prefix && t.chars().count() >= PREFIX_MIN_CHARS).cloned().collect();
+            let folded = fold(&w.word);
+            if folded.chars().count() >= NAME_PREFIX_MIN_CHARS {
+                prefixes.push(folded);
+            }
+            prefixes.sort();
+            prefixes.dedup();
+            NameQueryWord { terms: w.terms, prefixes }
+        })
+        .collect()
+}
+
 /// Removes what a post on a social network carries besides its statement, before it is
 /// compared with claims: links, @mentions, the signature of an embedded tweet ("— Name
 /// (@handle) May 7, 2020"); hashtags become their words ("#StayAtHome" is "Stay At Home").
@@ -293,6 +362,27 @@ mod tests {
     fn stop_words_and_single_letters_are_not_terms() {
         assert_eq!(terms("Maduro a demandé l'aide de la Russie", "fr"), ["maduro", "demand", "aid", "russ"]);
         assert!(query_words("the of le la", None).is_empty());
+    }
+
+    fn finds(query: &str, names: &[&str]) -> bool {
+        let indexed = name_terms(names.iter().copied());
+        name_query(query).iter().all(|q| {
+            indexed.iter().any(|i| q.terms.contains(i) || q.prefixes.iter().any(|p| i.starts_with(p.as_str())))
+        })
+    }
+
+    #[test]
+    fn names_are_found_by_stems_folded_words_and_their_beginnings() {
+        assert!(finds("presidence", &["Élysée", "Présidence de la République"]));
+        assert!(finds("PRÉSIDENT", &["Présidence de la République"]));
+        assert!(finds("elysee", &["Élysée"]));
+        assert!(finds("madu", &["Nicolás Maduro"]));
+        assert!(finds("nicolas maduro", &["Nicolás Maduro"]));
+        assert!(finds("états-unis", &["Département d'État des États-Unis"]));
+        assert!(finds("the who", &["The Who"]), "a name of stop words only");
+        assert!(!finds("maduro", &["Agence France-Presse", "AFP"]));
+        assert!(!finds("duro", &["Nicolás Maduro"]), "words match from their start");
+        assert!(!finds("france maduro", &["Agence France-Presse"]), "every word must match");
     }
 
     #[test]

@@ -148,3 +148,12 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(claims, search_postings, search_docs);
+
+diesel::table! {
+    source_terms (term, source_id) {
+        term -> Text,
+        source_id -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(sources, source_terms);

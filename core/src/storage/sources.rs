@@ -3,15 +3,16 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
+use diesel::{prelude::*, sql_types::Bool};
 use uuid::Uuid;
 
 use super::{
     Conn,
-    schema::{change_counters, source_names, sources},
+    schema::{change_counters, source_names, source_terms, sources},
+    search::{Bind, Sql},
 };
 use crate::domain::{
-    Error, Grade, Page, Reliability, Source, SourceCursor, SourceFilter, SourceKind, SourceRef, names,
+    Error, Grade, Page, Reliability, Source, SourceCursor, SourceFilter, SourceKind, SourceRef, names, text,
 };
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
@@ -115,7 +116,39 @@ fn write_names(conn: &mut Conn, source: &Source) -> Result<(), Error> {
             .values((source_names::key.eq(key), source_names::source_id.eq(&id), source_names::name.eq(name)))
             .execute(conn)?;
     }
+    write_terms(conn, source)
+}
+
+/// Replaces the terms `source` is searched by (its names' and aliases').
+fn write_terms(conn: &mut Conn, source: &Source) -> Result<(), Error> {
+    let id = source.id.to_string();
+    diesel::delete(source_terms::table.filter(source_terms::source_id.eq(&id))).execute(conn)?;
+    let terms =
+        text::name_terms(std::iter::once(source.name.as_str()).chain(source.aliases.iter().map(String::as_str)));
+    for chunk in terms.chunks(300) {
+        let mut sql = Sql::new("INSERT INTO source_terms (term, source_id) VALUES ");
+        sql.rows(chunk.iter().map(|t| vec![Bind::Text(t.clone()), Bind::Text(id.clone())]));
+        sql.execute(conn)?;
+    }
     Ok(())
+}
+
+/// Indexes for search the sources stored before source search existed, at most `limit`;
+/// answers how many.
+pub fn index_backlog(conn: &mut Conn, limit: i64) -> Result<usize, Error> {
+    let ids: Vec<String> = sources::table
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            source_terms::table.filter(source_terms::source_id.eq(sources::id)),
+        )))
+        .select(sources::id)
+        .limit(limit)
+        .load(conn)?;
+    for id in &ids {
+        let id = Uuid::try_parse(id).map_err(|e| Error::Internal(format!("source id {id}: {e}")))?;
+        let source = get(conn, id)?;
+        write_terms(conn, &source)?;
+    }
+    Ok(ids.len())
 }
 
 /// Stores a new source; call inside a write transaction.
@@ -226,11 +259,22 @@ pub fn list(conn: &mut Conn, filter: &SourceFilter) -> Result<Page<Source>, Erro
     if let Some(kind) = filter.kind {
         query = query.filter(sources::kind.eq(kind.as_str()));
     }
-    if let Some(q) = &filter.query {
-        // Keys hold only letters, digits and single spaces: no LIKE wildcard can come from input.
-        query = query.filter(sources::id.eq_any(
-            source_names::table.filter(source_names::key.like(format!("%{q}%"))).select(source_names::source_id),
-        ));
+    for word in filter.query.iter().flatten() {
+        type Backend = <Conn as Connection>::Backend;
+        let mut matches: Box<dyn BoxableExpression<sources::table, Backend, SqlType = Bool>> = Box::new(
+            sources::id.eq_any(
+                source_terms::table
+                    .filter(source_terms::term.eq_any(word.terms.clone()))
+                    .select(source_terms::source_id),
+            ),
+        );
+        for prefix in &word.prefixes {
+            let begun = source_terms::term.ge(prefix.clone()).and(source_terms::term.lt(format!("{prefix}\u{10FFFF}")));
+            matches = Box::new(
+                matches.or(sources::id.eq_any(source_terms::table.filter(begun).select(source_terms::source_id))),
+            );
+        }
+        query = query.filter(matches);
     }
     let rows: Vec<SourceRow> =
         query.order((sources::name_key.asc(), sources::id.asc())).limit(i64::from(filter.limit) + 1).load(conn)?;

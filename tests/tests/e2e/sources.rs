@@ -65,12 +65,26 @@ async fn sources_are_searched_by_name_and_alias_ignoring_accents(app: TestApp) {
     assert_eq!(names(app.json("/v1/sources?q=afp").await), ["Agence France-Presse"]);
     assert_eq!(names(app.json("/v1/sources?q=presidence").await), ["Élysée"]);
     assert_eq!(names(app.json("/v1/sources?q=elysee").await), ["Élysée"]);
+    // The analysis claims are searched with: stems, folding, every word, names typed in part.
+    app.source(json!({"name": "Nicolás Maduro", "kind": "person"})).await;
+    app.source(json!({"name": "Ministry of Foreign Affairs", "kind": "official_body"})).await;
+    assert_eq!(names(app.json("/v1/sources?q=ministries%20affair").await), ["Ministry of Foreign Affairs"]);
+    assert_eq!(names(app.json("/v1/sources?q=NICOLAS%20madu").await), ["Nicolás Maduro"]);
+    assert_eq!(names(app.json("/v1/sources?q=duro").await), Vec::<String>::new(), "words match from their start");
+    assert_eq!(names(app.json("/v1/sources?q=maduro%20afp").await), Vec::<String>::new(), "every word must match");
+    assert_eq!(names(app.json("/v1/sources?q=la%20republique").await), ["Élysée"], "stop words are not needed");
     assert_eq!(names(app.json("/v1/sources?kind=news_outlet").await), ["Le Monde"]);
     // Ordered by name, ignoring articles: "Le Monde" sorts as "monde".
-    assert_eq!(names(app.json("/v1/sources").await), ["Agence France-Presse", "Élysée", "Le Monde"]);
-    let first = app.json("/v1/sources?page_size=2").await;
+    assert_eq!(
+        names(app.json("/v1/sources").await),
+        ["Agence France-Presse", "Élysée", "Ministry of Foreign Affairs", "Le Monde", "Nicolás Maduro"]
+    );
+    let first = app.json("/v1/sources?page_size=3").await;
     let token = first["next_page_token"].as_str().expect("a next page");
-    assert_eq!(names(app.json(&format!("/v1/sources?page_size=2&page_token={token}")).await), ["Le Monde"]);
+    assert_eq!(
+        names(app.json(&format!("/v1/sources?page_size=3&page_token={token}")).await),
+        ["Le Monde", "Nicolás Maduro"]
+    );
 
     for (query, code) in
         [("q=%20%21%21", "validation_failed"), ("kind=tabloid", "invalid_query"), ("page_size=0", "validation_failed")]
