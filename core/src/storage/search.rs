@@ -366,59 +366,72 @@ pub struct After {
 }
 
 /// Claims holding every query word (through any of its terms), best BM25 score first, after
-/// the list filters; canonical claims only. At most `limit`. The candidates are the claims
-/// where `driver` (the terms of the query's rarest word) weighs most, at most
-/// [`SEARCH_DRIVER_POSTINGS`] of them; every word is then checked and scored on each.
+/// the list filters; canonical claims only. At most `limit`. `words` are the query's words,
+/// each the indexes in `terms` of the terms it stands for, rarest word first. The candidates
+/// are the claims where the rarest word weighs most, at most [`SEARCH_DRIVER_POSTINGS`] of
+/// them; each is then checked for the other words, rarest first (most candidates fail on the
+/// first check), and the survivors scored.
 pub fn search(
     conn: &mut Conn,
     terms: &[Weighted],
-    driver: &[String],
-    words: i32,
+    words: &[Vec<usize>],
     filter: &ClaimFilter,
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<Scored>, Error> {
-    if terms.is_empty() || driver.is_empty() {
+    let Some((driver, others)) = words.split_first() else { return Ok(Vec::new()) };
+    if words.iter().any(Vec::is_empty) {
+        // A word no claim holds: no claim holds every word.
         return Ok(Vec::new());
     }
-    let mut sql = Sql::new("WITH q(term, word, idf) AS (VALUES ");
-    sql.rows(terms.iter().map(|t| vec![Bind::Text(t.key.clone()), Bind::Int(t.word), Bind::Float(t.idf)]));
     let per_term = (SEARCH_DRIVER_POSTINGS / driver.len() as i64).max(250);
-    if words == 1 {
+    let mut sql = Sql::new("WITH ");
+    if others.is_empty() {
         // One word: its best postings are the answer, scored as they are read.
-        sql.push("), cand AS (");
-        for (i, term) in driver.iter().enumerate() {
+        sql.push("cand AS (");
+        for (i, t) in driver.iter().map(|i| &terms[*i]).enumerate() {
             if i > 0 {
                 sql.push(" UNION ALL ");
             }
-            let idf = terms.iter().find(|t| t.key == *term).map_or(0.0, |t| t.idf);
-            best_postings(&mut sql, term, per_term, Some(idf));
+            best_postings(&mut sql, &t.key, per_term, Some(t.idf));
         }
-        sql.push("), hits AS (SELECT claim_id, SUM(w) AS score, 1 AS words FROM cand GROUP BY claim_id) ");
+        sql.push("), hits AS (SELECT claim_id, SUM(w) AS score FROM cand GROUP BY claim_id) ");
     } else {
+        sql.push("q(term, idf) AS (VALUES ");
+        sql.rows(terms.iter().map(|t| vec![Bind::Text(t.key.clone()), Bind::Float(t.idf)]));
         sql.push("), cand AS (");
-        for (i, term) in driver.iter().enumerate() {
+        for (i, t) in driver.iter().map(|i| &terms[*i]).enumerate() {
             if i > 0 {
                 sql.push(" UNION ");
             }
-            best_postings(&mut sql, term, per_term, None);
+            best_postings(&mut sql, &t.key, per_term, None);
         }
-        // Each candidate is probed for the query's terms through the (claim_id, term) index:
-        // the correlated subqueries say so to both planners (a join would let PostgreSQL, which
-        // cannot know how common the VALUES terms are, read every posting of every term).
+        // Each candidate is probed through the (claim_id, term) index: first for each other
+        // word (correlated EXISTS, evaluated in order and given up at the first that fails),
+        // then, for the claims holding them all, for the score (a join would let PostgreSQL,
+        // which cannot know how common the VALUES terms are, read every posting of every term).
         sql.push(
-            "), probed AS (SELECT cand.claim_id AS claim_id, \
-             (SELECT SUM(q.idf * p.impact) FROM q JOIN search_postings p ON p.term = q.term AND p.claim_id = cand.claim_id) AS score, \
-             (SELECT COUNT(DISTINCT q.word) FROM q JOIN search_postings p ON p.term = q.term AND p.claim_id = cand.claim_id) AS words \
-             FROM cand), \
-             hits AS (SELECT claim_id, score, words FROM probed WHERE score IS NOT NULL) ",
+            "), hits AS (SELECT cand.claim_id AS claim_id, \
+             (SELECT SUM(q.idf * p.impact) FROM q JOIN search_postings p ON p.term = q.term AND p.claim_id = cand.claim_id) AS score \
+             FROM cand WHERE ",
         );
+        for (i, word) in others.iter().enumerate() {
+            if i > 0 {
+                sql.push(" AND ");
+            }
+            sql.push("EXISTS (SELECT 1 FROM search_postings p WHERE p.claim_id = cand.claim_id AND p.term IN (");
+            sql.push(&vec!["?"; word.len()].join(", "));
+            sql.push("))");
+            for t in word {
+                sql.bind(Bind::Text(terms[*t].key.clone()));
+            }
+        }
+        sql.push(") ");
     }
     sql.push(
         "SELECT h.claim_id AS claim_id, h.score AS score FROM hits h JOIN claims c ON c.id = h.claim_id \
-         WHERE h.words = ? AND c.merged_into IS NULL",
+         WHERE c.merged_into IS NULL",
     );
-    sql.bind(Bind::Int(words));
     if let Some(status) = filter.status {
         sql.push(" AND c.status = ?").bind(Bind::Text(status.as_str().to_owned()));
     }

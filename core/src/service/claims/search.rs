@@ -235,7 +235,7 @@ impl Claims {
         self.db
             .run(move |conn| {
                 crate::storage::read(conn, |conn| {
-                    let (weighted, driver) = weigh_query(conn, &words)?;
+                    let (weighted, by_word) = weigh_query(conn, &words)?;
                     let limit = filter.limit as usize;
                     let mut after = after.as_ref().map(|c| After { score: c.score, id: c.id.to_string() });
                     let mut hits: Vec<SearchHit> = Vec::new();
@@ -243,15 +243,7 @@ impl Claims {
                     let batch = if level.is_some() { 100 } else { limit as i64 + 1 };
                     let mut last_scanned = None;
                     loop {
-                        let rows = search::search(
-                            conn,
-                            &weighted,
-                            &driver,
-                            words.len() as i32,
-                            &filter,
-                            after.as_ref(),
-                            batch,
-                        )?;
+                        let rows = search::search(conn, &weighted, &by_word, &filter, after.as_ref(), batch)?;
                         let exhausted = (rows.len() as i64) < batch;
                         scanned += rows.len();
                         if let Some(last) = rows.last() {
@@ -327,6 +319,7 @@ impl Claims {
         let (rules, cache, grams) = (self.rules, self.cache.clone(), self.grams.clone());
         self.db
             .run(move |conn| {
+                let started = Instant::now();
                 let cleaned = text::strip_social(&text);
                 let words = text::query_words(&cleaned, Some(&language));
                 let mut keys: Vec<String> =
@@ -358,7 +351,9 @@ impl Claims {
                     })
                     .map(|(_, w)| w)
                     .collect();
+                let weighed = started.elapsed();
                 let found = search::candidates(conn, &chosen, depth.per_term, depth.candidates + 1)?;
+                let searched = started.elapsed();
                 let found: Vec<_> = found
                     .into_iter()
                     .filter(|c| Some(c.claim_id.as_str()) != exclude.map(|e| e.to_string()).as_deref())
@@ -368,6 +363,7 @@ impl Claims {
                 };
                 let ids: Vec<String> = found.iter().map(|c| c.claim_id.clone()).collect();
                 let texts = search::sim_texts(conn, &ids)?;
+                let read = started.elapsed();
 
                 let query_grams = text::grams(&cleaned);
                 let doc_grams: Vec<(&str, f64, text::GramCounts)> = found
@@ -385,6 +381,7 @@ impl Claims {
                     .into_iter()
                     .map(|(g, df)| (g, (1.0 + n as f64 / (df.max(0) as f64 + 1.0)).ln()))
                     .collect();
+                let counted = started.elapsed();
                 let query = GramVector::new(&query_grams, &idf);
                 let mut scored: Vec<(String, f64)> = doc_grams
                     .iter()
@@ -398,10 +395,18 @@ impl Claims {
                 // Ties go to the older claim (ids are UUIDv7, in creation order): the desk's first record.
                 scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
                 scored.truncate(limit);
-                Ok(load_views(conn, &scored, &rules, &cache)?
-                    .into_iter()
-                    .map(|(claim, score)| Match { claim, score })
-                    .collect())
+                let views = load_views(conn, &scored, &rules, &cache)?;
+                tracing::debug!(
+                    candidates = found.len(),
+                    matches = views.len(),
+                    weighed_ms = weighed.as_secs_f64() * 1e3,
+                    searched_ms = searched.as_secs_f64() * 1e3,
+                    read_ms = read.as_secs_f64() * 1e3,
+                    counted_ms = counted.as_secs_f64() * 1e3,
+                    total_ms = started.elapsed().as_secs_f64() * 1e3,
+                    "similar claims: where the time went (cumulative)"
+                );
+                Ok(views.into_iter().map(|(claim, score)| Match { claim, score }).collect())
             })
             .await
     }
@@ -512,7 +517,9 @@ impl Claims {
 
 /// The query's terms with their BM25 weights (prefix expansions included), and the terms of
 /// its rarest word (the fewest claims in all), which a search reads first.
-fn weigh_query(conn: &mut Conn, words: &[text::QueryWord]) -> Result<(Vec<Weighted>, Vec<String>), Error> {
+/// The query's terms with their idf, and its words as the indexes of their terms, rarest word
+/// first (fewest claims over its terms); a word no claim holds has none.
+fn weigh_query(conn: &mut Conn, words: &[text::QueryWord]) -> Result<(Vec<Weighted>, Vec<Vec<usize>>), Error> {
     let mut keyed: Vec<(i32, String)> = Vec::new();
     for (i, word) in words.iter().enumerate() {
         for term in &word.terms {
@@ -539,11 +546,14 @@ fn weigh_query(conn: &mut Conn, words: &[text::QueryWord]) -> Result<(Vec<Weight
         })
         .collect();
     let df = |w: &Weighted| stats.get(&w.key).copied().unwrap_or(0);
-    let rarest = (0..words.len() as i32)
-        .min_by_key(|i| weighted.iter().filter(|w| w.word == *i).map(df).sum::<i64>())
-        .unwrap_or(0);
-    let driver = weighted.iter().filter(|w| w.word == rarest).map(|w| w.key.clone()).collect();
-    Ok((weighted, driver))
+    let mut by_word: Vec<(i64, Vec<usize>)> = (0..words.len() as i32)
+        .map(|word| {
+            let of_word: Vec<usize> = (0..weighted.len()).filter(|i| weighted[*i].word == word).collect();
+            (of_word.iter().map(|i| df(&weighted[*i])).sum(), of_word)
+        })
+        .collect();
+    by_word.sort_by_key(|(df, _)| *df);
+    Ok((weighted, by_word.into_iter().map(|(_, terms)| terms).collect()))
 }
 
 /// Views of claims by id, in the given order, each with its score; cached views are reused.
