@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 mod search;
 
-use search::GramStats;
+use search::Frequencies;
 pub use search::{DUPLICATE_THRESHOLD, Match, SearchHit, SearchParams, Snippet};
 
 use super::{Actor, Created, IdempotencyKey};
@@ -26,7 +26,7 @@ pub struct Claims {
     db: Database,
     rules: SourcingRules,
     cache: Arc<ViewCache>,
-    grams: Arc<GramStats>,
+    frequencies: Arc<Frequencies>,
     duplicate_check: bool,
 }
 
@@ -72,7 +72,7 @@ impl Claims {
             db,
             rules,
             cache: Arc::new(ViewCache(quick_cache::sync::Cache::new(VIEW_CACHE_CAPACITY))),
-            grams: Arc::new(GramStats::new()),
+            frequencies: Arc::new(Frequencies::new()),
             duplicate_check: true,
         }
     }

@@ -66,6 +66,13 @@ impl Sql {
         self
     }
 
+    /// Appends another statement's text and values.
+    pub fn append(&mut self, other: Sql) -> &mut Self {
+        self.text.push_str(&other.text);
+        self.binds.extend(other.binds);
+        self
+    }
+
     pub fn bind(&mut self, value: Bind) -> &mut Self {
         self.binds.push(value);
         self
@@ -315,6 +322,8 @@ pub fn unindexed(conn: &mut Conn, limit: i64) -> Result<Vec<Uuid>, Error> {
 pub struct Weighted {
     pub key: String,
     pub word: i32,
+    /// The number of claims holding the term.
+    pub df: i64,
     pub idf: f64,
 }
 
@@ -428,35 +437,44 @@ pub fn search(
         }
         sql.push(") ");
     }
-    sql.push(
-        "SELECT h.claim_id AS claim_id, h.score AS score FROM hits h JOIN claims c ON c.id = h.claim_id \
-         WHERE c.merged_into IS NULL",
-    );
+    // The list filters, on the claims table.
+    let mut filters = Sql::new("");
     if let Some(status) = filter.status {
-        sql.push(" AND c.status = ?").bind(Bind::Text(status.as_str().to_owned()));
+        filters.push(" AND c.status = ?").bind(Bind::Text(status.as_str().to_owned()));
     }
     if let Some(language) = &filter.language {
-        sql.push(" AND (c.language = ? OR c.language LIKE ?)")
+        filters
+            .push(" AND (c.language = ? OR c.language LIKE ?)")
             .bind(Bind::Text(language.clone()))
             .bind(Bind::Text(format!("{language}-%")));
     }
     if let Some(claimant) = filter.claimant_id {
-        sql.push(" AND c.claimant_id = ?").bind(Bind::Text(claimant.to_string()));
+        filters.push(" AND c.claimant_id = ?").bind(Bind::Text(claimant.to_string()));
     }
     if let Some(tag) = &filter.tag {
-        sql.push(" AND c.id IN (SELECT claim_id FROM claim_tags WHERE tag = ?)").bind(Bind::Text(tag.clone()));
+        filters.push(" AND c.id IN (SELECT claim_id FROM claim_tags WHERE tag = ?)").bind(Bind::Text(tag.clone()));
     }
     if let Some(from) = filter.created_from {
-        sql.push(" AND c.created_at >= ?").bind(Bind::Time(from.naive_utc()));
+        filters.push(" AND c.created_at >= ?").bind(Bind::Time(from.naive_utc()));
     }
     if let Some(to) = filter.created_to {
-        sql.push(" AND c.created_at <= ?").bind(Bind::Time(to.naive_utc()));
+        filters.push(" AND c.created_at <= ?").bind(Bind::Time(to.naive_utc()));
     }
     if let Some(from) = filter.claimed_from {
-        sql.push(" AND c.claimed_end > ?").bind(Bind::Time(from.naive_utc()));
+        filters.push(" AND c.claimed_end > ?").bind(Bind::Time(from.naive_utc()));
     }
     if let Some(until) = filter.claimed_until {
-        sql.push(" AND c.claimed_start < ?").bind(Bind::Time(until.naive_utc()));
+        filters.push(" AND c.claimed_start < ?").bind(Bind::Time(until.naive_utc()));
+    }
+    if filters.text.is_empty() {
+        // Merged claims have no postings: without a filter, the claims table has nothing to say.
+        sql.push("SELECT h.claim_id AS claim_id, h.score AS score FROM hits h WHERE 1 = 1");
+    } else {
+        sql.push(
+            "SELECT h.claim_id AS claim_id, h.score AS score FROM hits h JOIN claims c ON c.id = h.claim_id \
+             WHERE c.merged_into IS NULL",
+        );
+        sql.append(filters);
     }
     if let Some(after) = after {
         // Scores are sums of floats, recomputed per page: equal within rounding.
@@ -469,33 +487,61 @@ pub fn search(
     sql.load(conn)
 }
 
+/// A claim like a text: its BM25 score over the text's terms, and its similarity text.
+#[derive(Debug, QueryableByName)]
+pub struct Candidate {
+    #[diesel(sql_type = Text)]
+    pub claim_id: String,
+    #[diesel(sql_type = Double)]
+    pub score: f64,
+    #[diesel(sql_type = Text)]
+    pub sim_text: String,
+}
+
 /// The claims sharing the most weight of `terms` with a text (BM25 over any of them, each
-/// term's best `per_term` postings read), at most `limit`. Merged claims are not indexed, so
-/// never among them.
-pub fn candidates(conn: &mut Conn, terms: &[Weighted], per_term: i64, limit: i64) -> Result<Vec<Scored>, Error> {
+/// term's best `per_term` postings read), scoring `min_score` or more, at most `limit`, with
+/// their similarity texts. Merged claims are not indexed, so never among them.
+pub fn candidates(
+    conn: &mut Conn,
+    terms: &[Weighted],
+    per_term: i64,
+    min_score: f64,
+    limit: i64,
+) -> Result<Vec<Candidate>, Error> {
     if terms.is_empty() {
         return Ok(Vec::new());
     }
+    // Terms held by `per_term` claims or fewer are read whole, in one scan of the primary key
+    // (each weighted by a CASE); only the more common ones need their best postings apart.
+    let (rare, common): (Vec<&Weighted>, Vec<&Weighted>) = terms.iter().partition(|t| t.df <= per_term);
     let mut sql = Sql::new("WITH cand AS (");
-    for (i, term) in terms.iter().enumerate() {
-        if i > 0 {
+    if !rare.is_empty() {
+        sql.push("SELECT claim_id, impact * CASE term");
+        for term in &rare {
+            sql.push(" WHEN ? THEN ?").bind(Bind::Text(term.key.clone())).bind(Bind::Float(term.idf));
+        }
+        sql.push(" END AS w FROM search_postings WHERE term IN (");
+        sql.push(&vec!["?"; rare.len()].join(", "));
+        for term in &rare {
+            sql.bind(Bind::Text(term.key.clone()));
+        }
+        sql.push(")");
+    }
+    for (i, term) in common.iter().enumerate() {
+        if i > 0 || !rare.is_empty() {
             sql.push(" UNION ALL ");
         }
         best_postings(&mut sql, &term.key, per_term, Some(term.idf));
     }
-    sql.push(") SELECT claim_id, SUM(w) AS score FROM cand GROUP BY claim_id ORDER BY score DESC, claim_id LIMIT ?")
-        .bind(Bind::Big(limit));
+    sql.push(
+        "), best AS (SELECT claim_id, SUM(w) AS score FROM cand GROUP BY claim_id HAVING SUM(w) >= ? \
+         ORDER BY score DESC, claim_id LIMIT ?) \
+         SELECT b.claim_id AS claim_id, b.score AS score, d.sim_text AS sim_text \
+         FROM best b JOIN search_docs d ON d.claim_id = b.claim_id ORDER BY b.score DESC, b.claim_id",
+    )
+    .bind(Bind::Float(min_score))
+    .bind(Bind::Big(limit));
     sql.load(conn)
-}
-
-/// The similarity texts of `ids`.
-pub fn sim_texts(conn: &mut Conn, ids: &[String]) -> Result<HashMap<String, String>, Error> {
-    Ok(search_docs::table
-        .filter(search_docs::claim_id.eq_any(ids))
-        .select((search_docs::claim_id, search_docs::sim_text))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect())
 }
 
 /// The quotes of the attributions of `ids`, by claim.

@@ -38,13 +38,20 @@ struct Depth {
     candidates: i64,
     per_term: i64,
     budget: i64,
+    /// Candidates weighing less than this share of the text's BM25 weight against itself are
+    /// not re-ranked.
+    min_share: f64,
 }
 
 /// A similar-claims call: deep enough for a tweet to find the claim it repeats (CLEF).
-const SIMILAR: Depth = Depth { candidates: 300, per_term: 2000, budget: 20_000 };
-/// The duplicate check of every creation: it wants the few near copies, which share the text's
-/// rarest words and come first in the word search.
-const DUPLICATES: Depth = Depth { candidates: 40, per_term: 500, budget: 3000 };
+const SIMILAR: Depth = Depth { candidates: 100, per_term: 500, budget: 5000, min_share: 0.0 };
+/// The duplicate check of every creation: it wants the few near copies, which share most of the
+/// text's rarest words, so come first in the word search and weigh a good share of what the
+/// text weighs against itself.
+const DUPLICATES: Depth = Depth { candidates: 10, per_term: 200, budget: 800, min_share: 0.25 };
+/// The duplicate check reads only the words held by at most `per_term` claims when they make
+/// this share of the text's weight.
+const RARE_ENOUGH: f64 = 0.5;
 /// Prefix expansions per query word.
 const EXPANSIONS: i64 = 30;
 /// With a sourcing filter, a search page looks at most this many ranked claims.
@@ -53,8 +60,8 @@ const SCAN_LIMIT: usize = 1000;
 const BM25_WEIGHT: f64 = 0.1;
 /// Matches at or above this score are returned as a new claim's `possible_duplicates`.
 pub const DUPLICATE_THRESHOLD: f64 = 0.5;
-/// How long a character n-gram's document frequency is reused before it is read again.
-const GRAM_STATS_TTL: Duration = Duration::from_secs(30);
+/// How long a document frequency is reused before it is read again.
+const FREQUENCY_TTL: Duration = Duration::from_secs(300);
 
 /// A search as a client sends it.
 #[derive(Debug, Clone, Default)]
@@ -109,40 +116,90 @@ impl Cursor for SearchCursor {
     }
 }
 
-/// Document frequencies of character n-grams, kept a short while: a similarity score needs
-/// those of every gram of every candidate, and they move slowly. Each is kept with the number
-/// of claims it was read at, and read again once that grew by 2 % (a bulk load), so that an
-/// idf never mixes an old frequency with a new collection size.
-pub struct GramStats(quick_cache::sync::Cache<Gram, (i64, i64, Instant)>);
+/// Document frequencies, kept a while: a similarity score needs those of every word of the
+/// text and every gram of every candidate, and they move slowly. Each is kept with the number of
+/// claims it was read at, and read again after [`FREQUENCY_TTL`] or once that number grew by
+/// 2 % (a bulk load), so that an idf never mixes an old frequency with a new collection size.
+/// A frequency of zero is never kept: the term may appear with the next claim, and a search
+/// must find that claim at once.
+struct Cached<K>(quick_cache::sync::Cache<K, (i64, i64, Instant)>);
 
-impl GramStats {
+impl<K: Clone + Eq + std::hash::Hash> Cached<K> {
+    fn new(capacity: usize) -> Self {
+        Cached(quick_cache::sync::Cache::new(capacity))
+    }
+
+    /// The kept frequencies of `keys` still good for a collection of `n` claims, and the keys
+    /// to read.
+    fn split(&self, keys: impl IntoIterator<Item = K>, n: i64, now: Instant) -> (FnvHashMap<K, i64>, Vec<K>) {
+        let mut kept = FnvHashMap::default();
+        let mut missing = Vec::new();
+        for key in keys {
+            match self.0.get(&key) {
+                Some((df, at_n, at)) if now.duration_since(at) < FREQUENCY_TTL && n * 50 <= at_n * 51 => {
+                    kept.insert(key, df);
+                }
+                _ => missing.push(key),
+            }
+        }
+        (kept, missing)
+    }
+
+    /// Keeps `df`, read at `now` in a collection of `n` claims (never 0).
+    fn keep(&self, key: K, df: i64, n: i64, now: Instant) {
+        if df > 0 {
+            self.0.insert(key, (df, n, now));
+        }
+    }
+}
+
+/// The document frequencies of words (statistics keys) and character n-grams, cached.
+pub struct Frequencies {
+    /// The number of indexed claims at the last read.
+    docs: std::sync::atomic::AtomicI64,
+    words: Cached<String>,
+    grams: Cached<Gram>,
+}
+
+impl Frequencies {
     pub fn new() -> Self {
-        GramStats(quick_cache::sync::Cache::new(400_000))
+        Frequencies { docs: Default::default(), words: Cached::new(200_000), grams: Cached::new(1_000_000) }
+    }
+
+    /// The number of indexed claims (read every time: every idf depends on it) and the
+    /// frequencies of `words` (word keys), in one read.
+    fn words(&self, conn: &mut Conn, words: &[String]) -> Result<(i64, HashMap<String, i64>), Error> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let now = Instant::now();
+        let (kept, missing) = self.words.split(words.iter().cloned(), self.docs.load(Relaxed), now);
+        let mut keys = missing.clone();
+        keys.push(DOCS.to_owned());
+        let read = search::stats(conn, &keys)?;
+        let n = corpus_size(&read);
+        self.docs.store(n, Relaxed);
+        let mut out: HashMap<String, i64> = kept.into_iter().collect();
+        for key in missing {
+            let df = read.get(&key).copied().unwrap_or(0);
+            self.words.keep(key.clone(), df, n, now);
+            out.insert(key, df);
+        }
+        Ok((n, out))
     }
 
     /// The frequencies of `grams` in a collection of `n` claims.
-    fn get(
+    fn grams(
         &self,
         conn: &mut Conn,
         grams: impl IntoIterator<Item = Gram>,
         n: i64,
     ) -> Result<FnvHashMap<Gram, i64>, Error> {
         let now = Instant::now();
-        let mut out = FnvHashMap::default();
-        let mut missing = Vec::new();
-        for gram in grams {
-            match self.0.get(&gram) {
-                Some((df, at_n, at)) if now.duration_since(at) < GRAM_STATS_TTL && n * 50 <= at_n * 51 => {
-                    out.insert(gram, df);
-                }
-                _ => missing.push(gram),
-            }
-        }
+        let (mut out, missing) = self.grams.split(grams, n, now);
         let keys: Vec<String> = missing.iter().map(|g| search::gram_key(*g)).collect();
         let read = search::stats(conn, &keys)?;
         for (gram, key) in missing.into_iter().zip(&keys) {
             let df = read.get(key).copied().unwrap_or(0);
-            self.0.insert(gram, (df, n, now));
+            self.grams.keep(gram, df, n, now);
             out.insert(gram, df);
         }
         Ok(out)
@@ -196,8 +253,9 @@ fn check_query(query: &str, max: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// BM25's idf; a frequency kept from before the collection shrank (merges) counts as `n`.
 fn bm25_idf(n: i64, df: i64) -> f64 {
-    let (n, df) = (n as f64, df as f64);
+    let (n, df) = (n as f64, df.min(n) as f64);
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
 }
 
@@ -232,10 +290,11 @@ impl Claims {
             return Err(Error::invalid("query", "must contain a word that is not a stop word"));
         }
         let (rules, cache, level) = (self.rules, self.cache.clone(), params.sourcing_level);
+        let frequencies = self.frequencies.clone();
         self.db
             .run(move |conn| {
                 crate::storage::read(conn, |conn| {
-                    let (weighted, by_word) = weigh_query(conn, &words)?;
+                    let (weighted, by_word) = weigh_query(conn, &frequencies, &words)?;
                     let limit = filter.limit as usize;
                     let mut after = after.as_ref().map(|c| After { score: c.score, id: c.id.to_string() });
                     let mut hits: Vec<SearchHit> = Vec::new();
@@ -316,19 +375,21 @@ impl Claims {
         min_score: f64,
         depth: Depth,
     ) -> Result<Vec<Match>, Error> {
-        let (rules, cache, grams) = (self.rules, self.cache.clone(), self.grams.clone());
+        let (rules, cache, frequencies) = (self.rules, self.cache.clone(), self.frequencies.clone());
         self.db
             .run(move |conn| {
                 let started = Instant::now();
                 let cleaned = text::strip_social(&text);
-                let words = text::query_words(&cleaned, Some(&language));
-                let mut keys: Vec<String> =
-                    words.iter().flat_map(|w| w.terms.iter().map(|t| search::word_key(t))).collect();
+                // Its own terms, counted: a claim's BM25 weight against itself.
+                let mut own: HashMap<String, i32> = HashMap::new();
+                let mut own_len = 0;
+                for term in text::terms(&cleaned, &language) {
+                    *own.entry(search::word_key(&term)).or_default() += 1;
+                    own_len += 1;
+                }
+                let mut keys: Vec<String> = own.keys().cloned().collect();
                 keys.sort();
-                keys.dedup();
-                keys.push(DOCS.to_owned());
-                let stats = search::stats(conn, &keys)?;
-                let n = corpus_size(&stats);
+                let (n, stats) = frequencies.words(conn, &keys)?;
                 if n == 0 {
                     return Ok(Vec::new());
                 }
@@ -337,47 +398,53 @@ impl Claims {
                     .filter(|k| k.starts_with("w:"))
                     .filter_map(|k| {
                         let df = stats.get(k).copied().unwrap_or(0);
-                        (df > 0).then(|| (df, Weighted { key: k.clone(), word: 0, idf: bm25_idf(n, df) }))
+                        (df > 0).then(|| (df, Weighted { key: k.clone(), word: 0, df, idf: bm25_idf(n, df) }))
                     })
                     .collect();
                 weighted.sort_by_key(|(df, _)| *df);
-                let mut budget = 0;
-                let chosen: Vec<Weighted> = weighted
-                    .into_iter()
-                    .take_while(|(df, _)| {
-                        let first = budget == 0;
-                        budget += df.min(&depth.per_term);
-                        first || budget <= depth.budget
-                    })
-                    .map(|(_, w)| w)
-                    .collect();
+                // Each term's BM25 weight in the text against itself.
+                let weight = |w: &Weighted| w.idf * search::impact(own.get(&w.key).copied().unwrap_or(1), own_len);
+                let rare_weight: f64 =
+                    weighted.iter().filter(|(df, _)| *df <= depth.per_term).map(|(_, w)| weight(w)).sum();
+                let all_weight: f64 = weighted.iter().map(|(_, w)| weight(w)).sum();
+                let chosen: Vec<Weighted> = if depth.min_share > 0.0 && rare_weight >= RARE_ENOUGH * all_weight {
+                    // A near copy holds most of the rare words: they alone find it.
+                    weighted.into_iter().filter(|(df, _)| *df <= depth.per_term).map(|(_, w)| w).collect()
+                } else {
+                    let mut budget = 0;
+                    weighted
+                        .into_iter()
+                        .take_while(|(df, _)| {
+                            let first = budget == 0;
+                            budget += df.min(&depth.per_term);
+                            first || budget <= depth.budget
+                        })
+                        .map(|(_, w)| w)
+                        .collect()
+                };
                 let weighed = started.elapsed();
-                let found = search::candidates(conn, &chosen, depth.per_term, depth.candidates + 1)?;
-                let searched = started.elapsed();
-                let found: Vec<_> = found
+                let floor = depth.min_share * chosen.iter().map(weight).sum::<f64>();
+                let exclude = exclude.map(|e| e.to_string());
+                let found: Vec<_> = search::candidates(conn, &chosen, depth.per_term, floor, depth.candidates + 1)?
                     .into_iter()
-                    .filter(|c| Some(c.claim_id.as_str()) != exclude.map(|e| e.to_string()).as_deref())
+                    .filter(|c| Some(&c.claim_id) != exclude.as_ref())
                     .collect();
+                let searched = started.elapsed();
                 let Some(best_bm25) = found.first().map(|c| c.score).filter(|s| *s > 0.0) else {
                     return Ok(Vec::new());
                 };
-                let ids: Vec<String> = found.iter().map(|c| c.claim_id.clone()).collect();
-                let texts = search::sim_texts(conn, &ids)?;
-                let read = started.elapsed();
 
                 let query_grams = text::grams(&cleaned);
-                let doc_grams: Vec<(&str, f64, text::GramCounts)> = found
-                    .iter()
-                    .filter_map(|c| texts.get(&c.claim_id).map(|t| (c.claim_id.as_str(), c.score, text::grams(t))))
-                    .collect();
+                let doc_grams: Vec<(&str, f64, text::GramCounts)> =
+                    found.iter().map(|c| (c.claim_id.as_str(), c.score, text::grams(&c.sim_text))).collect();
                 let mut all: FnvHashSet<Gram> = query_grams.iter().map(|(g, _)| *g).collect();
                 for (_, _, g) in &doc_grams {
                     all.extend(g.iter().map(|(g, _)| *g));
                 }
                 // Smoothed: common grams weigh little but never nothing, so that a small
                 // collection still compares texts.
-                let idf: FnvHashMap<Gram, f64> = grams
-                    .get(conn, all, n)?
+                let idf: FnvHashMap<Gram, f64> = frequencies
+                    .grams(conn, all, n)?
                     .into_iter()
                     .map(|(g, df)| (g, (1.0 + n as f64 / (df.max(0) as f64 + 1.0)).ln()))
                     .collect();
@@ -401,7 +468,6 @@ impl Claims {
                     matches = views.len(),
                     weighed_ms = weighed.as_secs_f64() * 1e3,
                     searched_ms = searched.as_secs_f64() * 1e3,
-                    read_ms = read.as_secs_f64() * 1e3,
                     counted_ms = counted.as_secs_f64() * 1e3,
                     total_ms = started.elapsed().as_secs_f64() * 1e3,
                     "similar claims: where the time went (cumulative)"
@@ -515,11 +581,14 @@ impl Claims {
     }
 }
 
-/// The query's terms with their BM25 weights (prefix expansions included), and the terms of
-/// its rarest word (the fewest claims in all), which a search reads first.
-/// The query's terms with their idf, and its words as the indexes of their terms, rarest word
-/// first (fewest claims over its terms); a word no claim holds has none.
-fn weigh_query(conn: &mut Conn, words: &[text::QueryWord]) -> Result<(Vec<Weighted>, Vec<Vec<usize>>), Error> {
+/// The query's terms (prefix expansions included) with their idf, and its words as the indexes
+/// of their terms, rarest word first (fewest claims over its terms); a word no claim holds has
+/// none.
+fn weigh_query(
+    conn: &mut Conn,
+    frequencies: &Frequencies,
+    words: &[text::QueryWord],
+) -> Result<(Vec<Weighted>, Vec<Vec<usize>>), Error> {
     let mut keyed: Vec<(i32, String)> = Vec::new();
     for (i, word) in words.iter().enumerate() {
         for term in &word.terms {
@@ -534,15 +603,13 @@ fn weigh_query(conn: &mut Conn, words: &[text::QueryWord]) -> Result<(Vec<Weight
     }
     keyed.sort();
     keyed.dedup();
-    let mut keys: Vec<String> = keyed.iter().map(|(_, k)| k.clone()).collect();
-    keys.push(DOCS.to_owned());
-    let stats = search::stats(conn, &keys)?;
-    let n = corpus_size(&stats);
+    let keys: Vec<String> = keyed.iter().map(|(_, k)| k.clone()).collect();
+    let (n, stats) = frequencies.words(conn, &keys)?;
     let weighted: Vec<Weighted> = keyed
         .into_iter()
         .filter_map(|(word, key)| {
             let df = stats.get(&key).copied().unwrap_or(0);
-            (df > 0).then(|| Weighted { idf: bm25_idf(n, df), key, word })
+            (df > 0).then(|| Weighted { idf: bm25_idf(n, df), key, word, df })
         })
         .collect();
     let df = |w: &Weighted| stats.get(&w.key).copied().unwrap_or(0);
