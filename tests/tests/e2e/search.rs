@@ -253,8 +253,20 @@ async fn postgres_a_claim_created_through_one_core_is_found_through_another() {
     let app = TestApp::start(claimdesk_tests::Backend::Postgres).await;
     let other = app.another_core().await;
     let mut theirs = pb::claim_service_client::ClaimServiceClient::new(other.channel.clone());
-    for (i, text) in [BOMBING, SHIPS, ASKED].into_iter().enumerate() {
+    let found = |hits: Vec<pb::SearchHit>| -> Vec<String> {
+        hits.into_iter().filter_map(|h| h.claim.map(|c| c.text)).collect()
+    };
+    for (i, (text, own_word)) in
+        [(BOMBING, "installations"), (SHIPS, "amphibie"), (ASKED, "Maduro")].into_iter().enumerate()
+    {
+        // A word no claim holds yet is looked up through the other core first: that it was
+        // absent must not be remembered there.
+        let search = |query: &str| pb::SearchClaimsRequest { query: query.into(), ..Default::default() };
+        let before = theirs.search_claims(search(own_word)).await.expect("searched").into_inner().hits;
+        assert!(before.is_empty(), "{own_word} before claim {i}");
         app.claim(json!({"text": text, "language": "fr"})).await;
+        let after = theirs.search_claims(search(own_word)).await.expect("searched").into_inner().hits;
+        assert_eq!(found(after), [text], "{own_word} after claim {i}");
         let hits = theirs
             .search_claims(pb::SearchClaimsRequest { query: "etats-unis".into(), ..Default::default() })
             .await
