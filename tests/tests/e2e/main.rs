@@ -6,6 +6,7 @@ mod authorization;
 mod bad_input;
 mod claims;
 mod core_down;
+mod docs;
 mod front_door;
 mod grpc_services;
 mod history;

@@ -1,10 +1,26 @@
 //! The worked example: the claims of the AFP article on Venezuela
-//! (shared/fixtures/article-fr-venezuela.txt), entered through the REST API only, with their
+//! (tests/fixtures/article-fr-venezuela.txt), entered through the REST API only, with their
 //! sources and stances, and the sourcing status and desk rules that follow.
 
 use claimdesk_tests::{TestApp, etag_of, problem};
 use reqwest::Method;
 use serde_json::{Value, json};
+
+/// The article, in the repository: the claims below are quoted from it.
+const ARTICLE: &str = include_str!("../../fixtures/article-fr-venezuela.txt");
+const ASKED: &str =
+    "Maduro a demandé l'aide de la Russie, de la Chine et de l'Iran pour renforcer les défenses du pays";
+const BOMBING: &str =
+    "Les États-Unis se préparaient à bombarder des installations militaires au Venezuela à tout moment";
+
+#[test]
+fn the_claims_are_quoted_from_the_article() {
+    // Quoted as sentences: typographic apostrophes made plain, the first letter capitalised.
+    let article = ARTICLE.replace('’', "'").to_lowercase();
+    for claim in [ASKED, BOMBING] {
+        assert!(article.contains(&claim.to_lowercase()), "{claim:?} is not in tests/fixtures/article-fr-venezuela.txt");
+    }
+}
 
 struct Sources {
     wapo: String,
@@ -48,7 +64,7 @@ async fn the_venezuela_article(app: TestApp) {
     // told twice in the article (« a demandé », « a sollicité »): one source, twice.
     let help = app
         .claim(json!({
-            "text": "Maduro a demandé l'aide de la Russie, de la Chine et de l'Iran pour renforcer les défenses du pays",
+            "text": ASKED,
             "language": "fr",
             "claimant": "Washington Post",
             "claimed_at": "2025-10",
@@ -100,7 +116,7 @@ async fn the_venezuela_article(app: TestApp) {
     // l'administration Trump, [...] se préparaient à bombarder », « malgré les démentis de Donald Trump ».
     let strikes = app
         .claim(json!({
-            "text": "Les États-Unis se préparaient à bombarder des installations militaires au Venezuela à tout moment",
+            "text": BOMBING,
             "language": "fr",
             "claimant_id": s.close_to_trump,
             "tags": ["venezuela", "usa"]
