@@ -77,28 +77,38 @@ enum TokenCommand {
         #[arg(long)]
         expires_in_days: Option<u32>,
     },
+    /// List the tokens (never their secrets): id, role, name, prefix, created, expires, revoked.
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke a token by id, at once (a running core stops accepting it within 5 s).
+    Revoke {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The token's id, as `token list` shows it.
+        id: String,
+    },
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 struct DatabaseArgs {
     /// Database URL: sqlite://PATH, or postgres://USER:PASSWORD@HOST:PORT/DB (with
     /// ?sslmode=require for TLS).
     #[arg(long, env = "CLAIMDESK_DATABASE_URL", default_value = "sqlite://claimdesk.db", hide_env_values = true)]
     database_url: String,
-    /// Database connections in the pool.
-    #[arg(long, env = "CLAIMDESK_DB_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    db_pool_size: u32,
     /// Seconds to keep trying to reach an unreachable database at start-up.
     #[arg(long, env = "CLAIMDESK_DB_CONNECT_TIMEOUT", default_value_t = 30)]
     db_connect_timeout: u64,
 }
 
-impl From<DatabaseArgs> for DatabaseConfig {
-    fn from(args: DatabaseArgs) -> Self {
+impl DatabaseArgs {
+    /// The database of a server, with `pool_size` connections (one-shot commands need one).
+    fn config(self, pool_size: u32) -> DatabaseConfig {
         DatabaseConfig {
-            url: args.database_url,
-            pool_size: args.db_pool_size,
-            connect_timeout: Duration::from_secs(args.db_connect_timeout),
+            url: self.database_url,
+            pool_size,
+            connect_timeout: Duration::from_secs(self.db_connect_timeout),
             busy_timeout: DatabaseConfig::DEFAULT_BUSY_TIMEOUT,
         }
     }
@@ -111,6 +121,9 @@ struct CoreArgs {
     grpc_addr: SocketAddr,
     #[command(flatten)]
     database: DatabaseArgs,
+    /// Database connections in the pool.
+    #[arg(long, env = "CLAIMDESK_DB_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    db_pool_size: u32,
     /// Let unauthenticated clients read claims and their sourcing (a public fact-check page).
     #[arg(long, env = "CLAIMDESK_PUBLIC_READ", default_value_t = false, action = clap::ArgAction::Set)]
     public_read: bool,
@@ -166,7 +179,7 @@ impl From<CoreArgs> for CoreConfig {
     fn from(args: CoreArgs) -> Self {
         CoreConfig {
             grpc_addr: args.grpc_addr,
-            database: args.database.into(),
+            database: args.database.config(args.db_pool_size),
             confirmed_min_sources: args.confirmed_min_sources,
             public_read: args.public_read,
             rate_limit_per_minute: args.rate_limit_per_minute,
@@ -211,20 +224,8 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Migrate { database, status } => migrate(database.into(), status).await,
-        Command::Token { command: TokenCommand::Create { database, name, role, expires_in_days } } => {
-            let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("--role: {e}"))?;
-            let expires_at = expires_in_days.map(|days| chrono::Utc::now() + chrono::Duration::days(i64::from(days)));
-            let db = Database::open(&database.into()).await?;
-            let auth = Auth::new(db, false, 0);
-            let (token, secret) = auth
-                .create_token(TokenInput { name, role: Some(role), expires_at })
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            eprintln!("created token {} ({}, {}); its secret is shown once:", token.id, token.name, role.as_str());
-            println!("{secret}");
-            Ok(())
-        }
+        Command::Migrate { database, status } => migrate(database.config(1), status).await,
+        Command::Token { command } => token(command).await,
         Command::Openapi => {
             print!("{}", claimdesk_api::openapi_json());
             Ok(())
@@ -271,21 +272,77 @@ async fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
+/// `claimdesk token ...`: token administration against the configured database.
+async fn token(command: TokenCommand) -> anyhow::Result<()> {
+    let database = match &command {
+        TokenCommand::Create { database, .. }
+        | TokenCommand::List { database }
+        | TokenCommand::Revoke { database, .. } => database.clone(),
+    };
+    let auth = Auth::new(Database::open(&database.config(1)).await?, false, 0);
+    match command {
+        TokenCommand::Create { name, role, expires_in_days, .. } => {
+            let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+            let expires_at = expires_in_days.map(|days| chrono::Utc::now() + chrono::Duration::days(i64::from(days)));
+            let (token, secret) = auth
+                .create_token(TokenInput { name, role: Some(role), expires_at })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("created token {} ({}, {}); its secret is shown once:", token.id, token.name, role.as_str());
+            println!("{secret}");
+        }
+        TokenCommand::List { .. } => {
+            let tokens = auth.list_tokens().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                t.map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            };
+            println!(
+                "{:<36}  {:<8}  {:<12}  {:<20}  {:<20}  {:<20}  NAME",
+                "ID", "ROLE", "PREFIX", "CREATED", "EXPIRES", "REVOKED"
+            );
+            for t in tokens {
+                println!(
+                    "{:<36}  {:<8}  {:<12}  {:<20}  {:<20}  {:<20}  {}",
+                    t.id,
+                    t.role.as_str(),
+                    t.prefix,
+                    time(Some(t.created_at)),
+                    time(t.expires_at),
+                    time(t.revoked_at),
+                    t.name
+                );
+            }
+        }
+        TokenCommand::Revoke { id, .. } => {
+            let token = auth.revoke_token(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("revoked token {} ({}, {})", token.id, token.name, token.role.as_str());
+        }
+    }
+    Ok(())
+}
+
+/// Applies pending migrations (unless `status_only`), then prints one line per migration:
+/// `applied  NAME` or `pending  NAME`. A status query never creates a database.
 async fn migrate(config: DatabaseConfig, status_only: bool) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || {
         let url = DatabaseUrl::parse(&config.url)?;
+        if status_only && url.sqlite_path().is_some_and(|path| !path.exists()) {
+            eprintln!("no database at {} yet: every migration is pending", url.redacted());
+            let known = storage::known_migrations(url.backend).map_err(|e| anyhow::anyhow!("{e}"))?;
+            for name in known {
+                println!("pending  {name}");
+            }
+            return Ok(());
+        }
         let mut conn = storage::connect_with_retry(&url, config.connect_timeout)?;
         if !status_only {
             let applied = storage::run_migrations(&mut conn).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-            println!("applied {} migration(s) to {}", applied.len(), url.redacted());
-            for version in applied {
-                println!("  applied  {version}");
-            }
+            eprintln!("applied {} migration(s) to {}", applied.len(), url.redacted());
         }
         let status =
             storage::migration_status(&mut conn).map_err(|e| anyhow::anyhow!("cannot read migrations: {e}"))?;
-        for version in &status.applied {
-            println!("applied  {version}");
+        for name in &status.applied {
+            println!("applied  {name}");
         }
         for name in &status.pending {
             println!("pending  {name}");

@@ -357,6 +357,30 @@ async fn database_problems_at_start_up_are_named() {
     }
 }
 
+/// `CLAIMDESK_DB_CONNECT_TIMEOUT` is how long an unreachable database is waited for, all of it
+/// (the back-off used to give up a retry early), and the failure is one clean line.
+#[tokio::test]
+async fn the_connect_timeout_is_honoured_and_the_error_is_one_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let started = std::time::Instant::now();
+    let output = Command::new(BIN)
+        .arg("migrate")
+        .current_dir(dir.path())
+        .env("CLAIMDESK_DATABASE_URL", "postgres://postgres@127.0.0.1:1/test")
+        .env("CLAIMDESK_DB_CONNECT_TIMEOUT", "5")
+        .output()
+        .expect("runs");
+    let waited = started.elapsed();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(waited >= Duration::from_secs(5), "gave up after {waited:?}");
+    assert!(waited < Duration::from_secs(9), "kept trying for {waited:?}");
+    let stderr = String::from_utf8(output.stderr).expect("utf-8");
+    let error: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(error.len(), 1, "{stderr}");
+    assert!(error[0].contains("cannot reach the database at postgres://postgres@127.0.0.1:1/test"), "{stderr}");
+    assert!(!stderr.contains('\t'), "a tab in: {stderr:?}");
+}
+
 /// No secret reaches the logs, even at debug level: not the bootstrap token, not one created
 /// over the API, not an unknown one a client tries.
 #[tokio::test]
@@ -428,6 +452,73 @@ async fn token_create_prints_a_working_secret() {
         .await
         .expect("sent");
     assert_eq!(patch.status(), 403, "a reporter does not edit");
+    serve.signal("-TERM");
+    assert_eq!(serve.wait().code(), Some(0));
+
+    // Listed without its secret, revoked by id from the shell, refused afterwards.
+    let shell = |args: &[&str]| {
+        let output = Command::new(BIN).args(args).current_dir(dir.path()).output().expect("runs");
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        (String::from_utf8(output.stdout).expect("utf-8"), String::from_utf8(output.stderr).expect("utf-8"))
+    };
+    let (listed, _) = shell(&["token", "list"]);
+    let row = listed.lines().find(|l| l.ends_with("desk-bot")).unwrap_or_else(|| panic!("desk-bot in:\n{listed}"));
+    assert!(!listed.contains(&secret[4..]), "a secret is listed:\n{listed}");
+    let id = row.split_whitespace().next().expect("id").to_owned();
+    assert!(row.contains("reporter") && row.split_whitespace().nth(5) == Some("-"), "not revoked yet: {row}");
+    let (_, said) = shell(&["token", "revoke", &id]);
+    assert!(said.contains(&id), "{said}");
+    let (listed, _) = shell(&["token", "list"]);
+    let row = listed.lines().find(|l| l.ends_with("desk-bot")).expect("still listed");
+    assert_ne!(row.split_whitespace().nth(5), Some("-"), "revoked: {row}");
+    let mut serve = Process::start(dir.path(), &["serve"], &[]);
+    let http = serve.addr("gateway HTTP listening");
+    let refused = as_bot.get(format!("http://{http}/v1/claims")).send().await.expect("sent");
+    assert_eq!(refused.status(), 401, "a revoked token is refused");
+
+    // One-shot commands do not offer the server's flags.
+    let (help, _) = shell(&["token", "list", "--help"]);
+    assert!(help.contains("--database-url") && !help.contains("--db-pool-size"), "{help}");
+    let (help, _) = shell(&["migrate", "--help"]);
+    assert!(!help.contains("--db-pool-size"), "{help}");
+    let (help, _) = shell(&["serve", "--help"]);
+    assert!(help.contains("--db-pool-size"), "{help}");
+}
+
+/// `migrate --status` prints one line per migration in one format, before and after
+/// `migrate`, and never creates the database it is asked about.
+#[tokio::test]
+async fn migrate_status_prints_one_format_and_creates_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let migrate = |args: &[&str]| {
+        let output = Command::new(BIN)
+            .arg("migrate")
+            .args(args)
+            .current_dir(dir.path())
+            .env("CLAIMDESK_DATABASE_URL", "sqlite://desk.db")
+            .output()
+            .expect("runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let lines: Vec<(String, String)> = String::from_utf8(output.stdout)
+            .expect("utf-8")
+            .lines()
+            .map(|l| {
+                let (state, name) = l.split_once("  ").expect("two columns");
+                (state.to_owned(), name.to_owned())
+            })
+            .collect();
+        lines
+    };
+    let before = migrate(&["--status"]);
+    assert!(!dir.path().join("desk.db").exists(), "a status query created the database");
+    assert!(before.len() >= 7 && before.iter().all(|(state, _)| state == "pending"), "{before:?}");
+    assert_eq!(before[0].1, "2026-11-28-000001_create_claims");
+
+    let applied = migrate(&[]);
+    let after = migrate(&["--status"]);
+    assert_eq!(applied, after, "migrate prints the status it leaves");
+    let expected: Vec<(String, String)> = before.iter().map(|(_, name)| ("applied".to_owned(), name.clone())).collect();
+    assert_eq!(after, expected, "the same names, now applied");
 }
 
 /// SIGTERM while a request is in flight: the request still completes (its claim is stored and

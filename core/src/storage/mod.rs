@@ -28,7 +28,7 @@ use diesel::{
 
 use tokio::sync::Semaphore;
 
-pub use migrate::{MigrationStatus, migration_status, revert_last, run_migrations, run_next};
+pub use migrate::{MigrationStatus, known_migrations, migration_status, revert_last, run_migrations, run_next};
 
 use crate::domain::Error;
 
@@ -75,6 +75,11 @@ impl DatabaseUrl {
             return Err(OpenError::UnsupportedUrl(redact(url)));
         }
         Ok(DatabaseUrl { backend: Backend::Sqlite, target: path.to_owned() })
+    }
+
+    /// The database file of a SQLite URL.
+    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
+        (self.backend == Backend::Sqlite).then(|| std::path::Path::new(&self.target))
     }
 
     /// The URL with any password hidden, for logs and messages.
@@ -166,7 +171,8 @@ pub enum OpenError {
 impl OpenError {
     /// Sorts a connection failure: only an unreachable server is worth waiting for.
     fn classify(url: &DatabaseUrl, err: &diesel::ConnectionError) -> Self {
-        let reason = err.to_string().trim().replace('\n', " ");
+        // One line: libpq's messages span several, indented with tabs.
+        let reason = err.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
         let lower = reason.to_lowercase();
         let url = url.redacted();
         if lower.contains("password authentication failed")
@@ -508,9 +514,11 @@ pub fn connect_with_retry(url: &DatabaseUrl, timeout: Duration) -> Result<Conn, 
         match url.connect() {
             Ok(conn) => return Ok(conn),
             Err(err) => match OpenError::classify(url, &err) {
-                unreachable @ OpenError::Unreachable { .. } if Instant::now() + delay < deadline => {
-                    tracing::warn!(error = %unreachable, retry_in = ?delay, "database not reachable yet");
-                    std::thread::sleep(delay);
+                unreachable @ OpenError::Unreachable { .. } if Instant::now() < deadline => {
+                    // The last wait is cut to the deadline, and one last attempt made there.
+                    let wait = delay.min(deadline.saturating_duration_since(Instant::now()));
+                    tracing::warn!(error = %unreachable, retry_in = ?wait, "database not reachable yet");
+                    std::thread::sleep(wait);
                     delay = (delay * 2).min(Duration::from_secs(5));
                 }
                 other => return Err(other),
