@@ -381,6 +381,38 @@ async fn the_connect_timeout_is_honoured_and_the_error_is_one_line() {
     assert!(!stderr.contains('\t'), "a tab in: {stderr:?}");
 }
 
+/// At the default level every request leaves one access-log line: method, route, status,
+/// latency, who (the token's id and name) and the request id; never the token or the body.
+#[tokio::test]
+async fn every_request_leaves_one_access_log_line_at_info() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut serve = Process::start(dir.path(), &["serve"], &[]);
+    let http = serve.addr("gateway HTTP listening");
+    let created = create_claim(http).await;
+    let id = created["id"].as_str().expect("id");
+    let read = client().get(format!("http://{http}/v1/claims/{id}")).header("x-request-id", "walk-7").send().await;
+    assert_eq!(read.expect("sent").status(), 200);
+    serve.signal("-TERM");
+    assert_eq!(serve.wait().code(), Some(0));
+    let log = serve.rest_of_log();
+    let answered: Vec<&str> = log.lines().filter(|l| l.contains("answered")).collect();
+    assert_eq!(answered.len(), 2, "one line per request:\n{log}");
+    let line = answered[1];
+    for field in [
+        "request_id=walk-7",
+        "method=GET",
+        "route=/v1/claims/{id}",
+        "status=200",
+        "took_ms=",
+        "principal=",
+        ":bootstrap",
+    ] {
+        assert!(line.contains(field), "{field} missing from {line}");
+    }
+    assert!(answered[0].contains("method=POST") && answered[0].contains("status=201"), "{}", answered[0]);
+    assert!(!log.contains(TOKEN) && !log.contains("bombarder"), "a token or a body in the log:\n{log}");
+}
+
 /// No secret reaches the logs, even at debug level: not the bootstrap token, not one created
 /// over the API, not an unknown one a client tries.
 #[tokio::test]

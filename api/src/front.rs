@@ -69,7 +69,8 @@ pub struct FrontDoor {
     max_per_client: usize,
     in_flight: Mutex<HashMap<IpAddr, usize>>,
     /// Authorization values core accepted lately (hashed), and when.
-    callers: quick_cache::sync::Cache<u64, Instant>,
+    /// Accepted `Authorization` values (hashed): when, and who (for the access log).
+    callers: quick_cache::sync::Cache<u64, (Instant, Arc<str>)>,
     hasher: std::collections::hash_map::RandomState,
     registry: Registry,
     requests: Family<RequestLabels, Histogram, fn() -> Histogram>,
@@ -168,7 +169,16 @@ pub async fn front_door(mut req: ServiceRequest, next: Next<BoxBody>) -> Result<
     // Routing once: the metrics label and the check of the query both use the pattern.
     let pattern = req.match_pattern();
     let route = pattern.clone().unwrap_or_else(|| "unmatched".to_owned());
-    let span = tracing::info_span!("http", request_id = %id, method = %method, path = %req.path());
+    // The access log: one line per request at info, "answered" in this span (method, route,
+    // path, status, latency, who, request id); never a header's value, a query or a body.
+    let span = tracing::info_span!(
+        "http",
+        request_id = %id,
+        method = %method,
+        route = %route,
+        path = %req.path(),
+        principal = tracing::field::Empty
+    );
     let front = req.app_data::<web::Data<Arc<FrontDoor>>>().map(|f| Arc::clone(f));
     let scope_id = id.clone();
     let served = async move {
@@ -268,7 +278,10 @@ async fn authenticate(front: &FrontDoor, req: &ServiceRequest) -> Result<(), Pro
         return Err(Problem::unauthenticated());
     }
     let key = front.hasher.hash_one(authorization.map(|v| v.as_bytes()));
-    if front.callers.get(&key).is_some_and(|at| at.elapsed() < CALLER_TTL) {
+    if let Some((at, who)) = front.callers.get(&key)
+        && at.elapsed() < CALLER_TTL
+    {
+        tracing::Span::current().record("principal", &*who);
         return Ok(());
     }
     let Some(core) = req.app_data::<web::Data<CoreClients>>() else {
@@ -276,8 +289,16 @@ async fn authenticate(front: &FrontDoor, req: &ServiceRequest) -> Result<(), Pro
     };
     let call = crate::core_client::grpc(req.request(), pb::WhoAmIRequest {});
     match core.tokens.clone().who_am_i(call).await {
-        Ok(_) => {
-            front.callers.insert(key, Instant::now());
+        Ok(caller) => {
+            let caller = caller.into_inner();
+            // The token's id and name, never its secret.
+            let who: Arc<str> = if caller.anonymous {
+                "anonymous".into()
+            } else {
+                format!("{}:{}", caller.token_id, caller.name).into()
+            };
+            tracing::Span::current().record("principal", &*who);
+            front.callers.insert(key, (Instant::now(), who));
             Ok(())
         }
         // Core unreachable or slow: the handler's own call will say so, with the same answer.
