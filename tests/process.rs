@@ -413,6 +413,29 @@ async fn every_request_leaves_one_access_log_line_at_info() {
     assert!(!log.contains(TOKEN) && !log.contains("bombarder"), "a token or a body in the log:\n{log}");
 }
 
+/// One process owns a SQLite database: a second core on the same file stops at start-up with a
+/// clear reason; the lock goes with the process that held it, even when it is killed.
+#[tokio::test]
+async fn a_second_core_on_one_sqlite_file_is_refused_until_the_first_is_gone() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut first = Process::start(dir.path(), &["serve"], &[]);
+    first.addr("gateway HTTP listening");
+    let mut second = Process::start(dir.path(), &["core"], &[]);
+    assert_eq!(second.wait().code(), Some(1));
+    let log = second.rest_of_log();
+    assert!(log.contains("another claimdesk core is serving the SQLite database claimdesk.db"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+
+    first.signal("-KILL");
+    first.wait();
+    let mut third = Process::start(dir.path(), &["serve"], &[]);
+    let http = third.addr("gateway HTTP listening");
+    assert_eq!(status_of(format!("http://{http}/v1/claims")).await, Some(200));
+    // A one-shot command beside a running core is fine: SQLite takes turns between processes.
+    let output = Command::new(BIN).args(["token", "list"]).current_dir(dir.path()).output().expect("runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
 /// No secret reaches the logs, even at debug level: not the bootstrap token, not one created
 /// over the API, not an unknown one a client tries.
 #[tokio::test]

@@ -62,10 +62,40 @@ pub struct Core {
     local_addr: SocketAddr,
     unix: Option<tokio::net::UnixListener>,
     duplicate_check: bool,
+    /// SQLite: the lock that makes this process the database's only core, held while it serves.
+    owner: Option<std::fs::File>,
+}
+
+/// Takes the exclusive lock beside a SQLite database (`PATH.lock`), so that a second core on
+/// the same file stops at start-up: one process must own it (its writers take turns in memory).
+/// The lock is the operating system's (`flock`): released when the process exits, crash included.
+fn own_sqlite_database(config: &DatabaseConfig) -> anyhow::Result<Option<std::fs::File>> {
+    let url = crate::storage::DatabaseUrl::parse(&config.url)?;
+    let Some(path) = url.sqlite_path() else { return Ok(None) };
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let lock_path = std::path::PathBuf::from(lock_path);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open the lock file {}", lock_path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another claimdesk core is serving the SQLite database {} (it holds {}): one process must own a \
+             SQLite database; stop it, or use PostgreSQL to run several cores",
+            path.display(),
+            lock_path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("cannot lock {}", lock_path.display())),
+    }
 }
 
 impl Core {
     pub async fn bind(config: &CoreConfig) -> anyhow::Result<Core> {
+        let owner = own_sqlite_database(&config.database)?;
         let db = Database::open(&config.database).await?;
         let listener = TcpListener::bind(config.grpc_addr)
             .await
@@ -93,7 +123,7 @@ impl Core {
         if indexed > 0 {
             tracing::info!(sources = indexed, "indexed stored sources for search");
         }
-        Ok(Core { db, auth, rules, listener, local_addr, unix, duplicate_check: config.duplicate_check })
+        Ok(Core { db, auth, rules, listener, local_addr, unix, duplicate_check: config.duplicate_check, owner })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -102,7 +132,7 @@ impl Core {
 
     /// Serves until `shutdown` completes, then lets in-flight calls finish.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let Core { db, auth, rules, listener, local_addr, unix, duplicate_check } = self;
+        let Core { db, auth, rules, listener, local_addr, unix, duplicate_check, owner } = self;
         let (reporter, health) = tonic_health::server::health_reporter();
         report(&reporter, true).await;
         let watchdog = tokio::spawn(watch_database(db.clone(), reporter));
@@ -170,6 +200,8 @@ impl Core {
         }
         watchdog.abort();
         tracing::info!("core stopped");
+        // The database is free for the next core once this one has stopped.
+        drop(owner);
         result.context("gRPC server failed")
     }
 }
