@@ -259,7 +259,8 @@ impl TestApp {
     }
 
     /// A second core instance on the same database (port 0), as a scaled-out deployment runs
-    /// them; it stops when the returned value is dropped.
+    /// them; it stops when the returned value is dropped. PostgreSQL only: a SQLite database
+    /// has one core, and a second one does not start.
     pub async fn another_core(&self) -> OtherCore {
         let config = CoreConfig { grpc_addr: "127.0.0.1:0".parse().expect("addr"), ..self.core_config.clone() };
         let (core, addr) = start_core(&config).await;

@@ -350,11 +350,20 @@ claimdesk_tests::on_both_backends!(
     an_attributions_location_answers_it,
     if_match_takes_a_star_and_lists,
     large_claims_and_pages_stay_readable,
-    a_change_through_another_core_is_seen_at_once,
     a_source_edit_changes_the_etag_of_every_claim_that_shows_it,
     the_same_data_gives_byte_identical_sourcing_every_time,
     a_claimant_the_storage_cannot_resolve_is_not_blamed_on_the_client
 );
+
+/// PostgreSQL only: several cores share a database there; a SQLite database has one core
+/// (a second is refused at start-up, tests/process.rs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_change_through_another_core_is_seen_at_once() {
+    if !claimdesk_tests::postgres_available() {
+        return;
+    }
+    a_change_through_another_core_is_seen_at_once(TestApp::start(claimdesk_tests::Backend::Postgres).await).await;
+}
 
 /// PostgreSQL only: SQLite has no server to lose (its busy state is covered by core's storage
 /// tests).
