@@ -48,7 +48,7 @@ const SIMILAR: Depth = Depth { candidates: 100, per_term: 500, budget: 5000, min
 /// The duplicate check of every creation: it wants the few near copies, which share most of the
 /// text's rarest words, so come first in the word search and weigh a good share of what the
 /// text weighs against itself.
-const DUPLICATES: Depth = Depth { candidates: 10, per_term: 200, budget: 800, min_share: 0.25 };
+const DUPLICATES: Depth = Depth { candidates: 10, per_term: 100, budget: 400, min_share: 0.25 };
 /// The duplicate check reads only the words held by at most `per_term` claims when they make
 /// this share of the text's weight.
 const RARE_ENOUGH: f64 = 0.5;
@@ -155,28 +155,40 @@ impl<K: Clone + Eq + std::hash::Hash> Cached<K> {
 
 /// The document frequencies of words (statistics keys) and character n-grams, cached.
 pub struct Frequencies {
-    /// The number of indexed claims at the last read.
-    docs: std::sync::atomic::AtomicI64,
+    /// The number of indexed claims at the last read, and when.
+    docs: std::sync::Mutex<(i64, Instant)>,
     words: Cached<String>,
     grams: Cached<Gram>,
 }
 
+/// A collection this large is counted again at most every [`DOCS_TTL`]: a second's creations
+/// move its idfs by well under 1 %. A smaller one is counted with every call.
+const DOCS_KEPT_FROM: i64 = 10_000;
+const DOCS_TTL: Duration = Duration::from_secs(1);
+
 impl Frequencies {
     pub fn new() -> Self {
-        Frequencies { docs: Default::default(), words: Cached::new(200_000), grams: Cached::new(1_000_000) }
+        Frequencies {
+            docs: std::sync::Mutex::new((0, Instant::now())),
+            words: Cached::new(200_000),
+            grams: Cached::new(1_000_000),
+        }
     }
 
-    /// The number of indexed claims (read every time: every idf depends on it) and the
-    /// frequencies of `words` (word keys), in one read.
+    /// The number of indexed claims and the frequencies of `words` (word keys), in one read,
+    /// or none when every frequency is kept and the collection was counted a moment ago.
     fn words(&self, conn: &mut Conn, words: &[String]) -> Result<(i64, HashMap<String, i64>), Error> {
-        use std::sync::atomic::Ordering::Relaxed;
         let now = Instant::now();
-        let (kept, missing) = self.words.split(words.iter().cloned(), self.docs.load(Relaxed), now);
+        let (known, at) = *self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        let (kept, missing) = self.words.split(words.iter().cloned(), known, now);
+        if missing.is_empty() && known >= DOCS_KEPT_FROM && now.duration_since(at) < DOCS_TTL {
+            return Ok((known, kept.into_iter().collect()));
+        }
         let mut keys = missing.clone();
         keys.push(DOCS.to_owned());
         let read = search::stats(conn, &keys)?;
         let n = corpus_size(&read);
-        self.docs.store(n, Relaxed);
+        *self.docs.lock().unwrap_or_else(|e| e.into_inner()) = (n, now);
         let mut out: HashMap<String, i64> = kept.into_iter().collect();
         for key in missing {
             let df = read.get(&key).copied().unwrap_or(0);
