@@ -185,13 +185,19 @@ pub fn name_terms<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let languages = name_languages();
     let mut out = HashSet::new();
     for name in names {
-        let lower: Vec<String> = words(name).iter().map(|w| w.text.to_lowercase()).collect();
+        // Compatibility forms first, as a name's key has them: "™" is "TM", "№" is "No".
+        let name: String = name.nfkc().collect();
+        let lower: Vec<String> = words(&name).iter().map(|w| w.text.to_lowercase()).collect();
         let kept: Vec<&String> =
             lower.iter().filter(|l| indexable(l, |l| languages.iter().any(|lang| lang.is_stop(l)))).collect();
-        if kept.is_empty() {
+        if !kept.is_empty() {
+            out.extend(kept.iter().flat_map(|l| languages.iter().map(|lang| lang.term(l))));
+        } else if !lower.is_empty() {
             out.extend(lower.iter().map(|l| fold(l)));
         } else {
-            out.extend(kept.iter().flat_map(|l| languages.iter().map(|lang| lang.term(l))));
+            // Nothing a word is made of but what the name's key keeps (look-alike letters of
+            // another script): its words, so that every source has terms.
+            out.extend(super::names::key(&name).split(' ').filter(|w| !w.is_empty()).map(str::to_owned));
         }
     }
     let mut out: Vec<String> = out.into_iter().collect();
@@ -214,10 +220,11 @@ pub const NAME_PREFIX_MIN_CHARS: usize = 3;
 /// The words of a source search, analysed as [`query_words`] analyses a query with no
 /// language; a query made only of stop words keeps them, as [`name_terms`] does.
 pub fn name_query(text: &str) -> Vec<NameQueryWord> {
-    let analysed = query_words(text, None);
+    let text: String = text.nfkc().collect();
+    let analysed = query_words(&text, None);
     let analysed = if analysed.is_empty() {
         let mut seen = HashSet::new();
-        words(text)
+        words(&text)
             .iter()
             .map(|w| fold(&w.text.to_lowercase()))
             .filter(|w| seen.insert(w.clone()))
@@ -383,6 +390,9 @@ mod tests {
         assert!(!finds("maduro", &["Agence France-Presse", "AFP"]));
         assert!(!finds("duro", &["Nicolás Maduro"]), "words match from their start");
         assert!(!finds("france maduro", &["Agence France-Presse"]), "every word must match");
+        assert!(finds("tm", &["™"]), "compatibility forms, as in the name's key");
+        assert!(finds("™", &["TM"]));
+        assert!(!name_terms(["℡ №"]).is_empty());
     }
 
     #[test]

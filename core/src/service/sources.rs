@@ -42,12 +42,15 @@ impl Sources {
     /// Indexes for search the sources stored before source search existed, a batch per
     /// transaction; answers how many. Run at start-up (names are otherwise indexed as written).
     pub async fn index_backlog(&self) -> Result<usize, Error> {
-        let mut total = 0;
+        const BATCH: i64 = 500;
+        let (mut total, mut after) = (0, None::<String>);
         loop {
-            let done = self.db.write(|conn| sources::index_backlog(conn, 500)).await?;
+            let from = after.clone();
+            let (last, done) = self.db.write(move |conn| sources::index_backlog(conn, from.as_deref(), BATCH)).await?;
             total += done;
-            if done < 500 {
-                return Ok(total);
+            match last {
+                Some(last) => after = Some(last),
+                None => return Ok(total),
             }
         }
     }

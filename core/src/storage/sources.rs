@@ -128,27 +128,38 @@ fn write_terms(conn: &mut Conn, source: &Source) -> Result<(), Error> {
     for chunk in terms.chunks(300) {
         let mut sql = Sql::new("INSERT INTO source_terms (term, source_id) VALUES ");
         sql.rows(chunk.iter().map(|t| vec![Bind::Text(t.clone()), Bind::Text(id.clone())]));
+        // Two cores indexing the same source at start-up write the same rows.
+        sql.push(" ON CONFLICT DO NOTHING");
         sql.execute(conn)?;
     }
     Ok(())
 }
 
-/// Indexes for search the sources stored before source search existed, at most `limit`;
-/// answers how many.
-pub fn index_backlog(conn: &mut Conn, limit: i64) -> Result<usize, Error> {
-    let ids: Vec<String> = sources::table
+/// Indexes for search the sources stored before source search existed: at most `limit` of
+/// those after `after` in id order. Answers the last id looked at (`None`: no more) and how
+/// many were indexed. Each source
+/// is locked first (on PostgreSQL a no-op update takes its row lock), so that a rename
+/// committed by another core meanwhile is read, not overwritten with the old name's terms.
+pub fn index_backlog(conn: &mut Conn, after: Option<&str>, limit: i64) -> Result<(Option<String>, usize), Error> {
+    let mut unindexed = sources::table
         .filter(diesel::dsl::not(diesel::dsl::exists(
             source_terms::table.filter(source_terms::source_id.eq(sources::id)),
         )))
         .select(sources::id)
+        .order(sources::id)
         .limit(limit)
-        .load(conn)?;
+        .into_boxed();
+    if let Some(after) = after {
+        unindexed = unindexed.filter(sources::id.gt(after.to_owned()));
+    }
+    let ids: Vec<String> = unindexed.load(conn)?;
     for id in &ids {
-        let id = Uuid::try_parse(id).map_err(|e| Error::Internal(format!("source id {id}: {e}")))?;
-        let source = get(conn, id)?;
+        diesel::update(sources::table.find(id)).set(sources::version.eq(sources::version)).execute(conn)?;
+        let uuid = Uuid::try_parse(id).map_err(|e| Error::Internal(format!("source id {id}: {e}")))?;
+        let source = get(conn, uuid)?;
         write_terms(conn, &source)?;
     }
-    Ok(ids.len())
+    Ok((ids.last().cloned(), ids.len()))
 }
 
 /// Stores a new source; call inside a write transaction.

@@ -60,8 +60,14 @@ const SCAN_LIMIT: usize = 1000;
 const BM25_WEIGHT: f64 = 0.1;
 /// Matches at or above this score are returned as a new claim's `possible_duplicates`.
 pub const DUPLICATE_THRESHOLD: f64 = 0.5;
-/// How long a document frequency is reused before it is read again.
-const FREQUENCY_TTL: Duration = Duration::from_secs(300);
+/// How long a word's document frequency is reused by similar claims and the duplicate check
+/// before it is read again.
+const WORD_FREQUENCY_TTL: Duration = Duration::from_secs(60);
+/// ... and by a search, where frequencies choose the word read first: a word that turns
+/// common within seconds of a story breaking is read as common after this long.
+const SEARCH_WORD_FREQUENCY_TTL: Duration = Duration::from_secs(10);
+/// How long a character n-gram's document frequency is reused before it is read again.
+const GRAM_FREQUENCY_TTL: Duration = Duration::from_secs(300);
 
 /// A search as a client sends it.
 #[derive(Debug, Clone, Default)]
@@ -118,25 +124,34 @@ impl Cursor for SearchCursor {
 
 /// Document frequencies, kept a while: a similarity score needs those of every word of the
 /// text and every gram of every candidate, and they move slowly. Each is kept with the number of
-/// claims it was read at, and read again after [`FREQUENCY_TTL`] or once that number grew by
+/// claims it was read at, and read again after its time to live or once that number grew by
 /// 2 % (a bulk load), so that an idf never mixes an old frequency with a new collection size.
 /// A frequency of zero is never kept: the term may appear with the next claim, and a search
 /// must find that claim at once.
-struct Cached<K>(quick_cache::sync::Cache<K, (i64, i64, Instant)>);
+struct Cached<K> {
+    kept: quick_cache::sync::Cache<K, (i64, i64, Instant)>,
+    ttl: Duration,
+}
 
 impl<K: Clone + Eq + std::hash::Hash> Cached<K> {
-    fn new(capacity: usize) -> Self {
-        Cached(quick_cache::sync::Cache::new(capacity))
+    fn new(capacity: usize, ttl: Duration) -> Self {
+        Cached { kept: quick_cache::sync::Cache::new(capacity), ttl }
     }
 
     /// The kept frequencies of `keys` still good for a collection of `n` claims, and the keys
     /// to read.
-    fn split(&self, keys: impl IntoIterator<Item = K>, n: i64, now: Instant) -> (FnvHashMap<K, i64>, Vec<K>) {
+    fn split(
+        &self,
+        keys: impl IntoIterator<Item = K>,
+        n: i64,
+        now: Instant,
+        ttl: Duration,
+    ) -> (FnvHashMap<K, i64>, Vec<K>) {
         let mut kept = FnvHashMap::default();
         let mut missing = Vec::new();
         for key in keys {
-            match self.0.get(&key) {
-                Some((df, at_n, at)) if now.duration_since(at) < FREQUENCY_TTL && n * 50 <= at_n * 51 => {
+            match self.kept.get(&key) {
+                Some((df, at_n, at)) if now.duration_since(at) < ttl.min(self.ttl) && n * 50 <= at_n * 51 => {
                     kept.insert(key, df);
                 }
                 _ => missing.push(key),
@@ -148,7 +163,7 @@ impl<K: Clone + Eq + std::hash::Hash> Cached<K> {
     /// Keeps `df`, read at `now` in a collection of `n` claims (never 0).
     fn keep(&self, key: K, df: i64, n: i64, now: Instant) {
         if df > 0 {
-            self.0.insert(key, (df, n, now));
+            self.kept.insert(key, (df, n, now));
         }
     }
 }
@@ -170,17 +185,18 @@ impl Frequencies {
     pub fn new() -> Self {
         Frequencies {
             docs: std::sync::Mutex::new((0, Instant::now())),
-            words: Cached::new(200_000),
-            grams: Cached::new(1_000_000),
+            words: Cached::new(200_000, WORD_FREQUENCY_TTL),
+            grams: Cached::new(1_000_000, GRAM_FREQUENCY_TTL),
         }
     }
 
     /// The number of indexed claims and the frequencies of `words` (word keys), in one read,
     /// or none when every frequency is kept and the collection was counted a moment ago.
-    fn words(&self, conn: &mut Conn, words: &[String]) -> Result<(i64, HashMap<String, i64>), Error> {
+    /// Frequencies kept longer than `ttl` are read again.
+    fn words(&self, conn: &mut Conn, words: &[String], ttl: Duration) -> Result<(i64, HashMap<String, i64>), Error> {
         let now = Instant::now();
         let (known, at) = *self.docs.lock().unwrap_or_else(|e| e.into_inner());
-        let (kept, missing) = self.words.split(words.iter().cloned(), known, now);
+        let (kept, missing) = self.words.split(words.iter().cloned(), known, now, ttl);
         if missing.is_empty() && known >= DOCS_KEPT_FROM && now.duration_since(at) < DOCS_TTL {
             return Ok((known, kept.into_iter().collect()));
         }
@@ -206,7 +222,7 @@ impl Frequencies {
         n: i64,
     ) -> Result<FnvHashMap<Gram, i64>, Error> {
         let now = Instant::now();
-        let (mut out, missing) = self.grams.split(grams, n, now);
+        let (mut out, missing) = self.grams.split(grams, n, now, GRAM_FREQUENCY_TTL);
         let keys: Vec<String> = missing.iter().map(|g| search::gram_key(*g)).collect();
         let read = search::stats(conn, &keys)?;
         for (gram, key) in missing.into_iter().zip(&keys) {
@@ -401,7 +417,7 @@ impl Claims {
                 }
                 let mut keys: Vec<String> = own.keys().cloned().collect();
                 keys.sort();
-                let (n, stats) = frequencies.words(conn, &keys)?;
+                let (n, stats) = frequencies.words(conn, &keys, WORD_FREQUENCY_TTL)?;
                 if n == 0 {
                     return Ok(Vec::new());
                 }
@@ -616,7 +632,7 @@ fn weigh_query(
     keyed.sort();
     keyed.dedup();
     let keys: Vec<String> = keyed.iter().map(|(_, k)| k.clone()).collect();
-    let (n, stats) = frequencies.words(conn, &keys)?;
+    let (n, stats) = frequencies.words(conn, &keys, SEARCH_WORD_FREQUENCY_TTL)?;
     let weighted: Vec<Weighted> = keyed
         .into_iter()
         .filter_map(|(word, key)| {
