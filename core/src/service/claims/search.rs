@@ -61,8 +61,9 @@ const BM25_WEIGHT: f64 = 0.1;
 /// Matches at or above this score are returned as a new claim's `possible_duplicates`.
 pub const DUPLICATE_THRESHOLD: f64 = 0.5;
 /// How long a word's document frequency is reused by similar claims and the duplicate check
-/// before it is read again.
-const WORD_FREQUENCY_TTL: Duration = Duration::from_secs(60);
+/// before it is read again. A frequency grown since only makes them read more postings of that
+/// word (it looks rarer than it is), never fewer.
+const WORD_FREQUENCY_TTL: Duration = Duration::from_secs(300);
 /// ... and by a search, where frequencies choose the word read first: a word that turns
 /// common within seconds of a story breaking is read as common after this long.
 const SEARCH_WORD_FREQUENCY_TTL: Duration = Duration::from_secs(10);
