@@ -422,33 +422,31 @@ impl Claims {
                 if n == 0 {
                     return Ok(Vec::new());
                 }
-                let mut weighted: Vec<(i64, Weighted)> = keys
+                let mut weighted: Vec<Weighted> = keys
                     .iter()
-                    .filter(|k| k.starts_with("w:"))
                     .filter_map(|k| {
                         let df = stats.get(k).copied().unwrap_or(0);
-                        (df > 0).then(|| (df, Weighted { key: k.clone(), word: 0, df, idf: bm25_idf(n, df) }))
+                        (df > 0).then(|| Weighted { key: k.clone(), word: 0, df, idf: bm25_idf(n, df) })
                     })
                     .collect();
-                weighted.sort_by_key(|(df, _)| *df);
+                weighted.sort_by_key(|w| w.df);
                 // Each term's BM25 weight in the text against itself.
                 let weight = |w: &Weighted| w.idf * search::impact(own.get(&w.key).copied().unwrap_or(1), own_len);
-                let rare_weight: f64 =
-                    weighted.iter().filter(|(df, _)| *df <= depth.per_term).map(|(_, w)| weight(w)).sum();
-                let all_weight: f64 = weighted.iter().map(|(_, w)| weight(w)).sum();
+                let rare = |w: &Weighted| w.df <= depth.per_term;
+                let rare_weight: f64 = weighted.iter().filter(|w| rare(w)).map(weight).sum();
+                let all_weight: f64 = weighted.iter().map(weight).sum();
                 let chosen: Vec<Weighted> = if depth.min_share > 0.0 && rare_weight >= RARE_ENOUGH * all_weight {
                     // A near copy holds most of the rare words: they alone find it.
-                    weighted.into_iter().filter(|(df, _)| *df <= depth.per_term).map(|(_, w)| w).collect()
+                    weighted.into_iter().filter(|w| rare(w)).collect()
                 } else {
                     let mut budget = 0;
                     weighted
                         .into_iter()
-                        .take_while(|(df, _)| {
+                        .take_while(|w| {
                             let first = budget == 0;
-                            budget += df.min(&depth.per_term);
+                            budget += w.df.min(depth.per_term);
                             first || budget <= depth.budget
                         })
-                        .map(|(_, w)| w)
                         .collect()
                 };
                 let weighed = started.elapsed();
@@ -641,11 +639,10 @@ fn weigh_query(
             (df > 0).then(|| Weighted { idf: bm25_idf(n, df), key, word, df })
         })
         .collect();
-    let df = |w: &Weighted| stats.get(&w.key).copied().unwrap_or(0);
     let mut by_word: Vec<(i64, Vec<usize>)> = (0..words.len() as i32)
         .map(|word| {
             let of_word: Vec<usize> = (0..weighted.len()).filter(|i| weighted[*i].word == word).collect();
-            (of_word.iter().map(|i| df(&weighted[*i])).sum(), of_word)
+            (of_word.iter().map(|i| weighted[*i].df).sum(), of_word)
         })
         .collect();
     by_word.sort_by_key(|(df, _)| *df);
