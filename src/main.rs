@@ -296,21 +296,15 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
             let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
                 t.map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
             };
-            println!(
-                "{:<36}  {:<8}  {:<12}  {:<20}  {:<20}  {:<20}  NAME",
-                "ID", "ROLE", "PREFIX", "CREATED", "EXPIRES", "REVOKED"
-            );
+            let row = |cols: [&str; 7]| {
+                let [id, role, prefix, created, expires, revoked, name] = cols;
+                println!("{id:<36}  {role:<8}  {prefix:<12}  {created:<20}  {expires:<20}  {revoked:<20}  {name}");
+            };
+            row(["ID", "ROLE", "PREFIX", "CREATED", "EXPIRES", "REVOKED", "NAME"]);
             for t in tokens {
-                println!(
-                    "{:<36}  {:<8}  {:<12}  {:<20}  {:<20}  {:<20}  {}",
-                    t.id,
-                    t.role.as_str(),
-                    t.prefix,
-                    time(Some(t.created_at)),
-                    time(t.expires_at),
-                    time(t.revoked_at),
-                    t.name
-                );
+                let id = t.id.to_string();
+                let (created, expires, revoked) = (time(Some(t.created_at)), time(t.expires_at), time(t.revoked_at));
+                row([&id, t.role.as_str(), &t.prefix, &created, &expires, &revoked, &t.name]);
             }
         }
         TokenCommand::Revoke { id, .. } => {
