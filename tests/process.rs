@@ -107,6 +107,20 @@ impl Drop for Process {
     }
 }
 
+/// Runs a one-shot command (`migrate`, `token`) in `dir`, which must succeed; answers its
+/// standard output and error.
+fn one_shot(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (String, String) {
+    let output = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CLAIMDESK_DATABASE_URL")
+        .envs(env.iter().copied())
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    (String::from_utf8(output.stdout).expect("utf-8"), String::from_utf8(output.stderr).expect("utf-8"))
+}
+
 fn client() -> reqwest::Client {
     claimdesk_tests::client_with_token(Some(TOKEN))
 }
@@ -432,8 +446,7 @@ async fn a_second_core_on_one_sqlite_file_is_refused_until_the_first_is_gone() {
     let http = third.addr("gateway HTTP listening");
     assert_eq!(status_of(format!("http://{http}/v1/claims")).await, Some(200));
     // A one-shot command beside a running core is fine: SQLite takes turns between processes.
-    let output = Command::new(BIN).args(["token", "list"]).current_dir(dir.path()).output().expect("runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    one_shot(dir.path(), &["token", "list"], &[]);
 }
 
 /// No secret reaches the logs, even at debug level: not the bootstrap token, not one created
@@ -511,11 +524,7 @@ async fn token_create_prints_a_working_secret() {
     assert_eq!(serve.wait().code(), Some(0));
 
     // Listed without its secret, revoked by id from the shell, refused afterwards.
-    let shell = |args: &[&str]| {
-        let output = Command::new(BIN).args(args).current_dir(dir.path()).output().expect("runs");
-        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
-        (String::from_utf8(output.stdout).expect("utf-8"), String::from_utf8(output.stderr).expect("utf-8"))
-    };
+    let shell = |args: &[&str]| one_shot(dir.path(), args, &[]);
     let (listed, _) = shell(&["token", "list"]);
     let row = listed.lines().find(|l| l.ends_with("desk-bot")).unwrap_or_else(|| panic!("desk-bot in:\n{listed}"));
     assert!(!listed.contains(&secret[4..]), "a secret is listed:\n{listed}");
@@ -546,16 +555,9 @@ async fn token_create_prints_a_working_secret() {
 async fn migrate_status_prints_one_format_and_creates_nothing() {
     let dir = tempfile::tempdir().expect("dir");
     let migrate = |args: &[&str]| {
-        let output = Command::new(BIN)
-            .arg("migrate")
-            .args(args)
-            .current_dir(dir.path())
-            .env("CLAIMDESK_DATABASE_URL", "sqlite://desk.db")
-            .output()
-            .expect("runs");
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-        let lines: Vec<(String, String)> = String::from_utf8(output.stdout)
-            .expect("utf-8")
+        let args: Vec<&str> = std::iter::once("migrate").chain(args.iter().copied()).collect();
+        let (stdout, _) = one_shot(dir.path(), &args, &[("CLAIMDESK_DATABASE_URL", "sqlite://desk.db")]);
+        let lines: Vec<(String, String)> = stdout
             .lines()
             .map(|l| {
                 let (state, name) = l.split_once("  ").expect("two columns");
