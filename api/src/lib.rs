@@ -8,6 +8,7 @@ mod core_client;
 mod dto;
 mod extract;
 mod front;
+mod json;
 mod openapi;
 mod problem;
 mod routes;

@@ -6,6 +6,8 @@ use tonic::Code;
 use tonic_types::StatusExt;
 use utoipa::ToSchema;
 
+use crate::json::JsonLine;
+
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
 /// An error answer (`application/problem+json`). `code` is stable: branch on it, not on `title`.
@@ -229,7 +231,7 @@ impl ResponseError for Problem {
         if let Some(secs) = self.extensions.as_ref().and_then(|e| e.retry_after_secs) {
             response.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
         }
-        response.json(self.document())
+        response.json_line(self.document())
     }
 }
 

@@ -9,13 +9,14 @@ use crate::{
     dto::{Attribution, AttributionChange, AttributionList, AttributionListQuery, AttributionRequest},
     extract::{JsonBody, QueryParams},
     grpc,
+    json::JsonLine,
     problem::{CommonErrors, Problem, ProblemDocument},
 };
 
 /// The change, with the claim's new version as the `ETag`.
 fn respond(mut response: HttpResponseBuilder, change: pb::AttributionChange) -> Result<HttpResponse, Problem> {
     let change = AttributionChange::try_from(change)?;
-    Ok(response.insert_header(header::ETag(etag(&change.claim_etag))).json(change))
+    Ok(response.insert_header(header::ETag(etag(&change.claim_etag))).json_line(change))
 }
 
 /// List a claim's attributions, in the order they were recorded, a page at a time.
@@ -50,7 +51,7 @@ pub async fn list_attributions(
     if let Some(token) = &next_page_token {
         response.insert_header((header::LINK, format!("<{}>; rel=\"next\"", next_link(&req, token))));
     }
-    Ok(response.json(AttributionList { attributions, next_page_token }))
+    Ok(response.json_line(AttributionList { attributions, next_page_token }))
 }
 
 /// Read one attribution of a claim.
@@ -80,7 +81,7 @@ pub async fn get_attribution(
     let (claim_id, attribution_id) = path.into_inner();
     let request = pb::GetAttributionRequest { claim_id, attribution_id };
     let attribution = core.claims.clone().get_attribution(grpc(&req, request)).await?.into_inner();
-    Ok(HttpResponse::Ok().json(Attribution::try_from(attribution)?))
+    Ok(HttpResponse::Ok().json_line(Attribution::try_from(attribution)?))
 }
 
 /// Record a source's statement about a claim.

@@ -16,12 +16,13 @@ use crate::{
     },
     extract::{JsonBody, QueryParams},
     grpc,
+    json::JsonLine,
     problem::{CommonErrors, Problem, ProblemDocument},
 };
 
 /// A claim with its representation's tag as the `ETag`.
 fn with_etag(mut response: HttpResponseBuilder, claim: &Claim) -> HttpResponse {
-    response.insert_header(header::ETag(etag(&claim.etag))).json(claim)
+    response.insert_header(header::ETag(etag(&claim.etag))).json_line(claim)
 }
 
 /// Submit a claim.
@@ -162,7 +163,7 @@ pub async fn list_claims(
     if let Some(token) = &next_page_token {
         response.insert_header((header::LINK, format!("<{}>; rel=\"next\"", next_link(&req, token))));
     }
-    Ok(response.json(ClaimPage { claims, next_page_token }))
+    Ok(response.json_line(ClaimPage { claims, next_page_token }))
 }
 
 /// Edit a claim.
@@ -286,7 +287,7 @@ pub async fn similar_to_claim(
         limit: query.limit,
     };
     let answer = core.claims.clone().find_similar(grpc(&req, request)).await?.into_inner();
-    Ok(HttpResponse::Ok().json(SimilarClaims::try_from(answer)?))
+    Ok(HttpResponse::Ok().json_line(SimilarClaims::try_from(answer)?))
 }
 
 /// `?limit=` of the similar claims of a stored claim.
@@ -326,7 +327,7 @@ pub async fn similar_to_text(
     let request =
         pb::FindSimilarRequest { subject: Some(pb::find_similar_request::Subject::Text(text)), language, limit };
     let answer = core.claims.clone().find_similar(grpc(&req, request)).await?.into_inner();
-    Ok(HttpResponse::Ok().json(SimilarClaims::try_from(answer)?))
+    Ok(HttpResponse::Ok().json_line(SimilarClaims::try_from(answer)?))
 }
 
 /// Merge a duplicate into this claim.
@@ -376,5 +377,5 @@ pub async fn merge_claims(
     let canonical = Claim::try_from(answer.canonical.unwrap_or_default())?;
     let merged = Claim::try_from(answer.merged.unwrap_or_default())?;
     let tag = super::etag(&canonical.etag);
-    Ok(HttpResponse::Ok().insert_header(header::ETag(tag)).json(MergeResult { canonical, merged }))
+    Ok(HttpResponse::Ok().insert_header(header::ETag(tag)).json_line(MergeResult { canonical, merged }))
 }

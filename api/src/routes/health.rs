@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::{
     CoreClients,
+    json::JsonLine,
     problem::{Problem, ProblemDocument},
 };
 
@@ -28,7 +29,7 @@ pub struct Health {
 #[utoipa::path(tag = "health", operation_id = "healthz", responses((status = 200, description = "Alive", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok" })
+    HttpResponse::Ok().json_line(Health { status: "ok" })
 }
 
 /// Readiness: core is reachable and its database answers.
@@ -46,7 +47,7 @@ pub async fn readyz(core: web::Data<CoreClients>) -> Result<HttpResponse, Proble
     request.set_timeout(READY_TIMEOUT);
     let status = core.health.clone().check(request).await?.into_inner().status();
     if status == ServingStatus::Serving {
-        Ok(HttpResponse::Ok().json(Health { status: "ready" }))
+        Ok(HttpResponse::Ok().json_line(Health { status: "ready" }))
     } else {
         Err(Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,

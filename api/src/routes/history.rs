@@ -9,6 +9,7 @@ use crate::{
     dto::{HistoryEvent, HistoryPage, HistoryQuery, Sourcing},
     extract::QueryParams,
     grpc,
+    json::JsonLine,
     problem::{CommonErrors, Problem, ProblemDocument},
 };
 
@@ -39,7 +40,7 @@ pub async fn get_sourcing(
 ) -> Result<HttpResponse, Problem> {
     let request = pb::GetSourcingRequest { claim_id: id.into_inner() };
     let sourcing = Sourcing::try_from(core.claims.clone().get_sourcing(grpc(&req, request)).await?.into_inner())?;
-    Ok(HttpResponse::Ok().json(sourcing))
+    Ok(HttpResponse::Ok().json_line(sourcing))
 }
 
 /// A claim's history: every change, oldest first, with its actor and time.
@@ -76,5 +77,5 @@ pub async fn get_history(
     if let Some(token) = &next_page_token {
         response.insert_header((header::LINK, format!("<{}>; rel=\"next\"", next_link(&req, token))));
     }
-    Ok(response.json(HistoryPage { events, next_page_token }))
+    Ok(response.json_line(HistoryPage { events, next_page_token }))
 }

@@ -9,12 +9,15 @@ use crate::{
     dto::{CreateSourceRequest, ListSourcesQuery, Source, SourcePage, SourcePatchRequest},
     extract::{JsonBody, QueryParams},
     grpc,
+    json::JsonLine,
     problem::{CommonErrors, Problem, ProblemDocument},
 };
 
 fn with_etag(mut response: HttpResponseBuilder, source: pb::Source) -> Result<HttpResponse, Problem> {
     let source = Source::try_from(source)?;
-    Ok(response.insert_header(header::ETag(header::EntityTag::new_strong(source.version.to_string()))).json(source))
+    Ok(response
+        .insert_header(header::ETag(header::EntityTag::new_strong(source.version.to_string())))
+        .json_line(source))
 }
 
 /// Create a source.
@@ -107,7 +110,7 @@ pub async fn list_sources(
     if let Some(token) = &next_page_token {
         response.insert_header((header::LINK, format!("<{}>; rel=\"next\"", next_link(&req, token))));
     }
-    Ok(response.json(SourcePage { sources, next_page_token }))
+    Ok(response.json_line(SourcePage { sources, next_page_token }))
 }
 
 /// Edit a source.

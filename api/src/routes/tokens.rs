@@ -8,6 +8,7 @@ use crate::{
     dto::{CreateTokenRequest, CreatedToken, Token, TokenList},
     extract::JsonBody,
     grpc,
+    json::JsonLine,
     problem::{CommonErrors, Problem, ProblemDocument},
 };
 
@@ -34,7 +35,9 @@ pub async fn create_token(
     let created = core.tokens.clone().create_token(grpc(&req, pb::CreateTokenRequest::from(body))).await?.into_inner();
     let pb::CreatedToken { token, secret } = created;
     let token = Token::try_from(token.unwrap_or_default())?;
-    Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(CreatedToken { token, secret }))
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json_line(CreatedToken { token, secret }))
 }
 
 /// List tokens, never their secrets. **Role: admin.**
@@ -51,7 +54,7 @@ pub async fn create_token(
 pub async fn list_tokens(req: HttpRequest, core: web::Data<CoreClients>) -> Result<HttpResponse, Problem> {
     let list = core.tokens.clone().list_tokens(grpc(&req, pb::ListTokensRequest {})).await?.into_inner();
     let tokens = list.tokens.into_iter().map(Token::try_from).collect::<Result<Vec<_>, _>>()?;
-    Ok(HttpResponse::Ok().json(TokenList { tokens }))
+    Ok(HttpResponse::Ok().json_line(TokenList { tokens }))
 }
 
 /// Revoke a token, at once. **Role: admin.**
@@ -75,5 +78,5 @@ pub async fn revoke_token(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let token = core.tokens.clone().revoke_token(grpc(&req, pb::RevokeTokenRequest { id: id.into_inner() })).await?;
-    Ok(HttpResponse::Ok().json(Token::try_from(token.into_inner())?))
+    Ok(HttpResponse::Ok().json_line(Token::try_from(token.into_inner())?))
 }
