@@ -9,10 +9,13 @@ what README.md says, as it says it. Any difference fails.
    with the service up) and prints exactly its `#>` lines: the gRPC health check with grpcio.
 4. `examples/walkthrough.sh` runs twice in a row, and each run prints exactly the `#>` lines of
    the README's walk-through (a UUID counts as `<id>`).
-5. SIGTERM stops serve with exit code 0.
+5. The walk-through typed by hand: the README's setup block (API, TOKEN), then the walk-through
+   block, against the service from step 1; the same lines again.
+6. SIGTERM stops serve with exit code 0.
 
-The README's second command (`cargo test --workspace`) is what CI has just run. CARGO_TARGET_DIR
-defaults to this checkout's `target/`, so the clone reuses CI's build of the dependencies.
+The README's second command (`cargo test --workspace`) is what CI has just run. The clone's
+`target/` is a link to this checkout's (or to CARGO_TARGET_DIR), so the clone reuses CI's build of
+the dependencies. Ports 8080 and 50051, the README's, must be free.
 
     python3 .ci/first-hour.py      # needs git, cargo, curl, jq, python3 with venv
 """
@@ -20,10 +23,12 @@ defaults to this checkout's `target/`, so the clone reuses CI's build of the dep
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -31,6 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 SERVE = "cargo run --release -- serve"
 TOKEN = "cargo run --release -- token create --name me --role admin"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+SETUP_BLOCK = re.compile(r"<!-- first-hour: walkthrough setup[^\n]*?-->\n```sh\n(.*?)```\n", re.S)
 RUN_BLOCK = re.compile(r"<!-- first-hour: run[^\n]*?-->\n```sh\n(.*?)```\n", re.S)
 WALKTHROUGH_BLOCK = re.compile(r"<!-- walkthrough: examples/walkthrough\.sh[^\n]*?-->\n```sh\n(.*?)```\n", re.S)
 failures = []
@@ -61,9 +67,34 @@ def compare(what, expected, printed):
 
 
 def get(url, headers=None):
+    """(status, body); (None, the error) when nothing answers."""
     request = urllib.request.Request(url, headers=headers or {})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status, response.read()
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+    except OSError as error:
+        return None, str(error).encode()
+
+
+def port_taken(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def run(command, cwd, env, timeout):
+    """Runs `command` in a process group of its own: on a timeout the whole group is killed
+    (a script's own server included), and the run counts as failed."""
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=timeout)
+        return process.returncode, out, err
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, err = process.communicate()
+        return f"timeout after {timeout} s", out, err
 
 
 def wait_ready(serve, seconds):
@@ -71,25 +102,27 @@ def wait_ready(serve, seconds):
     while time.monotonic() < deadline:
         if serve.poll() is not None:
             return False
-        try:
-            if get("http://127.0.0.1:8080/readyz")[0] == 200:
-                return True
-        except OSError:
-            pass
+        if get("http://127.0.0.1:8080/readyz")[0] == 200:
+            return True
         time.sleep(0.5)
     return False
 
 
 def main():
+    for port in (8080, 50051):
+        if port_taken(port):
+            fail(f"port {port}, the README's, is taken on 127.0.0.1: stop what listens there first")
+            return
     work = Path(tempfile.mkdtemp(prefix="claimdesk-first-hour-"))
     clone = work / "claimdesk"
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
     readme = (clone / "README.md").read_text()
-    env = dict(os.environ, CARGO_TARGET_DIR=os.environ.get("CARGO_TARGET_DIR", str(REPO / "target")))
+    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")).resolve()
+    target.mkdir(exist_ok=True)
+    (clone / "target").symlink_to(target)
     # The newcomer's shell: no test settings leak in.
-    for name in list(env):
-        if name.startswith("CLAIMDESK_"):
-            del env[name]
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith("CLAIMDESK_") and name not in ("CARGO_TARGET_DIR", "RUST_LOG")}
 
     for command in (SERVE, TOKEN, "examples/walkthrough.sh", "cargo test --workspace"):
         if command not in readme:
@@ -104,14 +137,14 @@ def main():
             return
         print("ok   serve is ready on 127.0.0.1:8080", flush=True)
         for path in ("/healthz", "/docs/", "/openapi.json"):
-            status, _ = get(f"http://127.0.0.1:8080{path}")
+            status, body = get(f"http://127.0.0.1:8080{path}")
             if status != 200:
-                fail(f"GET {path} answered {status}")
+                fail(f"GET {path} answered {status}: {body[:200]!r}")
 
-        token = subprocess.run(TOKEN.split(), cwd=clone, env=env, capture_output=True, text=True)
-        secret = token.stdout.strip()
-        if token.returncode != 0 or not secret.startswith("cdk_"):
-            fail(f"`{TOKEN}` printed {secret!r}, exit {token.returncode}: {token.stderr[-500:]}")
+        code, out, err = run(TOKEN.split(), clone, env, 600)
+        secret = out.strip()
+        if code != 0 or not secret.startswith("cdk_"):
+            fail(f"`{TOKEN}` printed {secret!r}, exit {code}: {err[-500:]}")
         else:
             status, body = get("http://127.0.0.1:8080/v1/claims", {"authorization": f"Bearer {secret}"})
             if status != 200 or b'"claims"' not in body:
@@ -123,26 +156,30 @@ def main():
         if not blocks:
             fail("no README block is marked `<!-- first-hour: run -->` (the gRPC health check)")
         for i, block in enumerate(blocks, 1):
-            run = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=clone, env=env,
-                                 capture_output=True, text=True, timeout=600)
-            if run.returncode != 0:
-                fail(f"README run block {i} exited {run.returncode}:\n{block}\n{run.stderr[-2000:]}")
+            code, out, err = run(["bash", "-euo", "pipefail", "-c", block], clone, env, 600)
+            if code != 0:
+                fail(f"README run block {i} exited {code}:\n{block}\n{err[-2000:]}")
             else:
-                compare(f"README run block {i}", shown(block), run.stdout)
+                compare(f"README run block {i}", shown(block), out)
 
         walkthrough = WALKTHROUGH_BLOCK.search(readme)
-        if walkthrough is None:
-            fail("the README's walk-through block is gone")
+        setup = SETUP_BLOCK.search(readme)
+        if walkthrough is None or setup is None:
+            fail("the README's walk-through block or its setup block is gone")
+            return
+        expected = shown(walkthrough.group(1))
+        for attempt in (1, 2):
+            code, out, err = run(["examples/walkthrough.sh"], clone, env, 300)
+            if code != 0:
+                fail(f"examples/walkthrough.sh (run {attempt}) exited {code}: {err[-2000:]}")
+            else:
+                compare(f"examples/walkthrough.sh (run {attempt})", expected, out)
+        typed = setup.group(1) + walkthrough.group(1)
+        code, out, err = run(["bash", "-euo", "pipefail", "-c", typed], clone, env, 600)
+        if code != 0:
+            fail(f"the walk-through typed against serve exited {code}: {err[-2000:]}")
         else:
-            expected = shown(walkthrough.group(1))
-            binary = Path(env["CARGO_TARGET_DIR"]) / "release" / "claimdesk"
-            for attempt in (1, 2):
-                run = subprocess.run(["examples/walkthrough.sh"], cwd=clone, capture_output=True, text=True,
-                                     env=dict(env, CLAIMDESK_BIN=str(binary)), timeout=300)
-                if run.returncode != 0:
-                    fail(f"examples/walkthrough.sh (run {attempt}) exited {run.returncode}: {run.stderr[-2000:]}")
-                else:
-                    compare(f"examples/walkthrough.sh (run {attempt})", expected, run.stdout)
+            compare("the walk-through typed against serve", expected, out)
     finally:
         if serve.poll() is None:
             serve.send_signal(signal.SIGTERM)

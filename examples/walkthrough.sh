@@ -4,43 +4,49 @@
 #   cargo build --release && examples/walkthrough.sh
 #
 # It starts its own `claimdesk serve` on a fresh SQLite database in a temporary directory, on
-# ports of its own (WALKTHROUGH_HTTP_PORT, default 18080; WALKTHROUGH_GRPC_PORT, default 15051),
-# so a service you already run on 8080 is left alone; it runs the steps, prints what each step
-# answers, then stops the service and removes the directory. Every run prints the same thing,
-# except for the ids (UUIDs). Needs curl and jq; CLAIMDESK_BIN names the binary (default
-# ./target/release/claimdesk, which the README's first command builds).
+# free ports (so a service you already run on 8080 is left alone), runs the steps, prints what
+# each step answers, then stops the service and removes the directory. Every run prints the same
+# thing, except for the ids (UUIDs). Needs bash, curl and jq. CLAIMDESK_BIN names the binary
+# (default: target/release/claimdesk, or under CARGO_TARGET_DIR; the README's first command
+# builds it).
 #
 # The part between the two marker lines is what the README shows, character for character, and
 # each `#>` line is what the command above it prints (with <id> for a UUID). CI checks both:
 # .ci/first-hour.py.
 set -euo pipefail
 
-BIN="${CLAIMDESK_BIN:-./target/release/claimdesk}"
+BIN="${CLAIMDESK_BIN:-${CARGO_TARGET_DIR:-target}/release/claimdesk}"
+[[ -x "$BIN" ]] || { echo "walkthrough: no binary at $BIN (cargo build --release first)" >&2; exit 2; }
 BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
-HTTP_PORT="${WALKTHROUGH_HTTP_PORT:-18080}"
-GRPC_PORT="${WALKTHROUGH_GRPC_PORT:-15051}"
 for tool in curl jq; do
     command -v "$tool" >/dev/null || { echo "walkthrough: needs $tool" >&2; exit 2; }
 done
-[[ -x "$BIN" ]] || { echo "walkthrough: no binary at $BIN (cargo build --release first)" >&2; exit 2; }
 
 DIR="$(mktemp -d)"
 export CLAIMDESK_DATABASE_URL="sqlite://$DIR/walkthrough.db"
-"$BIN" serve --http-addr "127.0.0.1:$HTTP_PORT" --grpc-addr "127.0.0.1:$GRPC_PORT" >"$DIR/serve.log" 2>&1 &
+RUST_LOG=info "$BIN" serve --http-addr 127.0.0.1:0 --grpc-addr 127.0.0.1:0 >"$DIR/serve.log" 2>&1 &
 SERVE=$!
 stop() {
+    local status=$?
     kill "$SERVE" 2>/dev/null && wait "$SERVE" 2>/dev/null
+    if [[ $status -ne 0 ]]; then
+        echo "walkthrough: failed (exit $status); the service's log:" >&2
+        cat "$DIR/serve.log" >&2
+    fi
     rm -rf "$DIR"
 }
 trap stop EXIT
+# Port 0 picks free ports; the gateway's start-up line says which.
+ADDR=
 for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null && break
-    kill -0 "$SERVE" 2>/dev/null || { cat "$DIR/serve.log" >&2; exit 1; }
+    ADDR=$(grep -ao 'gateway HTTP listening addr=[0-9.:]*' "$DIR/serve.log" | cut -d= -f2 || true)
+    [[ -n "$ADDR" ]] && curl -sf "http://$ADDR/readyz" >/dev/null && break
+    kill -0 "$SERVE" 2>/dev/null || exit 1
     sleep 0.1
 done
-curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null || { cat "$DIR/serve.log" >&2; exit 1; }
+curl -sf "http://$ADDR/readyz" >/dev/null
 
-API="http://127.0.0.1:$HTTP_PORT/v1"
+API="http://$ADDR/v1"
 TOKEN=$("$BIN" token create --name desk --role editor 2>>"$DIR/serve.log")
 
 # --- walk-through (the README shows what follows, up to the closing marker) ---
@@ -123,14 +129,14 @@ st "$STRIKE" "$STAG" '{"status": "disputed", "note": "Anonymous sources only, de
 # Edits are JSON merge patches with If-Match; a stale ETag answers 412 with current_version and
 # current_etag. The ETag also changes when a source the claim shows is edited (its name, kind):
 # a change made against the old picture is refused, and the editor reads the claim again.
-patch() {
+edit() {
   curl -s -H "$AUTH" -X PATCH -H 'content-type: application/merge-patch+json' -H "if-match: \"$2\"" \
     "$API/claims/$1" -d "$3"
 }
-patch "$HELP" "$TAG" '{"claimed_at": "2025-10-24", "tags": ["venezuela", "russie", "chine", "iran"]}' \
+edit "$HELP" "$TAG" '{"claimed_at": "2025-10-24", "tags": ["venezuela", "russie", "chine", "iran"]}' \
   | jq -c '{version, claimed_at, tags}'
 #> {"version":5,"claimed_at":"2025-10-24","tags":["venezuela","russie","chine","iran"]}
-patch "$HELP" "$TAG" '{"context": "x"}' | jq -c '{status, code, current_version}'
+edit "$HELP" "$TAG" '{"context": "x"}' | jq -c '{status, code, current_version}'
 #> {"status":412,"code":"version_mismatch","current_version":5}
 
 # Every change, oldest first, with who made it (the edit carries before and after).
