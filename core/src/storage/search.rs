@@ -1,6 +1,7 @@
 //! The search index, in the database: postings (term -> claims, with BM25 impacts), each claim's indexed length
 //! and similarity text, and sharded document frequencies. Written in the transaction of every
-//! change to what a claim's search document holds; read by portable SQL on both backends.
+//! change to what a claim's search document holds; read by portable SQL on both backends (the
+//! candidates of similar claims through a function of the same statement on PostgreSQL).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -514,6 +515,24 @@ pub fn candidates(
     // Terms held by `per_term` claims or fewer are read whole, in one scan of the primary key
     // (each weighted by a CASE); only the more common ones need their best postings apart.
     let (rare, common): (Vec<&Weighted>, Vec<&Weighted>) = terms.iter().partition(|t| t.df <= per_term);
+    if let Conn::Pg(pg) = conn {
+        // The same statement, as a function with a plan made once per connection (migration
+        // 2026-11-29-000009_candidates_function): written out, it was planned on every call.
+        use diesel::sql_types::Array;
+        let (rare_terms, rare_idf): (Vec<String>, Vec<f64>) = rare.iter().map(|t| (t.key.clone(), t.idf)).unzip();
+        let (common_terms, common_idf): (Vec<String>, Vec<f64>) = common.iter().map(|t| (t.key.clone(), t.idf)).unzip();
+        return Ok(diesel::sql_query(
+            "SELECT claim_id, score, sim_text FROM claimdesk_candidates($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind::<Array<Text>, _>(rare_terms)
+        .bind::<Array<Double>, _>(rare_idf)
+        .bind::<Array<Text>, _>(common_terms)
+        .bind::<Array<Double>, _>(common_idf)
+        .bind::<BigInt, _>(per_term)
+        .bind::<Double, _>(min_score)
+        .bind::<BigInt, _>(limit)
+        .load(pg)?);
+    }
     let mut sql = Sql::new("WITH cand AS (");
     if !rare.is_empty() {
         sql.push("SELECT claim_id, impact * CASE term");

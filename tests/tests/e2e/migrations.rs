@@ -37,6 +37,9 @@ fn schema(conn: &mut Conn) -> Vec<String> {
              WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text <> '__diesel_schema_migrations' \
              UNION ALL SELECT 'options ' || relname || ' ' || array_to_string(reloptions, ',') FROM pg_class \
              WHERE relnamespace = 'public'::regnamespace AND reloptions IS NOT NULL \
+             UNION ALL SELECT 'function ' || proname || '(' || pg_get_function_arguments(oid) || ') ' || \
+             pg_get_function_result(oid) || ' ' || coalesce(array_to_string(proconfig, ','), '') FROM pg_proc \
+             WHERE pronamespace = 'public'::regnamespace \
              ORDER BY 1",
         )
         .load(c),
@@ -45,10 +48,14 @@ fn schema(conn: &mut Conn) -> Vec<String> {
     lines.into_iter().map(|l| l.line).collect()
 }
 
-/// Migrations that only tune PostgreSQL (storage parameters): on SQLite they are `SELECT 1`, so
+/// Migrations that only tune PostgreSQL (storage parameters, a function for a statement SQLite
+/// runs written out): on SQLite they are `SELECT 1`, so
 /// that both backends list the same migrations, and must change nothing there.
 /// (diesel's versions: the folder name's date and number without dashes.)
-const POSTGRES_ONLY: [&str; 1] = ["20261129000008"]; // 2026-11-29-000008_search_stats_room
+const POSTGRES_ONLY: [&str; 2] = [
+    "20261129000008", // 2026-11-29-000008_search_stats_room
+    "20261129000009", // 2026-11-29-000009_candidates_function
+];
 
 fn up_down_up(url: &str) {
     let url = DatabaseUrl::parse(url).expect("url");

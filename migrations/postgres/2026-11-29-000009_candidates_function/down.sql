@@ -1,0 +1,1 @@
+DROP FUNCTION claimdesk_candidates(TEXT[], FLOAT8[], TEXT[], FLOAT8[], BIGINT, FLOAT8, BIGINT);
