@@ -58,6 +58,8 @@ const EXPANSIONS: i64 = 30;
 const SCAN_LIMIT: usize = 1000;
 /// Weight of the (relative) BM25 score beside the n-gram cosine in a similarity score.
 const BM25_WEIGHT: f64 = 0.1;
+/// Rounding room when a candidate's best possible score is compared with the least wanted.
+const BOUND_SLACK: f64 = 1e-9;
 /// Matches at or above this score are returned as a new claim's `possible_duplicates`.
 pub const DUPLICATE_THRESHOLD: f64 = 0.5;
 /// How long a word's document frequency is reused by similar claims and the duplicate check
@@ -249,6 +251,29 @@ impl GramVector {
             .collect();
         let norm = weights.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
         GramVector { weights, norm }
+    }
+
+    /// The largest cosine this vector can have with a text holding `grams` (sorted), whatever
+    /// that text's weights: the norm of this vector on the grams both hold over its whole norm
+    /// (Cauchy–Schwarz). Needs no frequency of the other text's own grams.
+    fn cosine_bound(&self, grams: &[(Gram, u32)]) -> f64 {
+        if self.norm == 0.0 {
+            return 0.0;
+        }
+        let (mut i, mut j, mut shared) = (0, 0, 0.0);
+        let a = &self.weights;
+        while i < a.len() && j < grams.len() {
+            match a[i].0.cmp(&grams[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    shared += a[i].1 * a[i].1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        (shared.sqrt() / self.norm).min(1.0)
     }
 
     /// Cosine similarity, 0 to 1 (weights are never negative).
@@ -462,19 +487,31 @@ impl Claims {
                 };
 
                 let query_grams = text::grams(&cleaned);
-                let doc_grams: Vec<(&str, f64, text::GramCounts)> =
+                let mut doc_grams: Vec<(&str, f64, text::GramCounts)> =
                     found.iter().map(|c| (c.claim_id.as_str(), c.score, text::grams(&c.sim_text))).collect();
-                let mut all: FnvHashSet<Gram> = query_grams.iter().map(|(g, _)| *g).collect();
-                for (_, _, g) in &doc_grams {
-                    all.extend(g.iter().map(|(g, _)| *g));
-                }
                 // Smoothed: common grams weigh little but never nothing, so that a small
                 // collection still compares texts.
-                let idf: FnvHashMap<Gram, f64> = frequencies
-                    .grams(conn, all, n)?
-                    .into_iter()
-                    .map(|(g, df)| (g, (1.0 + n as f64 / (df.max(0) as f64 + 1.0)).ln()))
+                let idf_of = |dfs: FnvHashMap<Gram, i64>| {
+                    dfs.into_iter().map(|(g, df)| (g, (1.0 + n as f64 / (df.max(0) as f64 + 1.0)).ln()))
+                };
+                let mut idf: FnvHashMap<Gram, f64> =
+                    idf_of(frequencies.grams(conn, query_grams.iter().map(|(g, _)| *g), n)?).collect();
+                if min_score > 0.0 {
+                    // A candidate that cannot reach `min_score`, whatever its own grams weigh,
+                    // goes before their frequencies are read (most of a duplicate check's
+                    // candidates, and with them most of its reading).
+                    let query = GramVector::new(&query_grams, &idf);
+                    doc_grams.retain(|(_, bm25, grams)| {
+                        let bound = (query.cosine_bound(grams) + BM25_WEIGHT * bm25 / best_bm25) / (1.0 + BM25_WEIGHT);
+                        bound >= min_score - BOUND_SLACK
+                    });
+                }
+                let rest: FnvHashSet<Gram> = doc_grams
+                    .iter()
+                    .flat_map(|(_, _, grams)| grams.iter().map(|(g, _)| *g))
+                    .filter(|g| !idf.contains_key(g))
                     .collect();
+                idf.extend(idf_of(frequencies.grams(conn, rest, n)?));
                 let counted = started.elapsed();
                 let query = GramVector::new(&query_grams, &idf);
                 let mut scored: Vec<(String, f64)> = doc_grams
@@ -746,4 +783,48 @@ fn snippet(field: &'static str, value: &str, language: &str, words: &[text::Quer
         .map(|(s, e)| (s - start + shift, e - start + shift))
         .collect();
     Some(Snippet { field, text, highlights })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Frequencies for every gram of `texts`: each gram's df is its length-weighted hash, so
+    /// weights differ from gram to gram.
+    fn idf_of(texts: &[&str]) -> FnvHashMap<Gram, f64> {
+        texts.iter().flat_map(|t| text::grams(t)).map(|(g, _)| (g, 1.0 + (g % 7) as f64)).collect()
+    }
+
+    #[test]
+    fn the_cosine_bound_is_never_below_the_cosine() {
+        let texts = [
+            "Maduro a demandé l'aide de la Russie, de la Chine et de l'Iran",
+            "Maduro a sollicité l'aide de la Russie, de la Chine et de l'Iran pour renforcer ses défenses",
+            "Les États-Unis se préparaient à bombarder des installations militaires au Venezuela",
+            "Le Kremlin dit être en contact avec ses amis vénézuéliens",
+            "",
+        ];
+        let idf = idf_of(&texts);
+        for a in texts {
+            let query = GramVector::new(&text::grams(a), &idf);
+            for b in texts {
+                let grams = text::grams(b);
+                let cosine = query.cosine(&GramVector::new(&grams, &idf));
+                let bound = query.cosine_bound(&grams);
+                assert!(bound + 1e-12 >= cosine, "{a:?} / {b:?}: bound {bound} < cosine {cosine}");
+                assert!((0.0..=1.0).contains(&bound));
+            }
+        }
+        // The same text: both are 1. Nothing shared: both are 0.
+        let same = text::grams(texts[0]);
+        assert!((GramVector::new(&same, &idf).cosine_bound(&same) - 1.0).abs() < 1e-12);
+        assert_eq!(GramVector::new(&same, &idf).cosine_bound(&text::grams("zzzz qqqq")), 0.0);
+    }
+
+    #[test]
+    fn the_bound_prunes_what_shares_little() {
+        let idf = idf_of(&["Maduro a demandé l'aide de la Russie", "Le marché du cacao recule à Abidjan"]);
+        let query = GramVector::new(&text::grams("Maduro a demandé l'aide de la Russie"), &idf);
+        assert!(query.cosine_bound(&text::grams("Le marché du cacao recule à Abidjan")) < 0.45);
+    }
 }
