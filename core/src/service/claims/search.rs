@@ -260,19 +260,8 @@ impl GramVector {
         if self.norm == 0.0 {
             return 0.0;
         }
-        let (mut i, mut j, mut shared) = (0, 0, 0.0);
-        let a = &self.weights;
-        while i < a.len() && j < grams.len() {
-            match a[i].0.cmp(&grams[j].0) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    shared += a[i].1 * a[i].1;
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
+        let mut shared = 0.0;
+        for_shared(&self.weights, grams, |(_, w), _| shared += w * w);
         (shared.sqrt() / self.norm).min(1.0)
     }
 
@@ -281,20 +270,25 @@ impl GramVector {
         if self.norm == 0.0 || other.norm == 0.0 {
             return 0.0;
         }
-        let (mut i, mut j, mut dot) = (0, 0, 0.0);
-        let (a, b) = (&self.weights, &other.weights);
-        while i < a.len() && j < b.len() {
-            match a[i].0.cmp(&b[j].0) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    dot += a[i].1 * b[j].1;
-                    i += 1;
-                    j += 1;
-                }
+        let mut dot = 0.0;
+        for_shared(&self.weights, &other.weights, |(_, a), (_, b)| dot += a * b);
+        dot / (self.norm * other.norm)
+    }
+}
+
+/// Calls `both` with the entries of `a` and `b` (each sorted by gram) that name the same gram.
+fn for_shared<A, B>(a: &[(Gram, A)], b: &[(Gram, B)], mut both: impl FnMut(&(Gram, A), &(Gram, B))) {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                both(&a[i], &b[j]);
+                i += 1;
+                j += 1;
             }
         }
-        dot / (self.norm * other.norm)
     }
 }
 
