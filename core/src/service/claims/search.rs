@@ -131,18 +131,15 @@ impl Cursor for SearchCursor {
 /// 2 % (a bulk load), so that an idf never mixes an old frequency with a new collection size.
 /// A frequency of zero is never kept: the term may appear with the next claim, and a search
 /// must find that claim at once.
-struct Cached<K> {
-    kept: quick_cache::sync::Cache<K, (i64, i64, Instant)>,
-    ttl: Duration,
-}
+struct Cached<K>(quick_cache::sync::Cache<K, (i64, i64, Instant)>);
 
 impl<K: Clone + Eq + std::hash::Hash> Cached<K> {
-    fn new(capacity: usize, ttl: Duration) -> Self {
-        Cached { kept: quick_cache::sync::Cache::new(capacity), ttl }
+    fn new(capacity: usize) -> Self {
+        Cached(quick_cache::sync::Cache::new(capacity))
     }
 
-    /// The kept frequencies of `keys` still good for a collection of `n` claims, and the keys
-    /// to read.
+    /// The kept frequencies of `keys` read less than `ttl` ago and still good for a collection
+    /// of `n` claims, and the keys to read.
     fn split(
         &self,
         keys: impl IntoIterator<Item = K>,
@@ -153,8 +150,8 @@ impl<K: Clone + Eq + std::hash::Hash> Cached<K> {
         let mut kept = FnvHashMap::default();
         let mut missing = Vec::new();
         for key in keys {
-            match self.kept.get(&key) {
-                Some((df, at_n, at)) if now.duration_since(at) < ttl.min(self.ttl) && n * 50 <= at_n * 51 => {
+            match self.0.get(&key) {
+                Some((df, at_n, at)) if now.duration_since(at) < ttl && n * 50 <= at_n * 51 => {
                     kept.insert(key, df);
                 }
                 _ => missing.push(key),
@@ -166,7 +163,7 @@ impl<K: Clone + Eq + std::hash::Hash> Cached<K> {
     /// Keeps `df`, read at `now` in a collection of `n` claims (never 0).
     fn keep(&self, key: K, df: i64, n: i64, now: Instant) {
         if df > 0 {
-            self.kept.insert(key, (df, n, now));
+            self.0.insert(key, (df, n, now));
         }
     }
 }
@@ -188,8 +185,8 @@ impl Frequencies {
     pub fn new() -> Self {
         Frequencies {
             docs: std::sync::Mutex::new((0, Instant::now())),
-            words: Cached::new(200_000, WORD_FREQUENCY_TTL),
-            grams: Cached::new(1_000_000, GRAM_FREQUENCY_TTL),
+            words: Cached::new(200_000),
+            grams: Cached::new(1_000_000),
         }
     }
 
@@ -490,11 +487,12 @@ impl Claims {
                 };
                 let mut idf: FnvHashMap<Gram, f64> =
                     idf_of(frequencies.grams(conn, query_grams.iter().map(|(g, _)| *g), n)?).collect();
+                // The query's weights need only its own grams' frequencies, read above.
+                let query = GramVector::new(&query_grams, &idf);
                 if min_score > 0.0 {
                     // A candidate that cannot reach `min_score`, whatever its own grams weigh,
                     // goes before their frequencies are read (most of a duplicate check's
                     // candidates, and with them most of its reading).
-                    let query = GramVector::new(&query_grams, &idf);
                     doc_grams.retain(|(_, bm25, grams)| {
                         let bound = (query.cosine_bound(grams) + BM25_WEIGHT * bm25 / best_bm25) / (1.0 + BM25_WEIGHT);
                         bound >= min_score - BOUND_SLACK
@@ -507,7 +505,6 @@ impl Claims {
                     .collect();
                 idf.extend(idf_of(frequencies.grams(conn, rest, n)?));
                 let counted = started.elapsed();
-                let query = GramVector::new(&query_grams, &idf);
                 let mut scored: Vec<(String, f64)> = doc_grams
                     .iter()
                     .map(|(id, bm25, g)| {
