@@ -3,7 +3,8 @@
 
 use actix_web::{
     HttpResponse, HttpResponseBuilder,
-    body::{BoxBody, MessageBody},
+    error::JsonPayloadError,
+    http::header::{CONTENT_TYPE, HeaderValue},
 };
 use serde::Serialize;
 
@@ -14,23 +15,23 @@ pub trait JsonLine {
 
 impl JsonLine for HttpResponseBuilder {
     fn json_line(&mut self, value: impl Serialize) -> HttpResponse {
-        self.json(value).map_body(|_, body| match body.try_into_bytes() {
-            Ok(bytes) => {
-                let mut line = Vec::with_capacity(bytes.len() + 1);
-                line.extend_from_slice(&bytes);
-                line.push(b'\n');
-                BoxBody::new(line)
-            }
-            // A serialisation error's body: left as it is.
-            Err(body) => body,
-        })
+        let mut body = match serde_json::to_vec(&value) {
+            Ok(body) => body,
+            Err(error) => return HttpResponse::from_error(JsonPayloadError::Serialize(error)),
+        };
+        body.push(b'\n');
+        let mut response = self.body(body);
+        // A content type set before (problem+json) stays.
+        if !response.headers().contains_key(CONTENT_TYPE) {
+            response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        response
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::http::header::CONTENT_TYPE;
 
     #[actix_web::test]
     async fn the_body_is_the_json_and_a_newline() {

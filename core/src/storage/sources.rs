@@ -137,9 +137,9 @@ fn write_terms(conn: &mut Conn, source: &Source) -> Result<(), Error> {
 
 /// Indexes for search the sources stored before source search existed: at most `limit` of
 /// those after `after` in id order. Answers the last id looked at (`None`: no more) and how
-/// many were indexed. Each source
-/// is locked first (on PostgreSQL a no-op update takes its row lock), so that a rename
-/// committed by another core meanwhile is read, not overwritten with the old name's terms.
+/// many were indexed. Each source is locked first (on PostgreSQL a no-op update takes its row
+/// lock), so that a rename committed by another core meanwhile is read, not overwritten with
+/// the old name's terms.
 pub fn index_backlog(conn: &mut Conn, after: Option<&str>, limit: i64) -> Result<(Option<String>, usize), Error> {
     let mut unindexed = sources::table
         .filter(diesel::dsl::not(diesel::dsl::exists(
