@@ -97,6 +97,15 @@ def run(command, cwd, env, timeout):
         return f"timeout after {timeout} s", out, err
 
 
+def prints_as_shown(what, command, expected, cwd, env, timeout):
+    """Runs `command`; it must succeed and print `expected`."""
+    code, out, err = run(command, cwd, env, timeout)
+    if code != 0:
+        fail(f"{what} exited {code}:\n{err[-2000:]}")
+    else:
+        compare(what, expected, out)
+
+
 def wait_ready(serve, seconds):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -156,11 +165,8 @@ def main():
         if not blocks:
             fail("no README block is marked `<!-- first-hour: run -->` (the gRPC health check)")
         for i, block in enumerate(blocks, 1):
-            code, out, err = run(["bash", "-euo", "pipefail", "-c", block], clone, env, 600)
-            if code != 0:
-                fail(f"README run block {i} exited {code}:\n{block}\n{err[-2000:]}")
-            else:
-                compare(f"README run block {i}", shown(block), out)
+            prints_as_shown(f"README run block {i}", ["bash", "-euo", "pipefail", "-c", block], shown(block),
+                            clone, env, 600)
 
         walkthrough = WALKTHROUGH_BLOCK.search(readme)
         setup = SETUP_BLOCK.search(readme)
@@ -169,17 +175,11 @@ def main():
             return
         expected = shown(walkthrough.group(1))
         for attempt in (1, 2):
-            code, out, err = run(["examples/walkthrough.sh"], clone, env, 300)
-            if code != 0:
-                fail(f"examples/walkthrough.sh (run {attempt}) exited {code}: {err[-2000:]}")
-            else:
-                compare(f"examples/walkthrough.sh (run {attempt})", expected, out)
+            prints_as_shown(f"examples/walkthrough.sh (run {attempt})", ["examples/walkthrough.sh"], expected,
+                            clone, env, 300)
         typed = setup.group(1) + walkthrough.group(1)
-        code, out, err = run(["bash", "-euo", "pipefail", "-c", typed], clone, env, 600)
-        if code != 0:
-            fail(f"the walk-through typed against serve exited {code}: {err[-2000:]}")
-        else:
-            compare("the walk-through typed against serve", expected, out)
+        prints_as_shown("the walk-through typed against serve", ["bash", "-euo", "pipefail", "-c", typed],
+                        expected, clone, env, 600)
     finally:
         if serve.poll() is None:
             serve.send_signal(signal.SIGTERM)
