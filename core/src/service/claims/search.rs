@@ -176,6 +176,13 @@ pub struct Frequencies {
     grams: Cached<Gram>,
 }
 
+/// Document frequencies read together: the number of indexed claims, words (by key), grams.
+struct Read {
+    n: i64,
+    words: HashMap<String, i64>,
+    grams: FnvHashMap<Gram, i64>,
+}
+
 /// A collection this large is counted again at most every [`DOCS_TTL`]: a second's creations
 /// move its idfs by well under 1 %. A smaller one is counted with every call.
 const DOCS_KEPT_FROM: i64 = 10_000;
@@ -194,24 +201,47 @@ impl Frequencies {
     /// or none when every frequency is kept and the collection was counted a moment ago.
     /// Frequencies kept longer than `ttl` are read again.
     fn words(&self, conn: &mut Conn, words: &[String], ttl: Duration) -> Result<(i64, HashMap<String, i64>), Error> {
+        let read = self.words_and_grams(conn, words, ttl, std::iter::empty())?;
+        Ok((read.n, read.words))
+    }
+
+    /// [`Self::words`] and the frequencies of `grams` too, in the same read: a similarity call
+    /// needs its text's words and n-grams both, and one round trip fewer is a good part of
+    /// what the duplicate check costs a creation.
+    fn words_and_grams(
+        &self,
+        conn: &mut Conn,
+        words: &[String],
+        ttl: Duration,
+        grams: impl IntoIterator<Item = Gram>,
+    ) -> Result<Read, Error> {
         let now = Instant::now();
         let (known, at) = *self.docs.lock().unwrap_or_else(|e| e.into_inner());
-        let (kept, missing) = self.words.split(words.iter().cloned(), known, now, ttl);
-        if missing.is_empty() && known >= DOCS_KEPT_FROM && now.duration_since(at) < DOCS_TTL {
-            return Ok((known, kept.into_iter().collect()));
+        let (kept_words, missing_words) = self.words.split(words.iter().cloned(), known, now, ttl);
+        let (mut gram_dfs, missing_grams) = self.grams.split(grams, known, now, GRAM_FREQUENCY_TTL);
+        let counted = known >= DOCS_KEPT_FROM && now.duration_since(at) < DOCS_TTL;
+        if missing_words.is_empty() && missing_grams.is_empty() && counted {
+            return Ok(Read { n: known, words: kept_words.into_iter().collect(), grams: gram_dfs });
         }
-        let mut keys = missing.clone();
+        let gram_keys: Vec<String> = missing_grams.iter().map(|g| search::gram_key(*g)).collect();
+        let mut keys = missing_words.clone();
+        keys.extend(gram_keys.iter().cloned());
         keys.push(DOCS.to_owned());
         let read = search::stats(conn, &keys)?;
         let n = corpus_size(&read);
         *self.docs.lock().unwrap_or_else(|e| e.into_inner()) = (n, now);
-        let mut out: HashMap<String, i64> = kept.into_iter().collect();
-        for key in missing {
+        let mut word_dfs: HashMap<String, i64> = kept_words.into_iter().collect();
+        for key in missing_words {
             let df = read.get(&key).copied().unwrap_or(0);
             self.words.keep(key.clone(), df, n, now);
-            out.insert(key, df);
+            word_dfs.insert(key, df);
         }
-        Ok((n, out))
+        for (gram, key) in missing_grams.into_iter().zip(&gram_keys) {
+            let df = read.get(key).copied().unwrap_or(0);
+            self.grams.keep(gram, df, n, now);
+            gram_dfs.insert(gram, df);
+        }
+        Ok(Read { n, words: word_dfs, grams: gram_dfs })
     }
 
     /// The frequencies of `grams` in a collection of `n` claims.
@@ -223,6 +253,9 @@ impl Frequencies {
     ) -> Result<FnvHashMap<Gram, i64>, Error> {
         let now = Instant::now();
         let (mut out, missing) = self.grams.split(grams, n, now, GRAM_FREQUENCY_TTL);
+        if missing.is_empty() {
+            return Ok(out);
+        }
         let keys: Vec<String> = missing.iter().map(|g| search::gram_key(*g)).collect();
         let read = search::stats(conn, &keys)?;
         for (gram, key) in missing.into_iter().zip(&keys) {
@@ -434,7 +467,13 @@ impl Claims {
                 }
                 let mut keys: Vec<String> = own.keys().cloned().collect();
                 keys.sort();
-                let (n, stats) = frequencies.words(conn, &keys, WORD_FREQUENCY_TTL)?;
+                let query_grams = text::grams(&cleaned);
+                let Read { n, words: stats, grams: query_dfs } = frequencies.words_and_grams(
+                    conn,
+                    &keys,
+                    WORD_FREQUENCY_TTL,
+                    query_grams.iter().map(|(g, _)| *g),
+                )?;
                 if n == 0 {
                     return Ok(Vec::new());
                 }
@@ -477,7 +516,6 @@ impl Claims {
                     return Ok(Vec::new());
                 };
 
-                let query_grams = text::grams(&cleaned);
                 let mut doc_grams: Vec<(&str, f64, text::GramCounts)> =
                     found.iter().map(|c| (c.claim_id.as_str(), c.score, text::grams(&c.sim_text))).collect();
                 // Smoothed: common grams weigh little but never nothing, so that a small
@@ -485,9 +523,8 @@ impl Claims {
                 let idf_of = |dfs: FnvHashMap<Gram, i64>| {
                     dfs.into_iter().map(|(g, df)| (g, (1.0 + n as f64 / (df.max(0) as f64 + 1.0)).ln()))
                 };
-                let mut idf: FnvHashMap<Gram, f64> =
-                    idf_of(frequencies.grams(conn, query_grams.iter().map(|(g, _)| *g), n)?).collect();
-                // The query's weights need only its own grams' frequencies, read above.
+                let mut idf: FnvHashMap<Gram, f64> = idf_of(query_dfs).collect();
+                // The query's weights need only its own grams' frequencies, read with its words.
                 let query = GramVector::new(&query_grams, &idf);
                 if min_score > 0.0 {
                     // A candidate that cannot reach `min_score`, whatever its own grams weigh,
