@@ -11,7 +11,8 @@ core indexes a claim, with the queries to run. Then `claimdesk serve` on it, and
   replaced), 4 clients;
 - creation with the duplicate check (the default) and without it
   (`CLAIMDESK_DUPLICATE_CHECK=off`), 8 clients, in --rounds alternating rounds (3) on a fresh
-  server each: the ratio of the mean throughputs is the check's cost.
+  server each, the order of the two modes swapped every round, each measured after --warmup
+  seconds (10) of uncounted creations: the ratio of the mean throughputs is the check's cost.
 
 Run from the repository root, after `cargo build --release`:
 
@@ -88,6 +89,17 @@ class Server:
         self.proc.wait(timeout=60)
 
 
+def settle(backend):
+    """PostgreSQL vacuums what earlier phases changed and writes out what they left dirty (a
+    checkpoint), so that one phase's upkeep does not land in the next one's figures. This
+    machine's cluster runs with autovacuum off (a production server runs it) and a small
+    max_wal_size: a creation run checkpoints every 15 s, its dead rows stay, and each later
+    phase measured ran slower than the one before."""
+    if backend == "postgres":
+        for statement in ("VACUUM (ANALYZE)", "CHECKPOINT"):
+            subprocess.run(["psql", f"{PGURL}/{PGDB}", "-qAtc", statement], check=True)
+
+
 def measure(backend, db_url, args, work):
     queries = os.path.join(work, f"queries-{backend}.jsonl")
     if args.skip_load:
@@ -102,6 +114,7 @@ def measure(backend, db_url, args, work):
     server = Server(db_url, work)
     try:
         for kind in ("search", "similar"):
+            settle(backend)
             # Warm-up: the first calls read cold pages.
             run_json([BENCH, "http-query", "--url", server.url, "--token", TOKEN, "--queries", queries,
                       "--kind", kind, "--conns", "4", "--secs", "5"])
@@ -113,21 +126,25 @@ def measure(backend, db_url, args, work):
         server.stop()
     # Creations with and without the check, in alternating rounds on a fresh server each: the
     # database grows and PostgreSQL checkpoints and vacuums while they run, so one round of each
-    # can differ by 20 % either way; the means of several are compared.
+    # can differ by 20 % either way; the means of several are compared. The order alternates
+    # too (on, off; off, on; ...), so that neither mode always runs first after the load.
     on, off = [], []
     for round_ in range(args.rounds):
-        for checked, runs in ((True, on), (False, off)):
+        order = (True, False) if round_ % 2 == 0 else (False, True)
+        for checked in order:
+            runs = on if checked else off
+            settle(backend)
             server = Server(db_url, work, duplicate_check=checked)
             try:
-                # The check reads word and n-gram frequencies through a per-core cache: warm it
-                # as a running core's would be.
-                if checked:
-                    run_json([BENCH, "http-query", "--url", server.url, "--token", TOKEN, "--queries", queries,
-                              "--kind", "similar", "--conns", "4", "--secs", "5"])
+                # A running core's caches (word and n-gram frequencies, token, views) are warm:
+                # both modes first create for --warmup seconds, not counted, from seeds of their own.
                 # Seeds far apart: each of the 8 clients draws claims from seed + its number.
-                seed = str(1000 * (round_ + 1) + (100 if checked else 500))
+                base = 1000 * (round_ + 1) + (100 if checked else 500)
+                if args.warmup > 0:
+                    run_json([BENCH, "http-create", "--url", server.url, "--token", TOKEN,
+                              "--seed", str(base + 50), "--conns", "8", "--secs", str(args.warmup)])
                 runs.append(run_json([BENCH, "http-create", "--url", server.url, "--token", TOKEN,
-                                      "--seed", seed, "--conns", "8", "--secs", str(args.secs)]))
+                                      "--seed", str(base), "--conns", "8", "--secs", str(args.secs)]))
                 print(f"   create (check {'on' if checked else 'off'}), round {round_ + 1}: {runs[-1]}", flush=True)
             finally:
                 server.stop()
@@ -141,6 +158,8 @@ def main():
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--secs", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3, help="alternating creation rounds with and without the check")
+    parser.add_argument("--warmup", type=int, default=10,
+                        help="seconds of creation before each creation round, not counted (both modes)")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
     parser.add_argument("--work", help="working directory (default: a new temporary one)")
@@ -186,7 +205,8 @@ def render(results, args):
         f"`python3 bench/search_bench.py --count {args.count} --secs {args.secs}` on {head}, "
         f"{time.strftime('%Y-%m-%d')}, this 2-core machine: {args.count:,} generated claims "
         "(bench/src/corpus.rs), latencies through REST measured by the client (`claimdesk-bench`), "
-        "4 clients for queries, 8 for creations; the server was warmed for 5 s first.",
+        "4 clients for queries, 8 for creations; the server was warmed for 5 s first, "
+        f"and each creation round by {args.warmup} s of uncounted creations (both modes).",
         "",
         "| backend | load | search p50 / p95 / p99 | similar p50 / p95 / p99 | creations/s with check | without | check's cost |",
         "|---|---|---|---|---|---|---|",
@@ -203,7 +223,7 @@ def render(results, args):
     lines += ["", "Targets: search p95 < 50 ms, similar p95 < 100 ms, creation with the check within 20 % "
               "of creation without it. Failures (non-2xx): "
               + ", ".join(f"{b}: {failures(r)}" for b, r in results.items()) + ". Creations: the mean of "
-              f"{args.rounds} alternating rounds of each, per round "
+              f"{args.rounds} rounds of each, alternating and in swapped order every round, per round "
               + "; ".join(f"{b} " + ", ".join(f"{x['rps']:.0f}" for x in r["create_checked"]) + " with and "
                           + ", ".join(f"{x['rps']:.0f}" for x in r["create_unchecked"]) + " without"
                           for b, r in results.items()) + "."]

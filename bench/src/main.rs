@@ -238,6 +238,14 @@ struct FixedClaim(pb::Claim);
 
 #[tonic::async_trait]
 impl ClaimService for FixedClaim {
+    type WatchEventsStream = tonic::codegen::BoxStream<pb::FeedEvent>;
+
+    async fn watch_events(
+        &self,
+        _: Request<pb::WatchEventsRequest>,
+    ) -> Result<Response<Self::WatchEventsStream>, Status> {
+        Err(Status::unimplemented("anchor"))
+    }
     async fn create_claim(&self, _: Request<pb::CreateClaimRequest>) -> Result<Response<pb::Claim>, Status> {
         Err(Status::unimplemented("anchor"))
     }

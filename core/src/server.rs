@@ -16,7 +16,7 @@ use tonic_health::server::HealthReporter;
 use crate::{
     domain::SourcingRules,
     grpc::{ClaimApi, SourceApi, TokenApi},
-    service::{Auth, Claims, Sources},
+    service::{Auth, Claims, Feed, Sources},
     storage::{Database, DatabaseConfig},
 };
 
@@ -147,6 +147,11 @@ impl Core {
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
 
+        // One shutdown signal for both listeners and the change feed's streams (which would
+        // otherwise keep the server waiting for them).
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let (feed, feed_task) = Feed::start(db.clone(), stopped.clone());
+
         tracing::info!(addr = %local_addr, "core gRPC listening");
         let router = Server::builder()
             .layer(crate::grpc::calls::CallLayer)
@@ -157,6 +162,7 @@ impl Core {
                 ClaimServiceServer::new(ClaimApi::new(
                     Claims::new(db.clone(), rules).with_duplicate_check(duplicate_check),
                     auth.clone(),
+                    feed,
                 ))
                 .max_decoding_message_size(MAX_REQUEST_BYTES)
                 .max_encoding_message_size(MAX_RESPONSE_BYTES),
@@ -171,8 +177,6 @@ impl Core {
                     .max_decoding_message_size(MAX_REQUEST_BYTES)
                     .max_encoding_message_size(MAX_RESPONSE_BYTES),
             );
-        // One shutdown signal for both listeners.
-        let (stop, stopped) = tokio::sync::watch::channel(false);
         let stopping = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
             let _ = stopped.wait_for(|stop| *stop).await;
         };
@@ -199,6 +203,7 @@ impl Core {
             let _ = task.await;
         }
         watchdog.abort();
+        let _ = feed_task.await;
         tracing::info!("core stopped");
         // The database is free for the next core once this one has stopped.
         drop(owner);

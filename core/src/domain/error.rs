@@ -58,6 +58,14 @@ pub enum Error {
     /// whose commit raced the deadline may have landed, so callers read before retrying.
     #[error("the caller's deadline passed before core could answer")]
     DeadlineExceeded,
+    /// A change-feed cursor outside what the feed holds (ahead of its newest event: from another
+    /// database, or made up).
+    #[error("{field}: {description}")]
+    OutOfRange { field: &'static str, description: String },
+    /// A change-feed stream ended before its client did (a consumer too slow to keep up, core
+    /// stopping); resuming from `resume_from`, the last cursor sent, loses and repeats nothing.
+    #[error("{reason}; resume from the last cursor received")]
+    StreamEnded { code: &'static str, reason: String, resume_from: String },
     /// A bug or an unexpected storage failure. The message is logged, never sent to clients.
     #[error("internal error: {0}")]
     Internal(String),
@@ -80,6 +88,8 @@ impl Error {
             Error::Busy(_) => "database_busy",
             Error::Overloaded => "overloaded",
             Error::DeadlineExceeded => "deadline_exceeded",
+            Error::OutOfRange { .. } => "cursor_out_of_range",
+            Error::StreamEnded { code, .. } => code,
             Error::Internal(_) => "internal",
         }
     }

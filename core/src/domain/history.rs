@@ -86,6 +86,22 @@ pub enum Change {
     },
 }
 
+impl Change {
+    /// The change's kind as stored and as the change feed names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Change::Created { .. } => "created",
+            Change::Edited { .. } => "edited",
+            Change::AttributionAdded { .. } => "attribution_added",
+            Change::AttributionEdited { .. } => "attribution_edited",
+            Change::AttributionRemoved { .. } => "attribution_removed",
+            Change::StatusChanged { .. } => "status_changed",
+            Change::Merged { .. } => "merged",
+            Change::MergedInto { .. } => "merged_into",
+        }
+    }
+}
+
 /// One change, with the claim's version after it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {

@@ -6,18 +6,19 @@ use tonic::{Request, Response, Status};
 use super::{authorize, authorize_caller, convert::mask_paths, idempotency_key, replay_marked};
 use crate::{
     domain::{Access, AttributionFields, ClaimInput, ClaimStatus, Error, ListParams, Precondition, Role},
-    service::{AttributionChange, Auth, Claims, SearchParams},
+    service::{AttributionChange, Auth, Claims, Feed, SearchParams},
 };
 
 #[derive(Debug, Clone)]
 pub struct ClaimApi {
     claims: Claims,
     auth: Auth,
+    feed: Feed,
 }
 
 impl ClaimApi {
-    pub fn new(claims: Claims, auth: Auth) -> Self {
-        Self { claims, auth }
+    pub fn new(claims: Claims, auth: Auth, feed: Feed) -> Self {
+        Self { claims, auth, feed }
     }
 }
 
@@ -31,6 +32,15 @@ fn change(c: AttributionChange) -> Response<pb::AttributionChange> {
 
 #[tonic::async_trait]
 impl ClaimService for ClaimApi {
+    type WatchEventsStream = super::feed::EventStream;
+
+    async fn watch_events(
+        &self,
+        request: Request<pb::WatchEventsRequest>,
+    ) -> Result<Response<Self::WatchEventsStream>, Status> {
+        super::feed::watch(&self.feed, &self.auth, request).await
+    }
+
     async fn create_claim(&self, request: Request<pb::CreateClaimRequest>) -> Result<Response<pb::Claim>, Status> {
         let (actor, caller) = authorize_caller(&self.auth, &request, Access::Role(Role::Reporter)).await?;
         let message = request.into_inner();

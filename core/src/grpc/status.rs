@@ -98,6 +98,15 @@ impl From<Error> for Status {
                 (Code::Unavailable, "the database is busy with concurrent changes, try again".to_owned())
             }
             Error::DeadlineExceeded => (Code::DeadlineExceeded, err.to_string()),
+            Error::OutOfRange { field, description } => {
+                details.add_bad_request_violation(*field, bounded(description));
+                (Code::OutOfRange, err.to_string())
+            }
+            Error::StreamEnded { code, resume_from, .. } => {
+                metadata.insert("resume_from".to_owned(), resume_from.clone());
+                let code = if *code == "core_stopping" { Code::Unavailable } else { Code::Aborted };
+                (code, err.to_string())
+            }
             Error::Internal(reason) => {
                 tracing::error!(%reason, "internal error");
                 (Code::Internal, "internal error".to_owned())

@@ -3,10 +3,12 @@
 
 mod auth;
 mod claims;
+pub mod feed;
 mod sources;
 
 pub use auth::Auth;
 pub use claims::{AttributionChange, Claims, DUPLICATE_THRESHOLD, Match, SearchHit, SearchParams, Snippet};
+pub use feed::Feed;
 pub use sources::Sources;
 
 use crate::domain::Error;

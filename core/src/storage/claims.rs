@@ -214,6 +214,25 @@ pub fn list(conn: &mut Conn, filter: &ClaimFilter) -> Result<Page<Claim>, Error>
     Ok(Page::from_rows(claims, filter.limit, |c| ClaimCursor { created_at: c.created_at, id: c.id }))
 }
 
+/// Of the claims `ids`, those whose status is one of `statuses` and that carry one of `tags`
+/// (an empty list: any).
+pub fn matching(
+    conn: &mut Conn,
+    ids: &[String],
+    statuses: &[ClaimStatus],
+    tags: &[String],
+) -> Result<std::collections::HashSet<String>, Error> {
+    let mut query = claims::table.filter(claims::id.eq_any(ids)).select(claims::id).into_boxed();
+    if !statuses.is_empty() {
+        query = query.filter(claims::status.eq_any(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
+    }
+    if !tags.is_empty() {
+        let tagged = claim_tags::table.filter(claim_tags::tag.eq_any(tags.to_vec())).select(claim_tags::claim_id);
+        query = query.filter(claims::id.eq_any(tagged));
+    }
+    Ok(query.load::<String>(conn)?.into_iter().collect())
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Utc;

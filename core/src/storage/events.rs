@@ -9,12 +9,32 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Conn, schema::claim_events};
+use super::{
+    Conn,
+    schema::claim_events,
+    search::{Bind, Sql},
+};
 use crate::domain::{Attribution, Change, ClaimSnapshot, ClaimStatus, Error, Event, FieldChange, Stance};
 
+/// Records an event. On SQLite it takes its feed position at once, after the highest: writers
+/// take turns (`BEGIN IMMEDIATE`), so that is commit order. On PostgreSQL its position is given
+/// after commit by [`sequence`] (migration 2026-11-29-000010_change_feed).
 pub fn append(conn: &mut Conn, event: &Event) -> Result<(), Error> {
     let change =
         serde_json::to_string(&ChangeRecord::from(&event.change)).map_err(|e| Error::Internal(e.to_string()))?;
+    if let Conn::Sqlite(_) = conn {
+        let mut sql = Sql::new(
+            "INSERT INTO claim_events (claim_id, version, actor, at, change, written, feed_position) \
+             SELECT ?, ?, ?, ?, ?, p, p FROM (SELECT COALESCE(MAX(feed_position), 0) + 1 AS p FROM claim_events)",
+        );
+        sql.bind(Bind::Text(event.claim_id.to_string()))
+            .bind(Bind::Big(event.version))
+            .bind(Bind::Text(event.actor.clone()))
+            .bind(Bind::Time(event.at.naive_utc()))
+            .bind(Bind::Text(change));
+        sql.execute(conn)?;
+        return Ok(());
+    }
     diesel::insert_into(claim_events::table)
         .values((
             claim_events::claim_id.eq(event.claim_id.to_string()),
@@ -25,6 +45,78 @@ pub fn append(conn: &mut Conn, event: &Event) -> Result<(), Error> {
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// The advisory lock key of the sequencer ("cdfeed" in ASCII).
+const SEQUENCER_LOCK: i64 = 0x6364_6665_6564;
+
+/// PostgreSQL: gives feed positions to committed events that have none, at most `limit`, in the
+/// order they were written, after the highest position given. One sequencer at a time: a
+/// caller that finds the lock taken (another core instance sequencing) does nothing. An event
+/// still uncommitted is not seen; it is numbered when it commits, after what was numbered
+/// meanwhile, so positions follow commit order and a reader never finds a position appear
+/// below one it has read. Two changes of one claim commit one after the other (the claim's
+/// row is locked), so they keep their order. Returns how many were numbered. SQLite numbers
+/// its events as they are written: nothing to do.
+pub fn sequence(conn: &mut Conn, limit: i64) -> Result<usize, Error> {
+    if let Conn::Sqlite(_) = conn {
+        return Ok(0);
+    }
+    super::write(conn, |conn| {
+        #[derive(QueryableByName)]
+        struct Locked {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            locked: bool,
+        }
+        let mut lock = Sql::new("SELECT pg_try_advisory_xact_lock(?) AS locked");
+        lock.bind(Bind::Big(SEQUENCER_LOCK));
+        if !lock.load::<Locked>(conn)?.first().is_some_and(|l| l.locked) {
+            return Ok(0);
+        }
+        let mut number = Sql::new(
+            "UPDATE claim_events e SET feed_position = b.base + n.rn \
+             FROM (SELECT claim_id, version, ROW_NUMBER() OVER (ORDER BY written) AS rn \
+                   FROM (SELECT claim_id, version, written FROM claim_events \
+                         WHERE feed_position IS NULL ORDER BY written LIMIT ?) w) n, \
+                  (SELECT COALESCE(MAX(feed_position), 0) AS base FROM claim_events) b \
+             WHERE e.claim_id = n.claim_id AND e.version = n.version",
+        );
+        number.bind(Bind::Big(limit));
+        number.execute(conn)
+    })
+}
+
+/// The highest feed position given (0: none yet).
+pub fn head(conn: &mut Conn) -> Result<i64, Error> {
+    let head: Option<i64> = claim_events::table.select(diesel::dsl::max(claim_events::feed_position)).first(conn)?;
+    Ok(head.unwrap_or(0))
+}
+
+/// Events at feed positions above `after`, in feed order, at most `limit`, with their positions.
+pub fn feed(conn: &mut Conn, after: i64, limit: i64) -> Result<Vec<(i64, Event)>, Error> {
+    let rows: Vec<(Option<i64>, String, i64, String, NaiveDateTime, String)> = claim_events::table
+        .filter(claim_events::feed_position.gt(after))
+        .order(claim_events::feed_position.asc())
+        .limit(limit)
+        .select((
+            claim_events::feed_position,
+            claim_events::claim_id,
+            claim_events::version,
+            claim_events::actor,
+            claim_events::at,
+            claim_events::change,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(position, claim_id, version, actor, at, change)| {
+            let corrupt = |e: String| Error::Internal(format!("claim {claim_id} event {version}: {e}"));
+            let id = Uuid::try_parse(&claim_id).map_err(|e| corrupt(e.to_string()))?;
+            let record: ChangeRecord = serde_json::from_str(&change).map_err(|e| corrupt(e.to_string()))?;
+            let event =
+                Event { claim_id: id, version, actor, at: at.and_utc(), change: record.try_into().map_err(corrupt)? };
+            Ok((position.unwrap_or(after), event))
+        })
+        .collect()
 }
 
 /// Events of a claim with versions above `after`, oldest first, at most `limit`.

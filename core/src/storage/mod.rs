@@ -332,6 +332,8 @@ pub struct Database {
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
     /// SQLite's busy timeout on every pooled connection.
     busy_timeout: Duration,
+    /// Told after every committed write: the change feed looks for new events then.
+    commits: Arc<tokio::sync::Notify>,
 }
 
 /// How long a call waits for admission before core sheds it with `overloaded` (503 with
@@ -396,7 +398,8 @@ impl Database {
             // an admitted call does not wait long behind the others.
             let admission = Arc::new(Semaphore::new(4 * config.pool_size.max(1) as usize));
             let writer = (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
-            Ok(Database { pool, backend, admission, writer, busy_timeout: config.busy_timeout })
+            let commits = Arc::new(tokio::sync::Notify::new());
+            Ok(Database { pool, backend, admission, writer, busy_timeout: config.busy_timeout, commits })
         })
         .await
         .map_err(|e| OpenError::Migrate(format!("start-up task failed: {e}")))?
@@ -483,21 +486,32 @@ impl Database {
             None => None,
         };
         let deadline = crate::context::deadline();
-        self.run(move |conn| {
-            let _turn = &turn;
-            let mut attempt = 1;
-            loop {
-                match write(conn, &mut f) {
-                    Err(Error::Busy(reason)) if attempt < WRITE_ATTEMPTS && !deadline_passed(deadline) => {
-                        tracing::debug!(%reason, attempt, "database busy, retrying the transaction");
-                        std::thread::sleep(Duration::from_millis(20 * u64::from(attempt)));
-                        attempt += 1;
+        let commits = self.commits.clone();
+        let written = self
+            .run(move |conn| {
+                let _turn = &turn;
+                let mut attempt = 1;
+                loop {
+                    match write(conn, &mut f) {
+                        Err(Error::Busy(reason)) if attempt < WRITE_ATTEMPTS && !deadline_passed(deadline) => {
+                            tracing::debug!(%reason, attempt, "database busy, retrying the transaction");
+                            std::thread::sleep(Duration::from_millis(20 * u64::from(attempt)));
+                            attempt += 1;
+                        }
+                        other => return other,
                     }
-                    other => return other,
                 }
-            }
-        })
-        .await
+            })
+            .await;
+        if written.is_ok() {
+            commits.notify_one();
+        }
+        written
+    }
+
+    /// Told after every write this process commits (one permit kept while nobody waits).
+    pub fn commits(&self) -> Arc<tokio::sync::Notify> {
+        self.commits.clone()
     }
 
     /// A trivial query, for readiness checks.

@@ -74,6 +74,8 @@ diesel::table! {
         actor -> Text,
         at -> Timestamp,
         change -> Text,
+        written -> BigInt,
+        feed_position -> Nullable<BigInt>,
     }
 }
 

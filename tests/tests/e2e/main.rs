@@ -7,6 +7,7 @@ mod bad_input;
 mod claims;
 mod core_down;
 mod docs;
+mod feed;
 mod front_door;
 mod grpc_services;
 mod history;

@@ -1,0 +1,147 @@
+//! `WatchEvents`: the change feed as a gRPC server stream.
+//!
+//! A task per stream moves the subscription's events into a bounded channel, so a watcher that
+//! does not read holds at most [`BUFFER`] events in core (and HTTP/2's window in the socket):
+//! when the channel stays full for [`SLOW_CONSUMER`], the stream ends with ABORTED
+//! (`slow_consumer`) and the cursor to resume from. The token is checked again every
+//! [`TOKEN_RECHECK`]: a revoked or expired token's stream ends with UNAUTHENTICATED within the
+//! token cache's window.
+
+use std::{
+    pin::Pin,
+    sync::{Arc, Mutex},
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use claimdesk_proto::v1 as pb;
+use tokio::sync::mpsc;
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+
+use super::{authorize, client_address, convert::ProtoEnum};
+use crate::{
+    domain::{Access, ClaimStatus, Error, Role},
+    service::{
+        Auth, Feed,
+        feed::{FeedEvent, Subscription, WatchFilter},
+    },
+};
+
+/// Events waiting for a watcher to read them, at most.
+const BUFFER: usize = 256;
+/// How long the buffer may stay full before the stream ends.
+pub const SLOW_CONSUMER: Duration = Duration::from_secs(30);
+/// How often a stream's token is checked again.
+const TOKEN_RECHECK: Duration = Duration::from_secs(1);
+
+/// The events of one stream, then the status that ended it.
+pub struct EventStream {
+    events: mpsc::Receiver<pb::FeedEvent>,
+    end: Arc<Mutex<Option<Status>>>,
+    done: bool,
+}
+
+impl Stream for EventStream {
+    type Item = Result<pb::FeedEvent, Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        match self.events.poll_recv(cx) {
+            Poll::Ready(Some(event)) => Poll::Ready(Some(Ok(event))),
+            Poll::Ready(None) => {
+                self.done = true;
+                let end = self.end.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+                Poll::Ready(end.map(Err))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl From<FeedEvent> for pb::FeedEvent {
+    fn from(FeedEvent { cursor, event }: FeedEvent) -> Self {
+        pb::FeedEvent {
+            cursor,
+            claim_id: event.claim_id.to_string(),
+            kind: event.change.kind().to_owned(),
+            event: Some(event.into()),
+        }
+    }
+}
+
+pub async fn watch(
+    feed: &Feed,
+    auth: &Auth,
+    request: Request<pb::WatchEventsRequest>,
+) -> Result<Response<EventStream>, Status> {
+    authorize(auth, &request, Access::Role(Role::Viewer)).await?;
+    let header = request.metadata().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let client = client_address(&request);
+    let pb::WatchEventsRequest { since, from_beginning, claim_ids, kinds, statuses, tags } = request.into_inner();
+    // An unknown status goes on as its name, for the filter's check to report with the rest.
+    let statuses: Vec<String> = statuses
+        .into_iter()
+        .map(|raw| match ClaimStatus::from_proto(raw) {
+            Ok(Some(status)) => status.as_str().to_owned(),
+            Ok(None) => "CLAIM_STATUS_UNSPECIFIED".to_owned(),
+            Err(e) => e,
+        })
+        .collect();
+    let subscription = feed.subscribe(&since, from_beginning, WatchFilter { claim_ids, kinds, statuses, tags }).await?;
+    let (tx, events) = mpsc::channel(BUFFER);
+    let end = Arc::new(Mutex::new(None));
+    tokio::spawn(pump(subscription, tx, end.clone(), auth.clone(), header, client));
+    Ok(Response::new(EventStream { events, end, done: false }))
+}
+
+/// Moves the subscription's events into the stream until the client leaves or the stream must
+/// end; then leaves the ending status for the stream to deliver after the events already queued.
+async fn pump(
+    mut subscription: Subscription,
+    tx: mpsc::Sender<pb::FeedEvent>,
+    end: Arc<Mutex<Option<Status>>>,
+    auth: Auth,
+    header: Option<String>,
+    client: Option<std::net::IpAddr>,
+) {
+    let mut recheck = tokio::time::interval(TOKEN_RECHECK);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    recheck.tick().await;
+    let mut queued = subscription.cursor();
+    let ended: Error = 'stream: loop {
+        tokio::select! {
+            batch = subscription.next() => match batch {
+                Ok(events) => {
+                    for event in events {
+                        let cursor = event.cursor.clone();
+                        match tx.send_timeout(event.into(), SLOW_CONSUMER).await {
+                            Ok(()) => queued = cursor,
+                            Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
+                                break 'stream Error::StreamEnded {
+                                    code: "slow_consumer",
+                                    reason: format!(
+                                        "the client read nothing for {} s while {BUFFER} events waited",
+                                        SLOW_CONSUMER.as_secs()
+                                    ),
+                                    resume_from: queued,
+                                };
+                            }
+                            Err(mpsc::error::SendTimeoutError::Closed(_)) => return,
+                        }
+                    }
+                }
+                Err(e) => break 'stream e,
+            },
+            _ = recheck.tick() => {
+                if let Err(e) = auth.check(header.as_deref(), Access::Identify, client).await {
+                    break 'stream e;
+                }
+            }
+            () = tx.closed() => return,
+        }
+    };
+    *end.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(ended.into());
+}

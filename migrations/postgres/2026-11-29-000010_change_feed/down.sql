@@ -1,0 +1,5 @@
+DROP INDEX claim_events_unsequenced_idx;
+DROP INDEX claim_events_feed_idx;
+ALTER TABLE claim_events DROP COLUMN feed_position;
+-- Drops the sequence it owns too.
+ALTER TABLE claim_events DROP COLUMN written;
