@@ -143,6 +143,9 @@ if [[ -n "${ST_REPORT_DIR:-}" ]]; then
 fi
 
 # DELETE /v1/tokens/{id} is left out: it could revoke the token the run authenticates with.
+# GET /v1/events is left out: a well-formed request opens an endless event stream, which the
+# run's request timeout would count as a failure; tests/tests/e2e/feed.rs covers it, its 400s
+# included.
 cmd=("$ST" --config-file "$HERE/schemathesis.toml" run "$BASE/openapi.json"
     --url "$BASE"
     --header "Authorization: Bearer $TOKEN"
@@ -153,6 +156,7 @@ cmd=("$ST" --config-file "$HERE/schemathesis.toml" run "$BASE/openapi.json"
     --max-examples "$MAX_EXAMPLES"
     --workers "$WORKERS"
     --exclude-operation-id revoke_token
+    --exclude-operation-id watch_events
     --continue-on-failure
     --generation-database none
     --request-timeout 10

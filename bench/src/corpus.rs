@@ -326,6 +326,14 @@ pub async fn load_claims(url: &str, count: usize, seed: u64, queries: usize, que
             .await
             .map_err(|e| anyhow::anyhow!("index rebuilt: {e}"))?;
     }
+    // Feed positions, as a running core's sequencer gives them (PostgreSQL; SQLite numbered
+    // each event as it was written).
+    db.run(|conn| {
+        while events::sequence(conn, 100_000)? == 100_000 {}
+        Ok(())
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("feed positions: {e}"))?;
     // Planner statistics, as autovacuum (PostgreSQL) or `PRAGMA optimize` at start-up (SQLite)
     // would gather them on a live database.
     let analyze = if sqlite { "ANALYZE" } else { "VACUUM ANALYZE" };

@@ -154,3 +154,47 @@ impl TryFrom<pb::HistoryEvent> for HistoryEvent {
         Ok(HistoryEvent { version, actor, at: from_timestamp(at)?, change })
     }
 }
+
+/// One event of the change feed (`GET /v1/events`, an SSE `data` line; gRPC `WatchEvents`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedEvent {
+    /// Resume after this event: the SSE `id`, sent back as `Last-Event-ID` or `since`.
+    pub cursor: String,
+    pub claim_id: String,
+    /// created, edited, attribution_added, attribution_edited, attribution_removed,
+    /// status_changed, merged, merged_into (the SSE `event` name too).
+    pub kind: String,
+    pub event: HistoryEvent,
+}
+
+impl TryFrom<pb::FeedEvent> for FeedEvent {
+    type Error = Problem;
+
+    fn try_from(e: pb::FeedEvent) -> Result<Self, Problem> {
+        let pb::FeedEvent { cursor, claim_id, kind, event } = e;
+        let event = HistoryEvent::try_from(event.ok_or_else(|| bad_core_answer("feed event without its event"))?)?;
+        Ok(FeedEvent { cursor, claim_id, kind, event })
+    }
+}
+
+/// Where the change feed starts and what it carries; lists are comma-separated, and an absent
+/// one does not filter.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// Resume after the event with this cursor. A `Last-Event-ID` header takes precedence.
+    /// Without either: the events committed from now on.
+    pub since: Option<String>,
+    /// Start with the first event ever recorded (without `since` or `Last-Event-ID`).
+    pub from_beginning: Option<bool>,
+    /// Claim ids.
+    pub claim_ids: Option<String>,
+    /// Event kinds: created, edited, attribution_added, attribution_edited,
+    /// attribution_removed, status_changed, merged, merged_into.
+    pub kinds: Option<String>,
+    /// Claim statuses (the claim's when the event is delivered).
+    pub statuses: Option<String>,
+    /// Tags (the claim's when the event is delivered).
+    pub tags: Option<String>,
+}

@@ -2,6 +2,7 @@
 
 mod attributions;
 mod claims;
+mod events;
 mod health;
 mod history;
 mod sources;
@@ -30,6 +31,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(attributions::remove_attribution)
             .service(history::get_sourcing)
             .service(history::get_history)
+            .service(events::watch_events)
             .service(sources::create_source)
             .service(sources::list_sources)
             .service(sources::get_source)

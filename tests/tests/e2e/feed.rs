@@ -328,6 +328,8 @@ claimdesk_tests::on_both_backends!(
     bad_cursors_and_filters_are_refused_with_the_field,
     filters_narrow_the_stream,
     a_revoked_tokens_stream_ends_and_a_stopping_core_says_where_to_resume,
+    the_gateway_relays_the_feed_as_server_sent_events_and_resumes_from_last_event_id,
+    an_sse_stream_ends_with_an_error_message_that_says_where_to_resume,
 );
 
 /// Two cores on one PostgreSQL database: writers on both, a watcher on each; every event
@@ -362,4 +364,104 @@ async fn postgres_watchers_on_two_cores_see_every_event_in_commit_order() {
         assert!(written.elapsed() < Duration::from_secs(1), "probe {i} took {:?}", written.elapsed());
         take(&mut on_ours, 1).await;
     }
+}
+
+/// An SSE reader over a gateway response: messages as (id, event, data) lines.
+struct Sse {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Sse {
+    async fn open(app: &TestApp, query: &str, last_event_id: Option<&str>) -> Sse {
+        let mut request = app.http.get(app.url(&format!("/v1/events{query}")));
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        let response = request.send().await.expect("sent");
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        assert_eq!(response.headers()["cache-control"], "no-cache");
+        Sse { response, buffer: String::new() }
+    }
+
+    /// The next message that is not a comment: (id, event, data as JSON).
+    async fn next(&mut self) -> (String, String, serde_json::Value) {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let message: String = self.buffer.drain(..end + 2).collect();
+                let mut fields = HashMap::new();
+                for line in message.lines().filter(|l| !l.is_empty() && !l.starts_with(':')) {
+                    let (name, value) = line.split_once(": ").expect("field: value");
+                    fields.insert(name.to_owned(), value.to_owned());
+                }
+                if fields.is_empty() {
+                    continue;
+                }
+                let data = serde_json::from_str(&fields["data"]).expect("data is JSON");
+                return (fields.remove("id").unwrap_or_default(), fields["event"].clone(), data);
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(10), self.response.chunk())
+                .await
+                .expect("a message within 10 s")
+                .expect("readable")
+                .expect("the stream goes on");
+            self.buffer.push_str(std::str::from_utf8(&chunk).expect("UTF-8"));
+        }
+    }
+}
+
+async fn the_gateway_relays_the_feed_as_server_sent_events_and_resumes_from_last_event_id(app: TestApp) {
+    let first = app.claim(serde_json::json!({"text": "The embassy was closed on Friday", "language": "en"})).await;
+    let mut sse = Sse::open(&app, "?from_beginning=true", None).await;
+    let (id, event, data) = sse.next().await;
+    assert_eq!(event, "created");
+    assert_eq!(data["cursor"], id.as_str());
+    assert_eq!(data["claim_id"], first["id"]);
+    assert_eq!(data["kind"], "created");
+    assert_eq!(data["event"]["version"], 1);
+    assert_eq!(data["event"]["change"]["kind"], "created");
+    assert_eq!(data["event"]["change"]["claim"]["text"], "The embassy was closed on Friday");
+    let second = app.claim(serde_json::json!({"text": "Flights resumed on Monday", "language": "en"})).await;
+    let (second_id, _, data) = sse.next().await;
+    assert_eq!(data["claim_id"], second["id"]);
+    drop(sse);
+
+    // A reconnecting EventSource sends Last-Event-ID (and the URL it first used).
+    let third = app.claim(serde_json::json!({"text": "The border reopened", "language": "en"})).await;
+    let mut resumed = Sse::open(&app, "?from_beginning=true", Some(&id)).await;
+    let (_, _, data) = resumed.next().await;
+    assert_eq!(data["claim_id"], second["id"], "resumed after the first event");
+    let (_, _, data) = resumed.next().await;
+    assert_eq!(data["claim_id"], third["id"]);
+    let mut by_query = Sse::open(&app, &format!("?since={second_id}&kinds=created"), None).await;
+    assert_eq!(by_query.next().await.2["claim_id"], third["id"]);
+
+    for (query, field) in [
+        ("?since=garbage", "since"),
+        ("?statuses=maybe", "statuses"),
+        ("?kinds=deleted", "kinds"),
+        ("?claim_ids=nope", "claim_ids"),
+        ("?follow=1", "follow"),
+    ] {
+        let response = app.http.get(app.url(&format!("/v1/events{query}"))).send().await.expect("sent");
+        let problem = claimdesk_tests::problem(response, 400).await;
+        assert_eq!(claimdesk_tests::problem_fields(&problem), [field], "{query}");
+    }
+    let ahead =
+        app.http.get(app.url(&format!("/v1/events?since={}", base64_cursor(999_999)))).send().await.expect("sent");
+    assert_eq!(claimdesk_tests::problem(ahead, 400).await["code"], "cursor_out_of_range");
+    let anonymous = claimdesk_tests::client_with_token(None).get(app.url("/v1/events")).send().await.expect("sent");
+    assert_eq!(anonymous.status(), 401);
+}
+
+async fn an_sse_stream_ends_with_an_error_message_that_says_where_to_resume(mut app: TestApp) {
+    app.claim(serde_json::json!({"text": "The airport closed at noon", "language": "en"})).await;
+    let mut sse = Sse::open(&app, "?from_beginning=true", None).await;
+    let (id, _, _) = sse.next().await;
+    app.stop_core().await;
+    let (_, event, data) = sse.next().await;
+    assert_eq!(event, "error");
+    assert_eq!(data["code"], "core_stopping");
+    assert_eq!(data["resume_from"], id.as_str());
 }

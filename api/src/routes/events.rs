@@ -1,0 +1,138 @@
+//! `/v1/events`: the change feed as Server-Sent Events, relayed from core's `WatchEvents`.
+
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
+use claimdesk_proto::v1 as pb;
+use futures_util::stream;
+use tonic_types::StatusExt;
+
+use crate::{
+    CoreClients,
+    dto::{ClaimStatus, EventsQuery, FeedEvent},
+    extract::QueryParams,
+    grpc,
+    problem::{CommonErrors, Problem, ProblemDocument},
+};
+
+/// A comment line this often keeps proxies from closing a quiet stream.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+fn list(value: Option<String>) -> Vec<String> {
+    value.map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
+}
+
+/// The change feed, as Server-Sent Events.
+///
+/// Every history event of every claim, in commit order, as it commits (through any core on the
+/// database). Each SSE message has the event's cursor as `id`, its kind as `event`, and a
+/// `FeedEvent` as JSON `data`. A client that reconnects with `Last-Event-ID` (browsers'
+/// `EventSource` does it by itself) or `since` receives exactly the events it missed. A comment
+/// line (`: keep-alive`) comes every 15 s. When the stream must end (core stopping, a client
+/// too slow, a revoked token), a last message `event: error` carries a problem document with
+/// `resume_from`, the cursor to reconnect with.
+///
+/// A malformed cursor or filter is 400 before anything streams; a cursor that this database did
+/// not issue (ahead of its newest event) is 400 `cursor_out_of_range`. History is never
+/// deleted, so no cursor is too old.
+///
+/// **Role:** viewer.
+#[utoipa::path(
+    tag = "claims",
+    operation_id = "watch_events",
+    security(("bearer" = [])),
+    params(
+        EventsQuery,
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this cursor (takes precedence over `since`)"),
+    ),
+    responses(
+        (status = 200, description = "An endless `text/event-stream`; each `data` line is a FeedEvent", content_type = "text/event-stream", body = FeedEvent),
+        (status = 400, description = "Bad cursor or filter", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
+    )
+)]
+#[get("/events")]
+pub async fn watch_events(
+    req: HttpRequest,
+    core: web::Data<CoreClients>,
+    QueryParams(query): QueryParams<EventsQuery>,
+) -> Result<HttpResponse, Problem> {
+    let EventsQuery { since, from_beginning, claim_ids, kinds, statuses, tags } = query;
+    let last_event_id = req
+        .headers()
+        .get("last-event-id")
+        .map(|v| v.to_str().map(str::to_owned))
+        .transpose()
+        .map_err(|_| invalid("Last-Event-ID", "must be a cursor from this feed (visible ASCII)"))?;
+    let since = last_event_id.filter(|id| !id.is_empty()).or(since).unwrap_or_default();
+    let statuses = list(statuses)
+        .into_iter()
+        .map(|s| {
+            serde_json::from_value::<ClaimStatus>(serde_json::Value::String(s.clone()))
+                .map(|status| pb::ClaimStatus::from(status) as i32)
+                .map_err(|_| invalid("statuses", format!("{s:?} is not a claim status")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let request = pb::WatchEventsRequest {
+        // With Last-Event-ID, a reconnecting EventSource resumes: from_beginning applied once.
+        from_beginning: from_beginning.unwrap_or(false) && since.is_empty(),
+        since,
+        claim_ids: list(claim_ids),
+        kinds: list(kinds),
+        statuses,
+        tags: list(tags),
+    };
+    let mut request = grpc(&req, request);
+    // The stream lasts as long as the client stays: no deadline.
+    request.metadata_mut().remove("grpc-timeout");
+    let events = core.claims.clone().watch_events(request).await?.into_inner();
+    let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
+    keep_alive.reset();
+    let body = stream::unfold(Some((events, keep_alive)), |state| async move {
+        let (mut events, mut keep_alive) = state?;
+        let frame = tokio::select! {
+            message = events.message() => match message {
+                Ok(Some(event)) => match FeedEvent::try_from(event) {
+                    Ok(event) => sse_message(&event),
+                    Err(problem) => return Some((Ok(error_message(&problem, None)), None)),
+                },
+                Ok(None) => return None,
+                Err(status) => {
+                    let resume_from = status
+                        .get_details_error_info()
+                        .and_then(|info| info.metadata.get("resume_from").cloned());
+                    return Some((Ok(error_message(&Problem::from(status), resume_from)), None));
+                }
+            },
+            _ = keep_alive.tick() => web::Bytes::from_static(b": keep-alive\n\n"),
+        };
+        Some((Ok::<_, actix_web::Error>(frame), Some((events, keep_alive))))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        // nginx buffers responses unless told not to.
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(body))
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> Problem {
+    let message = message.into();
+    Problem::new(actix_web::http::StatusCode::BAD_REQUEST, "validation_failed", format!("{field}: {message}"))
+        .with_field(field, message)
+}
+
+/// One SSE message: `id`, `event`, `data` (JSON on one line).
+fn sse_message(event: &FeedEvent) -> web::Bytes {
+    let data = serde_json::to_string(event).unwrap_or_else(|_| "{}".to_owned());
+    web::Bytes::from(format!("id: {}\nevent: {}\ndata: {data}\n\n", event.cursor, event.kind))
+}
+
+/// The stream's last message: the problem that ended it, with the cursor to resume from.
+fn error_message(problem: &Problem, resume_from: Option<String>) -> web::Bytes {
+    let mut document = serde_json::to_value(problem.document()).unwrap_or_default();
+    if let (Some(cursor), Some(map)) = (resume_from, document.as_object_mut()) {
+        map.insert("resume_from".to_owned(), cursor.into());
+    }
+    web::Bytes::from(format!("event: error\ndata: {document}\n\n"))
+}
