@@ -12,8 +12,11 @@
 //!   and the queries to run against them (`corpus`).
 //! - `http-query`, `http-create`: closed-loop REST searches, similar-claim lookups and
 //!   creations, for bench/search_bench.py (`searchload`).
+//! - `feed`: the change feed's latency from commit to watcher and a watcher's events per
+//!   second, for bench/feed_bench.sh (`feedload`).
 
 mod corpus;
+mod feedload;
 mod searchload;
 
 use std::{
@@ -116,6 +119,17 @@ enum Command {
         #[arg(long)]
         secs: u64,
     },
+    Feed {
+        /// Core's gRPC address (http://host:port).
+        #[arg(long)]
+        addr: String,
+        #[arg(long, default_value = "")]
+        token: String,
+        #[arg(long, default_value_t = 4)]
+        writers: usize,
+        #[arg(long)]
+        secs: u64,
+    },
     HttpCreate {
         #[arg(long)]
         url: String,
@@ -143,6 +157,7 @@ async fn main() -> anyhow::Result<()> {
         Command::HttpQuery { url, token, queries, kind, conns, secs } => {
             searchload::http_query(&url, &token, &queries, &kind, conns, secs).await
         }
+        Command::Feed { addr, token, writers, secs } => feedload::feed(&addr, &token, writers, secs).await,
         Command::HttpCreate { url, token, seed, conns, secs } => {
             searchload::http_create(&url, &token, seed, conns, secs).await
         }
