@@ -112,6 +112,19 @@ impl Violations {
         self.0.push(FieldViolation::new(field, description));
     }
 
+    /// Keeps the value of a check that reports violations as `Error::Validation`; records them
+    /// with the others otherwise. Any other error is not about the input: it is returned.
+    pub fn absorb<T>(&mut self, result: Result<T, Error>) -> Result<Option<T>, Error> {
+        match result {
+            Ok(value) => Ok(Some(value)),
+            Err(Error::Validation(errors)) => {
+                self.0.extend(errors);
+                Ok(None)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
     /// Keeps the value when valid; records the violation under `field` otherwise.
     pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
         match result {

@@ -203,16 +203,7 @@ impl Feed {
                 None
             }
         };
-        let filter = match filter.check() {
-            Ok(filter) => Some(filter),
-            Err(Error::Validation(errors)) => {
-                for e in errors {
-                    v.push(e.field, e.description);
-                }
-                None
-            }
-            Err(other) => return Err(other),
-        };
+        let filter = v.absorb(filter.check())?;
         v.into_result()?;
         let (Some(start), Some(filter)) = (start, filter) else {
             return Err(Error::Internal("checked but absent".into()));

@@ -351,16 +351,7 @@ impl Claims {
         let mut list = params.list;
         let token = list.page_token.take();
         let after = v.check("page_token", paging::decode_token::<SearchCursor>(token.as_deref())).flatten();
-        let filter = match list.into_filter() {
-            Ok(filter) => Some(filter),
-            Err(Error::Validation(errors)) => {
-                for e in errors {
-                    v.push(e.field, e.description);
-                }
-                None
-            }
-            Err(other) => return Err(other),
-        };
+        let filter = v.absorb(list.into_filter())?;
         v.into_result()?;
         let filter = filter.ok_or_else(|| Error::Internal("filter checked but absent".into()))?;
         let words = text::query_words(&params.query, filter.language.as_deref());
