@@ -134,6 +134,10 @@ struct CoreArgs {
     /// creations that ask to reject duplicates (bulk loads). on/off, true/false.
     #[arg(long, env = "CLAIMDESK_DUPLICATE_CHECK", default_value = "on", value_parser = clap::builder::BoolishValueParser::new())]
     duplicate_check: bool,
+    /// Seconds a change-feed stream may keep its buffer of 256 events full (a client that reads
+    /// nothing) before it ends with `slow_consumer` and the cursor to resume from.
+    #[arg(long, env = "CLAIMDESK_FEED_SLOW_CONSUMER_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    feed_slow_consumer_secs: u64,
     /// Stored as an admin token at start-up when no admin token exists (for automation).
     #[arg(long, env = "CLAIMDESK_BOOTSTRAP_TOKEN", hide_env_values = true)]
     bootstrap_token: Option<String>,
@@ -186,6 +190,7 @@ impl From<CoreArgs> for CoreConfig {
             bootstrap_token: args.bootstrap_token,
             unix_socket: None,
             duplicate_check: args.duplicate_check,
+            feed_slow_consumer: std::time::Duration::from_secs(args.feed_slow_consumer_secs),
         }
     }
 }

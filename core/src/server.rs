@@ -50,6 +50,9 @@ pub struct CoreConfig {
     /// Look for near-duplicates of every new claim (answered as `possible_duplicates`). Off,
     /// only a creation that asks to reject duplicates looks (bulk loads).
     pub duplicate_check: bool,
+    /// How long a change-feed stream may keep its buffer full (a client that reads nothing)
+    /// before it ends with `slow_consumer`.
+    pub feed_slow_consumer: Duration,
 }
 
 /// A core whose database is open and migrated and whose port is bound, ready to serve.
@@ -62,6 +65,7 @@ pub struct Core {
     local_addr: SocketAddr,
     unix: Option<tokio::net::UnixListener>,
     duplicate_check: bool,
+    feed_slow_consumer: Duration,
     /// SQLite: the lock that makes this process the database's only core, held while it serves.
     owner: Option<std::fs::File>,
 }
@@ -123,7 +127,17 @@ impl Core {
         if indexed > 0 {
             tracing::info!(sources = indexed, "indexed stored sources for search");
         }
-        Ok(Core { db, auth, rules, listener, local_addr, unix, duplicate_check: config.duplicate_check, owner })
+        Ok(Core {
+            db,
+            auth,
+            rules,
+            listener,
+            local_addr,
+            unix,
+            duplicate_check: config.duplicate_check,
+            feed_slow_consumer: config.feed_slow_consumer,
+            owner,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -132,7 +146,7 @@ impl Core {
 
     /// Serves until `shutdown` completes, then lets in-flight calls finish.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let Core { db, auth, rules, listener, local_addr, unix, duplicate_check, owner } = self;
+        let Core { db, auth, rules, listener, local_addr, unix, duplicate_check, feed_slow_consumer, owner } = self;
         let (reporter, health) = tonic_health::server::health_reporter();
         report(&reporter, true).await;
         let watchdog = tokio::spawn(watch_database(db.clone(), reporter));
@@ -150,7 +164,7 @@ impl Core {
         // One shutdown signal for both listeners and the change feed's streams (which would
         // otherwise keep the server waiting for them).
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let (feed, feed_task) = Feed::start(db.clone(), stopped.clone());
+        let (feed, feed_task) = Feed::start(db.clone(), stopped.clone(), feed_slow_consumer);
 
         tracing::info!(addr = %local_addr, "core gRPC listening");
         let router = Server::builder()

@@ -57,6 +57,8 @@ pub struct Options {
     pub body_timeout: Option<Duration>,
     /// The gateway's CORS origins (default none).
     pub cors_origin: Option<&'static str>,
+    /// Core's wait on a change-feed client that reads nothing (default 30 s).
+    pub feed_slow_consumer: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,6 +202,7 @@ impl TestApp {
             confirmed_min_sources: 3,
             unix_socket: None,
             duplicate_check: true,
+            feed_slow_consumer: options.feed_slow_consumer.unwrap_or(Duration::from_secs(30)),
         };
         let (core, core_addr) = start_core(&core_config).await;
         // Later restarts of core reuse the port the gateway knows.

@@ -2,7 +2,7 @@
 //!
 //! A task per stream moves the subscription's events into a bounded channel, so a watcher that
 //! does not read holds at most [`BUFFER`] events in core (and HTTP/2's window in the socket):
-//! when the channel stays full for [`SLOW_CONSUMER`], the stream ends with ABORTED
+//! when the channel stays full for `CLAIMDESK_FEED_SLOW_CONSUMER_SECS` (30), the stream ends with ABORTED
 //! (`slow_consumer`) and the cursor to resume from. The token is checked again every
 //! [`TOKEN_RECHECK`]: a revoked or expired token's stream ends with UNAUTHENTICATED within the
 //! token cache's window.
@@ -30,8 +30,6 @@ use crate::{
 
 /// Events waiting for a watcher to read them, at most.
 const BUFFER: usize = 256;
-/// How long the buffer may stay full before the stream ends.
-pub const SLOW_CONSUMER: Duration = Duration::from_secs(30);
 /// How often a stream's token is checked again.
 const TOKEN_RECHECK: Duration = Duration::from_secs(1);
 
@@ -93,7 +91,7 @@ pub async fn watch(
     let subscription = feed.subscribe(&since, from_beginning, WatchFilter { claim_ids, kinds, statuses, tags }).await?;
     let (tx, events) = mpsc::channel(BUFFER);
     let end = Arc::new(Mutex::new(None));
-    tokio::spawn(pump(subscription, tx, end.clone(), auth.clone(), header, client));
+    tokio::spawn(pump(subscription, tx, end.clone(), auth.clone(), header, client, feed.slow_consumer));
     Ok(Response::new(EventStream { events, end, done: false }))
 }
 
@@ -106,6 +104,7 @@ async fn pump(
     auth: Auth,
     header: Option<String>,
     client: Option<std::net::IpAddr>,
+    slow_consumer: Duration,
 ) {
     let mut recheck = tokio::time::interval(TOKEN_RECHECK);
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -117,14 +116,14 @@ async fn pump(
                 Ok(events) => {
                     for event in events {
                         let cursor = event.cursor.clone();
-                        match tx.send_timeout(event.into(), SLOW_CONSUMER).await {
+                        match tx.send_timeout(event.into(), slow_consumer).await {
                             Ok(()) => queued = cursor,
                             Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
                                 break 'stream Error::StreamEnded {
                                     code: "slow_consumer",
                                     reason: format!(
                                         "the client read nothing for {} s while {BUFFER} events waited",
-                                        SLOW_CONSUMER.as_secs()
+                                        slow_consumer.as_secs_f64()
                                     ),
                                     resume_from: queued,
                                 };

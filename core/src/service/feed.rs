@@ -172,16 +172,22 @@ pub struct Feed {
     stopping: watch::Receiver<bool>,
     /// Subscriptions open on this core.
     watchers: Arc<AtomicUsize>,
+    /// How long a stream's buffer may stay full before the stream ends (`slow_consumer`).
+    pub slow_consumer: Duration,
 }
 
 impl Feed {
     /// Starts the task that sequences events (PostgreSQL) and follows the newest position,
     /// until `stopping` turns true; watchers then end with `core_stopping`.
-    pub fn start(db: Database, stopping: watch::Receiver<bool>) -> (Feed, tokio::task::JoinHandle<()>) {
+    pub fn start(
+        db: Database,
+        stopping: watch::Receiver<bool>,
+        slow_consumer: Duration,
+    ) -> (Feed, tokio::task::JoinHandle<()>) {
         let (head_tx, head) = watch::channel(0);
         let watchers = Arc::new(AtomicUsize::new(0));
         let task = tokio::spawn(follow(db.clone(), db.commits(), head_tx, watchers.clone(), stopping.clone()));
-        (Feed { db, head, stopping, watchers }, task)
+        (Feed { db, head, stopping, watchers, slow_consumer }, task)
     }
 
     /// A watch after the cursor `since`, else from now or `from_beginning`, checked: a cursor this feed did not issue is refused, and one

@@ -323,6 +323,72 @@ async fn a_revoked_tokens_stream_ends_and_a_stopping_core_says_where_to_resume(m
     );
 }
 
+/// A watcher that reads nothing while thousands of events wait: core stops filling its buffer,
+/// ends the stream with ABORTED `slow_consumer` and the last cursor it queued, and the watcher
+/// resumes from the last event it read with nothing lost or repeated.
+async fn a_watcher_that_reads_nothing_loses_its_stream_and_resumes_without_a_gap(backend: claimdesk_tests::Backend) {
+    let options = claimdesk_tests::Options { feed_slow_consumer: Some(Duration::from_secs(2)), ..Default::default() };
+    let app = TestApp::start_with(backend, options).await;
+    let mut client = app.grpc().await;
+    let afp = app.source(serde_json::json!({"name": "Agence France-Presse", "kind": "news_agency"})).await;
+    let mut stream = open(&mut client, watch_from("")).await;
+    // About 5 MB of events: far more than HTTP/2's windows and core's 256-event buffer hold.
+    let mut expected = 0;
+    for i in 0..8 {
+        let attributions = (0..500)
+            .map(|j| pb::AttributionFields {
+                speaker_id: afp.clone(),
+                stance: pb::Stance::Asserts.into(),
+                quote: Some(format!("statement {i}-{j}: {}", "the harbour stayed closed all week; ".repeat(28))),
+                ..Default::default()
+            })
+            .collect();
+        client
+            .create_claim(pb::CreateClaimRequest {
+                text: format!("Claim {i} relayed five hundred times"),
+                language: "en".into(),
+                attributions,
+                ..Default::default()
+            })
+            .await
+            .expect("created");
+        expected += 501;
+    }
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let mut read = Vec::new();
+    let status = loop {
+        match tokio::time::timeout(Duration::from_secs(10), stream.message()).await.expect("no stall") {
+            Ok(Some(event)) => read.push(event),
+            Ok(None) => panic!("the stream ended without a status after {} events", read.len()),
+            Err(status) => break status,
+        }
+    };
+    assert_eq!(status.code(), Code::Aborted, "{status:?}");
+    let info = status.get_details_error_info().expect("info");
+    assert_eq!(info.reason, "slow_consumer");
+    let last = read.last().expect("some events were queued before the stream ended");
+    assert_eq!(info.metadata.get("resume_from"), Some(&last.cursor));
+    assert!(read.len() < expected, "every event fit in the buffers: the test proves nothing");
+    let mut resumed = open(&mut client, watch_from(&last.cursor)).await;
+    read.extend(take(&mut resumed, expected - read.len()).await);
+    assert!(next_within(&mut resumed, Duration::from_millis(300)).await.is_none(), "an event twice or extra");
+    let keys: HashSet<(String, i64)> = read.iter().map(key).collect();
+    assert_eq!(keys.len(), expected, "an event came twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_watcher_that_reads_nothing_loses_its_stream_and_resumes_without_a_gap() {
+    a_watcher_that_reads_nothing_loses_its_stream_and_resumes_without_a_gap(claimdesk_tests::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_watcher_that_reads_nothing_loses_its_stream_and_resumes_without_a_gap() {
+    if claimdesk_tests::postgres_available() {
+        a_watcher_that_reads_nothing_loses_its_stream_and_resumes_without_a_gap(claimdesk_tests::Backend::Postgres)
+            .await;
+    }
+}
+
 claimdesk_tests::on_both_backends!(
     a_watcher_that_reconnects_anywhere_misses_and_repeats_nothing,
     bad_cursors_and_filters_are_refused_with_the_field,
