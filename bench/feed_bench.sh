@@ -18,7 +18,8 @@ for backend in $BACKENDS; do
     if [[ "$backend" == sqlite ]]; then
         URL="sqlite://$WORK/feed.db"
     else
-        psql "$PGURL/postgres" -qc "DROP DATABASE IF EXISTS $PGDB" -c "CREATE DATABASE $PGDB" >/dev/null
+        PGOPTIONS="--client-min-messages=warning" psql "$PGURL/postgres" -qc "DROP DATABASE IF EXISTS $PGDB" \
+            -c "CREATE DATABASE $PGDB" >/dev/null
         URL="$PGURL/$PGDB"
     fi
     CLAIMDESK_HTTP_ADDR=127.0.0.1:0 CLAIMDESK_GRPC_ADDR=127.0.0.1:0 RUST_LOG=info \
