@@ -28,6 +28,9 @@ pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 /// characters) is about 30 MB.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
+/// How long a stopping core lets its calls in flight finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
 /// How often core re-checks the database for its health status.
 const DB_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -209,12 +212,20 @@ impl Core {
             result = &mut tcp => result,
             () = shutdown => {
                 let _ = stop.send(true);
-                tcp.await
+                // Calls in flight finish; a client that stopped reading a stream (its flow
+                // control window closed) cannot make core wait for it past the grace period.
+                match tokio::time::timeout(SHUTDOWN_GRACE, tcp).await {
+                    Ok(result) => result,
+                    Err(_) => {
+                        tracing::warn!(grace = ?SHUTDOWN_GRACE, "connections still open after the grace period; closing them");
+                        Ok(())
+                    }
+                }
             }
         };
         let _ = stop.send(true);
         if let Some(task) = unix_task {
-            let _ = task.await;
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, task).await;
         }
         watchdog.abort();
         let _ = feed_task.await;

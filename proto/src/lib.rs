@@ -14,6 +14,10 @@ pub mod codec;
 pub mod metrics;
 
 /// The request id every call carries (`x-request-id`, HTTP header and gRPC metadata alike).
+/// `WatchEvents`' response metadata: the cursor the stream starts after, so that a client that
+/// receives no event before it reconnects resumes from there rather than from a later "now".
+pub const FEED_START_CURSOR: &str = "claimdesk-feed-cursor";
+
 pub mod request_id {
     /// The header and metadata key.
     pub const HEADER: &str = "x-request-id";

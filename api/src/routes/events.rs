@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
 use claimdesk_proto::v1 as pb;
-use futures_util::stream;
+use futures_util::{StreamExt, stream};
 use tonic_types::StatusExt;
 
 use crate::{
@@ -85,10 +85,20 @@ pub async fn watch_events(
     let mut request = grpc(&req, request);
     // The stream lasts as long as the client stays: no deadline.
     request.metadata_mut().remove("grpc-timeout");
-    let events = core.claims.clone().watch_events(request).await?.into_inner();
+    let response = core.claims.clone().watch_events(request).await?;
+    // The first message: the cursor the stream starts after, as an `id` alone, so that an
+    // EventSource that reconnects before any event resumes from there.
+    let start = response
+        .metadata()
+        .get(claimdesk_proto::FEED_START_CURSOR)
+        .and_then(|v| v.to_str().ok())
+        .filter(|c| is_cursor(c))
+        .map(|c| web::Bytes::from(format!("id: {c}\n\n")));
+    let events = response.into_inner();
     let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
     keep_alive.reset();
-    let body = stream::unfold(Some((events, keep_alive)), |state| async move {
+    let first = stream::iter(start.map(Ok::<_, actix_web::Error>));
+    let body = first.chain(stream::unfold(Some((events, keep_alive)), |state| async move {
         let (mut events, mut keep_alive) = state?;
         let frame = tokio::select! {
             message = events.message() => match message {
@@ -107,13 +117,18 @@ pub async fn watch_events(
             _ = keep_alive.tick() => web::Bytes::from_static(b": keep-alive\n\n"),
         };
         Some((Ok::<_, actix_web::Error>(frame), Some((events, keep_alive))))
-    });
+    }));
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         // nginx buffers responses unless told not to.
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(body))
+}
+
+/// A cursor as core issues them (base64url): safe on an SSE line.
+fn is_cursor(value: &str) -> bool {
+    !value.is_empty() && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> Problem {
@@ -128,11 +143,14 @@ fn sse_message(event: &FeedEvent) -> web::Bytes {
     web::Bytes::from(format!("id: {}\nevent: {}\ndata: {data}\n\n", event.cursor, event.kind))
 }
 
-/// The stream's last message: the problem that ended it, with the cursor to resume from.
+/// The stream's last message: the problem that ended it, with the cursor to resume from (also
+/// as its `id`, which an EventSource sends back as `Last-Event-ID`).
 fn error_message(problem: &Problem, resume_from: Option<String>) -> web::Bytes {
     let mut document = serde_json::to_value(problem.document()).unwrap_or_default();
-    if let (Some(cursor), Some(map)) = (resume_from, document.as_object_mut()) {
+    let mut id = String::new();
+    if let (Some(cursor), Some(map)) = (resume_from.filter(|c| is_cursor(c)), document.as_object_mut()) {
+        id = format!("id: {cursor}\n");
         map.insert("resume_from".to_owned(), cursor.into());
     }
-    web::Bytes::from(format!("event: error\ndata: {document}\n\n"))
+    web::Bytes::from(format!("{id}event: error\ndata: {document}\n\n"))
 }

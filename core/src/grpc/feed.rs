@@ -4,8 +4,8 @@
 //! does not read holds at most [`BUFFER`] events in core (and HTTP/2's window in the socket):
 //! when the channel stays full for `CLAIMDESK_FEED_SLOW_CONSUMER_SECS` (30), the stream ends with ABORTED
 //! (`slow_consumer`) and the cursor to resume from. The token is checked again every
-//! [`TOKEN_RECHECK`]: a revoked or expired token's stream ends with UNAUTHENTICATED within the
-//! token cache's window.
+//! [`TOKEN_RECHECK`] by a task of its own: a revoked or expired token's stream ends with
+//! UNAUTHENTICATED within the token cache's window.
 
 use std::{
     pin::Pin,
@@ -15,7 +15,7 @@ use std::{
 };
 
 use claimdesk_proto::v1 as pb;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
@@ -89,10 +89,44 @@ pub async fn watch(
         })
         .collect();
     let subscription = feed.subscribe(&since, from_beginning, WatchFilter { claim_ids, kinds, statuses, tags }).await?;
+    let start = subscription.cursor();
     let (tx, events) = mpsc::channel(BUFFER);
     let end = Arc::new(Mutex::new(None));
-    tokio::spawn(pump(subscription, tx, end.clone(), auth.clone(), header, client, feed.slow_consumer));
-    Ok(Response::new(EventStream { events, end, done: false }))
+    let (revoked_tx, revoked) = oneshot::channel();
+    tokio::spawn(recheck(auth.clone(), header, client, revoked_tx));
+    tokio::spawn(pump(subscription, tx, end.clone(), revoked, feed.slow_consumer));
+    let mut response = Response::new(EventStream { events, end, done: false });
+    // Where the stream starts: a client that receives no event before it reconnects resumes
+    // from here, not from a later "now" (the SSE relay sends it as the first `id`).
+    if let Ok(value) = start.parse() {
+        response.metadata_mut().insert(claimdesk_proto::FEED_START_CURSOR, value);
+    }
+    Ok(response)
+}
+
+/// Checks the stream's token again every [`TOKEN_RECHECK`], apart from the pump (a check
+/// racing the pump's reads would cancel them), until the token is refused (sent to the pump)
+/// or the pump ends. A database that cannot answer the check does not end the stream.
+async fn recheck(
+    auth: Auth,
+    header: Option<String>,
+    client: Option<std::net::IpAddr>,
+    mut revoked: oneshot::Sender<Error>,
+) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(TOKEN_RECHECK) => {}
+            () = revoked.closed() => return,
+        }
+        match auth.check(header.as_deref(), Access::Identify, client).await {
+            Err(e @ (Error::Unauthenticated | Error::PermissionDenied { .. })) => {
+                let _ = revoked.send(e);
+                return;
+            }
+            Err(e) => tracing::debug!(error = %e, "change feed: the token could not be checked again; next time"),
+            Ok(_) => {}
+        }
+    }
 }
 
 /// Moves the subscription's events into the stream until the client leaves or the stream must
@@ -101,14 +135,9 @@ async fn pump(
     mut subscription: Subscription,
     tx: mpsc::Sender<pb::FeedEvent>,
     end: Arc<Mutex<Option<Status>>>,
-    auth: Auth,
-    header: Option<String>,
-    client: Option<std::net::IpAddr>,
+    mut revoked: oneshot::Receiver<Error>,
     slow_consumer: Duration,
 ) {
-    let mut recheck = tokio::time::interval(TOKEN_RECHECK);
-    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    recheck.tick().await;
     let mut queued = subscription.cursor();
     let ended: Error = 'stream: loop {
         tokio::select! {
@@ -134,11 +163,7 @@ async fn pump(
                 }
                 Err(e) => break 'stream e,
             },
-            _ = recheck.tick() => {
-                if let Err(e) = auth.check(header.as_deref(), Access::Identify, client).await {
-                    break 'stream e;
-                }
-            }
+            Ok(refused) = &mut revoked => break 'stream refused,
             () = tx.closed() => return,
         }
     };

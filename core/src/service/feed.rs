@@ -25,7 +25,7 @@ use crate::{
         paging::{self, Cursor},
         parse_id,
     },
-    storage::{Database, claims, events},
+    storage::{Backend, Database, claims, events},
 };
 
 /// How often the feed looks for events committed by other core instances.
@@ -247,7 +247,7 @@ async fn follow(
         if *stopping.borrow() {
             return;
         }
-        loop {
+        while db.backend() == Backend::Postgres {
             match db.run(|conn| events::sequence(conn, BATCH)).await {
                 Ok(n) if n as i64 == BATCH => continue,
                 Ok(_) => break,

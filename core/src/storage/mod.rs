@@ -509,6 +509,10 @@ impl Database {
         written
     }
 
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// Told after every write this process commits (one permit kept while nobody waits).
     pub fn commits(&self) -> Arc<tokio::sync::Notify> {
         self.commits.clone()

@@ -432,10 +432,12 @@ async fn postgres_watchers_on_two_cores_see_every_event_in_commit_order() {
     }
 }
 
-/// An SSE reader over a gateway response: messages as (id, event, data) lines.
+/// An SSE reader over a gateway response: messages as (id, event, data) lines, and the last
+/// `id` seen (an `id` alone moves it, as in an EventSource).
 struct Sse {
     response: reqwest::Response,
     buffer: String,
+    last_id: Option<String>,
 }
 
 impl Sse {
@@ -448,7 +450,7 @@ impl Sse {
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         assert_eq!(response.headers()["cache-control"], "no-cache");
-        Sse { response, buffer: String::new() }
+        Sse { response, buffer: String::new(), last_id: None }
     }
 
     /// The next message that is not a comment: (id, event, data as JSON).
@@ -461,7 +463,10 @@ impl Sse {
                     let (name, value) = line.split_once(": ").expect("field: value");
                     fields.insert(name.to_owned(), value.to_owned());
                 }
-                if fields.is_empty() {
+                if let Some(id) = fields.get("id") {
+                    self.last_id = Some(id.clone());
+                }
+                if !fields.contains_key("data") {
                     continue;
                 }
                 let data = serde_json::from_str(&fields["data"]).expect("data is JSON");
@@ -481,6 +486,7 @@ async fn the_gateway_relays_the_feed_as_server_sent_events_and_resumes_from_last
     let first = app.claim(serde_json::json!({"text": "The embassy was closed on Friday", "language": "en"})).await;
     let mut sse = Sse::open(&app, "?from_beginning=true", None).await;
     let (id, event, data) = sse.next().await;
+    assert_eq!(sse.last_id.as_deref(), Some(id.as_str()));
     assert_eq!(event, "created");
     assert_eq!(data["cursor"], id.as_str());
     assert_eq!(data["claim_id"], first["id"]);
@@ -514,6 +520,25 @@ async fn the_gateway_relays_the_feed_as_server_sent_events_and_resumes_from_last
         let problem = claimdesk_tests::problem(response, 400).await;
         assert_eq!(claimdesk_tests::problem_fields(&problem), [field], "{query}");
     }
+    // A stream from now that ends before any event: its first message, an `id` alone, is where
+    // a reconnecting EventSource resumes, so a claim created meanwhile is not missed.
+    let mut quiet = Sse::open(&app, "", None).await;
+    let started = loop {
+        if let Some(id) = quiet.buffer.lines().find_map(|l| l.strip_prefix("id: ")) {
+            break id.to_owned();
+        }
+        let chunk = tokio::time::timeout(Duration::from_secs(10), quiet.response.chunk())
+            .await
+            .expect("the first message at once")
+            .expect("readable")
+            .expect("the stream goes on");
+        quiet.buffer.push_str(std::str::from_utf8(&chunk).expect("UTF-8"));
+    };
+    drop(quiet);
+    let meanwhile = app.claim(serde_json::json!({"text": "The ferry left without passengers", "language": "en"})).await;
+    let mut back = Sse::open(&app, "", Some(&started)).await;
+    assert_eq!(back.next().await.2["claim_id"], meanwhile["id"]);
+
     let ahead =
         app.http.get(app.url(&format!("/v1/events?since={}", base64_cursor(999_999)))).send().await.expect("sent");
     assert_eq!(claimdesk_tests::problem(ahead, 400).await["code"], "cursor_out_of_range");
@@ -530,4 +555,5 @@ async fn an_sse_stream_ends_with_an_error_message_that_says_where_to_resume(mut 
     assert_eq!(event, "error");
     assert_eq!(data["code"], "core_stopping");
     assert_eq!(data["resume_from"], id.as_str());
+    assert_eq!(sse.last_id.as_deref(), Some(id.as_str()), "the error's id is where to resume");
 }
