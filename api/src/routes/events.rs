@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
 use claimdesk_proto::v1 as pb;
-use futures_util::{StreamExt, stream};
+use futures_util::stream;
 use tonic_types::StatusExt;
 
 use crate::{
@@ -95,35 +95,58 @@ pub async fn watch_events(
         .filter(|c| is_cursor(c))
         .map(|c| web::Bytes::from(format!("id: {c}\n\n")));
     let events = response.into_inner();
-    let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
-    keep_alive.reset();
-    let first = stream::iter(start.map(Ok::<_, actix_web::Error>));
-    let body = first.chain(stream::unfold(Some((events, keep_alive)), |state| async move {
-        let (mut events, mut keep_alive) = state?;
-        let frame = tokio::select! {
-            message = events.message() => match message {
-                Ok(Some(event)) => match FeedEvent::try_from(event) {
-                    Ok(event) => sse_message(&event),
-                    Err(problem) => return Some((Ok(error_message(&problem, None)), None)),
-                },
-                Ok(None) => return None,
-                Err(status) => {
-                    let resume_from = status
-                        .get_details_error_info()
-                        .and_then(|info| info.metadata.get("resume_from").cloned());
-                    return Some((Ok(error_message(&Problem::from(status), resume_from)), None));
-                }
-            },
-            _ = keep_alive.tick() => web::Bytes::from_static(b": keep-alive\n\n"),
-        };
-        Some((Ok::<_, actix_web::Error>(frame), Some((events, keep_alive))))
-    }));
+    // A task reads core's stream into a bounded buffer, always promptly: the gateway's calls to
+    // core share one HTTP/2 connection per worker, and a stream left unread would hold its
+    // flow-control window for everyone. A client too slow to drain the buffer within
+    // RELAY_STALL loses its stream (core's is dropped) and reconnects with Last-Event-ID.
+    let (tx, rx) = tokio::sync::mpsc::channel::<web::Bytes>(RELAY_BUFFER);
+    if let Some(start) = start {
+        let _ = tx.try_send(start);
+    }
+    actix_web::rt::spawn(relay(events, tx));
+    let body =
+        stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|frame| (Ok::<_, actix_web::Error>(frame), rx)) });
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         // nginx buffers responses unless told not to.
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(body))
+}
+
+/// Frames waiting for a slow SSE client, at most.
+const RELAY_BUFFER: usize = 1024;
+/// How long the buffer may stay full before the relay gives the stream up.
+const RELAY_STALL: Duration = Duration::from_secs(5);
+
+/// Moves core's events into `tx` as SSE frames, with keep-alive comments, until core ends the
+/// stream (its error as the last frame), the client leaves, or the client stalls.
+async fn relay(mut events: tonic::Streaming<pb::FeedEvent>, tx: tokio::sync::mpsc::Sender<web::Bytes>) {
+    let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
+    keep_alive.reset();
+    loop {
+        let (frame, last) = tokio::select! {
+            message = events.message() => match message {
+                Ok(Some(event)) => match FeedEvent::try_from(event) {
+                    Ok(event) => (sse_message(&event), false),
+                    Err(problem) => (error_message(&problem, None), true),
+                },
+                Ok(None) => return,
+                Err(status) => {
+                    let resume_from = status
+                        .get_details_error_info()
+                        .and_then(|info| info.metadata.get("resume_from").cloned());
+                    (error_message(&Problem::from(status), resume_from), true)
+                }
+            },
+            _ = keep_alive.tick() => (web::Bytes::from_static(b": keep-alive\n\n"), false),
+            () = tx.closed() => return,
+        };
+        if tx.send_timeout(frame, RELAY_STALL).await.is_err() || last {
+            // Dropping `events` cancels core's stream and frees its window.
+            return;
+        }
+    }
 }
 
 /// A cursor as core issues them (base64url): safe on an SSE line.
