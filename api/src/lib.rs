@@ -17,4 +17,4 @@ mod server;
 pub use core_client::{CoreClients, grpc};
 pub use openapi::{openapi, openapi_json};
 pub use problem::Problem;
-pub use server::{DEFAULT_CORE_TIMEOUT, Gateway, GatewayConfig};
+pub use server::{DEFAULT_CORE_TIMEOUT, Gateway, GatewayConfig, GatewayHandle, Stopping};

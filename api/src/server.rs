@@ -106,6 +106,33 @@ fn connect_abstract(name: &str) -> std::io::Result<tokio::net::UnixStream> {
 pub struct Gateway {
     server: actix_web::dev::Server,
     local_addr: SocketAddr,
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+/// Turns true when the gateway begins to stop: open event streams end then (with the cursor to
+/// resume from) instead of holding the graceful shutdown until its timeout.
+#[derive(Debug, Clone)]
+pub struct Stopping(pub tokio::sync::watch::Receiver<bool>);
+
+/// Stops a running gateway.
+#[derive(Clone)]
+pub struct GatewayHandle {
+    server: ServerHandle,
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl std::fmt::Debug for GatewayHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayHandle").finish_non_exhaustive()
+    }
+}
+
+impl GatewayHandle {
+    /// Ends the event streams, then stops the server (gracefully: requests in flight finish).
+    pub fn stop(&self, graceful: bool) -> impl std::future::Future<Output = ()> + use<> {
+        let _ = self.stopping.send(true);
+        self.server.stop(graceful)
+    }
 }
 
 impl std::fmt::Debug for Gateway {
@@ -133,6 +160,7 @@ impl Gateway {
         let body_limits = BodyLimits { timeout: config.body_timeout };
         let cors_origins = config.cors_origins.clone();
         let core_timeout = config.core_timeout;
+        let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
         let mut server = actix_web::HttpServer::new(move || {
             // Inside the factory: the channel needs the worker's Tokio runtime.
             let channel = match &socket {
@@ -151,6 +179,7 @@ impl Gateway {
                 .app_data(web::Data::new(core))
                 .app_data(web::Data::new(front.clone()))
                 .app_data(web::Data::new(body_limits))
+                .app_data(web::Data::new(Stopping(stopping_rx.clone())))
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .configure(routes::configure)
                 .into_app()
@@ -173,16 +202,16 @@ impl Gateway {
             server.bind(config.http_addr).with_context(|| format!("cannot listen for HTTP on {}", config.http_addr))?;
         let local_addr = server.addrs().first().copied().context("HTTP server bound no address")?;
         tracing::info!(addr = %local_addr, core = %config.core_url, "gateway HTTP listening");
-        Ok(Gateway { server: server.run(), local_addr })
+        Ok(Gateway { server: server.run(), local_addr, stopping: Arc::new(stopping) })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
-    /// Stops the server gracefully (in-flight requests finish) when called on the handle.
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
+    /// Stops the server (event streams first) when called on the handle.
+    pub fn handle(&self) -> GatewayHandle {
+        GatewayHandle { server: self.server.handle(), stopping: self.stopping.clone() }
     }
 
     pub async fn run(self) -> std::io::Result<()> {

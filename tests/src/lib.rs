@@ -39,7 +39,7 @@ pub struct TestApp {
     pub backend: Backend,
     core_config: CoreConfig,
     core: Option<RunningCore>,
-    gateway: actix_web::dev::ServerHandle,
+    gateway: claimdesk_api::GatewayHandle,
     _dir: TempDir,
     _postgres: Option<TestDatabase>,
 }
@@ -272,6 +272,11 @@ impl TestApp {
             channel: tonic::service::interceptor::InterceptedService::new(channel, Bearer(ADMIN_TOKEN.to_owned())),
             core: Some(core),
         }
+    }
+
+    /// Stops the gateway gracefully (its event streams first); core keeps running.
+    pub async fn stop_gateway(&self) {
+        self.gateway.stop(true).await;
     }
 
     /// Stops core gracefully; the gateway keeps running.

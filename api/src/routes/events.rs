@@ -8,7 +8,7 @@ use futures_util::stream;
 use tonic_types::StatusExt;
 
 use crate::{
-    CoreClients,
+    CoreClients, Stopping,
     dto::{ClaimStatus, EventsQuery, FeedEvent},
     extract::QueryParams,
     grpc,
@@ -93,7 +93,9 @@ pub async fn watch_events(
         .get(claimdesk_proto::FEED_START_CURSOR)
         .and_then(|v| v.to_str().ok())
         .filter(|c| is_cursor(c))
-        .map(|c| web::Bytes::from(format!("id: {c}\n\n")));
+        .map(str::to_owned);
+    let start_cursor = start.clone();
+    let start = start.map(|c| web::Bytes::from(format!("id: {c}\n\n")));
     let events = response.into_inner();
     // A task reads core's stream into a bounded buffer, always promptly: the gateway's calls to
     // core share one HTTP/2 connection per worker, and a stream left unread would hold its
@@ -103,7 +105,8 @@ pub async fn watch_events(
     if let Some(start) = start {
         let _ = tx.try_send(start);
     }
-    actix_web::rt::spawn(relay(events, tx));
+    let stopping = req.app_data::<web::Data<Stopping>>().map(|s| s.0.clone());
+    actix_web::rt::spawn(relay(events, tx, start_cursor, stopping));
     let body =
         stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|frame| (Ok::<_, actix_web::Error>(frame), rx)) });
     Ok(HttpResponse::Ok()
@@ -121,14 +124,23 @@ const RELAY_STALL: Duration = Duration::from_secs(5);
 
 /// Moves core's events into `tx` as SSE frames, with keep-alive comments, until core ends the
 /// stream (its error as the last frame), the client leaves, or the client stalls.
-async fn relay(mut events: tonic::Streaming<pb::FeedEvent>, tx: tokio::sync::mpsc::Sender<web::Bytes>) {
+async fn relay(
+    mut events: tonic::Streaming<pb::FeedEvent>,
+    tx: tokio::sync::mpsc::Sender<web::Bytes>,
+    mut cursor: Option<String>,
+    stopping: Option<tokio::sync::watch::Receiver<bool>>,
+) {
     let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
     keep_alive.reset();
+    let mut stopping = stopping.unwrap_or_else(|| tokio::sync::watch::channel(false).1);
     loop {
         let (frame, last) = tokio::select! {
             message = events.message() => match message {
                 Ok(Some(event)) => match FeedEvent::try_from(event) {
-                    Ok(event) => (sse_message(&event), false),
+                    Ok(event) => {
+                        cursor = Some(event.cursor.clone());
+                        (sse_message(&event), false)
+                    }
                     Err(problem) => (error_message(&problem, None), true),
                 },
                 Ok(None) => return,
@@ -140,6 +152,14 @@ async fn relay(mut events: tonic::Streaming<pb::FeedEvent>, tx: tokio::sync::mps
                 }
             },
             _ = keep_alive.tick() => (web::Bytes::from_static(b": keep-alive\n\n"), false),
+            Ok(_) = stopping.wait_for(|stop| *stop) => {
+                let problem = Problem::new(
+                    actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "gateway_stopping",
+                    "the gateway is stopping; reconnect with Last-Event-ID",
+                );
+                (error_message(&problem, cursor.clone()), true)
+            }
             () = tx.closed() => return,
         };
         if tx.send_timeout(frame, RELAY_STALL).await.is_err() || last {

@@ -389,6 +389,21 @@ async fn postgres_a_watcher_that_reads_nothing_loses_its_stream_and_resumes_with
     }
 }
 
+/// A stopping gateway ends its event streams at once, each with a last message saying where to
+/// resume, instead of holding its graceful shutdown for 30 s and then cutting them.
+async fn a_stopping_gateway_ends_its_event_streams_with_where_to_resume(app: TestApp) {
+    app.claim(serde_json::json!({"text": "The consulate reopened on Tuesday", "language": "en"})).await;
+    let mut sse = Sse::open(&app, "?from_beginning=true", None).await;
+    let (id, _, _) = sse.next().await;
+    let stopping = tokio::time::timeout(Duration::from_secs(10), app.stop_gateway());
+    let (stopped, (_, event, data)) = tokio::join!(stopping, sse.next());
+    stopped.expect("the gateway stops within 10 s with an event stream open");
+    assert_eq!(event, "error");
+    assert_eq!(data["code"], "gateway_stopping");
+    assert_eq!(data["resume_from"], id.as_str());
+    assert_eq!(sse.last_id.as_deref(), Some(id.as_str()));
+}
+
 claimdesk_tests::on_both_backends!(
     a_watcher_that_reconnects_anywhere_misses_and_repeats_nothing,
     bad_cursors_and_filters_are_refused_with_the_field,
@@ -396,6 +411,7 @@ claimdesk_tests::on_both_backends!(
     a_revoked_tokens_stream_ends_and_a_stopping_core_says_where_to_resume,
     the_gateway_relays_the_feed_as_server_sent_events_and_resumes_from_last_event_id,
     an_sse_stream_ends_with_an_error_message_that_says_where_to_resume,
+    a_stopping_gateway_ends_its_event_streams_with_where_to_resume,
 );
 
 /// Two cores on one PostgreSQL database: writers on both, a watcher on each; every event
