@@ -109,12 +109,9 @@ pub fn feed(conn: &mut Conn, after: i64, limit: i64) -> Result<Vec<(i64, Event)>
         .load(conn)?;
     rows.into_iter()
         .map(|(position, claim_id, version, actor, at, change)| {
-            let corrupt = |e: String| Error::Internal(format!("claim {claim_id} event {version}: {e}"));
-            let id = Uuid::try_parse(&claim_id).map_err(|e| corrupt(e.to_string()))?;
-            let record: ChangeRecord = serde_json::from_str(&change).map_err(|e| corrupt(e.to_string()))?;
-            let event =
-                Event { claim_id: id, version, actor, at: at.and_utc(), change: record.try_into().map_err(corrupt)? };
-            Ok((position.unwrap_or(after), event))
+            let id = Uuid::try_parse(&claim_id)
+                .map_err(|e| Error::Internal(format!("claim {claim_id} event {version}: {e}")))?;
+            Ok((position.unwrap_or(after), decode(id, version, actor, at, &change)?))
         })
         .collect()
 }
@@ -128,13 +125,14 @@ pub fn list(conn: &mut Conn, claim_id: Uuid, after: i64, limit: u32) -> Result<V
         .limit(i64::from(limit))
         .select((claim_events::version, claim_events::actor, claim_events::at, claim_events::change))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(version, actor, at, change)| {
-            let corrupt = |e: String| Error::Internal(format!("claim {claim_id} event {version}: {e}"));
-            let record: ChangeRecord = serde_json::from_str(&change).map_err(|e| corrupt(e.to_string()))?;
-            Ok(Event { claim_id, version, actor, at: at.and_utc(), change: record.try_into().map_err(corrupt)? })
-        })
-        .collect()
+    rows.into_iter().map(|(version, actor, at, change)| decode(claim_id, version, actor, at, &change)).collect()
+}
+
+/// A stored event as the domain's, its change read from its record.
+fn decode(claim_id: Uuid, version: i64, actor: String, at: NaiveDateTime, change: &str) -> Result<Event, Error> {
+    let corrupt = |e: String| Error::Internal(format!("claim {claim_id} event {version}: {e}"));
+    let record: ChangeRecord = serde_json::from_str(change).map_err(|e| corrupt(e.to_string()))?;
+    Ok(Event { claim_id, version, actor, at: at.and_utc(), change: record.try_into().map_err(corrupt)? })
 }
 
 /// A stored change, format 1.
