@@ -47,8 +47,14 @@ pub struct FieldChange {
     pub after: serde_json::Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A change; its kind (`ChangeKind`, derived) is named as serde names it ("attribution_added").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::EnumDiscriminants)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[strum_discriminants(
+    name(ChangeKind),
+    derive(Hash, strum::IntoStaticStr, strum::EnumString, strum::VariantNames),
+    strum(serialize_all = "snake_case")
+)]
 pub enum Change {
     Created {
         claim: ClaimSnapshot,
@@ -89,16 +95,7 @@ pub enum Change {
 impl Change {
     /// The change's kind as stored and as the change feed names it.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Change::Created { .. } => "created",
-            Change::Edited { .. } => "edited",
-            Change::AttributionAdded { .. } => "attribution_added",
-            Change::AttributionEdited { .. } => "attribution_edited",
-            Change::AttributionRemoved { .. } => "attribution_removed",
-            Change::StatusChanged { .. } => "status_changed",
-            Change::Merged { .. } => "merged",
-            Change::MergedInto { .. } => "merged_into",
-        }
+        ChangeKind::from(self).into()
     }
 }
 

@@ -16,12 +16,15 @@ use std::{
     time::Duration,
 };
 
+use strum::VariantNames;
 use tokio::sync::{Notify, watch};
 use uuid::Uuid;
 
 use crate::{
     domain::{
         ClaimStatus, Error, Event, Violations,
+        claim::normalize_tag,
+        history::ChangeKind,
         paging::{self, Cursor},
         parse_id,
     },
@@ -34,18 +37,6 @@ pub const POLL: Duration = Duration::from_millis(100);
 const BATCH: i64 = 500;
 /// The most values of one filter.
 const MAX_FILTER_VALUES: usize = 100;
-
-/// Every kind of history event, as the feed names them (`Change`'s serialised `kind`).
-pub const EVENT_KINDS: [&str; 8] = [
-    "created",
-    "edited",
-    "attribution_added",
-    "attribution_edited",
-    "attribution_removed",
-    "status_changed",
-    "merged",
-    "merged_into",
-];
 
 /// A position in the feed: the events after it are still to come.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -104,7 +95,7 @@ pub struct WatchFilter {
 #[derive(Debug, Clone, Default)]
 struct Filter {
     claim_ids: HashSet<Uuid>,
-    kinds: HashSet<&'static str>,
+    kinds: HashSet<ChangeKind>,
     statuses: Vec<ClaimStatus>,
     tags: Vec<String>,
 }
@@ -132,13 +123,14 @@ impl WatchFilter {
             }
         }
         for kind in &self.kinds {
-            match EVENT_KINDS.iter().find(|k| **k == kind.as_str()) {
-                Some(k) => {
+            match kind.parse::<ChangeKind>() {
+                Ok(k) => {
                     filter.kinds.insert(k);
                 }
-                None => {
-                    v.push("kinds", format!("{:?} is not an event kind; one of {}", cut(kind), EVENT_KINDS.join(", ")))
-                }
+                Err(_) => v.push(
+                    "kinds",
+                    format!("{:?} is not an event kind; one of {}", cut(kind), ChangeKind::VARIANTS.join(", ")),
+                ),
             }
         }
         for status in &self.statuses {
@@ -147,12 +139,10 @@ impl WatchFilter {
                 Err(e) => v.push("statuses", e),
             }
         }
+        // As stored: a filter on "Venezuela" finds the claims tagged "venezuela".
         for tag in &self.tags {
-            let tag = tag.trim();
-            if tag.is_empty() || tag.chars().count() > 100 {
-                v.push("tags", "a tag has 1 to 100 characters");
-            } else {
-                filter.tags.push(tag.to_owned());
+            if let Some(tag) = v.check("tags", normalize_tag(tag)) {
+                filter.tags.push(tag);
             }
         }
         v.into_result()?;
@@ -338,7 +328,7 @@ impl Subscription {
         let mut rows: Vec<(i64, Event)> = rows
             .into_iter()
             .filter(|(_, e)| f.claim_ids.is_empty() || f.claim_ids.contains(&e.claim_id))
-            .filter(|(_, e)| f.kinds.is_empty() || f.kinds.contains(e.change.kind()))
+            .filter(|(_, e)| f.kinds.is_empty() || f.kinds.contains(&ChangeKind::from(&e.change)))
             .collect();
         if !rows.is_empty() && (!f.statuses.is_empty() || !f.tags.is_empty()) {
             let ids: Vec<String> = rows.iter().map(|(_, e)| e.claim_id.to_string()).collect();
@@ -373,7 +363,8 @@ mod tests {
         let Err(Error::Validation(errors)) = filter.check() else { panic!("a bad filter passed") };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["claim_ids", "kinds", "statuses", "tags"]);
-        let ok = WatchFilter { kinds: EVENT_KINDS.iter().map(|k| k.to_string()).collect(), ..Default::default() };
-        assert_eq!(ok.check().expect("every kind is known").kinds.len(), EVENT_KINDS.len());
+        let ok =
+            WatchFilter { kinds: ChangeKind::VARIANTS.iter().map(|k| k.to_string()).collect(), ..Default::default() };
+        assert_eq!(ok.check().expect("every kind is known").kinds.len(), 8);
     }
 }
