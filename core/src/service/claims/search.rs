@@ -160,6 +160,24 @@ impl<K: Clone + Eq + std::hash::Hash> Cached<K> {
         (kept, missing)
     }
 
+    /// The frequencies read for `missing` (stored under `keys`, in the same order) into `out`,
+    /// each kept.
+    fn keep_read(
+        &self,
+        missing: Vec<K>,
+        keys: &[String],
+        read: &HashMap<String, i64>,
+        n: i64,
+        now: Instant,
+        out: &mut impl Extend<(K, i64)>,
+    ) {
+        out.extend(missing.into_iter().zip(keys).map(|(k, key)| {
+            let df = read.get(key).copied().unwrap_or(0);
+            self.keep(k.clone(), df, n, now);
+            (k, df)
+        }));
+    }
+
     /// Keeps `df`, read at `now` in a collection of `n` claims (never 0).
     fn keep(&self, key: K, df: i64, n: i64, now: Instant) {
         if df > 0 {
@@ -223,24 +241,17 @@ impl Frequencies {
         if missing_words.is_empty() && missing_grams.is_empty() && counted {
             return Ok(Read { n: known, words: kept_words.into_iter().collect(), grams: gram_dfs });
         }
-        let gram_keys: Vec<String> = missing_grams.iter().map(|g| search::gram_key(*g)).collect();
+        // One read: the missing words, the missing grams' keys, the collection's size.
         let mut keys = missing_words.clone();
-        keys.extend(gram_keys.iter().cloned());
+        keys.extend(missing_grams.iter().map(|g| search::gram_key(*g)));
         keys.push(DOCS.to_owned());
         let read = search::stats(conn, &keys)?;
         let n = corpus_size(&read);
         *self.docs.lock().unwrap_or_else(|e| e.into_inner()) = (n, now);
+        let (word_keys, gram_keys) = keys.split_at(missing_words.len());
         let mut word_dfs: HashMap<String, i64> = kept_words.into_iter().collect();
-        for key in missing_words {
-            let df = read.get(&key).copied().unwrap_or(0);
-            self.words.keep(key.clone(), df, n, now);
-            word_dfs.insert(key, df);
-        }
-        for (gram, key) in missing_grams.into_iter().zip(&gram_keys) {
-            let df = read.get(key).copied().unwrap_or(0);
-            self.grams.keep(gram, df, n, now);
-            gram_dfs.insert(gram, df);
-        }
+        self.words.keep_read(missing_words, word_keys, &read, n, now, &mut word_dfs);
+        self.grams.keep_read(missing_grams, gram_keys, &read, n, now, &mut gram_dfs);
         Ok(Read { n, words: word_dfs, grams: gram_dfs })
     }
 
@@ -258,11 +269,7 @@ impl Frequencies {
         }
         let keys: Vec<String> = missing.iter().map(|g| search::gram_key(*g)).collect();
         let read = search::stats(conn, &keys)?;
-        for (gram, key) in missing.into_iter().zip(&keys) {
-            let df = read.get(key).copied().unwrap_or(0);
-            self.grams.keep(gram, df, n, now);
-            out.insert(gram, df);
-        }
+        self.grams.keep_read(missing, &keys, &read, n, now, &mut out);
         Ok(out)
     }
 }
