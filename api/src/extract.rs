@@ -120,7 +120,7 @@ fn shape_error<E: std::fmt::Display>(code: &str, err: serde_path_to_error::Error
     let message = err.into_inner().to_string();
     let whole = if code == "invalid_query" { "query" } else { "body" };
     let field = field_name(&path, &message, whole);
-    Problem::new(StatusCode::BAD_REQUEST, code, format!("{field}: {message}")).with_field(field, message)
+    Problem::bad_field(code, field, message)
 }
 
 /// Query parameters, with unknown parameters and wrong types refused by name.

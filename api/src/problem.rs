@@ -134,6 +134,12 @@ impl Problem {
         }
     }
 
+    /// A 400 about one field: `code`, the detail "field: message", and the field named.
+    pub fn bad_field(code: &str, field: impl Into<String>, message: impl Into<String>) -> Self {
+        let (field, message) = (field.into(), message.into());
+        Problem::new(StatusCode::BAD_REQUEST, code, format!("{field}: {message}")).with_field(field, message)
+    }
+
     pub fn with_field(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
         self.errors.push(FieldError { field: field.into(), message: message.into() });
         self

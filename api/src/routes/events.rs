@@ -58,19 +58,19 @@ pub async fn watch_events(
     QueryParams(query): QueryParams<EventsQuery>,
 ) -> Result<HttpResponse, Problem> {
     let EventsQuery { since, from_beginning, claim_ids, kinds, statuses, tags } = query;
-    let last_event_id = req
-        .headers()
-        .get("last-event-id")
-        .map(|v| v.to_str().map(str::to_owned))
-        .transpose()
-        .map_err(|_| invalid("Last-Event-ID", "must be a cursor from this feed (visible ASCII)"))?;
+    let last_event_id =
+        req.headers().get("last-event-id").map(|v| v.to_str().map(str::to_owned)).transpose().map_err(|_| {
+            Problem::bad_field("validation_failed", "Last-Event-ID", "must be a cursor from this feed (visible ASCII)")
+        })?;
     let since = last_event_id.filter(|id| !id.is_empty()).or(since).unwrap_or_default();
     let statuses = list(statuses)
         .into_iter()
         .map(|s| {
             serde_json::from_value::<ClaimStatus>(serde_json::Value::String(s.clone()))
                 .map(|status| pb::ClaimStatus::from(status) as i32)
-                .map_err(|_| invalid("statuses", format!("{s:?} is not a claim status")))
+                .map_err(|_| {
+                    Problem::bad_field("validation_failed", "statuses", format!("{s:?} is not a claim status"))
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let request = pb::WatchEventsRequest {
@@ -172,12 +172,6 @@ async fn relay(
 /// A cursor as core issues them (base64url): safe on an SSE line.
 fn is_cursor(value: &str) -> bool {
     !value.is_empty() && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> Problem {
-    let message = message.into();
-    Problem::new(actix_web::http::StatusCode::BAD_REQUEST, "validation_failed", format!("{field}: {message}"))
-        .with_field(field, message)
 }
 
 /// One SSE message: `id`, `event`, `data` (JSON on one line).
