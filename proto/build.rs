@@ -6,8 +6,12 @@ use std::{env, path::PathBuf};
 use prost::Message;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos =
-        ["proto/claimdesk/v1/claims.proto", "proto/claimdesk/v1/sources.proto", "proto/claimdesk/v1/tokens.proto"];
+    let protos = [
+        "proto/claimdesk/v1/claims.proto",
+        "proto/claimdesk/v1/sources.proto",
+        "proto/claimdesk/v1/tokens.proto",
+        "proto/claimdesk/v1/webhooks.proto",
+    ];
     println!("cargo:rerun-if-changed=proto");
 
     let fds = protox::compile(protos, ["proto"])?;

@@ -5,9 +5,9 @@ use std::{io::IsTerminal, net::SocketAddr, process::ExitCode, time::Duration};
 use anyhow::Context;
 use claimdesk_api::{Gateway, GatewayConfig};
 use claimdesk_core::{
-    Core, CoreConfig,
-    domain::{Role, TokenInput},
-    service::Auth,
+    Core, CoreConfig, EventJson,
+    domain::{AllowedHosts, Role, TokenInput},
+    service::{Auth, WebhookConfig},
     storage::{self, Database, DatabaseConfig, DatabaseUrl},
 };
 use clap::{Args, Parser, Subcommand};
@@ -138,6 +138,8 @@ struct CoreArgs {
     /// nothing) before it ends with `slow_consumer` and the cursor to resume from.
     #[arg(long, env = "CLAIMDESK_FEED_SLOW_CONSUMER_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     feed_slow_consumer_secs: u64,
+    #[command(flatten)]
+    webhooks: WebhookArgs,
     /// Stored as an admin token at start-up when no admin token exists (for automation).
     #[arg(long, env = "CLAIMDESK_BOOTSTRAP_TOKEN", hide_env_values = true)]
     bootstrap_token: Option<String>,
@@ -145,6 +147,41 @@ struct CoreArgs {
     /// confirmation by a primary source.
     #[arg(long, env = "CLAIMDESK_CONFIRMED_MIN_SOURCES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..=100))]
     confirmed_min_sources: u32,
+}
+
+#[derive(Debug, Args)]
+struct WebhookArgs {
+    /// Hosts, addresses and networks webhooks may reach besides public addresses
+    /// (comma-separated: `127.0.0.1,hooks.internal,10.0.0.0/8`). Private, loopback, link-local
+    /// and cloud metadata addresses are refused otherwise, checked at every connection.
+    #[arg(long, env = "CLAIMDESK_WEBHOOK_ALLOWED_HOSTS", default_value = "", value_parser = parse_allowed_hosts)]
+    webhook_allowed_hosts: AllowedHosts,
+    /// Seconds one webhook attempt may take, connection and answer included.
+    #[arg(long, env = "CLAIMDESK_WEBHOOK_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    webhook_timeout_secs: u64,
+    /// Milliseconds before a failed delivery's first retry; each later one doubles it, up to an
+    /// hour, less a random part of at most half (jitter).
+    #[arg(long, env = "CLAIMDESK_WEBHOOK_RETRY_BASE_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    webhook_retry_base_ms: u64,
+    /// Failed attempts in a row that disable a webhook (an admin enables it again).
+    #[arg(long, env = "CLAIMDESK_WEBHOOK_DISABLE_AFTER", default_value_t = 30, value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    webhook_disable_after: i32,
+}
+
+fn parse_allowed_hosts(list: &str) -> Result<AllowedHosts, String> {
+    AllowedHosts::parse(list)
+}
+
+impl From<WebhookArgs> for WebhookConfig {
+    fn from(args: WebhookArgs) -> Self {
+        WebhookConfig {
+            allowed_hosts: args.webhook_allowed_hosts,
+            timeout: Duration::from_secs(args.webhook_timeout_secs),
+            retry_base: Duration::from_millis(args.webhook_retry_base_ms),
+            disable_after: args.webhook_disable_after,
+            ..WebhookConfig::default()
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -191,6 +228,8 @@ impl From<CoreArgs> for CoreConfig {
             unix_socket: None,
             duplicate_check: args.duplicate_check,
             feed_slow_consumer: std::time::Duration::from_secs(args.feed_slow_consumer_secs),
+            webhooks: args.webhooks.into(),
+            event_json: EventJson(std::sync::Arc::new(claimdesk_api::feed_event_json)),
         }
     }
 }

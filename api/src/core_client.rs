@@ -3,7 +3,7 @@
 
 use claimdesk_proto::v1::{
     claim_service_client::ClaimServiceClient, source_service_client::SourceServiceClient,
-    token_service_client::TokenServiceClient,
+    token_service_client::TokenServiceClient, webhook_service_client::WebhookServiceClient,
 };
 use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
@@ -47,6 +47,7 @@ pub struct CoreClients {
     pub claims: ClaimServiceClient<Channel>,
     pub sources: SourceServiceClient<Channel>,
     pub tokens: TokenServiceClient<Channel>,
+    pub webhooks: WebhookServiceClient<Channel>,
     pub health: HealthClient<Channel>,
     /// How long the gateway waits for core's answer; sent as each call's deadline.
     pub timeout: std::time::Duration,
@@ -68,6 +69,9 @@ impl CoreClients {
                 .max_decoding_message_size(MAX_ANSWER_BYTES)
                 .max_encoding_message_size(MAX_CALL_BYTES),
             tokens: TokenServiceClient::new(channel.clone())
+                .max_decoding_message_size(MAX_ANSWER_BYTES)
+                .max_encoding_message_size(MAX_CALL_BYTES),
+            webhooks: WebhookServiceClient::new(channel.clone())
                 .max_decoding_message_size(MAX_ANSWER_BYTES)
                 .max_encoding_message_size(MAX_CALL_BYTES),
             health: HealthClient::new(channel),

@@ -18,3 +18,10 @@ pub use core_client::{CoreClients, grpc};
 pub use openapi::{openapi, openapi_json};
 pub use problem::Problem;
 pub use server::{DEFAULT_CORE_TIMEOUT, Gateway, GatewayConfig, GatewayHandle, Stopping};
+
+/// The change feed's JSON for one event: a `GET /v1/events` message's `data`, and the body core
+/// POSTs to webhooks (core is given this function: the gateway owns the document).
+pub fn feed_event_json(event: claimdesk_proto::v1::FeedEvent) -> Result<String, String> {
+    let event = dto::FeedEvent::try_from(event).map_err(|problem| problem.to_string())?;
+    serde_json::to_string(&event).map_err(|e| e.to_string())
+}

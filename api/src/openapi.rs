@@ -18,6 +18,7 @@ use crate::{problem, routes};
         (name = "attributions", description = "Who said what about a claim, and through whom"),
         (name = "sources", description = "Whoever says or relays things"),
         (name = "tokens", description = "API tokens (admin)"),
+        (name = "webhooks", description = "Signed POSTs of the change feed's events to newsroom tools (admin)"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
     components(schemas(problem::ProblemDocument, problem::FieldError)),

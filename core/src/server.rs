@@ -6,7 +6,7 @@ use std::{future::Future, net::SocketAddr, time::Duration};
 use anyhow::Context;
 use claimdesk_proto::v1::{
     claim_service_server::ClaimServiceServer, source_service_server::SourceServiceServer,
-    token_service_server::TokenServiceServer,
+    token_service_server::TokenServiceServer, webhook_service_server::WebhookServiceServer,
 };
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::UnixListenerStream;
@@ -15,8 +15,8 @@ use tonic_health::server::HealthReporter;
 
 use crate::{
     domain::SourcingRules,
-    grpc::{ClaimApi, SourceApi, TokenApi},
-    service::{Auth, Claims, Feed, Sources},
+    grpc::{ClaimApi, SourceApi, TokenApi, WebhookApi},
+    service::{Auth, Claims, Deliverer, Feed, Sources, WebhookConfig, Webhooks},
     storage::{Database, DatabaseConfig},
 };
 
@@ -56,6 +56,23 @@ pub struct CoreConfig {
     /// How long a change-feed stream may keep its buffer full (a client that reads nothing)
     /// before it ends with `slow_consumer`.
     pub feed_slow_consumer: Duration,
+    /// How webhooks are delivered.
+    pub webhooks: WebhookConfig,
+    /// Renders a feed event as the change feed's JSON: a webhook delivery's body.
+    pub event_json: EventJson,
+}
+
+/// Renders a `FeedEvent` as the JSON the change feed's REST clients see. The gateway owns that
+/// document (`claimdesk_api::feed_event_json`); core, which sends webhooks, is given it.
+#[derive(Clone)]
+pub struct EventJson(
+    pub std::sync::Arc<dyn Fn(claimdesk_proto::v1::FeedEvent) -> Result<String, String> + Send + Sync>,
+);
+
+impl std::fmt::Debug for EventJson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventJson")
+    }
 }
 
 /// A core whose database is open and migrated and whose port is bound, ready to serve.
@@ -69,6 +86,8 @@ pub struct Core {
     unix: Option<tokio::net::UnixListener>,
     duplicate_check: bool,
     feed_slow_consumer: Duration,
+    webhooks: WebhookConfig,
+    event_json: EventJson,
     /// SQLite: the lock that makes this process the database's only core, held while it serves.
     owner: Option<std::fs::File>,
 }
@@ -139,6 +158,8 @@ impl Core {
             unix,
             duplicate_check: config.duplicate_check,
             feed_slow_consumer: config.feed_slow_consumer,
+            webhooks: config.webhooks.clone(),
+            event_json: config.event_json.clone(),
             owner,
         })
     }
@@ -149,7 +170,19 @@ impl Core {
 
     /// Serves until `shutdown` completes, then lets in-flight calls finish.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let Core { db, auth, rules, listener, local_addr, unix, duplicate_check, feed_slow_consumer, owner } = self;
+        let Core {
+            db,
+            auth,
+            rules,
+            listener,
+            local_addr,
+            unix,
+            duplicate_check,
+            feed_slow_consumer,
+            webhooks,
+            event_json,
+            owner,
+        } = self;
         let (reporter, health) = tonic_health::server::health_reporter();
         report(&reporter, true).await;
         let watchdog = tokio::spawn(watch_database(db.clone(), reporter));
@@ -168,6 +201,14 @@ impl Core {
         // otherwise keep the server waiting for them).
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let (feed, feed_task) = Feed::start(db.clone(), stopped.clone(), feed_slow_consumer);
+        let render = event_json.0;
+        let deliverer = Deliverer::new(
+            db.clone(),
+            webhooks.clone(),
+            std::sync::Arc::new(move |event| render(claimdesk_proto::v1::FeedEvent::from(event))),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .start(stopped.clone());
 
         tracing::info!(addr = %local_addr, "core gRPC listening");
         let router = Server::builder()
@@ -185,7 +226,12 @@ impl Core {
                 .max_encoding_message_size(MAX_RESPONSE_BYTES),
             )
             .add_service(
-                SourceServiceServer::new(SourceApi::new(Sources::new(db), auth.clone()))
+                SourceServiceServer::new(SourceApi::new(Sources::new(db.clone()), auth.clone()))
+                    .max_decoding_message_size(MAX_REQUEST_BYTES)
+                    .max_encoding_message_size(MAX_RESPONSE_BYTES),
+            )
+            .add_service(
+                WebhookServiceServer::new(WebhookApi::new(Webhooks::new(db.clone(), &webhooks), auth.clone()))
                     .max_decoding_message_size(MAX_REQUEST_BYTES)
                     .max_encoding_message_size(MAX_RESPONSE_BYTES),
             )
@@ -229,6 +275,7 @@ impl Core {
         }
         watchdog.abort();
         let _ = feed_task.await;
+        let _ = deliverer.await;
         tracing::info!("core stopped");
         // The database is free for the next core once this one has stopped.
         drop(owner);
@@ -278,9 +325,11 @@ async fn report(reporter: &HealthReporter, serving: bool) {
         reporter.set_serving::<ClaimServiceServer<ClaimApi>>().await;
         reporter.set_serving::<SourceServiceServer<SourceApi>>().await;
         reporter.set_serving::<TokenServiceServer<TokenApi>>().await;
+        reporter.set_serving::<WebhookServiceServer<WebhookApi>>().await;
     } else {
         reporter.set_not_serving::<ClaimServiceServer<ClaimApi>>().await;
         reporter.set_not_serving::<SourceServiceServer<SourceApi>>().await;
         reporter.set_not_serving::<TokenServiceServer<TokenApi>>().await;
+        reporter.set_not_serving::<WebhookServiceServer<WebhookApi>>().await;
     }
 }

@@ -5,7 +5,9 @@
 use std::{io::Write, net::SocketAddr, sync::OnceLock, time::Duration};
 
 use claimdesk_api::{Gateway, GatewayConfig};
-use claimdesk_core::{Core, CoreConfig, storage::DatabaseConfig};
+use claimdesk_core::{
+    Core, CoreConfig, EventJson, domain::AllowedHosts, service::WebhookConfig, storage::DatabaseConfig,
+};
 use claimdesk_proto::v1::claim_service_client::ClaimServiceClient;
 use diesel::{Connection, PgConnection, connection::SimpleConnection};
 use tempfile::TempDir;
@@ -59,6 +61,8 @@ pub struct Options {
     pub cors_origin: Option<&'static str>,
     /// Core's wait on a change-feed client that reads nothing (default 30 s).
     pub feed_slow_consumer: Option<Duration>,
+    /// Failed webhook attempts in a row that disable a webhook (default 30).
+    pub webhook_disable_after: Option<i32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,6 +207,16 @@ impl TestApp {
             unix_socket: None,
             duplicate_check: true,
             feed_slow_consumer: options.feed_slow_consumer.unwrap_or(Duration::from_secs(30)),
+            webhooks: WebhookConfig {
+                // Receivers in the tests listen on loopback.
+                allowed_hosts: AllowedHosts::parse("127.0.0.1").expect("a valid list"),
+                timeout: Duration::from_secs(2),
+                retry_base: Duration::from_millis(50),
+                retry_cap: Duration::from_millis(400),
+                disable_after: options.webhook_disable_after.unwrap_or(30),
+                ..WebhookConfig::default()
+            },
+            event_json: EventJson(std::sync::Arc::new(claimdesk_api::feed_event_json)),
         };
         let (core, core_addr) = start_core(&core_config).await;
         // Later restarts of core reuse the port the gateway knows.

@@ -5,12 +5,14 @@ mod claims;
 mod history;
 mod sources;
 mod tokens;
+mod webhooks;
 
 pub use attributions::*;
 pub use claims::*;
 pub use history::*;
 pub use sources::*;
 pub use tokens::*;
+pub use webhooks::*;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer};

@@ -7,6 +7,7 @@ mod health;
 mod history;
 mod sources;
 mod tokens;
+mod webhooks;
 
 use actix_web::{HttpRequest, http::StatusCode, http::header};
 use claimdesk_proto::v1 as pb;
@@ -38,7 +39,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(sources::update_source)
             .service(tokens::create_token)
             .service(tokens::list_tokens)
-            .service(tokens::revoke_token);
+            .service(tokens::revoke_token)
+            .service(webhooks::create_webhook)
+            .service(webhooks::list_webhooks)
+            .service(webhooks::get_webhook)
+            .service(webhooks::delete_webhook)
+            .service(webhooks::enable_webhook)
+            .service(webhooks::disable_webhook)
+            .service(webhooks::list_deliveries);
     }));
 }
 

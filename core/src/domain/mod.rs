@@ -14,6 +14,7 @@ pub mod source;
 pub mod sourcing;
 pub mod text;
 mod view;
+pub mod webhook;
 
 use chrono::{DateTime, Datelike, SubsecRound, Utc};
 
@@ -31,6 +32,7 @@ pub use partial_date::PartialDate;
 pub use source::{Grade, Reliability, Source, SourceFields, SourceKind};
 pub use sourcing::{SourceRef, Sourcing, SourcingLevel, SourcingRules, Statement};
 pub use view::{ClaimView, Precondition};
+pub use webhook::{AllowedHosts, Delivery, DeliveryState, Webhook, WebhookInput};
 
 /// PostgreSQL keeps microseconds and SQLite whatever it is given: store microseconds so that
 /// values read back equal what was written on both.

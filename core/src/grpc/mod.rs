@@ -7,11 +7,13 @@ mod feed;
 mod sources;
 mod status;
 mod tokens;
+mod webhooks;
 
 pub use claims::ClaimApi;
 pub use sources::SourceApi;
 pub use status::ERROR_DOMAIN;
 pub use tokens::TokenApi;
+pub use webhooks::WebhookApi;
 
 /// Who is calling, for limiting failed authentications: the client address the gateway
 /// forwards (`x-forwarded-for`, the first address), else the connection's peer.

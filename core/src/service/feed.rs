@@ -58,8 +58,14 @@ impl Cursor for FeedCursor {
     }
 }
 
-fn cursor_of(position: i64) -> String {
+/// The cursor of the event at a feed position.
+pub fn cursor_of(position: i64) -> String {
     paging::encode(&FeedCursor { position })
+}
+
+/// The feed position a cursor this feed issued stands for.
+pub fn position_of(cursor: &str) -> Result<i64, String> {
+    paging::decode::<FeedCursor>(cursor).map(|c| c.position)
 }
 
 /// One event as the feed delivers it.
@@ -263,7 +269,8 @@ async fn follow(
         tokio::select! {
             () = commits.notified(), if watched => {}
             () = tokio::time::sleep(POLL) => {}
-            _ = stopping.changed() => {}
+            // An error: the server that would say "stop" is gone (its task aborted).
+            changed = stopping.changed() => if changed.is_err() { return },
         }
     }
 }

@@ -5,11 +5,13 @@ mod auth;
 mod claims;
 pub mod feed;
 mod sources;
+pub mod webhooks;
 
 pub use auth::Auth;
 pub use claims::{AttributionChange, Claims, DUPLICATE_THRESHOLD, Match, SearchHit, SearchParams, Snippet};
 pub use feed::Feed;
 pub use sources::Sources;
+pub use webhooks::{Deliverer, RenderEvent, WebhookConfig, Webhooks};
 
 use crate::domain::Error;
 

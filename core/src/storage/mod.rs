@@ -12,6 +12,7 @@ mod schema;
 pub mod search;
 pub mod sources;
 pub mod tokens;
+pub mod webhooks;
 
 use std::{
     sync::Arc,

@@ -5,7 +5,7 @@ use std::{future::Future, pin::Pin, time::Duration};
 
 use claimdesk_proto::v1::{
     self as pb, claim_service_client::ClaimServiceClient, source_service_client::SourceServiceClient,
-    token_service_client::TokenServiceClient,
+    token_service_client::TokenServiceClient, webhook_service_client::WebhookServiceClient,
 };
 use claimdesk_tests::{ADMIN_TOKEN, AuthedChannel, Backend, Options, TestApp, client_with_token, problem};
 use reqwest::Method;
@@ -23,6 +23,8 @@ const VIEWER: u8 = 1;
 const REPORTER: u8 = 2;
 const EDITOR: u8 = 3;
 const ADMIN: u8 = 4;
+/// An id no resource has.
+const NO_ID: &str = "01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47";
 
 async fn token(app: &TestApp, name: &str, role: &str, expires_at: Option<String>) -> (String, String) {
     let body = json!({"name": name, "role": role, "expires_at": expires_at});
@@ -96,6 +98,13 @@ async fn every_rest_route_for_every_caller(app: TestApp) {
         (Method::GET, "/v1/tokens".into(), None, ADMIN),
         (Method::POST, "/v1/tokens".into(), Some(json!({"name": "t", "role": "viewer"})), ADMIN),
         (Method::DELETE, "/v1/tokens/01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47".into(), None, ADMIN),
+        (Method::GET, "/v1/webhooks".into(), None, ADMIN),
+        (Method::POST, "/v1/webhooks".into(), Some(json!({"url": "http://127.0.0.1:9/hook"})), ADMIN),
+        (Method::GET, format!("/v1/webhooks/{NO_ID}"), None, ADMIN),
+        (Method::DELETE, format!("/v1/webhooks/{NO_ID}"), None, ADMIN),
+        (Method::POST, format!("/v1/webhooks/{NO_ID}/enable"), None, ADMIN),
+        (Method::POST, format!("/v1/webhooks/{NO_ID}/disable"), None, ADMIN),
+        (Method::GET, format!("/v1/webhooks/{NO_ID}/deliveries"), None, ADMIN),
     ];
     for caller in &callers {
         let http = client_with_token((!caller.token.is_empty()).then_some(caller.token.as_str()));
@@ -376,6 +385,64 @@ async fn every_rpc_for_every_caller(app: TestApp) {
                     .revoke_token(pb::RevokeTokenRequest { id: "01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47".into() })
                     .await
                     .map(drop)
+            }),
+        ),
+        (
+            "CreateWebhook",
+            ADMIN,
+            rpc(|ch| async move {
+                let request = pb::CreateWebhookRequest { url: "http://127.0.0.1:9/hook".into(), ..Default::default() };
+                WebhookServiceClient::new(ch).create_webhook(request).await.map(drop)
+            }),
+        ),
+        (
+            "ListWebhooks",
+            ADMIN,
+            rpc(
+                |ch| async move { WebhookServiceClient::new(ch).list_webhooks(pb::ListWebhooksRequest {}).await.map(drop) },
+            ),
+        ),
+        (
+            "GetWebhook",
+            ADMIN,
+            rpc(|ch| async move {
+                WebhookServiceClient::new(ch).get_webhook(pb::GetWebhookRequest { id: NO_ID.into() }).await.map(drop)
+            }),
+        ),
+        (
+            "DeleteWebhook",
+            ADMIN,
+            rpc(|ch| async move {
+                WebhookServiceClient::new(ch)
+                    .delete_webhook(pb::DeleteWebhookRequest { id: NO_ID.into() })
+                    .await
+                    .map(drop)
+            }),
+        ),
+        (
+            "EnableWebhook",
+            ADMIN,
+            rpc(|ch| async move {
+                let request = pb::EnableWebhookRequest { id: NO_ID.into(), ..Default::default() };
+                WebhookServiceClient::new(ch).enable_webhook(request).await.map(drop)
+            }),
+        ),
+        (
+            "DisableWebhook",
+            ADMIN,
+            rpc(|ch| async move {
+                WebhookServiceClient::new(ch)
+                    .disable_webhook(pb::DisableWebhookRequest { id: NO_ID.into() })
+                    .await
+                    .map(drop)
+            }),
+        ),
+        (
+            "ListDeliveries",
+            ADMIN,
+            rpc(|ch| async move {
+                let request = pb::ListDeliveriesRequest { webhook_id: NO_ID.into(), ..Default::default() };
+                WebhookServiceClient::new(ch).list_deliveries(request).await.map(drop)
             }),
         ),
     ];

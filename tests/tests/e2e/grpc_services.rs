@@ -53,6 +53,7 @@ async fn reflection_v1_lists_and_describes_the_services(app: TestApp) {
             "claimdesk.v1.ClaimService",
             "claimdesk.v1.SourceService",
             "claimdesk.v1.TokenService",
+            "claimdesk.v1.WebhookService",
             "grpc.health.v1.Health",
             "grpc.reflection.v1.ServerReflection"
         ]

@@ -18,3 +18,4 @@ mod representation;
 mod search;
 mod sources;
 mod venezuela;
+mod webhooks;
