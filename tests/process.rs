@@ -724,3 +724,40 @@ async fn json_logs_carry_the_request_id_through_gateway_and_core() {
     assert!(targets.iter().any(|t| t.starts_with("claimdesk_api")), "no gateway line with the id: {targets:?}\n{log}");
     assert!(targets.iter().any(|t| t.starts_with("claimdesk_core")), "no core line with the id: {targets:?}\n{log}");
 }
+
+/// A SIGKILL in the middle of a webhook backlog loses no delivery: what waited (and what was in
+/// flight) is sent after the restart, each event at least once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_deliveries_survive_sigkill() {
+    use claimdesk_tests::webhooks::Receiver;
+    let receiver = Receiver::start(std::sync::Arc::new(|_| (200, Duration::from_millis(150), None)));
+    let dir = tempfile::tempdir().expect("dir");
+    let env = [("CLAIMDESK_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1"), ("CLAIMDESK_WEBHOOK_TIMEOUT_SECS", "2")];
+    let mut first = Process::start(dir.path(), &["serve"], &env);
+    let http = first.addr("gateway HTTP listening");
+    let response = client()
+        .post(format!("http://{http}/v1/webhooks"))
+        .json(&json!({"url": receiver.url, "events": ["created"]}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 201);
+    let mut created = Vec::new();
+    for _ in 0..12 {
+        created.push(create_claim(http).await["id"].as_str().expect("id").to_owned());
+    }
+    receiver.wait_for(3, Duration::from_secs(20)).await;
+    first.child.kill().expect("SIGKILL");
+    first.wait();
+    let before = receiver.acknowledged().len();
+    assert!(before < created.len(), "the backlog was gone before the kill ({before})");
+
+    let mut second = Process::start(dir.path(), &["serve"], &env);
+    second.addr("gateway HTTP listening");
+    let got = receiver.wait_for(created.len(), Duration::from_secs(30)).await;
+    let delivered: std::collections::HashSet<String> = got
+        .iter()
+        .map(|m| serde_json::from_str::<Value>(&m.body).expect("json")["claim_id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(delivered, created.into_iter().collect(), "every claim's creation delivered");
+}

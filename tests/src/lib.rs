@@ -2,6 +2,8 @@
 //! temporary SQLite file, or a fresh PostgreSQL database created and dropped here), reached with
 //! real HTTP and gRPC clients.
 
+pub mod webhooks;
+
 use std::{io::Write, net::SocketAddr, sync::OnceLock, time::Duration};
 
 use claimdesk_api::{Gateway, GatewayConfig};

@@ -291,6 +291,17 @@ impl Deliverer {
     pub fn start(self, mut stopping: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             let this = Arc::new(self);
+            // One core owns a SQLite database (its lock file): leases still held are a dead
+            // core's, sent again at once rather than when they run out.
+            if this.db.backend() == crate::storage::Backend::Sqlite {
+                match this.db.write(webhooks::release_all).await {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(released = n, "webhooks: took back the leases of a core that died")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "webhooks: cannot take back old leases; they run out"),
+                }
+            }
             let mut in_flight = JoinSet::new();
             let tick = TICK.min(this.config.retry_base.max(Duration::from_millis(20)));
             loop {
@@ -530,6 +541,18 @@ mod tests {
         let body = r#"{"test": 2432232314}"#;
         let signature = sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body).expect("signed");
         assert_eq!(signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[tokio::test]
+    async fn names_are_checked_where_they_resolve() {
+        use reqwest::dns::Resolve;
+        let name = |n: &str| n.parse::<reqwest::dns::Name>().expect("a name");
+        let refused = CheckedResolver { allowed: AllowedHosts::default() };
+        let error = refused.resolve(name("localhost")).await.err().expect("loopback refused");
+        assert!(error.to_string().contains("CLAIMDESK_WEBHOOK_ALLOWED_HOSTS"), "{error}");
+        let listed = CheckedResolver { allowed: AllowedHosts::parse("localhost").expect("a list") };
+        let addrs: Vec<SocketAddr> = listed.resolve(name("localhost")).await.expect("listed by name").collect();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()) && !addrs.is_empty(), "{addrs:?}");
     }
 
     #[test]

@@ -417,6 +417,16 @@ pub fn release(conn: &mut Conn, owner: &str) -> Result<usize, Error> {
     .execute(conn)?)
 }
 
+/// Gives up every lease (SQLite at start-up: its only core died holding them).
+pub fn release_all(conn: &mut Conn) -> Result<usize, Error> {
+    Ok(diesel::update(webhook_deliveries::table.filter(webhook_deliveries::lease_owner.is_not_null()))
+        .set((
+            webhook_deliveries::lease_owner.eq(None::<String>),
+            webhook_deliveries::lease_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?)
+}
+
 type DeliveryRow = (
     String,
     String,
