@@ -277,18 +277,10 @@ pub struct Leased {
     pub attempts: i32,
 }
 
-/// Leases at most `limit` due deliveries to `owner` until `until`: each the oldest waiting one
-/// of its webhook and claim (per-claim order), of an enabled webhook, and at most
-/// `per_webhook` leased per webhook at once (a hanging receiver holds no more). The `UPDATE`
-/// checks the lease again under the row's lock, so a delivery two senders chose goes to one.
-pub fn lease(
-    conn: &mut Conn,
-    owner: &str,
-    now: DateTime<Utc>,
-    until: DateTime<Utc>,
-    limit: i64,
-    per_webhook: i64,
-) -> Result<Vec<Leased>, Error> {
+/// At most `limit` deliveries due at `now`: each the oldest waiting one of its webhook and
+/// claim (per-claim order), of an enabled webhook, with at most `per_webhook` leased per
+/// webhook at once (a hanging receiver holds no more). A read: [`lease`] takes them.
+pub fn due(conn: &mut Conn, now: DateTime<Utc>, limit: i64, per_webhook: i64) -> Result<Vec<String>, Error> {
     #[derive(QueryableByName)]
     struct Id {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -315,14 +307,24 @@ pub fn lease(
         .bind(Bind::Time(now))
         .bind(Bind::Big(per_webhook))
         .bind(Bind::Big(limit));
-    let ids: Vec<String> = choose.load::<Id>(conn)?.into_iter().map(|r| r.id).collect();
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
+    Ok(choose.load::<Id>(conn)?.into_iter().map(|r| r.id).collect())
+}
+
+/// Leases the deliveries `ids` (chosen by [`due`]) to `owner` until `until`, those still free:
+/// the `UPDATE` checks the lease again under the row's lock, so a delivery two senders chose
+/// goes to one. Answers what this sender got.
+pub fn lease(
+    conn: &mut Conn,
+    ids: &[String],
+    owner: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<Leased>, Error> {
+    let now = now.naive_utc();
     let mut take = Sql::new("UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ? WHERE id IN (");
     take.bind(Bind::Text(owner.to_owned())).bind(Bind::Time(until.naive_utc()));
     take.push(&vec!["?"; ids.len()].join(", "));
-    for id in &ids {
+    for id in ids {
         take.bind(Bind::Text(id.clone()));
     }
     take.push(") AND delivered_at IS NULL AND (lease_until IS NULL OR lease_until < ?)");
