@@ -96,6 +96,13 @@ const FIELD_LIMITS: &[(&str, &str, &str)] = &[
     ("SimilarRequest", "text", r#"{"minLength": 1, "maxLength": 10000, "pattern": "^[^\\u0000]*\\S[^\\u0000]*$"}"#),
     ("SimilarRequest", "language", LANGUAGE),
     ("MergeRequest", "duplicate_etag", r#"{"maxLength": 200}"#),
+    ("CreateWebhookRequest", "url", URL),
+    ("CreateWebhookRequest", "description", r#"{"maxLength": 500}"#),
+    (
+        "CreateWebhookRequest",
+        "events",
+        r#"{"maxItems": 8, "items": {"type": "string", "enum": ["created", "edited", "attribution_added", "attribution_edited", "attribution_removed", "status_changed", "merged", "merged_into"]}}"#,
+    ),
     ("CreateTokenRequest", "name", r#"{"minLength": 1, "maxLength": 100, "pattern": "^[^\\u0000]*\\S[^\\u0000]*$"}"#),
 ];
 const LANGUAGE: &str = r#"{"maxLength": 35, "pattern": "^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"}"#;
@@ -157,6 +164,10 @@ fn refine(doc: &mut serde_json::Value) {
                                 param["schema"]["minLength"] = json!(4);
                             }
                             "language" => param["schema"] = serde_json::from_str(LANGUAGE).unwrap_or_default(),
+                            "state" => param["schema"] = json!({"type": "string", "enum": ["pending", "delivered"]}),
+                            "replay_from" => {
+                                param["schema"] = json!({"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[A-Za-z0-9_-]+$"});
+                            }
                             _ => {}
                         }
                         if name == "language" {

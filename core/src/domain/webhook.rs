@@ -8,8 +8,6 @@ use uuid::Uuid;
 
 use super::{Error, Violations, history::ChangeKind, shown};
 
-/// The longest URL a webhook may have.
-pub const MAX_URL_CHARS: usize = 2000;
 /// The longest description.
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 
@@ -90,21 +88,14 @@ impl WebhookInput {
     }
 }
 
-/// An absolute http(s) URL without credentials, whose host, when it is an address, may be
-/// reached. A name is checked when it is resolved, at every delivery.
+/// An absolute http(s) URL (as a source's homepage) without credentials, whose host, when it
+/// is an address, may be reached. A name is checked when it is resolved, at every delivery.
 fn check_url(raw: &str, allowed: &AllowedHosts) -> Result<url::Url, String> {
-    if raw.chars().count() > MAX_URL_CHARS {
-        return Err(format!("at most {MAX_URL_CHARS} characters"));
-    }
-    let url = url::Url::parse(raw.trim()).map_err(|e| format!("{} is not a URL: {e}", shown(raw)))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("must be http or https, not {}", shown(url.scheme())));
-    }
+    let url = url::Url::parse(&super::source::web_url(raw)?).map_err(|e| e.to_string())?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err("must not hold credentials: receivers check the signature instead".to_owned());
     }
-    let host = url.host().ok_or("must name a host")?;
-    allowed.check_host(&host)?;
+    allowed.check_host(&url.host().ok_or("must name a host")?)?;
     Ok(url)
 }
 
