@@ -144,6 +144,9 @@ pub async fn enable_webhook(
     id: web::Path<String>,
     QueryParams(query): QueryParams<EnableQuery>,
 ) -> Result<HttpResponse, Problem> {
+    if query.replay_from.as_deref() == Some("") {
+        return Err(Problem::bad_field("validation_failed", "replay_from", "must be a change-feed cursor, not empty"));
+    }
     let request = pb::EnableWebhookRequest { id: id.into_inner(), replay_from: query.replay_from.unwrap_or_default() };
     let webhook = core.webhooks.clone().enable_webhook(grpc(&req, request)).await?.into_inner();
     Ok(HttpResponse::Ok().json_line(Webhook::try_from(webhook)?))

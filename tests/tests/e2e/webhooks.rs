@@ -292,9 +292,11 @@ async fn a_failing_webhook_is_disabled_then_enabled_and_replayed(app: TestApp) {
     assert!(times.values().all(|&n| n == 2), "each message twice: {times:?}");
 
     // A replay cursor that this database did not issue, and one that is no cursor.
-    let response =
-        app.http.post(app.url(&format!("/v1/webhooks/{id}/enable?replay_from=nonsense"))).send().await.expect("sent");
-    assert_eq!(problem_fields(&problem(response, 400).await), ["replay_from"]);
+    for bad in ["nonsense", ""] {
+        let path = format!("/v1/webhooks/{id}/enable?replay_from={bad}");
+        let response = app.http.post(app.url(&path)).send().await.expect("sent");
+        assert_eq!(problem_fields(&problem(response, 400).await), ["replay_from"], "{bad:?}");
+    }
     let ahead = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("e1:99999999");
     let response =
         app.http.post(app.url(&format!("/v1/webhooks/{id}/enable?replay_from={ahead}"))).send().await.expect("sent");
