@@ -25,6 +25,12 @@ pub struct ErrorLabels {
     pub code: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AttemptLabels {
+    /// `delivered` (2xx), `failed` (any other answer, a refused address, a timeout).
+    pub outcome: String,
+}
+
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
@@ -36,6 +42,8 @@ pub struct Metrics {
     pool_idle: Gauge,
     /// Calls that found every admission slot taken and waited.
     pub pool_waits: Counter,
+    /// Webhook attempts by outcome, and their latency.
+    pub webhook_attempts: Family<AttemptLabels, Histogram, fn() -> Histogram>,
 }
 
 /// The process's core metrics.
@@ -63,8 +71,15 @@ pub fn metrics() -> &'static Metrics {
         registry.register("db_pool_idle", "Database connections open and idle", pool_idle.clone());
         let pool_waits = Counter::default();
         registry.register("db_pool_waits", "Calls that waited for a database slot", pool_waits.clone());
+        let webhook_attempts =
+            Family::<AttemptLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        registry.register(
+            "webhook_attempt_duration_seconds",
+            "Webhook delivery attempts by outcome (delivered, failed), and their latency",
+            webhook_attempts.clone(),
+        );
         register_build_info(&mut registry);
-        Metrics { registry, calls, errors, pool_size, pool_in_use, pool_idle, pool_waits }
+        Metrics { registry, calls, errors, pool_size, pool_in_use, pool_idle, pool_waits, webhook_attempts }
     })
 }
 

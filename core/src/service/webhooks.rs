@@ -393,7 +393,13 @@ impl Deliverer {
 
     /// One attempt at a delivery, and its outcome recorded.
     async fn attempt(&self, delivery: webhooks::Leased) {
+        let started = std::time::Instant::now();
         let sent = self.send(&delivery).await;
+        let outcome = if sent.is_ok() { "delivered" } else { "failed" };
+        crate::metrics::metrics()
+            .webhook_attempts
+            .get_or_create(&crate::metrics::AttemptLabels { outcome: outcome.to_owned() })
+            .observe(started.elapsed().as_secs_f64());
         let now = truncate_micros(Utc::now());
         let (id, owner) = (delivery.id.clone(), self.owner.clone());
         let recorded = match sent {

@@ -156,6 +156,11 @@ async fn a_receiver_that_fails_three_times_gets_every_event_signed_and_in_order(
     assert_eq!(hook["consecutive_failures"], 0, "{hook}");
     assert_eq!(hook["pending_deliveries"], 0, "{hook}");
     assert_eq!(hook["enabled"], true, "{hook}");
+    let metrics = app.get("/metrics").await.text().await.expect("text");
+    for outcome in ["delivered", "failed"] {
+        let line = format!("claimdesk_core_webhook_attempt_duration_seconds_count{{outcome=\"{outcome}\"}}");
+        assert!(metrics.contains(&line), "no {line} in /metrics");
+    }
 }
 
 async fn a_restart_of_core_in_the_middle_of_a_backlog_loses_nothing(mut app: TestApp) {
