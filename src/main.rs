@@ -166,6 +166,10 @@ struct WebhookArgs {
     /// Failed attempts in a row that disable a webhook (an admin enables it again).
     #[arg(long, env = "CLAIMDESK_WEBHOOK_DISABLE_AFTER", default_value_t = 30, value_parser = clap::value_parser!(i32).range(1..=10_000))]
     webhook_disable_after: i32,
+    /// Days acknowledged deliveries stay readable (`GET /v1/webhooks/{id}/deliveries`) before
+    /// they are deleted.
+    #[arg(long, env = "CLAIMDESK_WEBHOOK_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    webhook_retention_days: u64,
 }
 
 fn parse_allowed_hosts(list: &str) -> Result<AllowedHosts, String> {
@@ -179,6 +183,7 @@ impl From<WebhookArgs> for WebhookConfig {
             timeout: Duration::from_secs(args.webhook_timeout_secs),
             retry_base: Duration::from_millis(args.webhook_retry_base_ms),
             disable_after: args.webhook_disable_after,
+            retention: Duration::from_secs(args.webhook_retention_days * 24 * 3600),
             ..WebhookConfig::default()
         }
     }

@@ -65,6 +65,8 @@ pub struct Options {
     pub feed_slow_consumer: Option<Duration>,
     /// Failed webhook attempts in a row that disable a webhook (default 30).
     pub webhook_disable_after: Option<i32>,
+    /// How long acknowledged webhook deliveries are kept (default 30 days).
+    pub webhook_retention: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,6 +218,7 @@ impl TestApp {
                 retry_base: Duration::from_millis(50),
                 retry_cap: Duration::from_millis(400),
                 disable_after: options.webhook_disable_after.unwrap_or(30),
+                retention: options.webhook_retention.unwrap_or(Duration::from_secs(30 * 24 * 3600)),
                 ..WebhookConfig::default()
             },
             event_json: EventJson(std::sync::Arc::new(claimdesk_api::feed_event_json)),

@@ -55,6 +55,8 @@ pub struct WebhookConfig {
     pub concurrency: usize,
     /// Deliveries of one webhook in flight at once, across core instances.
     pub per_webhook: usize,
+    /// How long acknowledged deliveries stay readable before they are deleted.
+    pub retention: Duration,
 }
 
 impl Default for WebhookConfig {
@@ -67,6 +69,7 @@ impl Default for WebhookConfig {
             disable_after: 30,
             concurrency: 32,
             per_webhook: 4,
+            retention: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }
@@ -267,6 +270,8 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> Result<String
 const TAKE_BATCH: i64 = 500;
 /// How often the deliverer looks for work when nothing wakes it.
 const TICK: Duration = Duration::from_millis(250);
+/// Acknowledged deliveries deleted at once by the retention.
+const PRUNE_BATCH: i64 = 1000;
 /// The most of a receiver's answer kept in `last_error`.
 const ERROR_BODY_CHARS: usize = 200;
 
@@ -304,9 +309,18 @@ impl Deliverer {
             }
             let mut in_flight = JoinSet::new();
             let tick = TICK.min(this.config.retry_base.max(Duration::from_millis(20)));
+            // Every hour (or sooner with a short retention), acknowledged deliveries past it go.
+            let prune_every = this.config.retention.min(Duration::from_secs(3600));
+            let mut pruned = tokio::time::Instant::now();
             loop {
                 if *stopping.borrow() {
                     break;
+                }
+                if pruned.elapsed() >= prune_every {
+                    pruned = tokio::time::Instant::now();
+                    if let Err(e) = this.prune().await {
+                        tracing::warn!(error = %e, "webhooks: cannot delete old deliveries; next time");
+                    }
                 }
                 if let Err(e) = this.take_events().await {
                     tracing::warn!(error = %e, "webhooks: cannot take new events; trying again");
@@ -371,6 +385,22 @@ impl Deliverer {
                 Ok(())
             })
             .await
+    }
+
+    /// Deletes the deliveries acknowledged longer than the retention ago, a batch at a time.
+    async fn prune(&self) -> Result<(), Error> {
+        let retention =
+            chrono::Duration::from_std(self.config.retention).unwrap_or_else(|_| chrono::Duration::days(30));
+        let before = Utc::now() - retention;
+        loop {
+            let n = self.db.write(move |conn| webhooks::prune(conn, before, PRUNE_BATCH)).await?;
+            if n > 0 {
+                tracing::debug!(deleted = n, "webhooks: deleted acknowledged deliveries past the retention");
+            }
+            if (n as i64) < PRUNE_BATCH {
+                return Ok(());
+            }
+        }
     }
 
     async fn lease(&self, room: usize) -> Result<Vec<webhooks::Leased>, Error> {

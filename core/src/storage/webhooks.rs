@@ -429,6 +429,16 @@ pub fn release_all(conn: &mut Conn) -> Result<usize, Error> {
         .execute(conn)?)
 }
 
+/// Deletes at most `limit` deliveries acknowledged before `before`; answers how many.
+pub fn prune(conn: &mut Conn, before: DateTime<Utc>, limit: i64) -> Result<usize, Error> {
+    let mut sql = Sql::new(
+        "DELETE FROM webhook_deliveries WHERE id IN \
+         (SELECT id FROM webhook_deliveries WHERE delivered_at IS NOT NULL AND delivered_at < ? LIMIT ?)",
+    );
+    sql.bind(Bind::Time(before.naive_utc())).bind(Bind::Big(limit));
+    sql.execute(conn)
+}
+
 type DeliveryRow = (
     String,
     String,

@@ -38,5 +38,7 @@ CREATE TABLE webhook_deliveries (
 );
 -- What is due, and the head of each claim's queue (per-claim order).
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE delivered_at IS NULL;
+-- What the retention removes (delivered long ago).
+CREATE INDEX webhook_deliveries_delivered_idx ON webhook_deliveries (delivered_at) WHERE delivered_at IS NOT NULL;
 CREATE INDEX webhook_deliveries_claim_idx ON webhook_deliveries (webhook_id, claim_id, feed_position)
     WHERE delivered_at IS NULL;

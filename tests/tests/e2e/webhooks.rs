@@ -391,6 +391,40 @@ async fn postgres_a_failing_webhook_is_disabled_then_enabled_and_replayed() {
     }
 }
 
+/// Acknowledged deliveries are deleted once past the retention; waiting ones never are.
+async fn old_deliveries_are_deleted(backend: Backend) {
+    let options = Options { webhook_retention: Some(Duration::from_secs(1)), ..Options::default() };
+    let app = TestApp::start_with(backend, options).await;
+    let receiver = Receiver::ok();
+    let (webhook, _) = register(&app, &receiver.url, json!(["created"])).await;
+    let id = webhook["id"].as_str().expect("id");
+    let failing = Receiver::start(Arc::new(|_| (500, Duration::ZERO, None)));
+    let (stuck, _) = register(&app, &failing.url, json!(["created"])).await;
+    let stuck = stuck["id"].as_str().expect("id");
+    write(&app, 2).await;
+    receiver.wait_for(2, Duration::from_secs(10)).await;
+    let start = Instant::now();
+    while !deliveries(&app, id, "").await.is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(10), "{:#?}", deliveries(&app, id, "").await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let waiting = deliveries(&app, stuck, "").await;
+    assert_eq!(waiting.len(), 2, "deliveries still waiting are kept: {waiting:#?}");
+    assert!(waiting.iter().all(|d| d["state"] == "pending"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_old_deliveries_are_deleted() {
+    old_deliveries_are_deleted(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_old_deliveries_are_deleted() {
+    if claimdesk_tests::postgres_available() {
+        old_deliveries_are_deleted(Backend::Postgres).await;
+    }
+}
+
 /// Two core instances on one database: every delivery is sent by one of them, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_two_cores_send_each_delivery_once() {
