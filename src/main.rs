@@ -6,7 +6,7 @@ use anyhow::Context;
 use claimdesk_api::{Gateway, GatewayConfig};
 use claimdesk_core::{
     Core, CoreConfig, EventJson,
-    domain::{AllowedHosts, Role, TokenInput},
+    domain::{AllowedHosts, Role, TokenInput, claimreview::Publisher},
     service::{Auth, WebhookConfig},
     storage::{self, Database, DatabaseConfig, DatabaseUrl},
 };
@@ -140,6 +140,16 @@ struct CoreArgs {
     feed_slow_consumer_secs: u64,
     #[command(flatten)]
     webhooks: WebhookArgs,
+    /// The organisation that publishes the desk's verdicts (ClaimReview `author`).
+    #[arg(long, env = "CLAIMDESK_PUBLISHER_NAME", default_value = "claimdesk")]
+    publisher_name: String,
+    /// The publishing organisation's web address (ClaimReview `author.url`).
+    #[arg(long, env = "CLAIMDESK_PUBLISHER_URL")]
+    publisher_url: Option<String>,
+    /// Where a claim's review is published, `{id}` standing for the claim's id
+    /// (`https://factcheck.example.org/claims/{id}`): ClaimReview `url`, which Google requires.
+    #[arg(long, env = "CLAIMDESK_CLAIMREVIEW_URL")]
+    claimreview_url: Option<String>,
     /// Stored as an admin token at start-up when no admin token exists (for automation).
     #[arg(long, env = "CLAIMDESK_BOOTSTRAP_TOKEN", hide_env_values = true)]
     bootstrap_token: Option<String>,
@@ -234,6 +244,11 @@ impl From<CoreArgs> for CoreConfig {
             duplicate_check: args.duplicate_check,
             feed_slow_consumer: std::time::Duration::from_secs(args.feed_slow_consumer_secs),
             webhooks: args.webhooks.into(),
+            publisher: Publisher {
+                name: args.publisher_name,
+                url: args.publisher_url,
+                review_url: args.claimreview_url,
+            },
             event_json: EventJson(std::sync::Arc::new(claimdesk_api::feed_event_json)),
         }
     }

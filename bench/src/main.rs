@@ -309,6 +309,12 @@ impl ClaimService for FixedClaim {
     async fn get_sourcing(&self, _: Request<pb::GetSourcingRequest>) -> Result<Response<pb::Sourcing>, Status> {
         Err(Status::unimplemented("anchor"))
     }
+    async fn get_claim_review(
+        &self,
+        _: Request<pb::GetClaimReviewRequest>,
+    ) -> Result<Response<pb::ClaimReview>, Status> {
+        Err(Status::unimplemented("anchor"))
+    }
     async fn get_history(&self, _: Request<pb::GetHistoryRequest>) -> Result<Response<pb::GetHistoryResponse>, Status> {
         Err(Status::unimplemented("anchor"))
     }

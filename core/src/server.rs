@@ -58,6 +58,8 @@ pub struct CoreConfig {
     pub feed_slow_consumer: Duration,
     /// How webhooks are delivered.
     pub webhooks: WebhookConfig,
+    /// Who publishes the desk's verdicts as ClaimReview.
+    pub publisher: crate::domain::claimreview::Publisher,
     /// Renders a feed event as the change feed's JSON: a webhook delivery's body.
     pub event_json: EventJson,
 }
@@ -88,6 +90,7 @@ pub struct Core {
     feed_slow_consumer: Duration,
     webhooks: WebhookConfig,
     event_json: EventJson,
+    publisher: crate::domain::claimreview::Publisher,
     /// SQLite: the lock that makes this process the database's only core, held while it serves.
     owner: Option<std::fs::File>,
 }
@@ -160,6 +163,7 @@ impl Core {
             feed_slow_consumer: config.feed_slow_consumer,
             webhooks: config.webhooks.clone(),
             event_json: config.event_json.clone(),
+            publisher: config.publisher.clone(),
             owner,
         })
     }
@@ -181,6 +185,7 @@ impl Core {
             feed_slow_consumer,
             webhooks,
             event_json,
+            publisher,
             owner,
         } = self;
         let (reporter, health) = tonic_health::server::health_reporter();
@@ -221,6 +226,7 @@ impl Core {
                     Claims::new(db.clone(), rules).with_duplicate_check(duplicate_check),
                     auth.clone(),
                     feed,
+                    publisher,
                 ))
                 .max_decoding_message_size(MAX_REQUEST_BYTES)
                 .max_encoding_message_size(MAX_RESPONSE_BYTES),

@@ -8,7 +8,10 @@ use std::{io::Write, net::SocketAddr, sync::OnceLock, time::Duration};
 
 use claimdesk_api::{Gateway, GatewayConfig};
 use claimdesk_core::{
-    Core, CoreConfig, EventJson, domain::AllowedHosts, service::WebhookConfig, storage::DatabaseConfig,
+    Core, CoreConfig, EventJson,
+    domain::{AllowedHosts, claimreview::Publisher},
+    service::WebhookConfig,
+    storage::DatabaseConfig,
 };
 use claimdesk_proto::v1::claim_service_client::ClaimServiceClient;
 use diesel::{Connection, PgConnection, connection::SimpleConnection};
@@ -222,6 +225,11 @@ impl TestApp {
                 ..WebhookConfig::default()
             },
             event_json: EventJson(std::sync::Arc::new(claimdesk_api::feed_event_json)),
+            publisher: Publisher {
+                name: "Desk Factuel".to_owned(),
+                url: Some("https://factuel.example.org/".to_owned()),
+                review_url: Some("https://factuel.example.org/claims/{id}".to_owned()),
+            },
         };
         let (core, core_addr) = start_core(&core_config).await;
         // Later restarts of core reuse the port the gateway knows.

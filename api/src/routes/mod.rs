@@ -1,6 +1,7 @@
 //! Route registration: every route goes through utoipa so the OpenAPI document cannot drift.
 
 mod attributions;
+mod claimreview;
 mod claims;
 mod events;
 mod health;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(attributions::replace_attribution)
             .service(attributions::remove_attribution)
             .service(history::get_sourcing)
+            .service(claimreview::get_claim_review)
             .service(history::get_history)
             .service(events::watch_events)
             .service(sources::create_source)

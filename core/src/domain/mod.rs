@@ -3,6 +3,7 @@
 pub mod attribution;
 pub mod auth;
 pub mod claim;
+pub mod claimreview;
 mod error;
 pub mod history;
 pub mod language;

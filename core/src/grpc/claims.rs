@@ -5,7 +5,10 @@ use tonic::{Request, Response, Status};
 
 use super::{authorize, authorize_caller, convert::mask_paths, idempotency_key, replay_marked};
 use crate::{
-    domain::{Access, AttributionFields, ClaimInput, ClaimStatus, Error, ListParams, Precondition, Role},
+    domain::{
+        Access, AttributionFields, ClaimInput, ClaimStatus, Error, ListParams, Precondition, Role,
+        claimreview::Publisher,
+    },
     service::{AttributionChange, Auth, Claims, Feed, SearchParams},
 };
 
@@ -14,11 +17,12 @@ pub struct ClaimApi {
     claims: Claims,
     auth: Auth,
     feed: Feed,
+    publisher: Publisher,
 }
 
 impl ClaimApi {
-    pub fn new(claims: Claims, auth: Auth, feed: Feed) -> Self {
-        Self { claims, auth, feed }
+    pub fn new(claims: Claims, auth: Auth, feed: Feed, publisher: Publisher) -> Self {
+        Self { claims, auth, feed, publisher }
     }
 }
 
@@ -52,6 +56,16 @@ impl ClaimService for ClaimApi {
         let mut claim = pb::Claim::from(claim);
         claim.possible_duplicates = duplicates.into_iter().map(Into::into).collect();
         Ok(replay_marked(Response::new(claim), replayed))
+    }
+
+    async fn get_claim_review(
+        &self,
+        request: Request<pb::GetClaimReviewRequest>,
+    ) -> Result<Response<pb::ClaimReview>, Status> {
+        authorize(&self.auth, &request, Access::PublicRead).await?;
+        let pb::GetClaimReviewRequest { claim_id } = request.into_inner();
+        let review = self.claims.claim_review(&claim_id, &self.publisher).await?;
+        Ok(Response::new(pb::ClaimReview { json_ld: review.to_string() }))
     }
 
     async fn get_claim(&self, request: Request<pb::GetClaimRequest>) -> Result<Response<pb::Claim>, Status> {

@@ -477,6 +477,36 @@ impl Claims {
             .await
     }
 
+    /// The claim and its verdict as schema.org `ClaimReview` JSON-LD (`domain::claimreview`):
+    /// `no_verdict` while its status is none.
+    pub async fn claim_review(
+        &self,
+        claim_id: &str,
+        publisher: &crate::domain::claimreview::Publisher,
+    ) -> Result<serde_json::Value, Error> {
+        let view = self.get(claim_id).await?;
+        let id = view.claim.id;
+        let (claimant_id, status) = (view.claim.claimant_id, view.claim.status);
+        let (claimant, statements, verdict_at) = self
+            .db
+            .run(move |conn| {
+                storage::read(conn, |conn| {
+                    let claimant = claimant_id.map(|s| sources::get(conn, s)).transpose()?;
+                    let statements = attributions::all_for_claim(conn, id)?;
+                    // When the status became what it is: the last change to it.
+                    let verdict_at = events::list(conn, id, 0, u32::MAX)?
+                        .into_iter()
+                        .rev()
+                        .find(|e| matches!(e.change, Change::StatusChanged { to, .. } if to == status))
+                        .map(|e| e.at);
+                    Ok((claimant, statements, verdict_at))
+                })
+            })
+            .await?;
+        let verdict_at = verdict_at.unwrap_or(view.claim.updated_at);
+        crate::domain::claimreview::claim_review(&view, claimant.as_ref(), &statements, verdict_at, publisher)
+    }
+
     pub async fn sourcing(&self, claim_id: &str) -> Result<Sourcing, Error> {
         Ok(self.get(claim_id).await?.sourcing)
     }

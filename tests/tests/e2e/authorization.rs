@@ -91,6 +91,7 @@ async fn every_rest_route_for_every_caller(app: TestApp) {
         (Method::DELETE, format!("/v1/claims/{c}/attributions/{a}"), None, EDITOR),
         (Method::GET, format!("/v1/claims/{c}/sourcing"), None, VIEWER),
         (Method::GET, format!("/v1/claims/{c}/history"), None, VIEWER),
+        (Method::GET, format!("/v1/claims/{c}/claimreview"), None, VIEWER),
         (Method::GET, "/v1/sources".into(), None, VIEWER),
         (Method::POST, "/v1/sources".into(), Some(json!({"name": "AFP", "kind": "news_agency"})), REPORTER),
         (Method::GET, format!("/v1/sources/{s}"), None, VIEWER),
@@ -304,6 +305,15 @@ async fn every_rpc_for_every_caller(app: TestApp) {
             rpc(move |ch| {
                 let claim_id = c.clone();
                 async move { ClaimServiceClient::new(ch).get_sourcing(pb::GetSourcingRequest { claim_id }).await.map(drop) }
+            })
+        }),
+        ("GetClaimReview", VIEWER, {
+            let c = c.clone();
+            rpc(move |ch| {
+                let claim_id = c.clone();
+                async move {
+                    ClaimServiceClient::new(ch).get_claim_review(pb::GetClaimReviewRequest { claim_id }).await.map(drop)
+                }
             })
         }),
         ("GetHistory", VIEWER, {

@@ -4,6 +4,7 @@
 
 mod authorization;
 mod bad_input;
+mod claimreview;
 mod claims;
 mod core_down;
 mod docs;
