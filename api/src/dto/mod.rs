@@ -56,6 +56,11 @@ pub fn from_timestamp(t: Option<prost_types::Timestamp>) -> Result<DateTime<Utc>
         .ok_or_else(|| bad_core_answer("missing or invalid timestamp"))
 }
 
+/// An optional timestamp from core (absent stays absent; present must be valid).
+pub fn from_optional_timestamp(t: Option<prost_types::Timestamp>) -> Result<Option<DateTime<Utc>>, Problem> {
+    t.map(|t| from_timestamp(Some(t))).transpose()
+}
+
 /// Core answered something the contract does not allow: a bug, not the client's fault.
 pub fn bad_core_answer(what: &str) -> Problem {
     tracing::error!(what, "invalid answer from core");

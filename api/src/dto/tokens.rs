@@ -5,7 +5,7 @@ use claimdesk_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{from_timestamp, proto_enum, timestamp};
+use super::{from_optional_timestamp, from_timestamp, proto_enum, timestamp};
 use crate::problem::Problem;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -66,8 +66,8 @@ impl TryFrom<pb::Token> for Token {
             role,
             prefix,
             created_at: from_timestamp(created_at)?,
-            expires_at: expires_at.map(|t| from_timestamp(Some(t))).transpose()?,
-            revoked_at: revoked_at.map(|t| from_timestamp(Some(t))).transpose()?,
+            expires_at: from_optional_timestamp(expires_at)?,
+            revoked_at: from_optional_timestamp(revoked_at)?,
         })
     }
 }

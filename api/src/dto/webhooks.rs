@@ -5,7 +5,7 @@ use claimdesk_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::from_timestamp;
+use super::{from_optional_timestamp, from_timestamp};
 use crate::problem::Problem;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -125,10 +125,6 @@ pub struct Delivery {
     pub created_at: DateTime<Utc>,
 }
 
-fn maybe(t: Option<prost_types::Timestamp>) -> Result<Option<DateTime<Utc>>, Problem> {
-    t.map(|t| from_timestamp(Some(t))).transpose()
-}
-
 impl TryFrom<pb::Delivery> for Delivery {
     type Error = Problem;
 
@@ -158,9 +154,9 @@ impl TryFrom<pb::Delivery> for Delivery {
             attempts,
             last_status,
             last_error,
-            last_attempt_at: maybe(last_attempt_at)?,
-            next_attempt_at: maybe(next_attempt_at)?,
-            delivered_at: maybe(delivered_at)?,
+            last_attempt_at: from_optional_timestamp(last_attempt_at)?,
+            next_attempt_at: from_optional_timestamp(next_attempt_at)?,
+            delivered_at: from_optional_timestamp(delivered_at)?,
             created_at: from_timestamp(created_at)?,
         })
     }

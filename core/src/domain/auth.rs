@@ -85,12 +85,18 @@ const SECRET_PREFIX: &str = "cdk_";
 /// Shortest secret accepted from outside (the bootstrap token): 128 bits as hex.
 pub const MIN_SECRET_CHARS: usize = 32;
 
+/// 256 random bits from the operating system: the key of every secret claimdesk makes (API
+/// tokens, webhook signing secrets).
+pub fn random_key() -> Result<[u8; 32], Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| Error::Internal(format!("no randomness: {e}")))?;
+    Ok(bytes)
+}
+
 /// A new secret: 256 random bits from the operating system.
 pub fn new_secret() -> Result<String, Error> {
     use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Internal(format!("no randomness: {e}")))?;
-    Ok(format!("{SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
+    Ok(format!("{SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(random_key()?)))
 }
 
 /// What is stored of a secret: its SHA-256, in hex. Secrets carry at least 128 random bits, so

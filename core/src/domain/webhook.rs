@@ -31,11 +31,10 @@ pub struct Webhook {
     pub updated_at: DateTime<Utc>,
 }
 
-impl Webhook {
-    /// Whether it receives events of this kind.
-    pub fn wants(&self, kind: ChangeKind) -> bool {
-        self.kinds.is_empty() || self.kinds.contains(&kind)
-    }
+/// Whether a webhook registered for `kinds` receives events of `kind`: an empty list takes every
+/// kind.
+pub fn receives(kinds: &[ChangeKind], kind: ChangeKind) -> bool {
+    kinds.is_empty() || kinds.contains(&kind)
 }
 
 /// A webhook as an admin registers it.
@@ -74,14 +73,13 @@ impl WebhookInput {
                 ),
             }
         }
-        let description = self.description.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
-        if let Some(d) = &description {
-            if d.chars().count() > MAX_DESCRIPTION_CHARS {
-                v.push("description", format!("at most {MAX_DESCRIPTION_CHARS} characters"));
-            } else if let Err(e) = super::no_nul(d).and_then(super::visible_text) {
-                v.push("description", e);
-            }
-        }
+        let description = v
+            .check(
+                "description",
+                super::source::optional(self.description, MAX_DESCRIPTION_CHARS)
+                    .and_then(|d| d.map(|d| super::visible_text(&d).map(|_| d.clone())).transpose()),
+            )
+            .flatten();
         v.into_result()?;
         let url = url.ok_or_else(|| Error::Internal("checked but absent".into()))?;
         Ok(ValidWebhook { url, kinds, description })

@@ -63,6 +63,21 @@ pub fn cursor_of(position: i64) -> String {
     paging::encode(&FeedCursor { position })
 }
 
+/// Refuses a position ahead of the feed's newest event `head` (OUT_OF_RANGE): its cursor was not
+/// issued by this database. History is never deleted, so no position below it is too old.
+pub fn issued_here(field: &'static str, position: i64, head: i64, hint: &str) -> Result<(), Error> {
+    if position <= head {
+        return Ok(());
+    }
+    Err(Error::OutOfRange {
+        field,
+        description: format!(
+            "the cursor is ahead of this feed's newest event ({position} > {head}): it was not issued by this \
+             database{hint}"
+        ),
+    })
+}
+
 /// The feed position a cursor this feed issued stands for.
 pub fn position_of(cursor: &str) -> Result<i64, String> {
     paging::decode::<FeedCursor>(cursor).map(|c| c.position)
@@ -214,16 +229,10 @@ impl Feed {
         let cursor = match start {
             Start::Now => head,
             Start::Beginning => 0,
-            Start::After(after) if after > head => {
-                return Err(Error::OutOfRange {
-                    field: "since",
-                    description: format!(
-                        "the cursor is ahead of this feed's newest event ({after} > {head}): it was not issued by \
-                         this database; start from the beginning or from now"
-                    ),
-                });
+            Start::After(after) => {
+                issued_here("since", after, head, "; start from the beginning or from now")?;
+                after
             }
-            Start::After(after) => after,
         };
         self.watchers.fetch_add(1, Ordering::Relaxed);
         Ok(Subscription { feed: self.clone(), cursor, filter, head: self.head.clone() })

@@ -16,7 +16,7 @@
 //!   connects (and for every redirect): private, loopback, link-local and reserved addresses are
 //!   refused unless `CLAIMDESK_WEBHOOK_ALLOWED_HOSTS` lists them.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{collections::HashMap, net::SocketAddr, sync::Arc, time::Duration};
 
 use base64::Engine;
 use chrono::Utc;
@@ -27,9 +27,11 @@ use uuid::Uuid;
 use crate::{
     domain::{
         AllowedHosts, Delivery, DeliveryState, Error, Webhook, WebhookInput,
+        auth::random_key,
         history::ChangeKind,
         paging::{self, Cursor, Page},
         parse_id, truncate_micros,
+        webhook::receives,
     },
     service::feed::{self, FeedEvent},
     storage::{Database, events, webhooks},
@@ -186,16 +188,7 @@ impl Webhooks {
             .db
             .write(move |conn| {
                 if let Some(position) = replay {
-                    let head = events::head(conn)?;
-                    if position > head {
-                        return Err(Error::OutOfRange {
-                            field: "replay_from",
-                            description: format!(
-                                "the cursor is ahead of this feed's newest event ({position} > {head}): it was not \
-                                 issued by this database"
-                            ),
-                        });
-                    }
+                    feed::issued_here("replay_from", position, events::head(conn)?, "")?;
                 }
                 webhooks::enable(conn, id, replay, truncate_micros(Utc::now()))
             })
@@ -249,9 +242,7 @@ impl Webhooks {
 
 /// `whsec_` and 32 random bytes in base64, as Standard Webhooks' libraries take a secret.
 fn new_secret() -> Result<String, Error> {
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut key).map_err(|e| Error::Internal(format!("no randomness: {e}")))?;
-    Ok(format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key)))
+    Ok(format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(random_key()?)))
 }
 
 /// The `webhook-signature` of a message: `v1,` and the base64 HMAC-SHA256 of
@@ -366,18 +357,27 @@ impl Deliverer {
         self.db
             .write(move |conn| {
                 let now = truncate_micros(Utc::now());
+                // Webhooks at the same place take the same events: each is rendered once.
+                let mut rendered: HashMap<i64, String> = HashMap::new();
                 for webhook in webhooks::behind(conn, head)? {
                     let rows = events::feed(conn, webhook.feed_position, TAKE_BATCH)?;
                     let Some(&(last, _)) = rows.last() else { continue };
                     let mut taken = Vec::new();
                     for (position, event) in rows {
                         let kind = ChangeKind::from(&event.change);
-                        if !webhook.kinds.is_empty() && !webhook.kinds.contains(&kind) {
+                        if !receives(&webhook.kinds, kind) {
                             continue;
                         }
                         let claim_id = event.claim_id;
-                        let body = render(FeedEvent { cursor: feed::cursor_of(position), event })
-                            .map_err(|e| Error::Internal(format!("cannot render event {position}: {e}")))?;
+                        let body = match rendered.get(&position) {
+                            Some(body) => body.clone(),
+                            None => {
+                                let body = render(FeedEvent { cursor: feed::cursor_of(position), event })
+                                    .map_err(|e| Error::Internal(format!("cannot render event {position}: {e}")))?;
+                                rendered.insert(position, body.clone());
+                                body
+                            }
+                        };
                         taken.push(webhooks::Taken { feed_position: position, claim_id, kind, body });
                     }
                     webhooks::take_events(conn, webhook.id, taken, last, now)?;

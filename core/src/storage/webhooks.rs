@@ -37,21 +37,23 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> Error {
     Error::Internal(format!("stored {what}: {e}"))
 }
 
+/// The event kinds stored for a webhook (a JSON list of their names).
+fn parse_kinds(raw: &str) -> Result<Vec<ChangeKind>, Error> {
+    let names: Vec<String> = serde_json::from_str(raw).map_err(|e| corrupt("webhook kinds", e))?;
+    names.iter().map(|k| k.parse().map_err(|e| corrupt("kind", e))).collect()
+}
+
 fn uuid(raw: &str) -> Result<Uuid, Error> {
     Uuid::try_parse(raw).map_err(|e| corrupt("id", e))
 }
 
 impl WebhookRow {
     fn into_webhook(self, pending: i64) -> Result<Webhook, Error> {
-        let kinds: Vec<String> = serde_json::from_str(&self.kinds).map_err(|e| corrupt("webhook kinds", e))?;
         Ok(Webhook {
             id: uuid(&self.id)?,
             url: self.url,
             description: self.description,
-            kinds: kinds
-                .iter()
-                .map(|k| k.parse::<ChangeKind>().map_err(|e| corrupt("kind", e)))
-                .collect::<Result<_, _>>()?,
+            kinds: parse_kinds(&self.kinds)?,
             enabled: self.enabled,
             disabled_reason: self.disabled_reason,
             failures: self.failures,
@@ -202,14 +204,7 @@ pub fn behind(conn: &mut Conn, head: i64) -> Result<Vec<Behind>, Error> {
     }
     sql.load::<Row>(conn)?
         .into_iter()
-        .map(|row| {
-            let kinds: Vec<String> = serde_json::from_str(&row.kinds).map_err(|e| corrupt("webhook kinds", e))?;
-            Ok(Behind {
-                id: uuid(&row.id)?,
-                kinds: kinds.iter().map(|k| k.parse().map_err(|e| corrupt("kind", e))).collect::<Result<_, _>>()?,
-                feed_position: row.feed_position,
-            })
-        })
+        .map(|row| Ok(Behind { id: uuid(&row.id)?, kinds: parse_kinds(&row.kinds)?, feed_position: row.feed_position }))
         .collect()
 }
 
