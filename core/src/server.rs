@@ -28,6 +28,14 @@ pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 /// characters) is about 30 MB.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
+/// A generated service with core's message limits (each server type has the methods, no trait
+/// shares them).
+macro_rules! limited {
+    ($server:expr) => {
+        $server.max_decoding_message_size(MAX_REQUEST_BYTES).max_encoding_message_size(MAX_RESPONSE_BYTES)
+    };
+}
+
 /// How long a stopping core lets its calls in flight finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -221,31 +229,18 @@ impl Core {
             .add_service(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(
-                ClaimServiceServer::new(ClaimApi::new(
-                    Claims::new(db.clone(), rules).with_duplicate_check(duplicate_check),
-                    auth.clone(),
-                    feed,
-                    publisher,
-                ))
-                .max_decoding_message_size(MAX_REQUEST_BYTES)
-                .max_encoding_message_size(MAX_RESPONSE_BYTES),
-            )
-            .add_service(
-                SourceServiceServer::new(SourceApi::new(Sources::new(db.clone()), auth.clone()))
-                    .max_decoding_message_size(MAX_REQUEST_BYTES)
-                    .max_encoding_message_size(MAX_RESPONSE_BYTES),
-            )
-            .add_service(
-                WebhookServiceServer::new(WebhookApi::new(Webhooks::new(db.clone(), &webhooks), auth.clone()))
-                    .max_decoding_message_size(MAX_REQUEST_BYTES)
-                    .max_encoding_message_size(MAX_RESPONSE_BYTES),
-            )
-            .add_service(
-                TokenServiceServer::new(TokenApi::new(auth))
-                    .max_decoding_message_size(MAX_REQUEST_BYTES)
-                    .max_encoding_message_size(MAX_RESPONSE_BYTES),
-            );
+            .add_service(limited!(ClaimServiceServer::new(ClaimApi::new(
+                Claims::new(db.clone(), rules).with_duplicate_check(duplicate_check),
+                auth.clone(),
+                feed,
+                publisher,
+            ))))
+            .add_service(limited!(SourceServiceServer::new(SourceApi::new(Sources::new(db.clone()), auth.clone()))))
+            .add_service(limited!(WebhookServiceServer::new(WebhookApi::new(
+                Webhooks::new(db.clone(), &webhooks),
+                auth.clone()
+            ))))
+            .add_service(limited!(TokenServiceServer::new(TokenApi::new(auth))));
         let stopping = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
             let _ = stopped.wait_for(|stop| *stop).await;
         };
