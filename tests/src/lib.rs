@@ -598,3 +598,20 @@ impl tonic::codec::Decoder for RawCodec {
         Ok(Some(bytes))
     }
 }
+
+/// Asks `probe` every 50 ms until it answers `Ok`, failing after `wait` with what its last
+/// `Err` said.
+pub async fn until<T, F, Fut>(wait: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let start = std::time::Instant::now();
+    loop {
+        match probe().await {
+            Ok(done) => return done,
+            Err(why) => assert!(start.elapsed() < wait, "after {wait:?}: {why}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -4,7 +4,7 @@
 use std::{
     collections::HashSet,
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -98,19 +98,14 @@ impl Receiver {
 
     /// Waits until it has acknowledged `n` messages (at most `wait`).
     pub async fn wait_for(&self, n: usize, wait: Duration) -> Vec<Received> {
-        let start = Instant::now();
-        loop {
+        crate::until(wait, || async {
             let got = self.acknowledged();
             if got.len() >= n {
-                return got;
+                Ok(got)
+            } else {
+                Err(format!("{} of {n} messages acknowledged: {:#?}", got.len(), self.received()))
             }
-            assert!(
-                start.elapsed() < wait,
-                "{} of {n} messages acknowledged after {wait:?}: {:#?}",
-                got.len(),
-                self.received()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await
     }
 }

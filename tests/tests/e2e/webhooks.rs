@@ -9,9 +9,9 @@ use std::{
 };
 
 use base64::Engine;
-use claimdesk_proto::v1::{self as pb, claim_service_client::ClaimServiceClient};
+use claimdesk_proto::v1 as pb;
 use claimdesk_tests::{
-    AuthedChannel, Backend, Options, TestApp, problem, problem_fields,
+    Backend, Options, TestApp, problem, problem_fields, until,
     webhooks::{Received, Receiver},
 };
 use hmac::{Hmac, Mac};
@@ -49,13 +49,18 @@ fn event_of(message: &Received) -> (String, i64) {
     (body["claim_id"].as_str().expect("claim_id").to_owned(), body["event"]["version"].as_i64().expect("version"))
 }
 
-async fn grpc(app: &TestApp) -> ClaimServiceClient<AuthedChannel> {
-    app.grpc().await
+/// Waits until the webhook has no deliveries that `query` lists (`"/// Waits until `state` lists none of the webhook's deliveries (`""`: none at all).state=pending"`, or `""`).
+async fn until_no_deliveries(app: &TestApp, id: &str, query: &str) {
+    until(Duration::from_secs(10), || async {
+        let listed = deliveries(app, id, query).await;
+        if listed.is_empty() { Ok(()) } else { Err(format!("{listed:#?}")) }
+    })
+    .await
 }
 
 /// Creates `claims` claims and sets each one's status once: two events per claim.
 async fn write(app: &TestApp, claims: usize) -> Vec<String> {
-    let mut client = grpc(app).await;
+    let mut client = app.grpc().await;
     let mut ids = Vec::new();
     for i in 0..claims {
         let claim = client
@@ -175,12 +180,7 @@ async fn a_restart_of_core_in_the_middle_of_a_backlog_loses_nothing(mut app: Tes
     receiver.wait_for(30, Duration::from_secs(60)).await;
     assert_complete_and_in_order(&receiver, &claims, &secret);
     // The last answers are being recorded.
-    let id = webhook["id"].as_str().expect("id");
-    let start = Instant::now();
-    while !deliveries(&app, id, "&state=pending").await.is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(10), "{:#?}", deliveries(&app, id, "&state=pending").await);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_no_deliveries(&app, webhook["id"].as_str().expect("id"), "&state=pending").await;
 }
 
 async fn refused_addresses_and_redirects(app: TestApp) {
@@ -213,15 +213,11 @@ async fn refused_addresses_and_redirects(app: TestApp) {
     let (webhook, _) = register(&app, &redirecting.url, json!(["created"])).await;
     let id = webhook["id"].as_str().expect("id");
     write(&app, 1).await;
-    let start = Instant::now();
-    let failed = loop {
+    let failed = until(Duration::from_secs(20), || async {
         let listed = deliveries(&app, id, "").await;
-        if let Some(d) = listed.first().filter(|d| d["attempts"].as_i64() >= Some(1)) {
-            break d.clone();
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "no attempt: {listed:#?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        listed.first().filter(|d| d["attempts"].as_i64() >= Some(1)).cloned().ok_or(format!("no attempt: {listed:#?}"))
+    })
+    .await;
     assert_eq!(failed["state"], "pending", "{failed}");
     let error = failed["last_error"].as_str().expect("last_error");
     assert!(error.contains("redirect refused") && error.contains("169.254.169.254"), "{error}");
@@ -240,15 +236,11 @@ async fn a_failing_webhook_is_disabled_then_enabled_and_replayed(app: TestApp) {
     let start_cursor = webhook["cursor"].as_str().expect("cursor").to_owned();
     let claims = write(&app, 2).await;
     // Three failed attempts in a row (this app's limit) disable it.
-    let start = Instant::now();
-    let disabled = loop {
+    let disabled = until(Duration::from_secs(20), || async {
         let hook = app.json(&format!("/v1/webhooks/{id}")).await;
-        if hook["enabled"] == false {
-            break hook;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "still enabled: {hook}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        if hook["enabled"] == false { Ok(hook) } else { Err(format!("still enabled: {hook}")) }
+    })
+    .await;
     let reason = disabled["disabled_reason"].as_str().expect("a reason");
     assert!(reason.starts_with("3 failed attempts in a row") && reason.contains("HTTP 500"), "{reason}");
     // The two claims' first deliveries were in flight together: the attempt that made three
@@ -281,15 +273,11 @@ async fn a_failing_webhook_is_disabled_then_enabled_and_replayed(app: TestApp) {
         .await
         .expect("sent");
     assert_eq!(response.status(), 200);
-    let start = Instant::now();
-    loop {
+    until(Duration::from_secs(20), || async {
         let again = receiver.received().iter().filter(|m| m.status == 204).count();
-        if again >= 4 {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "replayed {again} of 4: {:#?}", receiver.received());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        if again >= 4 { Ok(()) } else { Err(format!("replayed {again} of 4: {:#?}", receiver.received())) }
+    })
+    .await;
     let mut times: HashMap<String, usize> = HashMap::new();
     for message in receiver.received().iter().filter(|m| m.status == 204) {
         *times.entry(message.id.clone()).or_default() += 1;
@@ -403,11 +391,7 @@ async fn old_deliveries_are_deleted(backend: Backend) {
     let stuck = stuck["id"].as_str().expect("id");
     write(&app, 2).await;
     receiver.wait_for(2, Duration::from_secs(10)).await;
-    let start = Instant::now();
-    while !deliveries(&app, id, "").await.is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(10), "{:#?}", deliveries(&app, id, "").await);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_no_deliveries(&app, id, "").await;
     let waiting = deliveries(&app, stuck, "").await;
     assert_eq!(waiting.len(), 2, "deliveries still waiting are kept: {waiting:#?}");
     assert!(waiting.iter().all(|d| d["state"] == "pending"));
