@@ -315,6 +315,12 @@ impl ClaimService for FixedClaim {
     ) -> Result<Response<pb::ClaimReview>, Status> {
         Err(Status::unimplemented("anchor"))
     }
+    async fn list_claim_reviews(
+        &self,
+        _: Request<pb::ListClaimReviewsRequest>,
+    ) -> Result<Response<pb::ClaimReviewFeed>, Status> {
+        Err(Status::unimplemented("anchor"))
+    }
     async fn get_history(&self, _: Request<pb::GetHistoryRequest>) -> Result<Response<pb::GetHistoryResponse>, Status> {
         Err(Status::unimplemented("anchor"))
     }

@@ -33,6 +33,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(attributions::remove_attribution)
             .service(history::get_sourcing)
             .service(claimreview::get_claim_review)
+            .service(claimreview::list_claim_reviews)
             .service(history::get_history)
             .service(events::watch_events)
             .service(sources::create_source)

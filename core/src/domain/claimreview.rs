@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::{Attribution, ClaimStatus, ClaimView, Error, Source, SourceKind};
+use super::{Attribution, Claim, ClaimStatus, ClaimView, Error, Source, SourceKind};
 
 /// Who publishes the reviews: `CLAIMDESK_PUBLISHER_NAME`, `CLAIMDESK_PUBLISHER_URL`, and
 /// `CLAIMDESK_CLAIMREVIEW_URL`, the address of a claim's published review with `{id}` for its id.
@@ -126,6 +126,24 @@ pub fn claim_review(
         review["keywords"] = json!(claim.tags.join(", "));
     }
     Ok(review)
+}
+
+/// Reviews as a schema.org `DataFeed` (the form Google's Fact Check Tools and Data Commons read):
+/// one `DataFeedItem` per claim, dated by the claim's creation and last change.
+pub fn data_feed(reviews: Vec<(Claim, Value)>) -> Value {
+    let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let items: Vec<Value> = reviews
+        .into_iter()
+        .map(|(claim, review)| {
+            json!({
+                "@type": "DataFeedItem",
+                "dateCreated": stamp(claim.created_at),
+                "dateModified": stamp(claim.updated_at),
+                "item": [review],
+            })
+        })
+        .collect();
+    json!({"@context": "https://schema.org", "@type": "DataFeed", "dataFeedElement": items})
 }
 
 #[cfg(test)]

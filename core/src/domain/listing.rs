@@ -111,6 +111,79 @@ impl Cursor for ClaimCursor {
     }
 }
 
+/// Position after the last claim of a ClaimReview feed page, in the (updated_at, id) ascending
+/// order: a client that keeps the last token reads on from where it stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReviewCursor {
+    pub updated_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+impl Cursor for ReviewCursor {
+    const KIND: &'static str = "r1";
+    const FIELDS: usize = 2;
+
+    fn fields(&self) -> Vec<String> {
+        vec![self.updated_at.timestamp_micros().to_string(), self.id.simple().to_string()]
+    }
+
+    fn from_fields(fields: &[&str]) -> Option<Self> {
+        let updated_at = DateTime::<Utc>::from_timestamp_micros(fields[0].parse().ok()?)?;
+        Some(ReviewCursor { updated_at, id: Uuid::try_parse(fields[1]).ok()? })
+    }
+}
+
+/// The ClaimReview feed's parameters as a client sends them.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewFeedParams {
+    pub page_size: Option<i32>,
+    pub page_token: Option<String>,
+    /// Only this verdict; any verdict when absent.
+    pub status: Option<ClaimStatus>,
+    /// Only claims changed at or after this instant.
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+/// Checked feed parameters: the verdicts to include (never `unverified` or `in_review`, which
+/// have no review to publish), oldest change first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewFilter {
+    pub limit: u32,
+    pub after: Option<ReviewCursor>,
+    pub statuses: Vec<ClaimStatus>,
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+impl ReviewFeedParams {
+    pub fn into_filter(self) -> Result<ReviewFilter, Error> {
+        use strum::IntoEnumIterator;
+        let mut v = Violations::default();
+        let limit = v.check("page_size", page_size(self.page_size));
+        let after = v.check("page_token", paging::decode_token::<ReviewCursor>(self.page_token.as_deref()));
+        v.check("updated_since", self.updated_since.map(super::supported_instant).transpose());
+        if let Some(status) = self.status.filter(|s| !s.is_verdict()) {
+            v.push(
+                "status",
+                format!(
+                    "{status} is no verdict: the feed holds confirmed, partly_confirmed, unverifiable, disputed and \
+                     false claims"
+                ),
+            );
+        }
+        v.into_result()?;
+        let statuses = match self.status {
+            Some(status) => vec![status],
+            None => ClaimStatus::iter().filter(|s| s.is_verdict()).collect(),
+        };
+        Ok(ReviewFilter {
+            limit: limit.unwrap_or(DEFAULT_PAGE_SIZE),
+            after: after.flatten(),
+            statuses,
+            updated_since: self.updated_since,
+        })
+    }
+}
+
 /// The longest source search query, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
 

@@ -6,7 +6,7 @@ use tonic::{Request, Response, Status};
 use super::{authorize, authorize_caller, convert::mask_paths, idempotency_key, replay_marked};
 use crate::{
     domain::{
-        Access, AttributionFields, ClaimInput, ClaimStatus, Error, ListParams, Precondition, Role,
+        Access, AttributionFields, ClaimInput, ClaimStatus, Error, ListParams, Precondition, ReviewFeedParams, Role,
         claimreview::Publisher,
     },
     service::{AttributionChange, Auth, Claims, Feed, SearchParams},
@@ -66,6 +66,19 @@ impl ClaimService for ClaimApi {
         let pb::GetClaimReviewRequest { claim_id } = request.into_inner();
         let review = self.claims.claim_review(&claim_id, &self.publisher).await?;
         Ok(Response::new(pb::ClaimReview { json_ld: review.to_string() }))
+    }
+
+    async fn list_claim_reviews(
+        &self,
+        request: Request<pb::ListClaimReviewsRequest>,
+    ) -> Result<Response<pb::ClaimReviewFeed>, Status> {
+        authorize(&self.auth, &request, Access::PublicRead).await?;
+        let params = ReviewFeedParams::try_from(request.into_inner())?;
+        let (feed, next_page_token) = self.claims.review_feed(params, &self.publisher).await?;
+        Ok(Response::new(pb::ClaimReviewFeed {
+            json_ld: feed.to_string(),
+            next_page_token: next_page_token.unwrap_or_default(),
+        }))
     }
 
     async fn get_claim(&self, request: Request<pb::GetClaimRequest>) -> Result<Response<pb::Claim>, Status> {

@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use crate::domain::{
     Attribution, AttributionFields, Change, ClaimInput, ClaimPatch, ClaimSnapshot, ClaimStatus, ClaimView, Error,
-    Event, FieldChange, FieldViolation, Grade, ListParams, Role, Source, SourceFields, SourceKind, SourceListParams,
-    SourceRef, Sourcing, SourcingLevel, Stance, Violations,
+    Event, FieldChange, FieldViolation, Grade, ListParams, ReviewFeedParams, Role, Source, SourceFields, SourceKind,
+    SourceListParams, SourceRef, Sourcing, SourcingLevel, Stance, Violations,
 };
 use crate::service::{Match, SearchHit, SearchParams};
 
@@ -237,6 +237,19 @@ impl From<pb::ClaimFields> for ClaimPatch {
     fn from(fields: pb::ClaimFields) -> Self {
         let pb::ClaimFields { text, language, context, claimant_id, claimed_at, tags } = fields;
         ClaimPatch { text, language, context, claimant_id, claimed_at, tags }
+    }
+}
+
+impl TryFrom<pb::ListClaimReviewsRequest> for ReviewFeedParams {
+    type Error = Error;
+
+    fn try_from(req: pb::ListClaimReviewsRequest) -> Result<Self, Error> {
+        let pb::ListClaimReviewsRequest { status, updated_since, page_size, page_token } = req;
+        let mut v = Violations::default();
+        let status = v.check("status", ClaimStatus::from_proto(status));
+        let updated_since = v.check("updated_since", from_timestamp(updated_since));
+        v.into_result()?;
+        Ok(ReviewFeedParams { page_size, page_token, status: status.flatten(), updated_since: updated_since.flatten() })
     }
 }
 

@@ -15,8 +15,10 @@ use crate::{
     domain::{
         Attribution, AttributionCursor, AttributionFields, Change, Claim, ClaimInput, ClaimPatch, ClaimSnapshot,
         ClaimStatus, ClaimView, Claimant, Error, Event, HistoryCursor, ListParams, NewClaim, Page, Precondition,
-        SourceFields, SourceKind, SourceRef, Sourcing, SourcingRules, Statement, ValidAttribution, attribution, paging,
-        parse_id, truncate_micros,
+        ReviewFeedParams, Source, SourceFields, SourceKind, SourceRef, Sourcing, SourcingRules, Statement,
+        ValidAttribution, attribution,
+        claimreview::{self, Publisher},
+        paging, parse_id, truncate_micros,
     },
     storage::{self, Conn, Database, attributions, claims, events, sources},
 };
@@ -479,32 +481,41 @@ impl Claims {
 
     /// The claim and its verdict as schema.org `ClaimReview` JSON-LD (`domain::claimreview`):
     /// `no_verdict` while its status is none.
-    pub async fn claim_review(
-        &self,
-        claim_id: &str,
-        publisher: &crate::domain::claimreview::Publisher,
-    ) -> Result<serde_json::Value, Error> {
+    pub async fn claim_review(&self, claim_id: &str, publisher: &Publisher) -> Result<serde_json::Value, Error> {
         let view = self.get(claim_id).await?;
-        let id = view.claim.id;
-        let (claimant_id, status) = (view.claim.claimant_id, view.claim.status);
-        let (claimant, statements, verdict_at) = self
+        let mut reviews = self.db.run(move |conn| storage::read(conn, |conn| review_parts(conn, vec![view]))).await?;
+        let (view, claimant, statements, verdict_at) =
+            reviews.pop().ok_or_else(|| Error::Internal("claim review lost".into()))?;
+        claimreview::claim_review(&view, claimant.as_ref(), &statements, verdict_at, publisher)
+    }
+
+    /// A page of the claims with a verdict as a schema.org `DataFeed` of their reviews, oldest
+    /// change first; four queries a page, whatever its size.
+    pub async fn review_feed(
+        &self,
+        params: ReviewFeedParams,
+        publisher: &Publisher,
+    ) -> Result<(serde_json::Value, Option<String>), Error> {
+        let filter = params.into_filter()?;
+        let rules = self.rules;
+        let (parts, next_page_token) = self
             .db
             .run(move |conn| {
                 storage::read(conn, |conn| {
-                    let claimant = claimant_id.map(|s| sources::get(conn, s)).transpose()?;
-                    let statements = attributions::all_for_claim(conn, id)?;
-                    // When the status became what it is: the last change to it.
-                    let verdict_at = events::list(conn, id, 0, u32::MAX)?
-                        .into_iter()
-                        .rev()
-                        .find(|e| matches!(e.change, Change::StatusChanged { to, .. } if to == status))
-                        .map(|e| e.at);
-                    Ok((claimant, statements, verdict_at))
+                    let page = claims::reviewed(conn, &filter)?;
+                    let views = views(conn, page.items, &rules)?;
+                    Ok((review_parts(conn, views)?, page.next_page_token))
                 })
             })
             .await?;
-        let verdict_at = verdict_at.unwrap_or(view.claim.updated_at);
-        crate::domain::claimreview::claim_review(&view, claimant.as_ref(), &statements, verdict_at, publisher)
+        let reviews = parts
+            .into_iter()
+            .map(|(view, claimant, statements, verdict_at)| {
+                let review = claimreview::claim_review(&view, claimant.as_ref(), &statements, verdict_at, publisher)?;
+                Ok((view.claim, review))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok((claimreview::data_feed(reviews), next_page_token))
     }
 
     pub async fn sourcing(&self, claim_id: &str) -> Result<Sourcing, Error> {
@@ -597,6 +608,30 @@ fn resolve_claimant(
             }
         }
     }
+}
+
+/// What the reviews of these claims are made of: each view with its claimant in full, its
+/// statements and the date of its verdict (its last change when the history has none), in three
+/// queries.
+#[allow(clippy::type_complexity)]
+fn review_parts(
+    conn: &mut Conn,
+    views: Vec<ClaimView>,
+) -> Result<Vec<(ClaimView, Option<Source>, Vec<Attribution>, chrono::DateTime<Utc>)>, Error> {
+    let ids: Vec<Uuid> = views.iter().map(|v| v.claim.id).collect();
+    let claimant_ids: Vec<Uuid> = views.iter().filter_map(|v| v.claim.claimant_id).collect();
+    let claimants = sources::get_many(conn, &claimant_ids)?;
+    let mut statements = attributions::all_for_claims(conn, &ids)?;
+    let verdicts = events::status_changed_at(conn, &ids)?;
+    Ok(views
+        .into_iter()
+        .map(|view| {
+            let id = view.claim.id;
+            let claimant = view.claim.claimant_id.and_then(|c| claimants.get(&c).cloned());
+            let verdict_at = verdicts.get(&id).copied().unwrap_or(view.claim.updated_at);
+            (view, claimant, statements.remove(&id).unwrap_or_default(), verdict_at)
+        })
+        .collect())
 }
 
 fn view(conn: &mut Conn, claim: Claim, rules: &SourcingRules) -> Result<ClaimView, Error> {

@@ -140,6 +140,24 @@ pub fn all_for_claim(conn: &mut Conn, claim_id: Uuid) -> Result<Vec<Attribution>
     for_claim(conn, claim_id, None, super::super::domain::attribution::MAX_PER_CLAIM as u32)
 }
 
+/// Every attribution of several claims, each claim's in recorded order, in one query.
+pub fn all_for_claims(conn: &mut Conn, claim_ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<Attribution>>, Error> {
+    if claim_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<AttributionRow> = attributions::table
+        .filter(attributions::claim_id.eq_any(claim_ids.iter().map(Uuid::to_string)))
+        .order((attributions::recorded_at.asc(), attributions::id.asc()))
+        .select(AttributionRow::as_select())
+        .load(conn)?;
+    let mut out: HashMap<Uuid, Vec<Attribution>> = HashMap::new();
+    for row in rows {
+        let attribution = Attribution::try_from(row)?;
+        out.entry(attribution.claim_id).or_default().push(attribution);
+    }
+    Ok(out)
+}
+
 /// Moves an attribution to another claim (a merge).
 pub fn move_to(conn: &mut Conn, id: Uuid, claim_id: Uuid) -> Result<(), Error> {
     diesel::update(attributions::table.find(id.to_string()))

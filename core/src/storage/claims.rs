@@ -7,7 +7,7 @@ use super::{
     Conn,
     schema::{change_counters, claim_tags, claims},
 };
-use crate::domain::{Claim, ClaimCursor, ClaimFilter, ClaimStatus, Error, Page};
+use crate::domain::{Claim, ClaimCursor, ClaimFilter, ClaimStatus, Error, Page, ReviewCursor, ReviewFilter};
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = claims)]
@@ -212,6 +212,29 @@ pub fn list(conn: &mut Conn, filter: &ClaimFilter) -> Result<Page<Claim>, Error>
         query.order((claims::created_at.desc(), claims::id.desc())).limit(i64::from(filter.limit) + 1).load(conn)?;
     let claims = rows.into_iter().map(Claim::try_from).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_rows(claims, filter.limit, |c| ClaimCursor { created_at: c.created_at, id: c.id }))
+}
+
+/// Claims with one of the filter's verdicts, changed at or after `updated_since`, oldest change
+/// first (index `claims_updated_idx`); merged claims are left out (their canonical claim is in).
+pub fn reviewed(conn: &mut Conn, filter: &ReviewFilter) -> Result<Page<Claim>, Error> {
+    let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+    let mut query = claims::table
+        .select(ClaimRow::as_select())
+        .filter(claims::merged_into.is_null())
+        .filter(claims::status.eq_any(statuses))
+        .into_boxed();
+    if let Some(after) = filter.after {
+        let at = after.updated_at.naive_utc();
+        let id = after.id.to_string();
+        query = query.filter(claims::updated_at.gt(at).or(claims::updated_at.eq(at).and(claims::id.gt(id))));
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(claims::updated_at.ge(since.naive_utc()));
+    }
+    let rows: Vec<ClaimRow> =
+        query.order((claims::updated_at.asc(), claims::id.asc())).limit(i64::from(filter.limit) + 1).load(conn)?;
+    let claims = rows.into_iter().map(Claim::try_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(claims, filter.limit, |c| ReviewCursor { updated_at: c.updated_at, id: c.id }))
 }
 
 /// Of the claims `ids`, those whose status is one of `statuses` and that carry one of `tags`

@@ -4,6 +4,8 @@
 //! types may be renamed or reshaped, the records already written stay readable. Format 1 is
 //! the JSON below; a later format adds variants or optional fields, never renames one.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -127,6 +129,31 @@ pub fn list(conn: &mut Conn, claim_id: Uuid, after: i64, limit: u32) -> Result<V
         .load(conn)?;
     rows.into_iter().map(|(version, actor, at, change)| decode(claim_id, version, actor, at, &change)).collect()
 }
+
+/// When each of these claims last changed status, in one query: the date of its current
+/// verdict (the last status change gave the status the claim has). Records are written with
+/// their `kind` first (serde's internally tagged enum), which the prefix match relies on.
+pub fn status_changed_at(conn: &mut Conn, claim_ids: &[Uuid]) -> Result<HashMap<Uuid, DateTime<Utc>>, Error> {
+    if claim_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, Option<NaiveDateTime>)> = claim_events::table
+        .filter(claim_events::claim_id.eq_any(claim_ids.iter().map(Uuid::to_string)))
+        .filter(claim_events::change.like(STATUS_CHANGED_PREFIX))
+        .group_by(claim_events::claim_id)
+        .select((claim_events::claim_id, diesel::dsl::max(claim_events::at)))
+        .load(conn)?;
+    rows.into_iter()
+        .filter_map(|(id, at)| at.map(|at| (id, at)))
+        .map(|(id, at)| {
+            let id = Uuid::try_parse(&id).map_err(|e| Error::Internal(format!("claim {id}: {e}")))?;
+            Ok((id, at.and_utc()))
+        })
+        .collect()
+}
+
+/// How a status change's record begins.
+const STATUS_CHANGED_PREFIX: &str = r#"{"kind":"status_changed"%"#;
 
 /// A stored event as the domain's, its change read from its record.
 fn decode(claim_id: Uuid, version: i64, actor: String, at: NaiveDateTime, change: &str) -> Result<Event, Error> {
@@ -374,5 +401,12 @@ mod tests {
             let written = serde_json::to_string(&ChangeRecord::from(change)).expect("json");
             assert_eq!(written, *raw);
         }
+    }
+
+    #[test]
+    fn the_status_change_prefix_matches_status_changes_only() {
+        let prefix = STATUS_CHANGED_PREFIX.trim_end_matches('%');
+        let matching: Vec<bool> = FORMAT_1.iter().map(|raw| raw.starts_with(prefix)).collect();
+        assert_eq!(matching, [false, false, false, false, false, true]);
     }
 }

@@ -199,3 +199,25 @@ diesel::table! {
 
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries);
+
+diesel::table! {
+    claim_reviews (review_key) {
+        review_key -> Text,
+        claim_id -> Text,
+        review_url -> Nullable<Text>,
+        publisher -> Text,
+        publisher_url -> Nullable<Text>,
+        label -> Nullable<Text>,
+        rating_value -> Nullable<Double>,
+        best_rating -> Nullable<Double>,
+        worst_rating -> Nullable<Double>,
+        verdict -> Nullable<Text>,
+        reviewed_at -> Nullable<Text>,
+        imported_by -> Text,
+        imported_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(claim_reviews -> claims (claim_id));
+diesel::allow_tables_to_appear_in_same_query!(claims, claim_reviews);

@@ -193,6 +193,18 @@ pub fn get(conn: &mut Conn, id: Uuid) -> Result<Source, Error> {
         .try_into()
 }
 
+/// The given sources in full, in one query.
+pub fn get_many(conn: &mut Conn, ids: &[Uuid]) -> Result<HashMap<Uuid, Source>, Error> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<SourceRow> = sources::table
+        .filter(sources::id.eq_any(ids.iter().map(Uuid::to_string)))
+        .select(SourceRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(|row| Source::try_from(row).map(|s| (s.id, s))).collect()
+}
+
 /// The source known under this name or alias, if any.
 pub fn find_by_name(conn: &mut Conn, name: &str) -> Result<Option<Uuid>, Error> {
     let id: Option<String> =

@@ -92,6 +92,7 @@ async fn every_rest_route_for_every_caller(app: TestApp) {
         (Method::GET, format!("/v1/claims/{c}/sourcing"), None, VIEWER),
         (Method::GET, format!("/v1/claims/{c}/history"), None, VIEWER),
         (Method::GET, format!("/v1/claims/{c}/claimreview"), None, VIEWER),
+        (Method::GET, "/v1/claimreview".to_owned(), None, VIEWER),
         (Method::GET, "/v1/sources".into(), None, VIEWER),
         (Method::POST, "/v1/sources".into(), Some(json!({"name": "AFP", "kind": "news_agency"})), REPORTER),
         (Method::GET, format!("/v1/sources/{s}"), None, VIEWER),
@@ -314,6 +315,11 @@ async fn every_rpc_for_every_caller(app: TestApp) {
                 async move {
                     ClaimServiceClient::new(ch).get_claim_review(pb::GetClaimReviewRequest { claim_id }).await.map(drop)
                 }
+            })
+        }),
+        ("ListClaimReviews", VIEWER, {
+            rpc(move |ch| async move {
+                ClaimServiceClient::new(ch).list_claim_reviews(pb::ListClaimReviewsRequest::default()).await.map(drop)
             })
         }),
         ("GetHistory", VIEWER, {

@@ -1,0 +1,2 @@
+DROP TABLE claim_reviews;
+DROP INDEX claims_updated_idx;
