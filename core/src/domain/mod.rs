@@ -11,6 +11,7 @@ pub mod listing;
 pub mod names;
 pub mod paging;
 mod partial_date;
+pub mod review_import;
 pub mod source;
 pub mod sourcing;
 pub mod text;
