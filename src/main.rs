@@ -6,8 +6,12 @@ use anyhow::Context;
 use claimdesk_api::{Gateway, GatewayConfig};
 use claimdesk_core::{
     Core, CoreConfig, EventJson,
-    domain::{AllowedHosts, Role, TokenInput, claimreview::Publisher},
-    service::{Auth, WebhookConfig},
+    domain::{
+        AllowedHosts, Role, SourcingRules, TokenInput,
+        claimreview::Publisher,
+        review_import::{self, DocumentKind, MAX_DOCUMENT_BYTES, RatingTable},
+    },
+    service::{Auth, Claims, DEFAULT_LINK_THRESHOLD, ImportConfig, WebhookConfig},
     storage::{self, Database, DatabaseConfig, DatabaseUrl},
 };
 use clap::{Args, Parser, Subcommand};
@@ -57,8 +61,73 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Import claims into the configured database (one core may serve it meanwhile only on
+    /// PostgreSQL; a SQLite database must not be served while it is imported into).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Import the ClaimReviews of a JSON-LD document (a review, a list, a @graph, a DataFeed)
+    /// or of an HTML page with ld+json blocks, as `POST /v1/import/claimreview` does; prints
+    /// the report as JSON.
+    Claimreview {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        import: ImportArgs,
+        /// Independent supporting sources that make a claim's sourcing `confirmed` (as core's).
+        #[arg(long, env = "CLAIMDESK_CONFIRMED_MIN_SOURCES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..=100))]
+        confirmed_min_sources: u32,
+        /// application/ld+json, application/json or text/html; from the content when absent.
+        #[arg(long)]
+        content_type: Option<String>,
+        /// Who the claims' history names as the importer.
+        #[arg(long, default_value = "claimreview-import (cli)")]
+        actor: String,
+        /// The document; `-` reads standard input.
+        file: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+struct ImportArgs {
+    /// A JSON file of rating labels and the verdicts they mean (`{"Satire": "false",
+    /// "Mitigé": "disputed"}`), added over the default French and English table.
+    #[arg(long, env = "CLAIMDESK_CLAIMREVIEW_RATINGS", value_parser = load_ratings)]
+    claimreview_ratings: Option<RatingTable>,
+    /// Similarity score (0 to 1) from which an imported review is linked to a stored claim
+    /// instead of making a claim of its own.
+    #[arg(long, env = "CLAIMDESK_IMPORT_LINK_THRESHOLD", default_value_t = DEFAULT_LINK_THRESHOLD, value_parser = parse_threshold)]
+    import_link_threshold: f64,
+}
+
+impl From<ImportArgs> for ImportConfig {
+    fn from(args: ImportArgs) -> Self {
+        ImportConfig {
+            ratings: args.claimreview_ratings.unwrap_or_default(),
+            link_threshold: args.import_link_threshold,
+        }
+    }
+}
+
+fn load_ratings(path: &str) -> Result<RatingTable, String> {
+    let raw = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let labels: std::collections::HashMap<String, String> =
+        serde_json::from_str(&raw).map_err(|e| format!("{path} is not a JSON object of label → verdict: {e}"))?;
+    RatingTable::with_overrides(&labels).map_err(|e| format!("{path}: {e}"))
+}
+
+fn parse_threshold(raw: &str) -> Result<f64, String> {
+    match raw.parse::<f64>() {
+        Ok(t) if (0.0..=1.0).contains(&t) => Ok(t),
+        _ => Err(format!("{raw:?} is not a score between 0 and 1")),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,6 +209,8 @@ struct CoreArgs {
     feed_slow_consumer_secs: u64,
     #[command(flatten)]
     webhooks: WebhookArgs,
+    #[command(flatten)]
+    import: ImportArgs,
     /// The organisation that publishes the desk's verdicts (ClaimReview `author`).
     #[arg(long, env = "CLAIMDESK_PUBLISHER_NAME", default_value = "claimdesk")]
     publisher_name: String,
@@ -250,6 +321,7 @@ impl From<CoreArgs> for CoreConfig {
                 review_url: args.claimreview_url,
             },
             event_json: EventJson(std::sync::Arc::new(claimdesk_api::feed_event_json)),
+            import: args.import.into(),
         }
     }
 }
@@ -290,6 +362,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Migrate { database, status } => migrate(database.config(1), status).await,
         Command::Token { command } => token(command).await,
+        Command::Import { command } => import(command).await,
         Command::Openapi => {
             print!("{}", claimdesk_api::openapi_json());
             Ok(())
@@ -377,6 +450,57 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `claimdesk import ...`: imports against the configured database, as its only writer on SQLite.
+async fn import(command: ImportCommand) -> anyhow::Result<()> {
+    match command {
+        ImportCommand::Claimreview { database, import, confirmed_min_sources, content_type, actor, file } => {
+            let config = database.config(2);
+            let _owner = claimdesk_core::own_sqlite_database(&config)?;
+            let document = if file.as_os_str() == "-" {
+                use std::io::Read;
+                let mut bytes = Vec::new();
+                std::io::stdin().take(MAX_DOCUMENT_BYTES as u64 + 1).read_to_end(&mut bytes)?;
+                bytes
+            } else {
+                let size = std::fs::metadata(&file).with_context(|| format!("cannot read {}", file.display()))?.len();
+                anyhow::ensure!(
+                    size <= MAX_DOCUMENT_BYTES as u64,
+                    "{} holds {size} bytes: a ClaimReview document is at most {MAX_DOCUMENT_BYTES}",
+                    file.display()
+                );
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?
+            };
+            let kind = match content_type {
+                Some(t) => DocumentKind::from_media_type(&t).ok_or_else(|| {
+                    anyhow::anyhow!("--content-type {t:?}: application/ld+json, application/json or text/html")
+                })?,
+                None => DocumentKind::sniff(&document),
+            };
+            let import = ImportConfig::from(import);
+            let read = review_import::read_document(&document, kind, &import.ratings)
+                .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), problem_text(&e)))?;
+            let db = Database::open(&config).await?;
+            let rules = SourcingRules { confirmed_min_sources };
+            let report = Claims::new(db, rules)
+                .import_reviews(read, actor, import.link_threshold)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", claimdesk_api::import_report_json(report.into()));
+            Ok(())
+        }
+    }
+}
+
+/// A domain error as one line, with each offending field.
+fn problem_text(err: &claimdesk_core::domain::Error) -> String {
+    match err {
+        claimdesk_core::domain::Error::Validation(violations) => {
+            violations.iter().map(|v| format!("{} {}", v.field, v.description)).collect::<Vec<_>>().join("; ")
+        }
+        other => other.to_string(),
+    }
 }
 
 /// Applies pending migrations (unless `status_only`), then prints one line per migration:

@@ -578,6 +578,53 @@ async fn migrate_status_prints_one_format_and_creates_nothing() {
     assert_eq!(after, expected, "the same names, now applied");
 }
 
+/// `claimdesk import claimreview FILE` stores a published page's review in the configured
+/// database, prints the report, finds it again on a second run, and refuses a SQLite database
+/// a running core owns.
+#[tokio::test]
+async fn import_claimreview_stores_a_page_and_finds_it_again() {
+    let dir = tempfile::tempdir().expect("dir");
+    let page = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/claimreview/afp-factuel-page.html");
+    let env = [("CLAIMDESK_DATABASE_URL", "sqlite://desk.db")];
+    let report = |stdout: String| -> Value { serde_json::from_str(&stdout).expect("a JSON report") };
+    let (first, _) = one_shot(dir.path(), &["import", "claimreview", page], &env);
+    let first = report(first);
+    assert_eq!(first["created"], 1, "{first}");
+    assert_eq!(first["items"][0]["verdict"], "false");
+    let (second, _) = one_shot(dir.path(), &["import", "claimreview", page], &env);
+    let second = report(second);
+    assert_eq!(second["unchanged"], 1, "{second}");
+    assert_eq!(second["items"][0]["claim_id"], first["items"][0]["claim_id"]);
+
+    // A document with no review fails with a one-line reason, exit status 1.
+    std::fs::write(dir.path().join("empty.json"), r#"{"@type": "NewsArticle"}"#).expect("written");
+    let refused = Command::new(BIN)
+        .args(["import", "claimreview", "empty.json"])
+        .current_dir(dir.path())
+        .envs(env)
+        .output()
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("holds no ClaimReview") && !stderr.contains("panicked"), "{stderr}");
+
+    // While a core serves the file, the import is refused: one process owns a SQLite database.
+    let mut server = Process::start(dir.path(), &["serve"], &env);
+    server.addr("gateway HTTP listening");
+    let busy = Command::new(BIN)
+        .args(["import", "claimreview", page])
+        .current_dir(dir.path())
+        .envs(env)
+        .output()
+        .expect("runs");
+    assert!(!busy.status.success());
+    assert!(
+        String::from_utf8_lossy(&busy.stderr).contains("another claimdesk core"),
+        "{}",
+        String::from_utf8_lossy(&busy.stderr)
+    );
+}
+
 /// SIGTERM while a request is in flight: the request still completes (its claim is stored and
 /// acknowledged), then the process exits 0.
 #[tokio::test]

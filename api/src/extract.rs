@@ -53,11 +53,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             .ok()
             .flatten()
             .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
-        let declared_len = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
+        let declared_len = declared_length(req);
         let mut payload = payload.take();
         let limits =
             req.app_data::<actix_web::web::Data<BodyLimits>>().map_or_else(BodyLimits::default, |l| *l.get_ref());
@@ -70,37 +66,103 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                     "send the body as JSON with Content-Type: application/json",
                 ));
             }
-            let too_large = || {
-                Problem::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    format!("the request body must be at most {MAX_BODY_BYTES} bytes"),
-                )
-            };
-            if declared_len.is_some_and(|n| n > MAX_BODY_BYTES) {
-                return Err(too_large());
-            }
-            let mut body = BytesMut::with_capacity(declared_len.unwrap_or(1024).min(MAX_BODY_BYTES));
-            let deadline = tokio::time::Instant::now() + limits.timeout;
-            let too_slow = || {
-                if let Some(front) = &front {
-                    front.count_rejection("body_timeout");
-                }
-                body_too_slow(limits)
-            };
-            loop {
-                let read =
-                    tokio::time::timeout_at(deadline.min(tokio::time::Instant::now() + READ_TIMEOUT), payload.next());
-                let Some(chunk) = read.await.map_err(|_| too_slow())? else { break };
-                let chunk = chunk.map_err(|e| {
-                    Problem::new(StatusCode::BAD_REQUEST, "invalid_body", format!("cannot read the request body: {e}"))
-                })?;
-                if body.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(too_large());
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body =
+                read_body(&mut payload, declared_len, MAX_BODY_BYTES, limits, front.as_ref().map(|f| &****f)).await?;
             parse_json(&body).map(JsonBody)
+        })
+    }
+}
+
+/// The length a request declares, if it does.
+fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+}
+
+/// Reads a whole body of at most `max` bytes within the time limits.
+async fn read_body(
+    payload: &mut Payload,
+    declared_len: Option<usize>,
+    max: usize,
+    limits: BodyLimits,
+    front: Option<&crate::front::FrontDoor>,
+) -> Result<BytesMut, Problem> {
+    let too_large = || {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body must be at most {max} bytes"),
+        )
+    };
+    if declared_len.is_some_and(|n| n > max) {
+        return Err(too_large());
+    }
+    let mut body = BytesMut::with_capacity(declared_len.unwrap_or(1024).min(max));
+    let deadline = tokio::time::Instant::now() + limits.timeout;
+    let too_slow = || {
+        if let Some(front) = front {
+            front.count_rejection("body_timeout");
+        }
+        body_too_slow(limits)
+    };
+    loop {
+        let read = tokio::time::timeout_at(deadline.min(tokio::time::Instant::now() + READ_TIMEOUT), payload.next());
+        let Some(chunk) = read.await.map_err(|_| too_slow())? else { break };
+        let chunk = chunk.map_err(|e| {
+            Problem::new(StatusCode::BAD_REQUEST, "invalid_body", format!("cannot read the request body: {e}"))
+        })?;
+        if body.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The largest document an import takes (core's `MAX_DOCUMENT_BYTES`).
+pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// A document to import, as sent: JSON (`application/json`, `application/ld+json`, any
+/// `+json`) or HTML (`text/html`), at most [`MAX_DOCUMENT_BYTES`]; core reads it.
+#[derive(Debug)]
+pub struct DocumentBody {
+    pub bytes: Vec<u8>,
+    pub content_type: String,
+}
+
+impl FromRequest for DocumentBody {
+    type Error = Problem;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Problem>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let mime = req.mime_type().ok().flatten();
+        let accepted = mime.as_ref().is_some_and(|m| {
+            let essence = m.essence_str();
+            m.subtype() == "json"
+                || m.suffix().is_some_and(|s| s == "json")
+                || essence == "text/html"
+                || essence == "application/xhtml+xml"
+        });
+        let content_type = mime.map(|m| m.essence_str().to_owned()).unwrap_or_default();
+        let declared_len = declared_length(req);
+        let mut payload = payload.take();
+        let limits =
+            req.app_data::<actix_web::web::Data<BodyLimits>>().map_or_else(BodyLimits::default, |l| *l.get_ref());
+        let front = req.app_data::<actix_web::web::Data<std::sync::Arc<crate::front::FrontDoor>>>().cloned();
+        Box::pin(async move {
+            if !accepted {
+                return Err(Problem::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send the document as application/ld+json, application/json or text/html",
+                ));
+            }
+            let body =
+                read_body(&mut payload, declared_len, MAX_DOCUMENT_BYTES, limits, front.as_ref().map(|f| &****f))
+                    .await?;
+            Ok(DocumentBody { bytes: body.to_vec(), content_type })
         })
     }
 }

@@ -25,3 +25,13 @@ pub fn feed_event_json(event: claimdesk_proto::v1::FeedEvent) -> Result<String, 
     let event = dto::FeedEvent::try_from(event).map_err(|problem| problem.to_string())?;
     serde_json::to_string(&event).map_err(|e| e.to_string())
 }
+
+/// An import's report as the REST answer's JSON (`POST /v1/import/claimreview`); the command
+/// line prints the same.
+pub fn import_report_json(report: claimdesk_proto::v1::ImportReport) -> String {
+    let report = dto::ImportReport::try_from(report).map_err(|problem| problem.to_string());
+    match report.and_then(|r| serde_json::to_string_pretty(&r).map_err(|e| e.to_string())) {
+        Ok(json) => json,
+        Err(error) => serde_json::json!({ "error": error }).to_string(),
+    }
+}

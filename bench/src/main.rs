@@ -321,6 +321,12 @@ impl ClaimService for FixedClaim {
     ) -> Result<Response<pb::ClaimReviewFeed>, Status> {
         Err(Status::unimplemented("anchor"))
     }
+    async fn import_claim_reviews(
+        &self,
+        _: Request<pb::ImportClaimReviewsRequest>,
+    ) -> Result<Response<pb::ImportReport>, Status> {
+        Err(Status::unimplemented("anchor"))
+    }
     async fn get_history(&self, _: Request<pb::GetHistoryRequest>) -> Result<Response<pb::GetHistoryResponse>, Status> {
         Err(Status::unimplemented("anchor"))
     }

@@ -14,4 +14,4 @@ pub mod server;
 pub mod service;
 pub mod storage;
 
-pub use server::{Core, CoreConfig, EventJson};
+pub use server::{Core, CoreConfig, EventJson, own_sqlite_database};

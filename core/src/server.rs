@@ -16,7 +16,7 @@ use tonic_health::server::HealthReporter;
 use crate::{
     domain::SourcingRules,
     grpc::{ClaimApi, SourceApi, TokenApi, WebhookApi},
-    service::{Auth, Claims, Deliverer, Feed, Sources, WebhookConfig, Webhooks},
+    service::{Auth, Claims, Deliverer, Feed, ImportConfig, Sources, WebhookConfig, Webhooks},
     storage::{Database, DatabaseConfig},
 };
 
@@ -70,6 +70,8 @@ pub struct CoreConfig {
     pub publisher: crate::domain::claimreview::Publisher,
     /// Renders a feed event as the change feed's JSON: a webhook delivery's body.
     pub event_json: EventJson,
+    /// How ClaimReview imports map ratings and link to stored claims.
+    pub import: ImportConfig,
 }
 
 /// Renders a `FeedEvent` as the JSON the change feed's REST clients see. The gateway owns that
@@ -99,6 +101,7 @@ pub struct Core {
     webhooks: WebhookConfig,
     event_json: EventJson,
     publisher: crate::domain::claimreview::Publisher,
+    import: ImportConfig,
     /// SQLite: the lock that makes this process the database's only core, held while it serves.
     owner: Option<std::fs::File>,
 }
@@ -106,7 +109,7 @@ pub struct Core {
 /// Takes the exclusive lock beside a SQLite database (`PATH.lock`), so that a second core on
 /// the same file stops at start-up: one process must own it (its writers take turns in memory).
 /// The lock is the operating system's (`flock`): released when the process exits, crash included.
-fn own_sqlite_database(config: &DatabaseConfig) -> anyhow::Result<Option<std::fs::File>> {
+pub fn own_sqlite_database(config: &DatabaseConfig) -> anyhow::Result<Option<std::fs::File>> {
     let url = crate::storage::DatabaseUrl::parse(&config.url)?;
     let Some(path) = url.sqlite_path() else { return Ok(None) };
     let mut lock_path = path.as_os_str().to_owned();
@@ -172,6 +175,7 @@ impl Core {
             webhooks: config.webhooks.clone(),
             event_json: config.event_json.clone(),
             publisher: config.publisher.clone(),
+            import: config.import.clone(),
             owner,
         })
     }
@@ -194,6 +198,7 @@ impl Core {
             webhooks,
             event_json,
             publisher,
+            import,
             owner,
         } = self;
         let (reporter, health) = tonic_health::server::health_reporter();
@@ -234,6 +239,7 @@ impl Core {
                 auth.clone(),
                 feed,
                 publisher,
+                import,
             ))))
             .add_service(limited!(SourceServiceServer::new(SourceApi::new(Sources::new(db.clone()), auth.clone()))))
             .add_service(limited!(WebhookServiceServer::new(WebhookApi::new(

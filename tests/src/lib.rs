@@ -10,7 +10,7 @@ use claimdesk_api::{Gateway, GatewayConfig};
 use claimdesk_core::{
     Core, CoreConfig, EventJson,
     domain::{AllowedHosts, claimreview::Publisher},
-    service::WebhookConfig,
+    service::{ImportConfig, WebhookConfig},
     storage::DatabaseConfig,
 };
 use claimdesk_proto::v1::claim_service_client::ClaimServiceClient;
@@ -230,6 +230,7 @@ impl TestApp {
                 url: Some("https://factuel.example.org/".to_owned()),
                 review_url: Some("https://factuel.example.org/claims/{id}".to_owned()),
             },
+            import: ImportConfig::default(),
         };
         let (core, core_addr) = start_core(&core_config).await;
         // Later restarts of core reuse the port the gateway knows.

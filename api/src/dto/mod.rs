@@ -3,6 +3,7 @@
 mod attributions;
 mod claims;
 mod history;
+mod imports;
 mod sources;
 mod tokens;
 mod webhooks;
@@ -10,6 +11,7 @@ mod webhooks;
 pub use attributions::*;
 pub use claims::*;
 pub use history::*;
+pub use imports::*;
 pub use sources::*;
 pub use tokens::*;
 pub use webhooks::*;

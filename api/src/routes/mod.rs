@@ -6,6 +6,7 @@ mod claims;
 mod events;
 mod health;
 mod history;
+mod imports;
 mod sources;
 mod tokens;
 mod webhooks;
@@ -34,6 +35,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(history::get_sourcing)
             .service(claimreview::get_claim_review)
             .service(claimreview::list_claim_reviews)
+            .service(imports::import_claimreview)
             .service(history::get_history)
             .service(events::watch_events)
             .service(sources::create_source)

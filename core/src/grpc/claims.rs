@@ -8,8 +8,9 @@ use crate::{
     domain::{
         Access, AttributionFields, ClaimInput, ClaimStatus, Error, ListParams, Precondition, ReviewFeedParams, Role,
         claimreview::Publisher,
+        review_import::{self, DocumentKind},
     },
-    service::{AttributionChange, Auth, Claims, Feed, SearchParams},
+    service::{AttributionChange, Auth, Claims, Feed, ImportConfig, SearchParams},
 };
 
 #[derive(Debug, Clone)]
@@ -18,11 +19,12 @@ pub struct ClaimApi {
     auth: Auth,
     feed: Feed,
     publisher: Publisher,
+    import: ImportConfig,
 }
 
 impl ClaimApi {
-    pub fn new(claims: Claims, auth: Auth, feed: Feed, publisher: Publisher) -> Self {
-        Self { claims, auth, feed, publisher }
+    pub fn new(claims: Claims, auth: Auth, feed: Feed, publisher: Publisher, import: ImportConfig) -> Self {
+        Self { claims, auth, feed, publisher, import }
     }
 }
 
@@ -79,6 +81,34 @@ impl ClaimService for ClaimApi {
             json_ld: feed.to_string(),
             next_page_token: next_page_token.unwrap_or_default(),
         }))
+    }
+
+    async fn import_claim_reviews(
+        &self,
+        request: Request<pb::ImportClaimReviewsRequest>,
+    ) -> Result<Response<pb::ImportReport>, Status> {
+        let actor = authorize(&self.auth, &request, Access::Role(Role::Editor)).await?;
+        let pb::ImportClaimReviewsRequest { document, content_type } = request.into_inner();
+        let kind = if content_type.trim().is_empty() {
+            DocumentKind::sniff(&document)
+        } else {
+            DocumentKind::from_media_type(&content_type).ok_or_else(|| {
+                Error::invalid(
+                    "content_type",
+                    format!(
+                        "{} is not a ClaimReview document type: application/ld+json, application/json or text/html",
+                        crate::domain::shown(&content_type)
+                    ),
+                )
+            })?
+        };
+        let ratings = self.import.ratings.clone();
+        // Parsing a page of several MB is CPU work: off the async workers.
+        let read = tokio::task::spawn_blocking(move || review_import::read_document(&document, kind, &ratings))
+            .await
+            .map_err(|e| Error::Internal(format!("document reader: {e}")))??;
+        let report = self.claims.import_reviews(read, actor, self.import.link_threshold).await?;
+        Ok(Response::new(report.into()))
     }
 
     async fn get_claim(&self, request: Request<pb::GetClaimRequest>) -> Result<Response<pb::Claim>, Status> {

@@ -11,7 +11,7 @@ use crate::domain::{
     Event, FieldChange, FieldViolation, Grade, ListParams, ReviewFeedParams, Role, Source, SourceFields, SourceKind,
     SourceListParams, SourceRef, Sourcing, SourcingLevel, Stance, Violations,
 };
-use crate::service::{Match, SearchHit, SearchParams};
+use crate::service::{ImportOutcome, ImportReport, Match, SearchHit, SearchParams};
 
 /// A protobuf enum field that may be left UNSPECIFIED.
 pub trait ProtoEnum: Sized {
@@ -250,6 +250,37 @@ impl TryFrom<pb::ListClaimReviewsRequest> for ReviewFeedParams {
         let updated_since = v.check("updated_since", from_timestamp(updated_since));
         v.into_result()?;
         Ok(ReviewFeedParams { page_size, page_token, status: status.flatten(), updated_since: updated_since.flatten() })
+    }
+}
+
+proto_enum!(ImportOutcome <=> ImportOutcome, "import outcome" { Created, Updated, Unchanged, Linked, Skipped });
+
+impl From<ImportReport> for pb::ImportReport {
+    fn from(report: ImportReport) -> Self {
+        let count = |outcome| report.count(outcome) as u32;
+        pb::ImportReport {
+            created: count(ImportOutcome::Created),
+            updated: count(ImportOutcome::Updated),
+            unchanged: count(ImportOutcome::Unchanged),
+            linked: count(ImportOutcome::Linked),
+            skipped: count(ImportOutcome::Skipped),
+            items: report
+                .items
+                .into_iter()
+                .map(|item| pb::ImportedItem {
+                    at: item.at,
+                    outcome: pb::ImportOutcome::from(item.outcome).into(),
+                    claim_id: item.claim_id.map(|id| id.to_string()).unwrap_or_default(),
+                    review_key: item.review_key.unwrap_or_default(),
+                    publisher: item.publisher.unwrap_or_default(),
+                    label: item.label.unwrap_or_default(),
+                    verdict: item.verdict.map_or(pb::ClaimStatus::Unspecified, pb::ClaimStatus::from).into(),
+                    score: item.score,
+                    reason: item.reason.unwrap_or_default(),
+                    warnings: item.warnings,
+                })
+                .collect(),
+        }
     }
 }
 

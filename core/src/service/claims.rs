@@ -5,8 +5,10 @@ use std::{collections::HashMap, sync::Arc};
 use chrono::Utc;
 use uuid::Uuid;
 
+mod import;
 mod search;
 
+pub use import::{DEFAULT_LINK_THRESHOLD, ImportConfig, ImportOutcome, ImportReport, ImportedItem};
 use search::Frequencies;
 pub use search::{DUPLICATE_THRESHOLD, Match, SearchHit, SearchParams, Snippet};
 
@@ -144,74 +146,10 @@ impl Claims {
         let created = self
             .db
             .write(move |conn| {
-                let NewClaim { mut claim, claimant, attributions } = new.clone();
-                if let Some(earlier) = super::claim_key(conn, key.as_ref(), &claim.id.to_string(), now)? {
+                if let Some(earlier) = super::claim_key(conn, key.as_ref(), &new.claim.id.to_string(), now)? {
                     return Ok(Created::Replayed(earlier));
                 }
-                // Every source the request names, in one query: they are checked, and the
-                // view is assembled from them without reading back what was just written.
-                let mut named: Vec<Uuid> = attributions.iter().flat_map(ValidAttribution::source_ids).collect();
-                if let Claimant::Id(id) = claimant {
-                    named.push(id);
-                }
-                let mut refs = sources::refs(conn, &named)?;
-                let mut violations = crate::domain::Violations::default();
-                for (i, valid) in attributions.iter().enumerate() {
-                    for id in valid.source_ids().into_iter().filter(|id| !refs.contains_key(id)) {
-                        let field = if id == valid.speaker_id { "speaker_id" } else { "relay_ids" };
-                        violations.push(format!("attributions[{i}].{field}"), format!("no source has id {id}"));
-                    }
-                }
-                let claimant_ref = match &claimant {
-                    Claimant::Id(id) if !refs.contains_key(id) => {
-                        violations.push("claimant_id", format!("no source has id {id}"));
-                        None
-                    }
-                    _ => None,
-                };
-                violations.into_result()?;
-                claim.claimant_id = resolve_claimant(conn, &claimant, &mut refs)?;
-                let claimant_ref = claimant_ref.or_else(|| claim.claimant_id.and_then(|id| refs.get(&id).cloned()));
-
-                let mut events = vec![Event {
-                    claim_id: claim.id,
-                    version: 1,
-                    actor: actor.clone(),
-                    at: claim.created_at,
-                    change: Change::Created { claim: ClaimSnapshot::of(&claim) },
-                }];
-                let mut statements = Vec::with_capacity(attributions.len());
-                let mut added = Vec::with_capacity(attributions.len());
-                for valid in attributions {
-                    let attribution = valid.into_attribution(Uuid::now_v7(), claim.id, &actor, claim.created_at);
-                    let speaker = refs.get(&attribution.speaker_id).cloned().ok_or_else(|| {
-                        Error::Internal(format!("speaker {} checked but not found", attribution.speaker_id))
-                    })?;
-                    statements.push(Statement {
-                        speaker,
-                        stance: attribution.stance,
-                        published_at: attribution.published_at,
-                    });
-                    claim.version += 1;
-                    events.push(Event {
-                        claim_id: claim.id,
-                        version: claim.version,
-                        actor: actor.clone(),
-                        at: claim.created_at,
-                        change: Change::AttributionAdded { attribution: attribution.clone() },
-                    });
-                    added.push(attribution);
-                }
-                // The row is written at its final version: the history holds each step.
-                claims::insert(conn, &claim)?;
-                for attribution in &added {
-                    attributions::insert(conn, attribution)?;
-                }
-                for event in &events {
-                    events::append(conn, event)?;
-                }
-                storage::search::index_claim(conn, claim.id)?;
-                Ok(Created::New(ClaimView::assemble(claim, claimant_ref, &statements, &rules)))
+                Ok(Created::New(insert_new(conn, new.clone(), &actor, &rules)?))
             })
             .await?;
         match created {
@@ -541,6 +479,72 @@ impl Claims {
             })
             .await
     }
+}
+
+/// Stores a checked new claim with its statements, in the caller's write transaction: its
+/// sources checked (and its claimant found or created by name), the row at its final version,
+/// one event per step, the search index; answers the claim as it now reads.
+fn insert_new(conn: &mut Conn, new: NewClaim, actor: &str, rules: &SourcingRules) -> Result<ClaimView, Error> {
+    let NewClaim { mut claim, claimant, attributions } = new;
+    // Every source the request names, in one query: they are checked, and the view is
+    // assembled from them without reading back what was just written.
+    let mut named: Vec<Uuid> = attributions.iter().flat_map(ValidAttribution::source_ids).collect();
+    if let Claimant::Id(id) = claimant {
+        named.push(id);
+    }
+    let mut refs = sources::refs(conn, &named)?;
+    let mut violations = crate::domain::Violations::default();
+    for (i, valid) in attributions.iter().enumerate() {
+        for id in valid.source_ids().into_iter().filter(|id| !refs.contains_key(id)) {
+            let field = if id == valid.speaker_id { "speaker_id" } else { "relay_ids" };
+            violations.push(format!("attributions[{i}].{field}"), format!("no source has id {id}"));
+        }
+    }
+    if let Claimant::Id(id) = &claimant
+        && !refs.contains_key(id)
+    {
+        violations.push("claimant_id", format!("no source has id {id}"));
+    }
+    violations.into_result()?;
+    claim.claimant_id = resolve_claimant(conn, &claimant, &mut refs)?;
+    let claimant_ref = claim.claimant_id.and_then(|id| refs.get(&id).cloned());
+
+    let mut events = vec![Event {
+        claim_id: claim.id,
+        version: 1,
+        actor: actor.to_owned(),
+        at: claim.created_at,
+        change: Change::Created { claim: ClaimSnapshot::of(&claim) },
+    }];
+    let mut statements = Vec::with_capacity(attributions.len());
+    let mut added = Vec::with_capacity(attributions.len());
+    for valid in attributions {
+        let attribution = valid.into_attribution(Uuid::now_v7(), claim.id, actor, claim.created_at);
+        let speaker = refs
+            .get(&attribution.speaker_id)
+            .cloned()
+            .ok_or_else(|| Error::Internal(format!("speaker {} checked but not found", attribution.speaker_id)))?;
+        statements.push(Statement { speaker, stance: attribution.stance, published_at: attribution.published_at });
+        claim.version += 1;
+        events.push(Event {
+            claim_id: claim.id,
+            version: claim.version,
+            actor: actor.to_owned(),
+            at: claim.created_at,
+            change: Change::AttributionAdded { attribution: attribution.clone() },
+        });
+        added.push(attribution);
+    }
+    // The row is written at its final version: the history holds each step.
+    claims::insert(conn, &claim)?;
+    for attribution in &added {
+        attributions::insert(conn, attribution)?;
+    }
+    for event in &events {
+        events::append(conn, event)?;
+    }
+    storage::search::index_claim(conn, claim.id)?;
+    Ok(ClaimView::assemble(claim, claimant_ref, &statements, rules))
 }
 
 /// Bumps the claim's version and stamps the change; returns the event that records it.

@@ -8,7 +8,10 @@ mod sources;
 pub mod webhooks;
 
 pub use auth::Auth;
-pub use claims::{AttributionChange, Claims, DUPLICATE_THRESHOLD, Match, SearchHit, SearchParams, Snippet};
+pub use claims::{
+    AttributionChange, Claims, DEFAULT_LINK_THRESHOLD, DUPLICATE_THRESHOLD, ImportConfig, ImportOutcome, ImportReport,
+    ImportedItem, Match, SearchHit, SearchParams, Snippet,
+};
 pub use feed::Feed;
 pub use sources::Sources;
 pub use webhooks::{Deliverer, RenderEvent, WebhookConfig, Webhooks};

@@ -8,6 +8,7 @@ pub mod claims;
 pub mod events;
 pub mod idempotency;
 mod migrate;
+pub mod reviews;
 mod schema;
 pub mod search;
 pub mod sources;

@@ -93,6 +93,14 @@ async fn every_rest_route_for_every_caller(app: TestApp) {
         (Method::GET, format!("/v1/claims/{c}/history"), None, VIEWER),
         (Method::GET, format!("/v1/claims/{c}/claimreview"), None, VIEWER),
         (Method::GET, "/v1/claimreview".to_owned(), None, VIEWER),
+        (
+            Method::POST,
+            "/v1/import/claimreview".to_owned(),
+            Some(
+                json!({"@type": "ClaimReview", "claimReviewed": "Une affirmation", "inLanguage": "fr", "author": {"name": "AFP"}}),
+            ),
+            EDITOR,
+        ),
         (Method::GET, "/v1/sources".into(), None, VIEWER),
         (Method::POST, "/v1/sources".into(), Some(json!({"name": "AFP", "kind": "news_agency"})), REPORTER),
         (Method::GET, format!("/v1/sources/{s}"), None, VIEWER),
@@ -320,6 +328,18 @@ async fn every_rpc_for_every_caller(app: TestApp) {
         ("ListClaimReviews", VIEWER, {
             rpc(move |ch| async move {
                 ClaimServiceClient::new(ch).list_claim_reviews(pb::ListClaimReviewsRequest::default()).await.map(drop)
+            })
+        }),
+        ("ImportClaimReviews", EDITOR, {
+            rpc(move |ch| async move {
+                let document = br#"{"@type": "ClaimReview", "claimReviewed": "Une affirmation", "inLanguage": "fr", "author": {"name": "AFP"}}"#;
+                ClaimServiceClient::new(ch)
+                    .import_claim_reviews(pb::ImportClaimReviewsRequest {
+                        document: document.to_vec(),
+                        content_type: String::new(),
+                    })
+                    .await
+                    .map(drop)
             })
         }),
         ("GetHistory", VIEWER, {

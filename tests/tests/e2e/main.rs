@@ -13,6 +13,7 @@ mod front_door;
 mod grpc_services;
 mod history;
 mod idempotency;
+mod imports;
 mod migrations;
 mod openapi;
 mod representation;

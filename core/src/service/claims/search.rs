@@ -639,6 +639,7 @@ impl Claims {
                 for attribution in &dropped {
                     attributions::delete(conn, attribution.id)?;
                 }
+                crate::storage::reviews::move_to(conn, duplicate, canonical)?;
 
                 let mut merged = source.claim.clone();
                 merged.merged_into = Some(canonical);
