@@ -11,7 +11,7 @@ use claimdesk_core::{
         claimreview::Publisher,
         review_import::{self, DocumentKind, MAX_DOCUMENT_BYTES, RatingTable},
     },
-    service::{Auth, Claims, DEFAULT_LINK_THRESHOLD, ImportConfig, WebhookConfig},
+    service::{Auth, Claims, DEFAULT_LINK_THRESHOLD, ImportConfig, WebhookConfig, bulk},
     storage::{self, Database, DatabaseConfig, DatabaseUrl},
 };
 use clap::{Args, Parser, Subcommand};
@@ -61,11 +61,30 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
-    /// Import claims into the configured database (one core may serve it meanwhile only on
-    /// PostgreSQL; a SQLite database must not be served while it is imported into).
+    /// Import a JSONL file (as `export` writes it) into the configured database, or
+    /// `import claimreview FILE`. A SQLite database must not be served while it is imported
+    /// into (PostgreSQL may be). Prints the summary as JSON; exits 2 when lines were rejected.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Import {
         #[command(subcommand)]
-        command: ImportCommand,
+        command: Option<ImportCommand>,
+        #[command(flatten)]
+        bulk: BulkImportArgs,
+    },
+    /// Write the database out: JSONL (everything: sources, claims, attributions, statuses,
+    /// history; what `import` reads) or CSV (the claims, one row each).
+    Export {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ExportFormatArg,
+        /// Where to write; standard output when absent.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+        /// Independent supporting sources that make a claim's sourcing `confirmed` (the CSV's
+        /// sourcing_level column), as core's.
+        #[arg(long, env = "CLAIMDESK_CONFIRMED_MIN_SOURCES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..=100))]
+        confirmed_min_sources: u32,
     },
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
@@ -93,6 +112,24 @@ enum ImportCommand {
         /// The document; `-` reads standard input.
         file: std::path::PathBuf,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ExportFormatArg {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+struct BulkImportArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// The JSONL file; `-` reads standard input.
+    #[arg(required = true)]
+    file: Option<std::path::PathBuf>,
+    /// Who the history names for claims whose lines carry no history.
+    #[arg(long, default_value = "import (cli)")]
+    actor: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -362,7 +399,26 @@ async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Migrate { database, status } => migrate(database.config(1), status).await,
         Command::Token { command } => token(command).await,
-        Command::Import { command } => import(command).await,
+        Command::Import { command: Some(command), .. } => import(command).await,
+        Command::Import { command: None, bulk } => bulk_import(bulk).await,
+        Command::Export { database, format, output, confirmed_min_sources } => {
+            let db = Database::open(&database.config(2)).await?;
+            let format = match format {
+                ExportFormatArg::Jsonl => bulk::ExportFormat::Jsonl,
+                ExportFormatArg::Csv => bulk::ExportFormat::Csv,
+            };
+            let rules = SourcingRules { confirmed_min_sources };
+            let out: Box<dyn std::io::Write> = match &output {
+                Some(path) => {
+                    Box::new(std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?)
+                }
+                None => Box::new(std::io::stdout().lock()),
+            };
+            let out = std::io::BufWriter::with_capacity(1 << 16, out);
+            let (sources, claims) = bulk::export(&db, format, rules, out).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("exported {sources} source(s) and {claims} claim(s)");
+            Ok(())
+        }
         Command::Openapi => {
             print!("{}", claimdesk_api::openapi_json());
             Ok(())
@@ -491,6 +547,117 @@ async fn import(command: ImportCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `claimdesk import FILE.jsonl`: batches of lines, one transaction each, a progress bar on a
+/// terminal, the summary on standard output; exit status 2 when lines were rejected.
+async fn bulk_import(args: BulkImportArgs) -> anyhow::Result<()> {
+    let BulkImportArgs { database, file, actor } = args;
+    let file = file.context("the file to import is required")?;
+    let config = database.config(2);
+    let _owner = claimdesk_core::own_sqlite_database(&config)?;
+    let (reader, size): (Box<dyn std::io::Read>, Option<u64>) = if file.as_os_str() == "-" {
+        (Box::new(std::io::stdin().lock()), None)
+    } else {
+        let opened = std::fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        let size = opened.metadata().ok().map(|m| m.len());
+        (Box::new(opened), size)
+    };
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, reader);
+    let db = Database::open(&config).await?;
+    let importer = bulk::Importer::new(db, actor);
+    let progress = if std::io::stderr().is_terminal() {
+        let bar = size.map_or_else(indicatif::ProgressBar::no_length, indicatif::ProgressBar::new);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut summary = bulk::ImportSummary::default();
+    let mut aliases = bulk::SourceAliases::new();
+    let mut batch = Vec::with_capacity(bulk::BATCH_LINES);
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        let (read, complete) = read_line_capped(&mut reader, &mut line, bulk::MAX_LINE_BYTES)?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        progress.inc(read as u64);
+        let parsed = if complete {
+            bulk::parse_line(strip_line_end(&line))
+        } else {
+            Err(format!("the line holds more than {} bytes", bulk::MAX_LINE_BYTES))
+        };
+        if !complete || !strip_line_end(&line).iter().all(u8::is_ascii_whitespace) {
+            batch.push((number, parsed));
+        }
+        if batch.len() >= bulk::BATCH_LINES {
+            for (n, outcome) in importer.import_batch(std::mem::take(&mut batch), &mut aliases).await? {
+                summary.add(n, outcome);
+            }
+            progress.set_message(format!("{} created, {} rejected", summary.created, summary.rejected));
+        }
+    }
+    for (n, outcome) in importer.import_batch(batch, &mut aliases).await? {
+        summary.add(n, outcome);
+    }
+    progress.finish_and_clear();
+    let rejections: Vec<serde_json::Value> =
+        summary.rejections.iter().map(|(line, reason)| serde_json::json!({"line": line, "reason": reason})).collect();
+    let report = serde_json::json!({
+        "created": summary.created,
+        "updated": summary.updated,
+        "unchanged": summary.unchanged,
+        "rejected": summary.rejected,
+        "rejections": rejections,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    eprintln!(
+        "{} line(s): {} created, {} updated, {} unchanged, {} rejected",
+        number, summary.created, summary.updated, summary.unchanged, summary.rejected
+    );
+    if summary.rejected > 0 {
+        std::process::exit(2);
+    }
+    Ok(())
+}
+
+/// Reads one line into `buf`, keeping at most `cap + 2` bytes of it (the rest is read and
+/// dropped, so a huge line costs no memory); answers the bytes read and whether the line fit.
+fn read_line_capped(
+    reader: &mut impl std::io::BufRead,
+    buf: &mut Vec<u8>,
+    cap: usize,
+) -> std::io::Result<(usize, bool)> {
+    let mut read = 0;
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok((read, buf.len() <= cap + 2));
+        }
+        let (take, done) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        let room = (cap + 2).saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..take.min(room + 1).min(take)]);
+        reader.consume(take);
+        read += take;
+        if done {
+            return Ok((read, buf.len() <= cap + 2));
+        }
+    }
+}
+
+fn strip_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 /// A domain error as one line, with each offending field.

@@ -808,3 +808,196 @@ async fn webhook_deliveries_survive_sigkill() {
         .collect();
     assert_eq!(delivered, created.into_iter().collect(), "every claim's creation delivered");
 }
+
+/// Runs the binary to completion: its exit code, standard output and standard error.
+fn run_bin(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CLAIMDESK_DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+async fn rest(http: SocketAddr, method: reqwest::Method, path: &str, body: Option<Value>, etag: Option<&str>) -> Value {
+    let mut request = client().request(method, format!("http://{http}{path}"));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    if let Some(etag) = etag {
+        request = request.header("if-match", etag);
+    }
+    let response = request.send().await.expect("sent");
+    assert!(response.status().is_success(), "{path}: {}", response.status());
+    response.json().await.expect("json")
+}
+
+/// A desk's worth of data, made through the API: sources with aliases and a grade, claims with
+/// relayed and quoted statements, tags, verdicts, an edit and a merge.
+async fn fill_desk(http: SocketAddr) {
+    use reqwest::Method;
+    let source = |body: Value| rest(http, Method::POST, "/v1/sources", Some(body), None);
+    let afp = source(json!({"name": "Agence France-Presse", "kind": "news_agency", "aliases": ["AFP"],
+        "reliability": {"grade": "A", "rationale": "agence"}, "homepage": "https://www.afp.com/"}))
+    .await;
+    let wapo = source(json!({"name": "The Washington Post", "kind": "news_outlet"})).await;
+    let kremlin =
+        source(json!({"name": "Dmitri Peskov", "kind": "person", "descriptor": "porte-parole du Kremlin"})).await;
+    let (afp, wapo, kremlin) = (afp["id"].clone(), wapo["id"].clone(), kremlin["id"].clone());
+    let mut ids = Vec::new();
+    for (text, tags) in [
+        ("Maduro a demandé l'aide militaire de la Russie", json!(["venezuela", "russie"])),
+        ("Des bombardiers B-52 ont survolé la côte vénézuélienne", json!(["venezuela"])),
+        ("Maduro a demandé l'aide militaire de Moscou", json!([])),
+    ] {
+        let claim = rest(
+            http,
+            Method::POST,
+            "/v1/claims",
+            Some(
+                json!({"text": text, "language": "fr", "claimant_id": wapo, "claimed_at": "2025-10-24", "tags": tags}),
+            ),
+            None,
+        )
+        .await;
+        ids.push(claim["id"].as_str().expect("id").to_owned());
+    }
+    let etag = |id: &str| {
+        let id = id.to_owned();
+        async move {
+            let response = client().get(format!("http://{http}/v1/claims/{id}")).send().await.expect("sent");
+            response.headers()["etag"].to_str().expect("ascii").to_owned()
+        }
+    };
+    let first = &ids[0];
+    for body in [
+        json!({"speaker_id": wapo, "stance": "asserts", "relay_ids": [afp], "url": "https://www.washingtonpost.com/x", "published_at": "2025-10-24"}),
+        json!({"speaker_id": kremlin, "stance": "denies", "quote": "Nous n'avons reçu aucune demande", "published_at": "2025-10-27T09:30:00Z"}),
+    ] {
+        let tag = etag(first).await;
+        rest(http, Method::POST, &format!("/v1/claims/{first}/attributions"), Some(body), Some(&tag)).await;
+    }
+    for (status, note) in [("in_review", None), ("disputed", Some("Démenti du Kremlin"))] {
+        let tag = etag(first).await;
+        let body = json!({"status": status, "note": note});
+        rest(http, Method::POST, &format!("/v1/claims/{first}/status"), Some(body), Some(&tag)).await;
+    }
+    let tag = etag(&ids[1]).await;
+    let response = client()
+        .patch(format!("http://{http}/v1/claims/{}", ids[1]))
+        .header("if-match", tag)
+        .header("content-type", "application/merge-patch+json")
+        .body(json!({"context": "Selon des données de vol publiques"}).to_string())
+        .send()
+        .await
+        .expect("sent");
+    assert!(response.status().is_success());
+    let tag = etag(first).await;
+    rest(http, Method::POST, &format!("/v1/claims/{first}/merge"), Some(json!({"duplicate_id": ids[2]})), Some(&tag))
+        .await;
+}
+
+/// Export, then import into an empty database, gives the same claims, sources, attributions,
+/// statuses and history, SQLite → PostgreSQL → SQLite: each export byte for byte the first.
+/// Importing again stores nothing twice.
+#[tokio::test]
+async fn export_then_import_round_trips_between_sqlite_and_postgres() {
+    if !claimdesk_tests::postgres_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let sqlite = "sqlite://desk.db";
+    let mut serve = Process::start(dir.path(), &["serve"], &[("CLAIMDESK_DATABASE_URL", sqlite)]);
+    fill_desk(serve.addr("gateway HTTP listening")).await;
+    serve.signal("-TERM");
+    assert!(serve.wait().success());
+
+    let export = |url: &str, file: &str| {
+        let (code, _, stderr) = run_bin(dir.path(), &["export", "--database-url", url, "--output", file]);
+        assert_eq!(code, Some(0), "{stderr}");
+        std::fs::read_to_string(dir.path().join(file)).expect("export written")
+    };
+    let import = |url: &str, file: &str| -> Value {
+        let (code, stdout, stderr) = run_bin(dir.path(), &["import", file, "--database-url", url]);
+        assert_eq!(code, Some(0), "{stderr}");
+        serde_json::from_str(&stdout).expect("a JSON summary")
+    };
+    let first = export(sqlite, "a.jsonl");
+    let lines: Vec<Value> = first.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    assert_eq!(lines.iter().filter(|l| l["type"] == "source").count(), 3);
+    assert_eq!(lines.iter().filter(|l| l["type"] == "claim").count(), 3);
+    assert!(lines.iter().all(|l| l["type"] != "claim" || l["history"].as_array().is_some_and(|h| !h.is_empty())));
+
+    let postgres = claimdesk_tests::TestDatabase::create();
+    let summary = import(&postgres.url, "a.jsonl");
+    assert_eq!((summary["created"].as_u64(), summary["rejected"].as_u64()), (Some(6), Some(0)), "{summary}");
+    assert_eq!(export(&postgres.url, "b.jsonl"), first, "SQLite → PostgreSQL keeps everything");
+    let again = import(&postgres.url, "a.jsonl");
+    assert_eq!((again["created"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(6)), "{again}");
+
+    let summary = import("sqlite://back.db", "b.jsonl");
+    assert_eq!(summary["created"], 6, "{summary}");
+    assert_eq!(export("sqlite://back.db", "c.jsonl"), first, "PostgreSQL → SQLite keeps everything");
+
+    // The CSV: a header and one row per claim.
+    let (code, csv, _) = run_bin(dir.path(), &["export", "--database-url", sqlite, "--format", "csv"]);
+    assert_eq!(code, Some(0));
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(rows[0].starts_with("id,text,language,status,sourcing_level,claimant"), "{csv}");
+    assert_eq!(rows.len(), 4, "{csv}");
+    assert!(csv.contains("disputed"), "{csv}");
+}
+
+/// A file with bad lines: each is reported with its number and reason, the good ones are
+/// stored, and a rerun (an interrupted import taken again) stores nothing twice.
+#[tokio::test]
+async fn bad_lines_are_rejected_alone_and_a_rerun_duplicates_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let source =
+        r#"{"type":"source","id":"01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47","name":"Miami Herald","kind":"news_outlet"}"#;
+    let mut file: Vec<u8> = Vec::new();
+    let mut line = |bytes: &[u8]| {
+        file.extend_from_slice(bytes);
+        file.push(b'\n');
+    };
+    line(source.as_bytes()); // 1
+    line(b"{not json"); // 2
+    line(b"{\"text\": \"caf\xe9\", \"language\": \"fr\"}"); // 3: Latin-1, not UTF-8
+    line(br#"{"text": "Une affirmation", "language": "fr", "attributions": [{"speaker_id": "01964b6e-7a4f-7c3e-9d2a-000000000000", "stance": "asserts"}]}"#); // 4
+    line(br#"{"text": "Les Etats-Unis preparaient des frappes", "language": "fr", "claimant_id": "01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47", "status": "in_review"}"#); // 5
+    let huge = format!(r#"{{"text": "{}", "language": "fr"}}"#, "a".repeat(2 * 1024 * 1024));
+    line(huge.as_bytes()); // 6
+    line(b""); // 7: blank, skipped
+    line(br#"{"text": "Statut inconnu", "language": "fr", "status": "bogus"}"#); // 8
+    line(br#"{"text": "Trois bombardiers au large du Venezuela", "language": "fr", "claimant": "Un internaute", "status": "false"}"#); // 9
+    std::fs::write(dir.path().join("lines.jsonl"), &file).expect("written");
+
+    let run = || {
+        let (code, stdout, stderr) =
+            run_bin(dir.path(), &["import", "lines.jsonl", "--database-url", "sqlite://desk.db"]);
+        assert_eq!(code, Some(2), "exit 2 when lines were rejected: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        serde_json::from_str::<Value>(&stdout).expect("a JSON summary")
+    };
+    let first = run();
+    assert_eq!((first["created"].as_u64(), first["rejected"].as_u64()), (Some(3), Some(5)), "{first}");
+    let rejected: Vec<u64> =
+        first["rejections"].as_array().expect("rejections").iter().map(|r| r["line"].as_u64().expect("line")).collect();
+    assert_eq!(rejected, [2, 3, 4, 6, 8]);
+    let reasons = first["rejections"].to_string();
+    for expected in ["not JSON", "not UTF-8", "no source has id", "more than 1048576 bytes", "status"] {
+        assert!(reasons.contains(expected), "{expected}: {reasons}");
+    }
+    let second = run();
+    assert_eq!((second["created"].as_u64(), second["unchanged"].as_u64()), (Some(0), Some(3)), "{second}");
+
+    let (_, csv, _) = run_bin(dir.path(), &["export", "--database-url", "sqlite://desk.db", "--format", "csv"]);
+    assert_eq!(csv.lines().count(), 3, "two claims and the header: {csv}");
+    assert!(csv.contains(",false,") && csv.contains(",in_review,"), "{csv}");
+}

@@ -327,6 +327,12 @@ impl ClaimService for FixedClaim {
     ) -> Result<Response<pb::ImportReport>, Status> {
         Err(Status::unimplemented("anchor"))
     }
+    async fn import_claims(
+        &self,
+        _: Request<tonic::Streaming<pb::ImportClaimsRequest>>,
+    ) -> Result<Response<pb::ImportClaimsResponse>, Status> {
+        Err(Status::unimplemented("anchor"))
+    }
     async fn get_history(&self, _: Request<pb::GetHistoryRequest>) -> Result<Response<pb::GetHistoryResponse>, Status> {
         Err(Status::unimplemented("anchor"))
     }

@@ -10,7 +10,7 @@ use crate::{
         claimreview::Publisher,
         review_import::{self, DocumentKind},
     },
-    service::{AttributionChange, Auth, Claims, Feed, ImportConfig, SearchParams},
+    service::{AttributionChange, Auth, Claims, Feed, ImportConfig, SearchParams, bulk},
 };
 
 #[derive(Debug, Clone)]
@@ -109,6 +109,49 @@ impl ClaimService for ClaimApi {
             .map_err(|e| Error::Internal(format!("document reader: {e}")))??;
         let report = self.claims.import_reviews(read, actor, self.import.link_threshold).await?;
         Ok(Response::new(report.into()))
+    }
+
+    async fn import_claims(
+        &self,
+        request: Request<tonic::Streaming<pb::ImportClaimsRequest>>,
+    ) -> Result<Response<pb::ImportClaimsResponse>, Status> {
+        let actor = authorize(&self.auth, &request, Access::Role(Role::Admin)).await?;
+        let mut stream = request.into_inner();
+        let importer = bulk::Importer::new(self.claims.database(), actor);
+        let mut summary = bulk::ImportSummary::default();
+        let mut aliases = bulk::SourceAliases::new();
+        let mut pending: Vec<pb::ImportLine> = Vec::new();
+        loop {
+            let message = stream.message().await?;
+            let done = message.is_none();
+            pending.extend(message.into_iter().flat_map(|m| m.lines));
+            while pending.len() >= bulk::BATCH_LINES || (done && !pending.is_empty()) {
+                let lines: Vec<pb::ImportLine> = pending.drain(..pending.len().min(bulk::BATCH_LINES)).collect();
+                // Parsing is CPU work: off the async workers.
+                let batch = tokio::task::spawn_blocking(move || {
+                    lines.into_iter().map(|l| (l.number, bulk::parse_line(&l.json))).collect::<Vec<_>>()
+                })
+                .await
+                .map_err(|e| Error::Internal(format!("line parser: {e}")))?;
+                for (number, outcome) in importer.import_batch(batch, &mut aliases).await? {
+                    summary.add(number, outcome);
+                }
+            }
+            if done {
+                break;
+            }
+        }
+        Ok(Response::new(pb::ImportClaimsResponse {
+            created: summary.created,
+            updated: summary.updated,
+            unchanged: summary.unchanged,
+            rejected: summary.rejected,
+            rejections: summary
+                .rejections
+                .into_iter()
+                .map(|(number, reason)| pb::RejectedLine { number, reason })
+                .collect(),
+        }))
     }
 
     async fn get_claim(&self, request: Request<pb::GetClaimRequest>) -> Result<Response<pb::Claim>, Status> {

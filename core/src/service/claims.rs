@@ -81,6 +81,11 @@ impl Claims {
         }
     }
 
+    /// The database the claims are stored in.
+    pub fn database(&self) -> Database {
+        self.db.clone()
+    }
+
     /// Whether every creation looks for near-duplicates (on by default).
     pub fn with_duplicate_check(self, on: bool) -> Self {
         Self { duplicate_check: on, ..self }
@@ -575,7 +580,7 @@ fn check_sources_exist(conn: &mut Conn, valid: &ValidAttribution) -> Result<(), 
 
 /// The claimant's source id (checked by the caller when given by id), found or created when
 /// named; `refs` gains the claimant's reference.
-fn resolve_claimant(
+pub(super) fn resolve_claimant(
     conn: &mut Conn,
     claimant: &Claimant,
     refs: &mut HashMap<Uuid, SourceRef>,
@@ -644,7 +649,7 @@ fn view(conn: &mut Conn, claim: Claim, rules: &SourcingRules) -> Result<ClaimVie
 
 /// The one place claim views are assembled: claims with their claimants, statements in the
 /// order they were recorded, sourcing and ETag, in three queries whatever their number.
-fn views(conn: &mut Conn, claims: Vec<Claim>, rules: &SourcingRules) -> Result<Vec<ClaimView>, Error> {
+pub(super) fn views(conn: &mut Conn, claims: Vec<Claim>, rules: &SourcingRules) -> Result<Vec<ClaimView>, Error> {
     let claimant_ids: Vec<Uuid> = claims.iter().filter_map(|c| c.claimant_id).collect();
     let claimants = sources::refs(conn, &claimant_ids)?;
     let ids: Vec<Uuid> = claims.iter().map(|c| c.id).collect();

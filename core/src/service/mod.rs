@@ -2,6 +2,7 @@
 //! Transports call these and nothing else.
 
 mod auth;
+pub mod bulk;
 mod claims;
 pub mod feed;
 mod sources;

@@ -237,6 +237,22 @@ pub fn reviewed(conn: &mut Conn, filter: &ReviewFilter) -> Result<Page<Claim>, E
     Ok(Page::from_rows(claims, filter.limit, |c| ReviewCursor { updated_at: c.updated_at, id: c.id }))
 }
 
+/// Up to `limit` claims after `after` in id order, merged ones or the others (an export's
+/// pages).
+pub fn page_after(conn: &mut Conn, after: Option<uuid::Uuid>, merged: bool, limit: i64) -> Result<Vec<Claim>, Error> {
+    let mut query = claims::table.select(ClaimRow::as_select()).into_boxed();
+    query = if merged {
+        query.filter(claims::merged_into.is_not_null())
+    } else {
+        query.filter(claims::merged_into.is_null())
+    };
+    if let Some(after) = after {
+        query = query.filter(claims::id.gt(after.to_string()));
+    }
+    let rows: Vec<ClaimRow> = query.order(claims::id.asc()).limit(limit).load(conn)?;
+    rows.into_iter().map(Claim::try_from).collect()
+}
+
 /// Of the claims `ids`, those whose status is one of `statuses` and that carry one of `tags`
 /// (an empty list: any).
 pub fn matching(

@@ -155,6 +155,41 @@ pub fn status_changed_at(conn: &mut Conn, claim_ids: &[Uuid]) -> Result<HashMap<
 /// How a status change's record begins.
 const STATUS_CHANGED_PREFIX: &str = r#"{"kind":"status_changed"%"#;
 
+/// The events of several claims, each claim's oldest first, in one query.
+pub fn for_claims(conn: &mut Conn, claim_ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<Event>>, Error> {
+    if claim_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, i64, String, NaiveDateTime, String)> = claim_events::table
+        .filter(claim_events::claim_id.eq_any(claim_ids.iter().map(Uuid::to_string)))
+        .order((claim_events::claim_id.asc(), claim_events::version.asc()))
+        .select((
+            claim_events::claim_id,
+            claim_events::version,
+            claim_events::actor,
+            claim_events::at,
+            claim_events::change,
+        ))
+        .load(conn)?;
+    let mut out: HashMap<Uuid, Vec<Event>> = HashMap::new();
+    for (claim_id, version, actor, at, change) in rows {
+        let id = Uuid::try_parse(&claim_id).map_err(|e| Error::Internal(format!("claim {claim_id}: {e}")))?;
+        out.entry(id).or_default().push(decode(id, version, actor, at, &change)?);
+    }
+    Ok(out)
+}
+
+/// A change as its stored record (format 1): what an export writes.
+pub fn change_json(change: &Change) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(ChangeRecord::from(change)).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// A change from its stored record, as an export wrote it; why not when it is none.
+pub fn change_from_json(value: &serde_json::Value) -> Result<Change, String> {
+    let record: ChangeRecord = ChangeRecord::deserialize(value).map_err(|e| e.to_string())?;
+    record.try_into()
+}
+
 /// A stored event as the domain's, its change read from its record.
 fn decode(claim_id: Uuid, version: i64, actor: String, at: NaiveDateTime, change: &str) -> Result<Event, Error> {
     let corrupt = |e: String| Error::Internal(format!("claim {claim_id} event {version}: {e}"));

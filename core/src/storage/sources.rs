@@ -205,6 +205,15 @@ pub fn get_many(conn: &mut Conn, ids: &[Uuid]) -> Result<HashMap<Uuid, Source>, 
     rows.into_iter().map(|row| Source::try_from(row).map(|s| (s.id, s))).collect()
 }
 
+/// Up to `limit` sources after `after` in id order (an export's pages).
+pub fn page_after(conn: &mut Conn, after: Option<Uuid>, limit: i64) -> Result<Vec<Source>, Error> {
+    let mut query = sources::table.select(SourceRow::as_select()).into_boxed();
+    if let Some(after) = after {
+        query = query.filter(sources::id.gt(after.to_string()));
+    }
+    query.order(sources::id.asc()).limit(limit).load(conn)?.into_iter().map(Source::try_from).collect()
+}
+
 /// The source known under this name or alias, if any.
 pub fn find_by_name(conn: &mut Conn, name: &str) -> Result<Option<Uuid>, Error> {
     let id: Option<String> =

@@ -342,6 +342,14 @@ async fn every_rpc_for_every_caller(app: TestApp) {
                     .map(drop)
             })
         }),
+        ("ImportClaims", ADMIN, {
+            rpc(move |ch| async move {
+                let line =
+                    pb::ImportLine { number: 1, json: br#"{"text": "Une affirmation", "language": "fr"}"#.to_vec() };
+                let messages = vec![pb::ImportClaimsRequest { lines: vec![line] }];
+                ClaimServiceClient::new(ch).import_claims(tokio_stream::iter(messages)).await.map(drop)
+            })
+        }),
         ("GetHistory", VIEWER, {
             let c = c.clone();
             rpc(move |ch| {

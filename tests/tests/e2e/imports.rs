@@ -221,7 +221,62 @@ async fn grpc_imports_the_same_way(app: TestApp) {
     assert_eq!(refused.code(), tonic::Code::InvalidArgument);
 }
 
+/// `ImportClaims` streams JSONL lines: the good ones are stored, the bad ones reported by
+/// number, and the same lines again store nothing twice.
+async fn bulk_lines_stream_in_over_grpc(app: TestApp) {
+    let source_id = "01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47";
+    let lines = [
+        json!({"type": "source", "id": source_id, "name": "Miami Herald", "kind": "news_outlet"}).to_string(),
+        "{broken".to_owned(),
+        json!({"text": "Les États-Unis préparaient des frappes au Venezuela", "language": "fr", "claimant_id": source_id,
+            "tags": ["venezuela"], "status": "disputed",
+            "attributions": [{"speaker_id": source_id, "stance": "asserts", "url": "https://www.miamiherald.com/x"}]})
+        .to_string(),
+        json!({"text": "", "language": "fr"}).to_string(),
+    ];
+    let send = |lines: Vec<String>| {
+        let app = &app;
+        async move {
+            let mut client = app.grpc().await;
+            // Two messages: lines may arrive in any grouping.
+            let messages: Vec<pb::ImportClaimsRequest> = lines
+                .chunks(2)
+                .enumerate()
+                .map(|(chunk, group)| pb::ImportClaimsRequest {
+                    lines: group
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| pb::ImportLine {
+                            number: (chunk * 2 + i + 1) as u64,
+                            json: l.clone().into_bytes(),
+                        })
+                        .collect(),
+                })
+                .collect();
+            client.import_claims(tokio_stream::iter(messages)).await.expect("imported").into_inner()
+        }
+    };
+    let first = send(lines.to_vec()).await;
+    assert_eq!((first.created, first.rejected), (2, 2), "{first:?}");
+    let rejected: Vec<u64> = first.rejections.iter().map(|r| r.number).collect();
+    assert_eq!(rejected, [2, 4]);
+    assert!(first.rejections[1].reason.contains("text"), "{first:?}");
+    let claims = app.json("/v1/claims").await;
+    let claim = &claims["claims"][0];
+    assert_eq!(claim["status"], "disputed");
+    assert_eq!(claim["claimant"]["name"], "Miami Herald");
+    assert_eq!(claim["sourcing"]["independent_supporting"], 1, "{claim}");
+    // The change feed and the history see the claim as if it had been made here.
+    let history = app.json(&format!("/v1/claims/{}/history", claim["id"].as_str().expect("id"))).await;
+    assert_eq!(history["events"].as_array().map(Vec::len), Some(4), "created, attributed, in_review, disputed");
+
+    let again = send(lines.to_vec()).await;
+    assert_eq!((again.created, again.unchanged), (0, 2), "{again:?}");
+    assert_eq!(claim_count(&app).await, 1);
+}
+
 claimdesk_tests::on_both_backends!(
+    bulk_lines_stream_in_over_grpc,
     an_afp_page_becomes_a_claim_with_its_verdict_once,
     the_other_published_reviews_are_read,
     a_changed_review_updates_its_claim_unless_the_desk_decided_since,
