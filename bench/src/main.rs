@@ -17,6 +17,7 @@
 
 mod corpus;
 mod feedload;
+mod importload;
 mod searchload;
 
 use std::{
@@ -91,6 +92,26 @@ enum Command {
         #[arg(long)]
         secs: u64,
     },
+    /// Writes a JSONL file of generated sources and claims for `claimdesk import`.
+    ImportLines {
+        #[arg(long)]
+        out: String,
+        #[arg(long)]
+        count: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// Streams a JSONL file through gRPC ImportClaims and prints the rate.
+    ImportGrpc {
+        #[arg(long)]
+        addr: String,
+        #[arg(long, default_value = "")]
+        token: String,
+        #[arg(long)]
+        file: String,
+        #[arg(long, default_value_t = 500)]
+        per_message: usize,
+    },
     LoadClaims {
         #[arg(long)]
         database_url: String,
@@ -151,6 +172,10 @@ async fn main() -> anyhow::Result<()> {
         Command::TonicAnchor { listen, from, token, id } => tonic_anchor(listen, &from, &token, &id).await,
         Command::SqliteAnchor { url, id, conns, secs } => sqlite_anchor(&url, &id, conns, secs).await,
         Command::HttpRate { url, token, rate, secs } => http_rate(&url, &token, rate, secs).await,
+        Command::ImportLines { out, count, seed } => importload::write_lines(&out, count, seed),
+        Command::ImportGrpc { addr, token, file, per_message } => {
+            importload::stream(&addr, &token, &file, per_message).await
+        }
         Command::LoadClaims { database_url, count, seed, queries, queries_out } => {
             corpus::load_claims(&database_url, count, seed, queries, &queries_out).await
         }

@@ -11,7 +11,7 @@
 //! reported with its number and writes nothing, and a batch the database refuses is taken again
 //! line by line, so one bad line never costs the others.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -243,14 +243,16 @@ impl Importer {
             .db
             .write(move |conn| {
                 let mut aliases = known.clone();
+                let mut pending = Pending::load(conn, &batch, &aliases)?;
                 let mut outcomes = Vec::with_capacity(batch.len());
                 for (line, record) in &batch {
                     let outcome = match record {
-                        Ok(record) => import_record(conn, record, &actor, &mut aliases)?,
+                        Ok(record) => import_record(conn, record, &actor, &mut aliases, &mut pending)?,
                         Err(reason) => LineOutcome::Rejected(reason.clone()),
                     };
                     outcomes.push((*line, outcome));
                 }
+                pending.flush(conn)?;
                 Ok((outcomes, aliases))
             })
             .await;
@@ -272,7 +274,10 @@ impl Importer {
                                 .db
                                 .write(move |conn| {
                                     let mut aliases = known.clone();
-                                    let outcome = import_record(conn, &record, &actor, &mut aliases)?;
+                                    let one = [(0, Ok(record.clone()))];
+                                    let mut pending = Pending::load(conn, &one, &aliases)?;
+                                    let outcome = import_record(conn, &record, &actor, &mut aliases, &mut pending)?;
+                                    pending.flush(conn)?;
                                     Ok((outcome, aliases))
                                 })
                                 .await;
@@ -308,20 +313,84 @@ fn reason(err: Error) -> Result<LineOutcome, Error> {
     }
 }
 
+/// What a batch's transaction knows and holds back: which of the ids its lines name are
+/// stored (read once for the batch), and the new claims, written together by [`Pending::flush`]
+/// in multi-row inserts and indexed together.
+#[derive(Debug, Default)]
+struct Pending {
+    stored_claims: HashSet<Uuid>,
+    stored_sources: HashSet<Uuid>,
+    ids: HashSet<Uuid>,
+    claims: Vec<Claim>,
+    attributions: Vec<Attribution>,
+    events: Vec<Event>,
+}
+
+impl Pending {
+    fn load(conn: &mut Conn, batch: &[(u64, Result<Record, String>)], aliases: &SourceAliases) -> Result<Self, Error> {
+        let alias = |id: Uuid| aliases.get(&id).copied().unwrap_or(id);
+        let mut claim_ids = Vec::new();
+        let mut source_ids = Vec::new();
+        for (_, record) in batch {
+            if let Ok(Record::Claim(c)) = record {
+                claim_ids.extend(c.id);
+                claim_ids.extend(c.merged_into);
+                source_ids.extend(c.claimant_id.map(alias));
+                for a in &c.attributions {
+                    source_ids.push(alias(a.speaker_id));
+                    source_ids.extend(a.relay_ids.iter().copied().map(alias));
+                }
+            }
+        }
+        source_ids.sort();
+        source_ids.dedup();
+        Ok(Pending {
+            stored_claims: claims::existing(conn, &claim_ids)?,
+            stored_sources: attributions::existing_sources(conn, &source_ids)?,
+            ..Pending::default()
+        })
+    }
+
+    fn flush(&mut self, conn: &mut Conn) -> Result<(), Error> {
+        if self.claims.is_empty() {
+            return Ok(());
+        }
+        claims::insert_many(conn, &self.claims)?;
+        attributions::insert_many(conn, &self.attributions)?;
+        events::append_many(conn, &self.events)?;
+        let canonical: Vec<Uuid> = self.claims.iter().filter(|c| c.merged_into.is_none()).map(|c| c.id).collect();
+        storage::search::index_new(conn, &canonical)?;
+        for into in self.claims.iter().filter_map(|c| c.merged_into) {
+            storage::search::index_claim(conn, into)?;
+        }
+        self.stored_claims.extend(self.ids.drain());
+        self.claims.clear();
+        self.attributions.clear();
+        self.events.clear();
+        Ok(())
+    }
+}
+
 fn import_record(
     conn: &mut Conn,
     record: &Record,
     actor: &str,
     aliases: &mut SourceAliases,
+    pending: &mut Pending,
 ) -> Result<LineOutcome, Error> {
     let outcome = match record {
-        Record::Source(s) => import_source(conn, s, aliases),
-        Record::Claim(c) => import_claim(conn, c, actor, aliases),
+        Record::Source(s) => import_source(conn, s, aliases, pending),
+        Record::Claim(c) => import_claim(conn, c, actor, aliases, pending),
     };
     outcome.or_else(reason)
 }
 
-fn import_source(conn: &mut Conn, record: &SourceRecord, aliases: &mut SourceAliases) -> Result<LineOutcome, Error> {
+fn import_source(
+    conn: &mut Conn,
+    record: &SourceRecord,
+    aliases: &mut SourceAliases,
+    pending: &mut Pending,
+) -> Result<LineOutcome, Error> {
     let now = Utc::now();
     let kind = SourceKind::parse(&record.kind).map_err(|e| Error::invalid("kind", e))?;
     let reliability = match &record.reliability {
@@ -372,11 +441,15 @@ fn import_source(conn: &mut Conn, record: &SourceRecord, aliases: &mut SourceAli
         Err(other) => return Err(other),
     }
     match sources::insert(conn, &source) {
-        Ok(()) => Ok(LineOutcome::Created),
+        Ok(()) => {
+            pending.stored_sources.insert(id);
+            Ok(LineOutcome::Created)
+        }
         // Known under another id: claims of the file that name this id get that source.
         Err(Error::AlreadyExists { existing_id, .. }) => {
             let existing = Uuid::try_parse(&existing_id).map_err(|e| Error::Internal(e.to_string()))?;
             aliases.insert(id, existing);
+            pending.stored_sources.insert(existing);
             Ok(LineOutcome::Unchanged)
         }
         Err(other) => Err(other),
@@ -454,8 +527,14 @@ fn import_claim(
     record: &ClaimRecord,
     actor: &str,
     aliases: &mut SourceAliases,
+    pending: &mut Pending,
 ) -> Result<LineOutcome, Error> {
     let (mut claim, claimant, attributions) = checked_claim(record, aliases)?;
+    // The same claim twice in a batch, or a merged claim whose canonical may be held back:
+    // what is held back is written first, and the line then sees it stored.
+    if pending.ids.contains(&claim.id) || claim.merged_into.is_some() {
+        pending.flush(conn)?;
+    }
     let history: Option<Vec<Event>> = record
         .history
         .as_ref()
@@ -479,7 +558,7 @@ fn import_claim(
     }
     named.sort();
     named.dedup();
-    let missing = attributions::missing_sources(conn, &named)?;
+    let missing: Vec<Uuid> = named.into_iter().filter(|id| !pending.stored_sources.contains(id)).collect();
     if !missing.is_empty() {
         let list: Vec<String> = missing.iter().map(Uuid::to_string).collect();
         return Ok(LineOutcome::Rejected(format!(
@@ -488,7 +567,7 @@ fn import_claim(
         )));
     }
     if let Some(canonical) = claim.merged_into
-        && claims::get(conn, canonical).is_err()
+        && !pending.stored_claims.contains(&canonical)
     {
         return Ok(LineOutcome::Rejected(format!("merged_into names claim {canonical}, which is not stored")));
     }
@@ -515,6 +594,13 @@ fn import_claim(
         return Ok(LineOutcome::Rejected(format!("version {v}, but the history holds {} change(s)", claim.version)));
     }
 
+    if !pending.stored_claims.contains(&claim.id) {
+        pending.ids.insert(claim.id);
+        pending.claims.push(claim);
+        pending.attributions.extend(attributions);
+        pending.events.extend(events);
+        return Ok(LineOutcome::Created);
+    }
     match claims::get(conn, claim.id) {
         Ok(stored) => {
             let held = attributions::all_for_claim(conn, claim.id)?;
@@ -563,14 +649,10 @@ fn import_claim(
             Ok(LineOutcome::Updated)
         }
         Err(Error::NotFound { .. }) => {
-            claims::insert(conn, &claim)?;
-            for a in &attributions {
-                attributions::insert(conn, a)?;
-            }
-            for event in &events {
-                events::append(conn, event)?;
-            }
-            storage::search::index_claim(conn, claim.id)?;
+            pending.ids.insert(claim.id);
+            pending.claims.push(claim);
+            pending.attributions.extend(attributions);
+            pending.events.extend(events);
             Ok(LineOutcome::Created)
         }
         Err(other) => Err(other),
@@ -793,4 +875,78 @@ fn claim_record(claim: &Claim, statements: Vec<Attribution>, history: Vec<Event>
                 .collect::<Result<Vec<_>, Error>>()?,
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::search::Sql;
+
+    #[derive(Debug, PartialEq, diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        line: String,
+    }
+
+    /// The index as rows of text, in order: postings, documents, and non-zero statistics.
+    fn index_rows(conn: &mut Conn) -> Vec<String> {
+        let mut out = Vec::new();
+        for query in [
+            "SELECT term || ' ' || claim_id || ' ' || CAST(tf AS TEXT) AS line FROM search_postings ORDER BY term, claim_id",
+            "SELECT claim_id || ' ' || CAST(len AS TEXT) || ' ' || sim_text AS line FROM search_docs ORDER BY claim_id",
+            "SELECT term || ' ' || CAST(SUM(df) AS TEXT) AS line FROM search_stats GROUP BY term HAVING SUM(df) <> 0 ORDER BY term",
+        ] {
+            let rows: Vec<Row> = Sql::new(query).load(conn).expect("index read");
+            out.extend(rows.into_iter().map(|r| r.line));
+        }
+        out
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_bulk_import_indexes_claims_as_one_by_one_changes_do() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = crate::storage::DatabaseConfig {
+            url: format!("sqlite://{}", dir.path().join("t.db").display()),
+            pool_size: 2,
+            connect_timeout: std::time::Duration::ZERO,
+            busy_timeout: crate::storage::DatabaseConfig::DEFAULT_BUSY_TIMEOUT,
+        };
+        let db = Database::open(&config).await.expect("db");
+        let source = "01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47";
+        let lines = [
+            format!(
+                r#"{{"type":"source","id":"{source}","name":"Miami Herald","kind":"news_outlet","aliases":["El Nuevo Herald"]}}"#
+            ),
+            format!(
+                r#"{{"text":"Les États-Unis se préparaient à bombarder des installations militaires","language":"fr","claimant_id":"{source}","context":"Selon le Miami Herald","attributions":[{{"speaker_id":"{source}","stance":"asserts","quote":"frappes imminentes"}}]}}"#
+            ),
+            r#"{"text":"Three B-52 bombers flew off the Venezuelan coast","language":"en","tags":["venezuela"]}"#
+                .to_owned(),
+            r#"{"text":"Maduro a demandé l'aide militaire de la Russie","language":"fr","claimant":"Washington Post"}"#
+                .to_owned(),
+        ];
+        let batch: Vec<(u64, Result<Record, String>)> =
+            lines.iter().enumerate().map(|(i, l)| (i as u64 + 1, parse_line(l.as_bytes()))).collect();
+        let outcomes = Importer::new(db.clone(), "test".into())
+            .import_batch(batch, &mut SourceAliases::new())
+            .await
+            .expect("imported");
+        assert!(outcomes.iter().all(|(_, o)| *o == LineOutcome::Created), "{outcomes:?}");
+
+        let (bulk, again) = db
+            .write(|conn| {
+                let bulk = index_rows(conn);
+                let ids: Vec<Uuid> = claims::page_after(conn, None, false, 100)?.iter().map(|c| c.id).collect();
+                assert_eq!(ids.len(), 3);
+                for id in ids {
+                    storage::search::index_claim(conn, id)?;
+                }
+                Ok((bulk, index_rows(conn)))
+            })
+            .await
+            .expect("indexed");
+        assert!(bulk.iter().any(|l| l.contains("bombard")), "{bulk:?}");
+        assert!(bulk.iter().any(|l| l.contains("herald")), "the claimant's names are in: {bulk:?}");
+        assert_eq!(bulk, again, "indexing each claim again changes nothing");
+    }
 }

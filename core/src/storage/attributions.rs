@@ -158,6 +158,50 @@ pub fn all_for_claims(conn: &mut Conn, claim_ids: &[Uuid]) -> Result<HashMap<Uui
     Ok(out)
 }
 
+/// Stores new attributions in multi-row inserts (a bulk import); call inside a write
+/// transaction.
+pub fn insert_many(conn: &mut Conn, list: &[Attribution]) -> Result<(), Error> {
+    use super::search::{Bind, Sql};
+    for chunk in list.chunks(1000) {
+        let mut sql = Sql::new(
+            "INSERT INTO attributions (id, claim_id, speaker_id, stance, relay_ids, quote, url, published_at, \
+             recorded_by, recorded_at) VALUES ",
+        );
+        sql.rows(chunk.iter().map(|a| {
+            let row = AttributionRow::from(a);
+            vec![
+                Bind::Text(row.id),
+                Bind::Text(row.claim_id),
+                Bind::Text(row.speaker_id),
+                Bind::Text(row.stance),
+                Bind::Text(row.relay_ids),
+                Bind::OptText(row.quote),
+                Bind::OptText(row.url),
+                Bind::OptText(row.published_at),
+                Bind::Text(row.recorded_by),
+                Bind::Time(row.recorded_at),
+            ]
+        }));
+        sql.execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Which of these sources are stored, in one query a thousand.
+pub fn existing_sources(conn: &mut Conn, ids: &[Uuid]) -> Result<std::collections::HashSet<Uuid>, Error> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in ids.chunks(1000) {
+        let rows: Vec<String> = sources::table
+            .filter(sources::id.eq_any(chunk.iter().map(Uuid::to_string)))
+            .select(sources::id)
+            .load(conn)?;
+        for id in rows {
+            found.insert(uuid(&id)?);
+        }
+    }
+    Ok(found)
+}
+
 /// Moves an attribution to another claim (a merge).
 pub fn move_to(conn: &mut Conn, id: Uuid, claim_id: Uuid) -> Result<(), Error> {
     diesel::update(attributions::table.find(id.to_string()))

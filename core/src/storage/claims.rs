@@ -90,6 +90,63 @@ pub fn insert(conn: &mut Conn, claim: &Claim) -> Result<(), Error> {
     write_tags(conn, claim)
 }
 
+/// Stores new claims with their tags in multi-row inserts (a bulk import); call inside a write
+/// transaction.
+pub fn insert_many(conn: &mut Conn, claims: &[Claim]) -> Result<(), Error> {
+    use super::search::{Bind, Sql};
+    for chunk in claims.chunks(1000) {
+        let mut sql = Sql::new(
+            "INSERT INTO claims (id, text, language, context, claimed_at, claimed_start, claimed_end, tags, status, \
+             version, created_at, updated_at, claimant_id, merged_into) VALUES ",
+        );
+        sql.rows(chunk.iter().map(|claim| {
+            let row = ClaimRow::from(claim);
+            vec![
+                Bind::Text(row.id),
+                Bind::Text(row.text),
+                Bind::Text(row.language),
+                Bind::OptText(row.context),
+                Bind::OptText(row.claimed_at),
+                Bind::OptTime(row.claimed_start),
+                Bind::OptTime(row.claimed_end),
+                Bind::Text(row.tags),
+                Bind::Text(row.status),
+                Bind::Big(row.version),
+                Bind::Time(row.created_at),
+                Bind::Time(row.updated_at),
+                Bind::OptText(row.claimant_id),
+                Bind::OptText(row.merged_into),
+            ]
+        }));
+        sql.execute(conn)?;
+    }
+    let tags: Vec<Vec<Bind>> = claims
+        .iter()
+        .flat_map(|c| c.tags.iter().map(move |t| vec![Bind::Text(c.id.to_string()), Bind::Text(t.clone())]))
+        .collect();
+    for chunk in tags.chunks(5000) {
+        let mut sql = Sql::new("INSERT INTO claim_tags (claim_id, tag) VALUES ");
+        sql.rows(chunk.to_vec());
+        sql.execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Which of these claims are stored, in one query a thousand.
+pub fn existing(conn: &mut Conn, ids: &[uuid::Uuid]) -> Result<std::collections::HashSet<uuid::Uuid>, Error> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in ids.chunks(1000) {
+        let rows: Vec<String> = claims::table
+            .filter(claims::id.eq_any(chunk.iter().map(|id| id.to_string())))
+            .select(claims::id)
+            .load(conn)?;
+        for id in rows {
+            found.insert(uuid::Uuid::try_parse(&id).map_err(|e| Error::Internal(e.to_string()))?);
+        }
+    }
+    Ok(found)
+}
+
 fn write_tags(conn: &mut Conn, claim: &Claim) -> Result<(), Error> {
     let id = claim.id.to_string();
     diesel::delete(claim_tags::table.filter(claim_tags::claim_id.eq(&id))).execute(conn)?;

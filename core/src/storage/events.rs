@@ -49,6 +49,49 @@ pub fn append(conn: &mut Conn, event: &Event) -> Result<(), Error> {
     Ok(())
 }
 
+/// Records many events in multi-row inserts (a bulk import), in the given order; SQLite numbers
+/// them after the highest position at once, as [`append`] does one by one.
+pub fn append_many(conn: &mut Conn, list: &[Event]) -> Result<(), Error> {
+    let mut rows = Vec::with_capacity(list.len());
+    for event in list {
+        let change =
+            serde_json::to_string(&ChangeRecord::from(&event.change)).map_err(|e| Error::Internal(e.to_string()))?;
+        rows.push(vec![
+            Bind::Text(event.claim_id.to_string()),
+            Bind::Big(event.version),
+            Bind::Text(event.actor.clone()),
+            Bind::Time(event.at.naive_utc()),
+            Bind::Text(change),
+        ]);
+    }
+    match conn {
+        Conn::Sqlite(_) => {
+            let mut next = head(conn)?;
+            for chunk in rows.chunks(1000) {
+                let mut sql = Sql::new(
+                    "INSERT INTO claim_events (claim_id, version, actor, at, change, written, feed_position) VALUES ",
+                );
+                sql.rows(chunk.iter().map(|row| {
+                    next += 1;
+                    let mut row = row.clone();
+                    row.push(Bind::Big(next));
+                    row.push(Bind::Big(next));
+                    row
+                }));
+                sql.execute(conn)?;
+            }
+        }
+        Conn::Pg(_) => {
+            for chunk in rows.chunks(1000) {
+                let mut sql = Sql::new("INSERT INTO claim_events (claim_id, version, actor, at, change) VALUES ");
+                sql.rows(chunk.to_vec());
+                sql.execute(conn)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The advisory lock key of the sequencer ("cdfeed" in ASCII).
 const SEQUENCER_LOCK: i64 = 0x6364_6665_6564;
 

@@ -48,6 +48,8 @@ pub enum Bind {
     Big(i64),
     Float(f64),
     Time(chrono::NaiveDateTime),
+    OptText(Option<String>),
+    OptTime(Option<chrono::NaiveDateTime>),
 }
 
 /// A raw statement written with `?` placeholders (PostgreSQL gets `$1`, `$2`...): for what
@@ -116,6 +118,8 @@ impl Sql {
         i64: diesel::serialize::ToSql<BigInt, DB>,
         f64: diesel::serialize::ToSql<Double, DB>,
         chrono::NaiveDateTime: diesel::serialize::ToSql<Timestamp, DB>,
+        Option<String>: diesel::serialize::ToSql<diesel::sql_types::Nullable<Text>, DB>,
+        Option<chrono::NaiveDateTime>: diesel::serialize::ToSql<diesel::sql_types::Nullable<Timestamp>, DB>,
         DB: diesel::backend::Backend
             + diesel::sql_types::HasSqlType<Text>
             + diesel::sql_types::HasSqlType<Integer>
@@ -131,6 +135,8 @@ impl Sql {
                 Bind::Big(v) => query.bind::<BigInt, _>(v),
                 Bind::Float(v) => query.bind::<Double, _>(v),
                 Bind::Time(v) => query.bind::<Timestamp, _>(v),
+                Bind::OptText(v) => query.bind::<diesel::sql_types::Nullable<Text>, _>(v),
+                Bind::OptTime(v) => query.bind::<diesel::sql_types::Nullable<Timestamp>, _>(v),
             };
         }
         query
@@ -202,6 +208,111 @@ fn document(conn: &mut Conn, id: Uuid) -> Result<Option<Document>, Error> {
     }
     let sim_text = text::similarity_text(&claim_text, context.as_deref());
     Ok(Some(Document { terms, len, sim_text }))
+}
+
+/// Indexes claims just stored, which the index does not hold yet (a bulk import): the same
+/// documents as [`index_claim`], read for all of them at once, written in multi-row inserts,
+/// and the statistics moved once per shard for the whole set.
+pub fn index_new(conn: &mut Conn, ids: &[Uuid]) -> Result<(), Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    type Row = (String, String, String, Option<String>, Option<String>);
+    let mut rows: Vec<Row> = Vec::with_capacity(keys.len());
+    let mut quotes: HashMap<String, Vec<String>> = HashMap::new();
+    let mut merged_texts: HashMap<String, Vec<String>> = HashMap::new();
+    for chunk in keys.chunks(1000) {
+        rows.extend(
+            claims::table
+                .filter(claims::id.eq_any(chunk))
+                .filter(claims::merged_into.is_null())
+                .select((claims::id, claims::text, claims::language, claims::context, claims::claimant_id))
+                .load::<Row>(conn)?,
+        );
+        let quoted: Vec<(String, Option<String>)> = attributions::table
+            .filter(attributions::claim_id.eq_any(chunk))
+            .order((attributions::recorded_at.asc(), attributions::id.asc()))
+            .select((attributions::claim_id, attributions::quote))
+            .load(conn)?;
+        for (claim, quote) in quoted {
+            quotes.entry(claim).or_default().extend(quote);
+        }
+        let merged: Vec<(Option<String>, String)> = claims::table
+            .filter(claims::merged_into.eq_any(chunk))
+            .select((claims::merged_into, claims::text))
+            .load(conn)?;
+        for (into, text) in merged {
+            merged_texts.entry(into.unwrap_or_default()).or_default().push(text);
+        }
+    }
+    let claimants: Vec<String> = rows.iter().filter_map(|r| r.4.clone()).collect::<HashSet<_>>().into_iter().collect();
+    let mut names: HashMap<String, Vec<String>> = HashMap::new();
+    for chunk in claimants.chunks(1000) {
+        let found: Vec<(String, String)> = source_names::table
+            .filter(source_names::source_id.eq_any(chunk))
+            .select((source_names::source_id, source_names::name))
+            .load(conn)?;
+        for (source, name) in found {
+            names.entry(source).or_default().push(name);
+        }
+    }
+    let mut postings: Vec<Vec<Bind>> = Vec::new();
+    let mut docs: Vec<Vec<Bind>> = Vec::with_capacity(rows.len());
+    let mut deltas: BTreeMap<(i32, String), i64> = BTreeMap::new();
+    for (key, claim_text, language, context, claimant) in rows {
+        let id = Uuid::try_parse(&key).map_err(|e| Error::Internal(e.to_string()))?;
+        let mut parts = vec![claim_text.clone()];
+        parts.extend(context.clone());
+        if let Some(claimant) = &claimant {
+            parts.extend(names.get(claimant).cloned().unwrap_or_default());
+        }
+        parts.extend(quotes.remove(&key).unwrap_or_default());
+        parts.extend(merged_texts.remove(&key).unwrap_or_default());
+        let mut terms: HashMap<String, i32> = HashMap::new();
+        let mut len = 0;
+        for part in &parts {
+            for term in text::terms(part, &language) {
+                *terms.entry(term).or_insert(0) += 1;
+                len += 1;
+            }
+        }
+        let sim_text = text::similarity_text(&claim_text, context.as_deref());
+        let shard = shard(id);
+        for (term, tf) in &terms {
+            postings.push(vec![
+                Bind::Text(word_key(term)),
+                Bind::Text(key.clone()),
+                Bind::Int(*tf),
+                Bind::Float(impact(*tf, len)),
+            ]);
+            *deltas.entry((shard, word_key(term))).or_default() += 1;
+        }
+        *deltas.entry((shard, DOCS.to_owned())).or_default() += 1;
+        *deltas.entry((shard, LENGTH.to_owned())).or_default() += i64::from(len);
+        for (gram, _) in text::grams(&sim_text) {
+            *deltas.entry((shard, gram_key(gram))).or_default() += 1;
+        }
+        docs.push(vec![Bind::Text(key), Bind::Int(len), Bind::Text(sim_text)]);
+    }
+    for chunk in postings.chunks(2000) {
+        let mut sql = Sql::new("INSERT INTO search_postings (term, claim_id, tf, impact) VALUES ");
+        sql.rows(chunk.to_vec());
+        sql.execute(conn)?;
+    }
+    for chunk in docs.chunks(2000) {
+        let mut sql = Sql::new("INSERT INTO search_docs (claim_id, len, sim_text) VALUES ");
+        sql.rows(chunk.to_vec());
+        sql.execute(conn)?;
+    }
+    let mut by_shard: BTreeMap<i32, Vec<(String, i64)>> = BTreeMap::new();
+    for ((shard, term), d) in deltas {
+        by_shard.entry(shard).or_default().push((term, d));
+    }
+    for (shard, delta) in by_shard {
+        add_stats(conn, shard, delta)?;
+    }
+    Ok(())
 }
 
 /// Makes the index hold what the database now says of claim `id` (nothing when it is merged):
