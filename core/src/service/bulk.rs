@@ -31,8 +31,8 @@ use crate::{
 /// The longest line an import reads.
 pub const MAX_LINE_BYTES: usize = 1024 * 1024;
 
-/// Lines per write transaction.
-pub const BATCH_LINES: usize = 500;
+/// Lines per write transaction: a second or so of writing, during which other writers wait.
+pub const BATCH_LINES: usize = 1000;
 
 /// Who the history names when a line gives no actor.
 const IMPORT_ACTOR: &str = "import";

@@ -259,9 +259,13 @@ pub fn index_new(conn: &mut Conn, ids: &[Uuid]) -> Result<(), Error> {
     }
     let mut postings: Vec<Vec<Bind>> = Vec::new();
     let mut docs: Vec<Vec<Bind>> = Vec::with_capacity(rows.len());
-    let mut deltas: BTreeMap<(i32, String), i64> = BTreeMap::new();
+    // The whole set's counts go to one shard: statistics are read as the sum of the shards, so
+    // any shard is right, and one holds far fewer rows to move than one per claim (a batch's
+    // claims share most of their grams). A claim changed later moves its own shard's counts;
+    // the sums stay exact.
+    let batch_shard = shard(ids[0]);
+    let mut deltas: BTreeMap<String, i64> = BTreeMap::new();
     for (key, claim_text, language, context, claimant) in rows {
-        let id = Uuid::try_parse(&key).map_err(|e| Error::Internal(e.to_string()))?;
         let mut parts = vec![claim_text.clone()];
         parts.extend(context.clone());
         if let Some(claimant) = &claimant {
@@ -278,7 +282,6 @@ pub fn index_new(conn: &mut Conn, ids: &[Uuid]) -> Result<(), Error> {
             }
         }
         let sim_text = text::similarity_text(&claim_text, context.as_deref());
-        let shard = shard(id);
         for (term, tf) in &terms {
             postings.push(vec![
                 Bind::Text(word_key(term)),
@@ -286,12 +289,12 @@ pub fn index_new(conn: &mut Conn, ids: &[Uuid]) -> Result<(), Error> {
                 Bind::Int(*tf),
                 Bind::Float(impact(*tf, len)),
             ]);
-            *deltas.entry((shard, word_key(term))).or_default() += 1;
+            *deltas.entry(word_key(term)).or_default() += 1;
         }
-        *deltas.entry((shard, DOCS.to_owned())).or_default() += 1;
-        *deltas.entry((shard, LENGTH.to_owned())).or_default() += i64::from(len);
+        *deltas.entry(DOCS.to_owned()).or_default() += 1;
+        *deltas.entry(LENGTH.to_owned()).or_default() += i64::from(len);
         for (gram, _) in text::grams(&sim_text) {
-            *deltas.entry((shard, gram_key(gram))).or_default() += 1;
+            *deltas.entry(gram_key(gram)).or_default() += 1;
         }
         docs.push(vec![Bind::Text(key), Bind::Int(len), Bind::Text(sim_text)]);
     }
@@ -305,14 +308,7 @@ pub fn index_new(conn: &mut Conn, ids: &[Uuid]) -> Result<(), Error> {
         sql.rows(chunk.to_vec());
         sql.execute(conn)?;
     }
-    let mut by_shard: BTreeMap<i32, Vec<(String, i64)>> = BTreeMap::new();
-    for ((shard, term), d) in deltas {
-        by_shard.entry(shard).or_default().push((term, d));
-    }
-    for (shard, delta) in by_shard {
-        add_stats(conn, shard, delta)?;
-    }
-    Ok(())
+    add_stats(conn, batch_shard, deltas.into_iter().collect())
 }
 
 /// Makes the index hold what the database now says of claim `id` (nothing when it is merged):
