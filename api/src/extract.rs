@@ -53,11 +53,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             .ok()
             .flatten()
             .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
-        let declared_len = declared_length(req);
-        let mut payload = payload.take();
-        let limits =
-            req.app_data::<actix_web::web::Data<BodyLimits>>().map_or_else(BodyLimits::default, |l| *l.get_ref());
-        let front = req.app_data::<actix_web::web::Data<std::sync::Arc<crate::front::FrontDoor>>>().cloned();
+        let body = BodyReader::new(req, payload);
         Box::pin(async move {
             if !is_json {
                 return Err(Problem::new(
@@ -66,59 +62,71 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                     "send the body as JSON with Content-Type: application/json",
                 ));
             }
-            let body =
-                read_body(&mut payload, declared_len, MAX_BODY_BYTES, limits, front.as_ref().map(|f| &****f)).await?;
-            parse_json(&body).map(JsonBody)
+            parse_json(&body.read(MAX_BODY_BYTES).await?).map(JsonBody)
         })
     }
 }
 
-/// The length a request declares, if it does.
-fn declared_length(req: &HttpRequest) -> Option<usize> {
-    req.headers()
-        .get(actix_web::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
+/// A request's body, still to read, with what limits reading it: the declared length, the time
+/// allowed, and the front door that counts body timeouts.
+struct BodyReader {
+    payload: Payload,
+    declared_len: Option<usize>,
+    limits: BodyLimits,
+    front: Option<actix_web::web::Data<std::sync::Arc<crate::front::FrontDoor>>>,
 }
 
-/// Reads a whole body of at most `max` bytes within the time limits.
-async fn read_body(
-    payload: &mut Payload,
-    declared_len: Option<usize>,
-    max: usize,
-    limits: BodyLimits,
-    front: Option<&crate::front::FrontDoor>,
-) -> Result<BytesMut, Problem> {
-    let too_large = || {
-        Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("the request body must be at most {max} bytes"),
-        )
-    };
-    if declared_len.is_some_and(|n| n > max) {
-        return Err(too_large());
-    }
-    let mut body = BytesMut::with_capacity(declared_len.unwrap_or(1024).min(max));
-    let deadline = tokio::time::Instant::now() + limits.timeout;
-    let too_slow = || {
-        if let Some(front) = front {
-            front.count_rejection("body_timeout");
+impl BodyReader {
+    fn new(req: &HttpRequest, payload: &mut Payload) -> Self {
+        BodyReader {
+            payload: payload.take(),
+            declared_len: req
+                .headers()
+                .get(actix_web::http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok()),
+            limits: req
+                .app_data::<actix_web::web::Data<BodyLimits>>()
+                .map_or_else(BodyLimits::default, |l| *l.get_ref()),
+            front: req.app_data::<actix_web::web::Data<std::sync::Arc<crate::front::FrontDoor>>>().cloned(),
         }
-        body_too_slow(limits)
-    };
-    loop {
-        let read = tokio::time::timeout_at(deadline.min(tokio::time::Instant::now() + READ_TIMEOUT), payload.next());
-        let Some(chunk) = read.await.map_err(|_| too_slow())? else { break };
-        let chunk = chunk.map_err(|e| {
-            Problem::new(StatusCode::BAD_REQUEST, "invalid_body", format!("cannot read the request body: {e}"))
-        })?;
-        if body.len() + chunk.len() > max {
+    }
+
+    /// Reads the whole body, at most `max` bytes, within the time limits.
+    async fn read(mut self, max: usize) -> Result<BytesMut, Problem> {
+        let too_large = || {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the request body must be at most {max} bytes"),
+            )
+        };
+        if self.declared_len.is_some_and(|n| n > max) {
             return Err(too_large());
         }
-        body.extend_from_slice(&chunk);
+        let mut body = BytesMut::with_capacity(self.declared_len.unwrap_or(1024).min(max));
+        let deadline = tokio::time::Instant::now() + self.limits.timeout;
+        let (front, limits) = (self.front, self.limits);
+        let too_slow = || {
+            if let Some(front) = &front {
+                front.count_rejection("body_timeout");
+            }
+            body_too_slow(limits)
+        };
+        loop {
+            let next = self.payload.next();
+            let read = tokio::time::timeout_at(deadline.min(tokio::time::Instant::now() + READ_TIMEOUT), next);
+            let Some(chunk) = read.await.map_err(|_| too_slow())? else { break };
+            let chunk = chunk.map_err(|e| {
+                Problem::new(StatusCode::BAD_REQUEST, "invalid_body", format!("cannot read the request body: {e}"))
+            })?;
+            if body.len() + chunk.len() > max {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
-    Ok(body)
 }
 
 /// The largest document an import takes (core's `MAX_DOCUMENT_BYTES`).
@@ -146,11 +154,7 @@ impl FromRequest for DocumentBody {
                 || essence == "application/xhtml+xml"
         });
         let content_type = mime.map(|m| m.essence_str().to_owned()).unwrap_or_default();
-        let declared_len = declared_length(req);
-        let mut payload = payload.take();
-        let limits =
-            req.app_data::<actix_web::web::Data<BodyLimits>>().map_or_else(BodyLimits::default, |l| *l.get_ref());
-        let front = req.app_data::<actix_web::web::Data<std::sync::Arc<crate::front::FrontDoor>>>().cloned();
+        let body = BodyReader::new(req, payload);
         Box::pin(async move {
             if !accepted {
                 return Err(Problem::new(
@@ -159,10 +163,7 @@ impl FromRequest for DocumentBody {
                     "send the document as application/ld+json, application/json or text/html",
                 ));
             }
-            let body =
-                read_body(&mut payload, declared_len, MAX_DOCUMENT_BYTES, limits, front.as_ref().map(|f| &****f))
-                    .await?;
-            Ok(DocumentBody { bytes: body.to_vec(), content_type })
+            Ok(DocumentBody { bytes: body.read(MAX_DOCUMENT_BYTES).await?.to_vec(), content_type })
         })
     }
 }

@@ -185,6 +185,14 @@ impl ImportSummary {
     }
 }
 
+/// A key made from content: a UUID (version 8) of the first bytes of its SHA-256.
+fn content_id(content: &[u8]) -> Uuid {
+    let digest = Sha256::digest(content);
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
 /// A line read: its record, or why it is none.
 pub fn parse_line(line: &[u8]) -> Result<Record, String> {
     if line.len() > MAX_LINE_BYTES {
@@ -200,10 +208,7 @@ pub fn parse_line(line: &[u8]) -> Result<Record, String> {
     let mut record: Record = serde_json::from_value(value).map_err(|e| e.to_string())?;
     if keyless {
         // The line's own content is its key: the same line imported twice is one record.
-        let digest = Sha256::digest(text.trim().as_bytes());
-        let mut bytes = [0u8; 16];
-        bytes.copy_from_slice(&digest[..16]);
-        let id = uuid::Builder::from_custom_bytes(bytes).into_uuid();
+        let id = content_id(text.trim().as_bytes());
         match &mut record {
             Record::Source(s) => s.id = Some(id),
             Record::Claim(c) => c.id = Some(id),
@@ -510,12 +515,7 @@ fn checked_claim(record: &ClaimRecord, aliases: &SourceAliases) -> Result<(Claim
             other => other,
         })?;
         // A keyless attribution is keyed by its claim and its place in the line.
-        let attribution_id = a.id.unwrap_or_else(|| {
-            let digest = Sha256::digest(format!("{id}/{i}").as_bytes());
-            let mut bytes = [0u8; 16];
-            bytes.copy_from_slice(&digest[..16]);
-            uuid::Builder::from_custom_bytes(bytes).into_uuid()
-        });
+        let attribution_id = a.id.unwrap_or_else(|| content_id(format!("{id}/{i}").as_bytes()));
         let recorded_by = a.recorded_by.clone().unwrap_or_else(|| IMPORT_ACTOR.to_owned());
         list.push(valid.into_attribution(attribution_id, id, &recorded_by, a.recorded_at.unwrap_or(created_at)));
     }

@@ -203,22 +203,11 @@ async fn grpc_imports_the_same_way(app: TestApp) {
     assert_eq!(report.created, 1);
     assert_eq!(report.items[0].outcome(), pb::ImportOutcome::Created);
     assert_eq!(report.items[0].verdict(), pb::ClaimStatus::False);
-    let refused = client
-        .import_claim_reviews(pb::ImportClaimReviewsRequest {
-            document: b"not json".to_vec(),
-            content_type: "application/json".into(),
-        })
-        .await
-        .expect_err("refused");
-    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
-    let refused = client
-        .import_claim_reviews(pb::ImportClaimReviewsRequest {
-            document: b"{}".to_vec(),
-            content_type: "text/csv".into(),
-        })
-        .await
-        .expect_err("refused");
-    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    for (document, content_type) in [(&b"not json"[..], "application/json"), (b"{}", "text/csv")] {
+        let request = pb::ImportClaimReviewsRequest { document: document.to_vec(), content_type: content_type.into() };
+        let refused = client.import_claim_reviews(request).await.expect_err("refused");
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{content_type}");
+    }
 }
 
 /// `ImportClaims` streams JSONL lines: the good ones are stored, the bad ones reported by
