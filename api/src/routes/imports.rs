@@ -17,7 +17,8 @@ use crate::{
 /// The body is the document itself: `application/ld+json` or `application/json` for JSON-LD (a
 /// ClaimReview, a list of them, a `@graph`, a `DataFeed` or a `DataFeedItem`), `text/html` for a
 /// page with `<script type="application/ld+json">` blocks (a block that is not valid JSON is
-/// mended when it can be, else passed over and reported); at most 10 MB.
+/// mended when it can be, else passed over and reported); at most 10 MB and 500 reviews (the
+/// command line, `claimdesk import claimreview`, takes any number).
 ///
 /// Each review becomes a claim: `claimReviewed` its text; the claimant (`itemReviewed.author`) a
 /// source, found by name or created; `itemReviewed.datePublished` when it was claimed; each
@@ -46,7 +47,7 @@ use crate::{
     ),
     responses(
         (status = 200, description = "What became of each review", body = ImportReport),
-        (status = 400, description = "The document is not UTF-8, not JSON, or holds no ClaimReview (`validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 400, description = "The document is not UTF-8, not JSON, holds no ClaimReview, or more than 500 (`validation_failed`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 413, description = "Over 10 MB (`payload_too_large`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON or HTML (`unsupported_media_type`)", body = ProblemDocument, content_type = "application/problem+json"),
         CommonErrors,

@@ -19,6 +19,11 @@ use super::{ClaimStatus, Error, PartialDate, SourceKind, language, source::web_u
 /// The largest document an import takes.
 pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
 
+/// Reviews one request (REST or gRPC) may import: each is a similarity search and a
+/// transaction, and the request must answer within the gateway's wait; the command line takes
+/// any number.
+pub const MAX_REVIEWS_PER_REQUEST: usize = 500;
+
 /// Appearances kept per review: the claim holds them as attributions.
 const MAX_APPEARANCES: usize = 100;
 

@@ -107,6 +107,17 @@ impl ClaimService for ClaimApi {
         let read = tokio::task::spawn_blocking(move || review_import::read_document(&document, kind, &ratings))
             .await
             .map_err(|e| Error::Internal(format!("document reader: {e}")))??;
+        if read.reviews.len() > review_import::MAX_REVIEWS_PER_REQUEST {
+            return Err(Error::invalid(
+                "document",
+                format!(
+                    "holds {} ClaimReviews; a request imports at most {}: split it, or use `claimdesk import claimreview`",
+                    read.reviews.len(),
+                    review_import::MAX_REVIEWS_PER_REQUEST
+                ),
+            )
+            .into());
+        }
         let report = self.claims.import_reviews(read, actor, self.import.link_threshold).await?;
         Ok(Response::new(report.into()))
     }

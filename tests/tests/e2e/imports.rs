@@ -188,6 +188,15 @@ async fn bad_documents_are_refused_and_bad_reviews_skipped_alone(app: TestApp) {
     assert!(skipped.iter().any(|i| i["reason"].as_str().is_some_and(|r| r.contains("outside its scale"))), "{report}");
     assert!(skipped.iter().any(|i| i["reason"].as_str().is_some_and(|r| r.contains("text"))), "{report}");
     assert_eq!(claim_count(&app).await, 1, "only the good review");
+
+    // More reviews than a request takes: refused whole, pointing at the command line.
+    let many: Vec<Value> = (0..501)
+        .map(|i| one_review(&format!("Affirmation numéro {i}"), &format!("https://verif.example.org/{i}"), "Faux"))
+        .collect();
+    let answer =
+        problem(send(&app, "application/ld+json", Value::Array(many).to_string().into_bytes()).await, 400).await;
+    assert!(answer.to_string().contains("claimdesk import claimreview"), "{answer}");
+    assert_eq!(claim_count(&app).await, 1, "nothing written");
 }
 
 async fn grpc_imports_the_same_way(app: TestApp) {
