@@ -374,22 +374,33 @@ async fn a_lost_postgres_connection_is_unavailable_then_replaced() {
     }
     let app = TestApp::start(Backend::Postgres).await;
     app.get("/v1/claims").await;
-    app.sql(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE datname = current_database() AND pid <> pg_backend_pid()",
-    )
-    .await;
+    // Core's own background work (the webhook deliverer polls every 50 ms here) also meets the
+    // lost connections and replaces some: the server ends them again until a request meets
+    // one, at most 20 times.
     let mut statuses = Vec::new();
-    for i in 0..12 {
+    for i in 0..20 {
+        app.sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .await;
         let response = app.post_json("/v1/claims", &json!({"text": format!("claim {i}"), "language": "fr"})).await;
         let status = response.status().as_u16();
+        statuses.push(status);
         if status == 503 {
             assert_eq!(problem(response, 503).await["code"], "database_unavailable");
+            break;
         }
-        statuses.push(status);
     }
     assert!(statuses.iter().all(|s| *s == 201 || *s == 503), "only 503 while connections are replaced: {statuses:?}");
-    let failed = statuses.iter().filter(|s| **s == 503).count();
-    assert!((1..=4).contains(&failed), "at most one failure per pooled connection (4): {statuses:?}");
-    assert_eq!(statuses[statuses.len() - 4..], [201; 4], "the pool healed without a restart: {statuses:?}");
+    assert_eq!(statuses.last(), Some(&503), "a request that meets a lost connection is 503: {statuses:?}");
+    // Then at most one failure per pooled connection (4), and the pool heals without a restart.
+    let mut after = Vec::new();
+    for i in 0..8 {
+        let response = app.post_json("/v1/claims", &json!({"text": format!("after {i}"), "language": "fr"})).await;
+        after.push(response.status().as_u16());
+    }
+    assert!(after.iter().all(|s| *s == 201 || *s == 503), "{after:?}");
+    assert!(after.iter().filter(|s| **s == 503).count() <= 3, "at most one failure per pooled connection: {after:?}");
+    assert_eq!(after[after.len() - 4..], [201; 4], "the pool healed without a restart: {after:?}");
 }
