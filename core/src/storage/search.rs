@@ -169,6 +169,46 @@ struct Document {
     sim_text: String,
 }
 
+impl Document {
+    /// A claim's document from what it is made of: `parts` (text, context, the claimant's names,
+    /// quotes, merged claims' texts) for the terms, text and context for similarity.
+    fn of(parts: &[String], language: &str, claim_text: &str, context: Option<&str>) -> Document {
+        let mut terms = HashMap::new();
+        let mut len = 0;
+        for part in parts {
+            for term in text::terms(part, language) {
+                *terms.entry(term).or_insert(0) += 1;
+                len += 1;
+            }
+        }
+        Document { terms, len, sim_text: text::similarity_text(claim_text, context) }
+    }
+
+    /// Adds what this document counts for to the statistics `delta`.
+    fn count(&self, delta: &mut BTreeMap<String, i64>) {
+        for term in self.terms.keys() {
+            *delta.entry(word_key(term)).or_default() += 1;
+        }
+        *delta.entry(DOCS.to_owned()).or_default() += 1;
+        *delta.entry(LENGTH.to_owned()).or_default() += i64::from(self.len);
+        for (gram, _) in text::grams(&self.sim_text) {
+            *delta.entry(gram_key(gram)).or_default() += 1;
+        }
+    }
+
+    /// Its `search_postings` rows, for claim `key`.
+    fn postings<'a>(&'a self, key: &'a str) -> impl Iterator<Item = Vec<Bind>> + 'a {
+        self.terms.iter().map(move |(term, tf)| {
+            vec![
+                Bind::Text(word_key(term)),
+                Bind::Text(key.to_owned()),
+                Bind::Int(*tf),
+                Bind::Float(impact(*tf, self.len)),
+            ]
+        })
+    }
+}
+
 fn document(conn: &mut Conn, id: Uuid) -> Result<Option<Document>, Error> {
     let key = id.to_string();
     type Row = (String, String, Option<String>, Option<String>, Option<String>);
@@ -198,16 +238,7 @@ fn document(conn: &mut Conn, id: Uuid) -> Result<Option<Document>, Error> {
             .flatten(),
     );
     parts.extend(claims::table.filter(claims::merged_into.eq(&key)).select(claims::text).load::<String>(conn)?);
-    let mut terms = HashMap::new();
-    let mut len = 0;
-    for part in &parts {
-        for term in text::terms(part, &language) {
-            *terms.entry(term).or_insert(0) += 1;
-            len += 1;
-        }
-    }
-    let sim_text = text::similarity_text(&claim_text, context.as_deref());
-    Ok(Some(Document { terms, len, sim_text }))
+    Ok(Some(Document::of(&parts, &language, &claim_text, context.as_deref())))
 }
 
 /// Indexes claims just stored, which the index does not hold yet (a bulk import): the same
@@ -273,30 +304,10 @@ pub fn index_new(conn: &mut Conn, ids: &[Uuid]) -> Result<(), Error> {
         }
         parts.extend(quotes.remove(&key).unwrap_or_default());
         parts.extend(merged_texts.remove(&key).unwrap_or_default());
-        let mut terms: HashMap<String, i32> = HashMap::new();
-        let mut len = 0;
-        for part in &parts {
-            for term in text::terms(part, &language) {
-                *terms.entry(term).or_insert(0) += 1;
-                len += 1;
-            }
-        }
-        let sim_text = text::similarity_text(&claim_text, context.as_deref());
-        for (term, tf) in &terms {
-            postings.push(vec![
-                Bind::Text(word_key(term)),
-                Bind::Text(key.clone()),
-                Bind::Int(*tf),
-                Bind::Float(impact(*tf, len)),
-            ]);
-            *deltas.entry(word_key(term)).or_default() += 1;
-        }
-        *deltas.entry(DOCS.to_owned()).or_default() += 1;
-        *deltas.entry(LENGTH.to_owned()).or_default() += i64::from(len);
-        for (gram, _) in text::grams(&sim_text) {
-            *deltas.entry(gram_key(gram)).or_default() += 1;
-        }
-        docs.push(vec![Bind::Text(key), Bind::Int(len), Bind::Text(sim_text)]);
+        let doc = Document::of(&parts, &language, &claim_text, context.as_deref());
+        postings.extend(doc.postings(&key));
+        doc.count(&mut deltas);
+        docs.push(vec![Bind::Text(key), Bind::Int(doc.len), Bind::Text(doc.sim_text)]);
     }
     for chunk in postings.chunks(2000) {
         let mut sql = Sql::new("INSERT INTO search_postings (term, claim_id, tf, impact) VALUES ");
@@ -334,31 +345,13 @@ pub fn index_claim(conn: &mut Conn, id: Uuid) -> Result<(), Error> {
         }
     }
     if let Some(doc) = &new {
-        for term in doc.terms.keys() {
-            *delta.entry(word_key(term)).or_default() += 1;
-        }
-        *delta.entry(DOCS.to_owned()).or_default() += 1;
-        *delta.entry(LENGTH.to_owned()).or_default() += i64::from(doc.len);
-        for (gram, _) in text::grams(&doc.sim_text) {
-            *delta.entry(gram_key(gram)).or_default() += 1;
-        }
+        doc.count(&mut delta);
     }
 
     diesel::delete(search_postings::table.filter(search_postings::claim_id.eq(&key))).execute(conn)?;
     diesel::delete(search_docs::table.find(&key)).execute(conn)?;
     if let Some(doc) = new {
-        let rows: Vec<Vec<Bind>> = doc
-            .terms
-            .iter()
-            .map(|(term, tf)| {
-                vec![
-                    Bind::Text(word_key(term)),
-                    Bind::Text(key.clone()),
-                    Bind::Int(*tf),
-                    Bind::Float(impact(*tf, doc.len)),
-                ]
-            })
-            .collect();
+        let rows: Vec<Vec<Bind>> = doc.postings(&key).collect();
         for chunk in rows.chunks(500) {
             let mut sql = Sql::new("INSERT INTO search_postings (term, claim_id, tf, impact) VALUES ");
             sql.rows(chunk.to_vec());
