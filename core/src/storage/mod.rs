@@ -191,6 +191,9 @@ impl OpenError {
             || lower.contains("the database system is starting up")
         {
             OpenError::Unreachable { url, reason }
+        } else if lower.contains("ssl support is not compiled in") {
+            let reason = format!("{reason} (TLS to PostgreSQL needs a build with `--features postgres-tls`)");
+            OpenError::Open { url, reason }
         } else {
             OpenError::Open { url, reason }
         }
@@ -793,6 +796,19 @@ mod tests {
             })
             .await;
         assert!(matches!(orphan, Err(Error::Precondition { code: "conflict", .. })), "{orphan:?}");
+    }
+
+    /// Without the `postgres-tls` feature libpq has no TLS: asking for it is refused at once,
+    /// with the way to get it, not retried as an unreachable server.
+    #[cfg(not(feature = "postgres-tls"))]
+    #[test]
+    fn tls_to_postgres_without_the_feature_says_how_to_get_it() {
+        let url = DatabaseUrl::parse("postgres://postgres@127.0.0.1:9/x?sslmode=require").expect("valid");
+        let started = Instant::now();
+        let Err(err) = connect_with_retry(&url, Duration::from_secs(30)) else { panic!("connected without TLS") };
+        assert!(matches!(err, OpenError::Open { .. }), "{err:?}");
+        assert!(err.to_string().contains("--features postgres-tls"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5), "not retried");
     }
 
     #[test]
