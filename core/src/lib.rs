@@ -8,6 +8,7 @@
 
 pub mod context;
 pub mod domain;
+pub mod extract;
 pub mod grpc;
 pub mod metrics;
 pub mod server;

@@ -477,7 +477,7 @@ fn language_of(node: &Value) -> Option<String> {
 }
 
 /// ISO 639-1 for the languages whatlang tells apart that the search stems.
-fn detected_language(text: &str) -> Option<&'static str> {
+pub fn detected_language(text: &str) -> Option<&'static str> {
     let info = whatlang::detect(text).filter(whatlang::Info::is_reliable)?;
     use whatlang::Lang::*;
     Some(match info.lang() {

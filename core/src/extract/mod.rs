@@ -1,0 +1,1357 @@
+//! Claim extraction: the attributed claims of a French or English article, proposed for the
+//! desk to track. Rule-based and explainable (ARCHITECTURE.md, "Claim extraction"):
+//!
+//! 1. The text (HTML is turned into text first) is cut into sentences by the Unicode rules
+//!    (UAX #29), mended where an abbreviation or an open quotation cut it.
+//! 2. In each sentence the cues of the language's lexicon (`core/lexicons/*.toml`) are looked
+//!    for: a source marker ("selon", "according to"), a speech verb with its subject and its
+//!    complement ("a souligné que", "said that", a quotation before or after), speech nouns
+//!    ("les démentis de"), relays ("à l'agence TASS", "citant", "quoted by") and context
+//!    phrases ("sans mentionner"). A sentence without a cue proposes nothing: narration is not
+//!    a claim.
+//! 3. Speakers and relays are read from their noun phrases: a name (capitalised words), a
+//!    description's head word ("agence", "sources") and the shared list of known names give
+//!    the kind of source.
+//! 4. Dates and numbers of each claim's sentence are resolved and checked; candidates that say
+//!    the same thing are merged.
+//!
+//! Nothing here touches storage: the service resolves speakers to stored sources and finds
+//! stored claims like each candidate.
+
+mod dates;
+pub mod eval;
+mod html;
+pub mod lexicon;
+mod numbers;
+
+use chrono::NaiveDate;
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::domain::{Error, PartialDate, SourceKind, Stance, Violations, text};
+pub use lexicon::Lexicon;
+
+/// Longest text extracted from, in characters (a long feature is about 60,000).
+pub const MAX_TEXT_CHARS: usize = 200_000;
+/// Characters of context kept on each side of a quote selector.
+const SELECTOR_CONTEXT: usize = 32;
+/// Dice similarity of character grams above which two candidates say the same thing.
+const SAME_CLAIM: f64 = 0.6;
+
+/// What to extract from.
+#[derive(Debug, Clone, Default)]
+pub struct Input {
+    pub text: String,
+    /// The text is an HTML page (scripts, styles and page furniture are dropped).
+    pub html: bool,
+    /// BCP 47 tag, or none to detect French or English.
+    pub language: Option<String>,
+    /// The date relative expressions are resolved against; none leaves them unresolved.
+    pub published: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extraction {
+    pub language: String,
+    /// The text the offsets count in, when it is not the input (HTML was turned into text).
+    pub text: Option<String>,
+    pub candidates: Vec<Candidate>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub claim: String,
+    pub sentence: String,
+    /// Offsets of the sentence, in characters (Unicode scalar values) of the text.
+    pub start: usize,
+    pub end: usize,
+    pub selector: Selector,
+    pub attributions: Vec<Attribution>,
+    pub dates: Vec<DateMention>,
+    pub numbers: Vec<NumberMention>,
+    /// Other sentences that say the same thing, merged into this candidate.
+    pub merged_spans: Vec<Span>,
+}
+
+/// W3C Web Annotation TextQuoteSelector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selector {
+    pub exact: String,
+    pub prefix: String,
+    pub suffix: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub selector: Selector,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Party {
+    /// As written ("Dmitri Peskov", "sources proches de l'administration Trump").
+    pub name: String,
+    pub kind: SourceKind,
+    /// The stored source of that name, filled by the service.
+    pub source_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attribution {
+    pub speaker: Party,
+    /// From the speaker towards the article: Peskov → TASS.
+    pub relays: Vec<Party>,
+    pub stance: Stance,
+    /// The words that triggered it, as written ("selon", "a déclaré", "démentis").
+    pub cue: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DateMention {
+    pub expression: String,
+    /// None when the range spans two years, or no publication date was given.
+    pub value: Option<PartialDate>,
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberMention {
+    pub text: String,
+    pub value: f64,
+    pub start: usize,
+    pub end: usize,
+    /// `part` (of a total), `total_ok` or `total_mismatch`; none for a lone number.
+    pub check: Option<&'static str>,
+    /// "8 + 3 + 1 = 12, not 13".
+    pub detail: Option<String>,
+}
+
+/// A token of a sentence: a word (letters and digits) or one punctuation character. Apostrophes
+/// and hyphens only separate words.
+#[derive(Debug, Clone)]
+pub struct Tok<'a> {
+    pub text: &'a str,
+    pub fold: String,
+    /// Byte offsets in the whole text.
+    pub start: usize,
+    pub end: usize,
+    pub word: bool,
+}
+
+impl Tok<'_> {
+    fn cap(&self) -> bool {
+        self.word && self.text.starts_with(char::is_uppercase)
+    }
+
+    fn is(&self, punct: &str) -> bool {
+        !self.word && self.text == punct
+    }
+
+    fn acronym(&self) -> bool {
+        self.word && self.text.chars().count() >= 2 && self.text.chars().all(|c| c.is_uppercase() || c.is_ascii_digit())
+    }
+}
+
+fn joiner(c: char) -> bool {
+    matches!(c, '\'' | '’' | 'ʼ' | '-' | '‐' | '‑')
+}
+
+/// The tokens of `text`, whose first byte is at `offset` in the whole text.
+pub fn tokens<'a>(text: &'a str, offset: usize) -> Vec<Tok<'a>> {
+    let mut out = Vec::new();
+    let mut begin: Option<usize> = None;
+    let push_word = |out: &mut Vec<Tok<'a>>, b: usize, e: usize| {
+        let t = &text[b..e];
+        out.push(Tok { text: t, fold: text::fold(t), start: offset + b, end: offset + e, word: true });
+    };
+    for (i, c) in text.char_indices() {
+        if c.is_alphanumeric() {
+            begin.get_or_insert(i);
+            continue;
+        }
+        if let Some(b) = begin.take() {
+            push_word(&mut out, b, i);
+        }
+        if !c.is_whitespace() && !joiner(c) {
+            let t = &text[i..i + c.len_utf8()];
+            out.push(Tok {
+                text: t,
+                fold: t.to_owned(),
+                start: offset + i,
+                end: offset + i + c.len_utf8(),
+                word: false,
+            });
+        }
+    }
+    if let Some(b) = begin {
+        push_word(&mut out, b, text.len());
+    }
+    out
+}
+
+/// A sentence: byte range in the whole text and its tokens.
+struct Sentence<'a> {
+    start: usize,
+    end: usize,
+    toks: Vec<Tok<'a>>,
+}
+
+fn open_quotes(s: &str) -> bool {
+    let count = |c: char| s.chars().filter(|x| *x == c).count();
+    count('«') > count('»') || count('“') > count('”') || count('"') % 2 == 1
+}
+
+/// Sentences of a text: paragraphs (lines) cut by UAX #29, mended after abbreviations, initials
+/// and inside quotations.
+fn sentences<'a>(text: &'a str, lexicon: &Lexicon) -> Vec<Sentence<'a>> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let mut pending: Option<(usize, usize)> = None;
+        for (i, piece) in line.split_sentence_bound_indices() {
+            let (s, e) = (line_start + i, line_start + i + piece.len());
+            let joined = match pending.take() {
+                Some((ps, _)) => (ps, e),
+                None => (s, e),
+            };
+            let current = &text[joined.0..joined.1];
+            let trimmed = current.trim_end();
+            let last_word = tokens(trimmed, 0).into_iter().rev().find(|t| t.word);
+            let abbreviation = trimmed.ends_with('.')
+                && last_word.is_some_and(|w| {
+                    lexicon.abbreviations.contains(&w.fold)
+                        || (w.text.chars().count() == 1 && w.text.starts_with(char::is_uppercase))
+                });
+            if abbreviation || open_quotes(current) {
+                pending = Some(joined);
+            } else {
+                spans.push(joined);
+            }
+        }
+        if let Some(p) = pending {
+            spans.push(p);
+        }
+        line_start += line.len();
+    }
+    spans
+        .into_iter()
+        .filter_map(|(s, e)| {
+            let piece = &text[s..e];
+            let lead = piece.len() - piece.trim_start().len();
+            let piece = piece.trim();
+            if piece.is_empty() {
+                return None;
+            }
+            let start = s + lead;
+            Some(Sentence { start, end: start + piece.len(), toks: tokens(piece, start) })
+        })
+        .collect()
+}
+
+/// The language of a text: French or English (whatlang's trigram models); another language or
+/// too little text to tell is an error saying so.
+pub fn detect_language(text: &str) -> Result<&'static str, Error> {
+    let sample: String = text.chars().take(20_000).collect();
+    match crate::domain::review_import::detected_language(&sample) {
+        Some(code @ ("fr" | "en")) => Ok(code),
+        Some(code) => Err(Error::invalid(
+            "language",
+            format!("the text looks like `{code}`; extraction reads French (fr) and English (en) only"),
+        )),
+        None => Err(Error::invalid(
+            "language",
+            "could not tell the text's language: give `language` (fr or en), or a text of a few sentences",
+        )),
+    }
+}
+
+/// Extracts the candidate claims of a text. Errors name the field at fault.
+pub fn extract(input: &Input) -> Result<Extraction, Error> {
+    let mut v = Violations::default();
+    if input.text.chars().count() > MAX_TEXT_CHARS * if input.html { 5 } else { 1 } {
+        return Err(too_long());
+    }
+    let plain = if input.html { Some(html::to_text(&input.text)) } else { None };
+    let text = plain.as_deref().unwrap_or(&input.text);
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(too_long());
+    }
+    if text.trim().is_empty() {
+        v.push("text", "must not be empty");
+    } else if text.chars().any(|c| c == '\u{0}' || (c.is_control() && !c.is_whitespace())) {
+        v.push("text", "holds control characters: send text or HTML, not binary data");
+    }
+    let language = match input.language.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+        Some(tag) => match crate::domain::language::normalize(tag) {
+            Ok(tag) => {
+                let primary = tag.split('-').next().unwrap_or_default().to_ascii_lowercase();
+                match lexicon::supported().find(|c| *c == primary) {
+                    Some(code) => Some(code),
+                    None => {
+                        v.push(
+                            "language",
+                            format!("`{tag}` is not supported: extraction reads French (fr) and English (en)"),
+                        );
+                        None
+                    }
+                }
+            }
+            Err(e) => {
+                v.push("language", e);
+                None
+            }
+        },
+        None => None,
+    };
+    v.into_result()?;
+    let language = match language {
+        Some(l) => l,
+        None => detect_language(text)?,
+    };
+    let lexicon = Lexicon::of(language).ok_or_else(|| Error::Internal(format!("no lexicon for {language}")))?;
+    let candidates = Reader::new(text, lexicon, input.published).read();
+    Ok(Extraction { language: language.to_owned(), text: plain.clone(), candidates })
+}
+
+fn too_long() -> Error {
+    Error::invalid("text", format!("is longer than {MAX_TEXT_CHARS} characters: send one article at a time"))
+}
+
+/// Character offsets from byte offsets, for one text.
+struct Offsets {
+    /// Character index of every byte that starts a character, and of the end.
+    chars: Vec<u32>,
+}
+
+impl Offsets {
+    fn new(text: &str) -> Self {
+        let mut chars = vec![0u32; text.len() + 1];
+        let mut n = 0u32;
+        for (i, c) in text.char_indices() {
+            for slot in &mut chars[i..i + c.len_utf8()] {
+                *slot = n;
+            }
+            n += 1;
+        }
+        chars[text.len()] = n;
+        Offsets { chars }
+    }
+
+    fn at(&self, byte: usize) -> usize {
+        self.chars[byte] as usize
+    }
+}
+
+/// A claim found in one sentence, before merging.
+struct Found {
+    sentence: (usize, usize),
+    claim: (usize, usize),
+    attributions: Vec<Attribution>,
+    dates: Vec<DateMention>,
+    numbers: Vec<NumberMention>,
+    terms: Vec<String>,
+}
+
+/// A context attribution waiting for the claim it is about: "sans mentionner la demande de
+/// Maduro" attaches Peskov to the candidate about Maduro's request.
+struct Pending {
+    attribution: Attribution,
+    about: Vec<String>,
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    lexicon: &'static Lexicon,
+    published: Option<NaiveDate>,
+    offsets: Offsets,
+    /// The last named speaker, for "il a ajouté que…".
+    last_speaker: Option<Party>,
+}
+
+/// Where a speech verb's subject and complement were found.
+struct Reported {
+    speakers: Vec<Party>,
+    relays: Vec<Party>,
+    /// The relays relayed the speakers each on their own ("X and Y, citing sources"): one
+    /// attribution per relay.
+    separate_relays: bool,
+    /// Token range of the claim in the sentence.
+    claim: (usize, usize),
+}
+
+impl<'a> Reader<'a> {
+    fn new(text: &'a str, lexicon: &'static Lexicon, published: Option<NaiveDate>) -> Self {
+        Reader { text, lexicon, published, offsets: Offsets::new(text), last_speaker: None }
+    }
+
+    fn read(mut self) -> Vec<Candidate> {
+        let mut found = Vec::new();
+        let mut pending = Vec::new();
+        for sentence in sentences(self.text, self.lexicon) {
+            if let Some(f) = self.sentence(&sentence, &mut pending) {
+                found.push(f);
+            }
+        }
+        for p in pending {
+            let best = found
+                .iter_mut()
+                .map(|f| {
+                    let shared = p.about.iter().filter(|t| f.terms.contains(t)).count();
+                    (shared, f)
+                })
+                .filter(|(shared, f)| {
+                    *shared >= 2 && !f.attributions.iter().any(|a| a.speaker.name == p.attribution.speaker.name)
+                })
+                .max_by_key(|(shared, _)| *shared);
+            if let Some((_, f)) = best {
+                f.attributions.push(p.attribution);
+            }
+        }
+        self.merge(found)
+    }
+
+    fn slice(&self, toks: &[Tok<'_>]) -> &'a str {
+        match (toks.first(), toks.last()) {
+            (Some(a), Some(b)) => &self.text[a.start..b.end],
+            _ => "",
+        }
+    }
+
+    fn selector(&self, start: usize, end: usize) -> Selector {
+        let before = &self.text[..start];
+        let prefix_start = before.char_indices().rev().nth(SELECTOR_CONTEXT - 1).map_or(0, |(i, _)| i);
+        let after = &self.text[end..];
+        let suffix_end = after.char_indices().nth(SELECTOR_CONTEXT).map_or(after.len(), |(i, _)| i);
+        Selector {
+            exact: self.text[start..end].to_owned(),
+            prefix: self.text[prefix_start..start].to_owned(),
+            suffix: after[..suffix_end].to_owned(),
+        }
+    }
+
+    fn sentence(&mut self, s: &Sentence<'a>, pending: &mut Vec<Pending>) -> Option<Found> {
+        let toks = &s.toks;
+        let lx = self.lexicon;
+        let words: Vec<&str> = toks.iter().map(|t| t.fold.as_str()).collect();
+        let quotes = quote_pairs(toks);
+        let quoted = |i: usize| quotes.iter().any(|&(o, c)| o < i && i < c);
+
+        let mut attributions: Vec<Attribution> = Vec::new();
+        let mut claim: Option<(usize, usize)> = None;
+        let mut primary: Option<Party> = None;
+
+        // A speech verb, its subject and its complement.
+        let mut i = 0;
+        while i < toks.len() && claim.is_none() {
+            if quoted(i) {
+                i += 1;
+                continue;
+            }
+            if let Some((len, stance)) = lx.verbs.at(&words[i..]) {
+                if let Some(r) = self.reported(toks, &quotes, i, i + len) {
+                    let cue = self.slice(&toks[aux_start(toks, i, lx)..i + len]).to_owned();
+                    let chains: Vec<Vec<Party>> = if r.separate_relays && r.relays.len() > 1 {
+                        r.relays.iter().map(|p| vec![p.clone()]).collect()
+                    } else {
+                        vec![r.relays.clone()]
+                    };
+                    for speaker in &r.speakers {
+                        for relays in &chains {
+                            attributions.push(Attribution {
+                                speaker: speaker.clone(),
+                                relays: relays.clone(),
+                                stance: *stance,
+                                cue: cue.clone(),
+                            });
+                        }
+                    }
+                    primary = r.speakers.first().cloned();
+                    claim = Some(r.claim);
+                    break;
+                }
+                i += len;
+                continue;
+            }
+            i += 1;
+        }
+
+        // Source markers: "Selon X, …", "…, d'après X." Before a speech verb's attribution they
+        // are its relays; otherwise they are speakers.
+        let mut i = 0;
+        while i < toks.len() {
+            if quoted(i) {
+                i += 1;
+                continue;
+            }
+            let Some((len, ())) = lx.source_markers.at(&words[i..]) else {
+                i += 1;
+                continue;
+            };
+            let np_end = phrase_end(toks, i + len);
+            let parties = self.parties(&toks[i + len..np_end]);
+            let cue = self.slice(&toks[i..i + len]).to_owned();
+            if parties.is_empty() {
+                i = np_end;
+                continue;
+            }
+            match claim {
+                Some(_)
+                    if !attributions.is_empty()
+                        && attributions.iter().all(|a| a.stance != Stance::Context)
+                        && i == 0 =>
+                {
+                    for a in &mut attributions {
+                        a.relays.extend(parties.iter().cloned());
+                    }
+                }
+                Some(_) => {
+                    for p in parties {
+                        attributions.push(Attribution {
+                            speaker: p,
+                            relays: vec![],
+                            stance: Stance::Asserts,
+                            cue: cue.clone(),
+                        });
+                    }
+                }
+                None => {
+                    // The claim is the rest of the sentence: after the marker's phrase when the
+                    // sentence begins with it, before it otherwise.
+                    let range = if i == 0 || toks[..i].iter().all(|t| !t.word) {
+                        let from = if toks.get(np_end).is_some_and(|t| t.is(",")) { np_end + 1 } else { np_end };
+                        (from, toks.len())
+                    } else {
+                        let mut to = i;
+                        while to > 0 && !toks[to - 1].word {
+                            to -= 1;
+                        }
+                        (0, to)
+                    };
+                    if range.1 > range.0 + 2 {
+                        claim = Some(range);
+                        primary = parties.first().cloned();
+                        for p in parties {
+                            attributions.push(Attribution {
+                                speaker: p,
+                                relays: vec![],
+                                stance: Stance::Asserts,
+                                cue: cue.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+            i = np_end;
+        }
+
+        // Speech nouns: "malgré les démentis de Donald Trump", "despite Trump's denials".
+        for i in 0..toks.len() {
+            if quoted(i) {
+                continue;
+            }
+            let Some((len, stance)) = lx.nouns.at(&words[i..]) else { continue };
+            let party = if toks.get(i + len).is_some_and(|t| t.word && lx.of.contains(&t.fold)) {
+                let end = phrase_end(toks, i + len + 1);
+                self.parties(&toks[i + len + 1..end]).into_iter().next()
+            } else if i >= 2 && toks[i - 1].fold == "s" && toks[i - 2].cap() {
+                let mut b = i - 2;
+                while b > 0 && toks[b - 1].cap() {
+                    b -= 1;
+                }
+                self.parties(&toks[b..i - 1]).into_iter().next()
+            } else {
+                None
+            };
+            let Some(party) = party else { continue };
+            if *stance == Stance::Asserts && claim.is_some() {
+                continue;
+            }
+            if claim.is_none() {
+                let end = concession_start(toks, lx).unwrap_or(toks.len());
+                if end > 3 {
+                    claim = Some((0, end));
+                }
+            }
+            if claim.is_some() {
+                attributions.push(Attribution {
+                    speaker: party,
+                    relays: vec![],
+                    stance: *stance,
+                    cue: self.slice(&toks[i..i + len]).to_owned(),
+                });
+            }
+        }
+
+        // Relayed by: "…, cité par Reuters".
+        for i in 0..toks.len() {
+            if let Some((len, ())) = lx.relayed_by.at(&words[i..])
+                && !quoted(i)
+                && i > 0
+                && toks[i - 1].is(",")
+            {
+                let end = phrase_end(toks, i + len);
+                let relays: Vec<Party> = self.parties(&toks[i + len..end]);
+                if let Some(a) = attributions.first_mut() {
+                    a.relays.extend(relays);
+                }
+            }
+        }
+
+        // Context: "sans mentionner directement la demande présumée de Maduro".
+        if let Some(speaker) = primary.clone().or_else(|| attributions.first().map(|a| a.speaker.clone())) {
+            for i in 0..toks.len() {
+                if let Some((len, ())) = lx.context.at(&words[i..]) {
+                    let end = phrase_end(toks, i + len);
+                    let about = text::terms(self.slice(&toks[i + len..end]), lx.language);
+                    pending.push(Pending {
+                        attribution: Attribution {
+                            speaker: speaker.clone(),
+                            relays: vec![],
+                            stance: Stance::Context,
+                            cue: self.slice(&toks[i..i + len]).to_owned(),
+                        },
+                        about,
+                    });
+                }
+            }
+        }
+
+        if let Some(p) = primary.as_ref().filter(|p| p.kind != SourceKind::Anonymous) {
+            self.last_speaker = Some(p.clone());
+        }
+        let (from, to) = claim?;
+        let to = trim_claim(toks, from, to, lx);
+        if to <= from || attributions.is_empty() {
+            return None;
+        }
+        dedup_attributions(&mut attributions);
+        let claim_toks = &toks[from..to];
+        let published = self.published;
+        let dates = dates::find(toks, lx, published.unwrap_or_default())
+            .into_iter()
+            .map(|d| {
+                let (a, b) = (toks[d.first].start, toks[d.last].end);
+                DateMention {
+                    expression: self.text[a..b].to_owned(),
+                    value: published.and_then(|_| d.value()),
+                    start: self.offsets.at(a),
+                    end: self.offsets.at(b),
+                }
+            })
+            .collect();
+        let numbers = self.numbers(toks);
+        let claim_text = normalise(self.slice(claim_toks));
+        Some(Found {
+            sentence: (s.start, s.end),
+            claim: (claim_toks[0].start, claim_toks[claim_toks.len() - 1].end),
+            terms: text::terms(&claim_text, lx.language),
+            attributions,
+            dates,
+            numbers,
+        })
+    }
+
+    fn numbers(&self, toks: &[Tok<'_>]) -> Vec<NumberMention> {
+        let found = numbers::find(toks, self.lexicon);
+        found
+            .iter()
+            .map(|n| {
+                let t = &toks[n.index];
+                let (check, detail) = match &n.check {
+                    None => (None, None),
+                    Some(numbers::Check::Part { .. }) => (Some("part"), None),
+                    Some(numbers::Check::Total { sum, parts }) => {
+                        let terms: Vec<String> = parts.iter().map(|p| format_number(*p)).collect();
+                        let ok = (sum - n.value).abs() < 1e-9;
+                        let detail = if ok {
+                            format!("{} = {}", terms.join(" + "), format_number(*sum))
+                        } else {
+                            format!("{} = {}, not {}", terms.join(" + "), format_number(*sum), format_number(n.value))
+                        };
+                        (Some(if ok { "total_ok" } else { "total_mismatch" }), Some(detail))
+                    }
+                };
+                NumberMention {
+                    text: t.text.to_owned(),
+                    value: n.value,
+                    start: self.offsets.at(t.start),
+                    end: self.offsets.at(t.end),
+                    check,
+                    detail,
+                }
+            })
+            .collect()
+    }
+
+    /// The subject and complement of the speech verb at `v..ve`, if it reports a claim.
+    fn reported(&mut self, toks: &[Tok<'a>], quotes: &[(usize, usize)], v: usize, ve: usize) -> Option<Reported> {
+        let lx = self.lexicon;
+        let words: Vec<&str> = toks.iter().map(|t| t.fold.as_str()).collect();
+        let a = aux_start(toks, v, lx);
+        let sentence_end = last_word_end(toks);
+
+        // Postposed: "« … », a déclaré X", "…, a affirmé X", "\"…,\" said X".
+        let complement_follows = toks.get(ve).is_some_and(|t| {
+            t.is(":")
+                || t.is("«")
+                || t.is("“")
+                || t.is("\"")
+                || (t.word && lx.complementizers.at(&[t.fold.as_str()]).is_some())
+        });
+        if a > 0 && toks[a - 1].is(",") && ve < sentence_end && !complement_follows {
+            let (speakers, relays) = self.speaker_after(toks, ve, sentence_end);
+            if !speakers.is_empty() {
+                let claim = match quotes.iter().find(|&&(_, c)| c + 1 == a - 1 || c + 2 == a) {
+                    Some(&(o, c)) => (o + 1, c),
+                    None => (0, a - 1),
+                };
+                return (claim.1 > claim.0).then_some(Reported { speakers, relays, separate_relays: false, claim });
+            }
+        }
+        // Postposed, subject first: "\"…,\" the minister said." / "…, X said."
+        if ve >= sentence_end.saturating_sub(0) || toks[ve..].iter().all(|t| !t.word || self.is_date_word(t)) {
+            if let Some(comma) = toks[..a].iter().rposition(|t| t.is(",")) {
+                let speakers = self.parties(&toks[comma + 1..a]);
+                if !speakers.is_empty() && a - comma <= 9 {
+                    let claim = match quotes.iter().find(|&&(_, c)| c + 1 == comma || c == comma + 1) {
+                        Some(&(o, c)) => (o + 1, c),
+                        None => (0, comma),
+                    };
+                    if claim.1 > claim.0 {
+                        return Some(Reported { speakers, relays: vec![], separate_relays: false, claim });
+                    }
+                }
+            }
+        }
+
+        // Preposed: the subject is before the verb.
+        let (mut speakers, subject_start) = self.subject(&toks[..a], quotes);
+        if speakers.is_empty() {
+            return None;
+        }
+        let mut relays = Vec::new();
+        // "told Reuters", "a déclaré à l'agence TASS".
+        let mut j = ve;
+        let told = lx.relayed_by.at(&words[v..ve]).is_some_and(|(n, _)| n == ve - v);
+        if told {
+            let end = phrase_end_before(toks, j, lx);
+            let rs = self.parties(&toks[j..end]);
+            if rs.iter().all(|p| matches!(p.kind, SourceKind::NewsAgency | SourceKind::NewsOutlet)) {
+                relays.extend(rs);
+            }
+            j = end;
+        }
+        while j < toks.len() && (self.is_date_word(&toks[j]) || is_adverb(&toks[j], lx)) {
+            j += 1;
+        }
+        if toks.get(j).is_some_and(|t| t.word && lx.relay_to.contains(&t.fold)) {
+            let end = phrase_end_before(toks, j + 1, lx);
+            let rs = self.parties(&toks[j + 1..end]);
+            if !rs.is_empty() && rs.iter().all(|p| matches!(p.kind, SourceKind::NewsAgency | SourceKind::NewsOutlet)) {
+                relays.extend(rs);
+                j = end;
+            }
+        }
+        // "citant des sources proches de…": the subject relays them.
+        let mut separate_relays = false;
+        let window = (ve..toks.len().min(ve + 24)).collect::<Vec<_>>();
+        for &k in &window {
+            if let Some((len, ())) = lx.citing.at(&words[k..]) {
+                let end = phrase_end_before(toks, k + len, lx);
+                let cited = self.parties(&toks[k + len..end]);
+                if !cited.is_empty() {
+                    relays = std::mem::take(&mut speakers);
+                    speakers = cited;
+                    separate_relays = true;
+                }
+                break;
+            }
+        }
+        let complementizer =
+            window.iter().copied().take_while(|&k| !toks[k].is(".") && !toks[k].is(";")).find(|&k| {
+                !quotes.iter().any(|&(o, c)| o < k && k < c) && lx.complementizers.at(&words[k..]).is_some()
+            });
+        let claim = if let Some(c) = complementizer {
+            (c + 1, toks.len())
+        } else if let Some(&(o, c)) = quotes.iter().find(|&&(o, _)| o == j || (o == j + 1 && toks[j].is(":"))) {
+            (o + 1, c)
+        } else if toks.get(j).is_some_and(|t| t.word && !t.cap() && is_infinitive(t, lx)) {
+            (subject_start, clause_end(toks, j, lx))
+        } else if lx.language == "en"
+            && toks.get(j).is_some_and(|t| {
+                t.word && (t.cap() || lx.determiners.contains(&t.fold) || lx.pronouns.contains(&t.fold))
+            })
+            && toks.len() - j >= 5
+        {
+            (j, toks.len())
+        } else if lx.object_verbs.at(&words[v..]).is_some() && toks.get(j).is_some_and(|t| t.word) {
+            (subject_start, clause_end(toks, j, lx))
+        } else if let Some(&(o, c)) =
+            quotes.iter().find(|&&(_, c)| c < subject_start && toks[c + 1..subject_start].iter().all(|t| !t.word))
+        {
+            // "\"…,\" the minister said on Tuesday."
+            (o + 1, c)
+        } else {
+            return None;
+        };
+        (claim.1 > claim.0 + 1).then_some(Reported { speakers, relays, separate_relays, claim })
+    }
+
+    /// Speaker and relays after a postposed verb: "a déclaré le porte-parole, Dmitri Peskov, à
+    /// l'agence de presse TASS."
+    fn speaker_after(&mut self, toks: &[Tok<'a>], from: usize, to: usize) -> (Vec<Party>, Vec<Party>) {
+        let lx = self.lexicon;
+        let mut speakers: Vec<Party> = Vec::new();
+        let mut relays = Vec::new();
+        for segment in toks[from..to].split(|t| t.is(",")) {
+            let Some(first) = segment.first() else { continue };
+            let words: Vec<&str> = segment.iter().map(|t| t.fold.as_str()).collect();
+            if let Some((n, ())) = lx.relayed_by.at(&words) {
+                relays.extend(self.parties(&segment[n..]));
+                continue;
+            }
+            if first.word && lx.relay_to.contains(&first.fold) {
+                let rs = self.parties(&segment[1..]);
+                if rs.iter().any(|p| matches!(p.kind, SourceKind::NewsAgency | SourceKind::NewsOutlet)) {
+                    relays.extend(rs);
+                    continue;
+                }
+                // "à plusieurs reprises", "à Moscou": not a relay, not a speaker.
+                continue;
+            }
+            // Cut "à l'agence TASS" off a segment that holds the name too.
+            let cut = segment.iter().position(|t| t.word && lx.relay_to.contains(&t.fold)).unwrap_or(segment.len());
+            if cut < segment.len() {
+                let rs = self.parties(&segment[cut + 1..]);
+                if rs.iter().any(|p| matches!(p.kind, SourceKind::NewsAgency | SourceKind::NewsOutlet)) {
+                    relays.extend(rs);
+                }
+            }
+            let parties = self.parties(&segment[..cut]);
+            // An apposition names the one the description before it described.
+            match (speakers.last(), parties.first()) {
+                (Some(prev), Some(p)) if !has_name(prev) && has_name(p) => {
+                    speakers.pop();
+                    speakers.extend(parties);
+                }
+                (None, _) => speakers.extend(parties),
+                _ => {}
+            }
+        }
+        (speakers, relays)
+    }
+
+    /// The subject of a preposed speech verb: the last comma-separated part before it that can
+    /// name someone ("Cette semaine, la Russie a…"; "Peskov, sans mentionner …, a souligné").
+    fn subject(&mut self, toks: &[Tok<'a>], quotes: &[(usize, usize)]) -> (Vec<Party>, usize) {
+        let lx = self.lexicon;
+        // The subject cannot reach back past a quotation or a clause's end.
+        let clause = toks.iter().rposition(|t| t.is(";") || t.is(":")).map_or(0, |p| p + 1);
+        let quoted = quotes.iter().filter(|&&(_, c)| c < toks.len()).map(|&(_, c)| c + 1).max().unwrap_or(0);
+        let begin = clause.max(quoted);
+        let toks_all = toks;
+        let segments: Vec<(usize, &[Tok<'a>])> = {
+            let mut out = Vec::new();
+            let mut s = begin;
+            for (k, t) in toks.iter().enumerate().skip(begin) {
+                if t.is(",") {
+                    out.push((s, &toks[s..k]));
+                    s = k + 1;
+                }
+            }
+            out.push((s, &toks[s..]));
+            out
+        };
+        for (start, segment) in segments.into_iter().rev() {
+            let Some(first) = segment.iter().find(|t| t.word) else { continue };
+            let words: Vec<&str> = segment.iter().map(|t| t.fold.as_str()).collect();
+            if lx.context.at(&words).is_some()
+                || lx.source_markers.at(&words).is_some()
+                || lx.concessive.at(&words).is_some()
+                || lx.citing.at(&words).is_some()
+            {
+                continue;
+            }
+            // A subject ends where its verb's auxiliary begins ("… Journal sont allés …").
+            let segment = match segment.iter().position(|t| t.word && !t.cap() && lx.auxiliaries.contains(&t.fold)) {
+                Some(p) if p > 0 => &segment[..p],
+                _ => segment,
+            };
+            if segment.len() == 1 && lx.pronouns.contains(&first.fold) {
+                return (self.last_speaker.clone().into_iter().collect(), start);
+            }
+            let sentence_initial = start == 0 && std::ptr::eq(first, &toks_all[0]);
+            let qualifies = lx.determiners.contains(&first.fold)
+                || lx.quantifiers.contains(&first.fold)
+                || lx.heads.contains_key(&first.fold)
+                || (first.cap()
+                    && (!sentence_initial
+                        || segment.iter().filter(|t| t.word).count() == 1
+                        || segment.get(1).is_some_and(|t| t.cap())));
+            if !qualifies {
+                continue;
+            }
+            let parties = self.parties(segment);
+            if !parties.is_empty() {
+                return (parties, start);
+            }
+        }
+        (Vec::new(), 0)
+    }
+
+    /// The parties a noun phrase names: "Le Miami Herald et le Wall Street Journal" is two.
+    fn parties(&self, toks: &[Tok<'a>]) -> Vec<Party> {
+        let lx = self.lexicon;
+        let toks = trim_punct(toks);
+        if toks.is_empty() {
+            return Vec::new();
+        }
+        // Split on "et"/"and" when both sides are named and the right one starts anew.
+        let mut pieces: Vec<&[Tok<'a>]> = Vec::new();
+        let mut start = 0;
+        for k in 1..toks.len().saturating_sub(1) {
+            let t = &toks[k];
+            if t.word && lx.and.contains(&t.fold) {
+                let right = &toks[k + 1..];
+                let left = &toks[start..k];
+                let starts_anew = right.first().is_some_and(|r| r.cap() || lx.determiners.contains(&r.fold));
+                if starts_anew && left.iter().any(Tok::cap) && right.iter().any(Tok::cap) {
+                    pieces.push(left);
+                    start = k + 1;
+                }
+            }
+        }
+        pieces.push(&toks[start..]);
+        pieces.into_iter().enumerate().filter_map(|(_, piece)| self.party(piece)).collect()
+    }
+
+    fn party(&self, toks: &[Tok<'a>]) -> Option<Party> {
+        let lx = self.lexicon;
+        let mut toks = trim_punct(toks);
+        if toks.len() > 16 {
+            return None;
+        }
+        // Determiners go; quantifiers stay in an unnamed group's name.
+        while let Some(first) = toks.first() {
+            if first.word && lx.determiners.contains(&first.fold) && toks.len() > 1 {
+                toks = trim_punct(&toks[1..]);
+            } else {
+                break;
+            }
+        }
+        let first = toks.first()?;
+        if !first.word {
+            return None;
+        }
+        if toks.len() == 1 && lx.pronouns.contains(&first.fold) {
+            return self.last_speaker.clone();
+        }
+        let head = if lx.quantifiers.contains(&first.fold) {
+            toks.get(1).map(|t| t.fold.as_str())
+        } else {
+            Some(first.fold.as_str())
+        };
+        let head_kind = head.and_then(|h| lx.heads.get(h)).copied();
+        let whole = self.slice(toks).to_owned();
+        if head_kind == Some(SourceKind::Anonymous) || lx.quantifiers.contains(&first.fold) {
+            return Some(Party { name: whole, kind: SourceKind::Anonymous, source_id: None });
+        }
+        let caps: Vec<usize> = toks.iter().enumerate().filter(|(_, t)| t.cap()).map(|(k, _)| k).collect();
+        let Some(&first_cap) = caps.first() else {
+            // A description without a name: "le porte-parole de la présidence russe".
+            return match head_kind {
+                Some(SourceKind::Person) => {
+                    Some(Party { name: whole, kind: SourceKind::OfficialBody, source_id: None })
+                }
+                Some(kind) => Some(Party { name: whole, kind, source_id: None }),
+                None => None,
+            };
+        };
+        let last_cap = *caps.last().unwrap_or(&first_cap);
+        let mut name_end = last_cap + 1;
+        if toks.get(name_end).is_some_and(|t| t.is(")")) && toks.get(first_cap).is_some() {
+            name_end += 1;
+        }
+        let name = |from: usize, to: usize| self.slice(&toks[from..to]).to_owned();
+        let known = self.known_kind(&toks[first_cap..name_end]);
+        match head_kind {
+            Some(SourceKind::Person) => {
+                // "le président russe Vladimir Poutine": the last run of capitalised words.
+                let mut b = last_cap;
+                let title = |t: &Tok<'_>| lx.heads.get(&t.fold) == Some(&SourceKind::Person);
+                while b > 0
+                    && b > first_cap
+                    && !title(&toks[b - 1])
+                    && (toks[b - 1].cap() || (toks[b - 1].word && is_particle(&toks[b - 1].fold)))
+                {
+                    b -= 1;
+                }
+                while b < last_cap && !toks[b].cap() {
+                    b += 1;
+                }
+                Some(Party { name: name(b, last_cap + 1), kind: known.unwrap_or(SourceKind::Person), source_id: None })
+            }
+            Some(SourceKind::NewsAgency | SourceKind::NewsOutlet) if first_cap > 0 => Some(Party {
+                name: name(first_cap, name_end),
+                kind: known.or(head_kind).unwrap_or(SourceKind::NewsOutlet),
+                source_id: None,
+            }),
+            Some(kind) => {
+                // "une étude du Centre …": the name after "du"; "le ministère russe des
+                // Affaires étrangères": the whole description.
+                let named_after = first_cap >= 2
+                    && toks[first_cap - 1].word
+                    && lx.of.contains(&toks[first_cap - 1].fold)
+                    && first_cap == 2;
+                if named_after {
+                    Some(Party { name: name(first_cap, name_end), kind: known.unwrap_or(kind), source_id: None })
+                } else if first_cap == 0 {
+                    Some(Party { name: name(0, name_end.max(1)), kind: known.unwrap_or(kind), source_id: None })
+                } else {
+                    Some(Party { name: whole, kind: known.unwrap_or(kind), source_id: None })
+                }
+            }
+            None => {
+                if first_cap > 0 && toks[..first_cap].iter().any(|t| t.word) {
+                    // Lower-case words before the name that are not a known description:
+                    // not a speaker ("la demande présumée de Maduro").
+                    return None;
+                }
+                // The first run of capitalised words, through connectors between two of them
+                // ("Banque de France"), not through other words ("Reuters on Tuesday").
+                let mut run_end = first_cap + 1;
+                loop {
+                    match toks.get(run_end) {
+                        Some(t) if t.cap() => run_end += 1,
+                        Some(t)
+                            if t.word
+                                && (lx.of.contains(&t.fold) || is_particle(&t.fold))
+                                && toks.get(run_end + 1).is_some_and(Tok::cap) =>
+                        {
+                            run_end += 2
+                        }
+                        Some(t)
+                            if t.is("(")
+                                && toks.get(run_end + 1).is_some_and(Tok::acronym)
+                                && toks.get(run_end + 2).is_some_and(|t| t.is(")")) =>
+                        {
+                            run_end += 3
+                        }
+                        _ => break,
+                    }
+                }
+                let name_end = run_end;
+                let span = &toks[first_cap..name_end];
+                let kind = known.unwrap_or_else(|| {
+                    let had_determiner = self.determined(toks);
+                    if span.len() == 1 && span[0].acronym() {
+                        SourceKind::Organization
+                    } else if had_determiner {
+                        SourceKind::OfficialBody
+                    } else {
+                        SourceKind::Person
+                    }
+                });
+                Some(Party { name: name(first_cap, name_end), kind, source_id: None })
+            }
+        }
+    }
+
+    /// Whether the words before `toks` in the text end with a determiner ("le Kremlin").
+    fn determined(&self, toks: &[Tok<'a>]) -> bool {
+        let Some(first) = toks.first() else { return false };
+        let before = self.text[..first.start].trim_end_matches(|c: char| c.is_whitespace() || joiner(c));
+        let last = tokens(before.rsplit(|c: char| c.is_whitespace()).next().unwrap_or(""), 0);
+        // An article, not a preposition that is also a partitive ("de Donald Trump").
+        last.last()
+            .is_some_and(|t| t.word && self.lexicon.determiners.contains(&t.fold) && !self.lexicon.of.contains(&t.fold))
+    }
+
+    fn known_kind(&self, toks: &[Tok<'a>]) -> Option<SourceKind> {
+        let words: Vec<&str> = toks.iter().filter(|t| t.word).map(|t| t.fold.as_str()).collect();
+        let mut best: Option<SourceKind> = None;
+        let rank = |k: SourceKind| match k {
+            SourceKind::NewsAgency => 3,
+            SourceKind::NewsOutlet => 2,
+            _ => 1,
+        };
+        for k in 0..words.len() {
+            if let Some((_, kind)) = self.lexicon.names.at(&words[k..])
+                && best.is_none_or(|b| rank(*kind) > rank(b))
+            {
+                best = Some(*kind);
+            }
+        }
+        // A lone capital city names its government ("Washington"), not a longer name holding it.
+        if best == Some(SourceKind::OfficialBody)
+            && words.len() > 1
+            && self.lexicon.names.at(&words).is_none_or(|(n, _)| n < words.len())
+        {
+            let whole_is_known = self.lexicon.names.at(&words).is_some_and(|(n, _)| n == words.len());
+            if !whole_is_known {
+                return None;
+            }
+        }
+        best
+    }
+
+    fn is_date_word(&self, t: &Tok<'_>) -> bool {
+        t.word
+            && (self.lexicon.weekdays.contains(&t.fold)
+                || self.lexicon.date_phrases.at(&[t.fold.as_str()]).is_some_and(|(n, _)| n == 1))
+    }
+
+    /// Merges candidates that say the same thing into the first of them.
+    fn merge(&self, found: Vec<Found>) -> Vec<Candidate> {
+        let mut kept: Vec<(Found, Vec<(usize, usize)>, text::GramCounts)> = Vec::new();
+        for f in found {
+            let grams = text::grams(&self.text[f.claim.0..f.claim.1]);
+            match kept.iter_mut().find(|(_, _, g)| dice(g, &grams) >= SAME_CLAIM) {
+                Some((k, spans, _)) => {
+                    spans.push(f.sentence);
+                    for a in f.attributions {
+                        if !k.attributions.contains(&a) {
+                            k.attributions.push(a);
+                        }
+                    }
+                    for d in f.dates {
+                        if !k.dates.iter().any(|x| x.expression == d.expression && x.value == d.value) {
+                            k.dates.push(d);
+                        }
+                    }
+                }
+                None => kept.push((f, Vec::new(), grams)),
+            }
+        }
+        kept.into_iter()
+            .map(|(f, spans, _)| {
+                let (s, e) = f.sentence;
+                Candidate {
+                    claim: normalise(&self.text[f.claim.0..f.claim.1]),
+                    sentence: self.text[s..e].to_owned(),
+                    start: self.offsets.at(s),
+                    end: self.offsets.at(e),
+                    selector: self.selector(s, e),
+                    attributions: f.attributions,
+                    dates: f.dates,
+                    numbers: f.numbers,
+                    merged_spans: spans
+                        .into_iter()
+                        .map(|(s, e)| Span {
+                            start: self.offsets.at(s),
+                            end: self.offsets.at(e),
+                            selector: self.selector(s, e),
+                        })
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+}
+
+fn has_name(p: &Party) -> bool {
+    p.name.chars().next().is_some_and(char::is_uppercase) && p.kind != SourceKind::Anonymous
+}
+
+fn is_particle(w: &str) -> bool {
+    matches!(w, "de" | "del" | "da" | "van" | "von" | "bin" | "al" | "el" | "la" | "le" | "di" | "du")
+}
+
+fn is_adverb(t: &Tok<'_>, lx: &Lexicon) -> bool {
+    t.word
+        && !t.cap()
+        && (lx.auxiliaries.contains(&t.fold)
+            || t.fold.ends_with("ment")
+            || (lx.language == "en" && t.fold.ends_with("ly")))
+}
+
+/// French infinitives and English gerunds: "a admis avoir", "denied having".
+fn is_infinitive(t: &Tok<'_>, lx: &Lexicon) -> bool {
+    match lx.language {
+        "fr" => ["er", "ir", "re", "oir"].iter().any(|e| t.fold.ends_with(e)) && t.fold.chars().count() > 3,
+        "en" => t.fold.ends_with("ing") && t.fold.chars().count() > 4,
+        _ => false,
+    }
+}
+
+/// Where the auxiliaries and adverbs before a verb begin: "a néanmoins souligné".
+fn aux_start(toks: &[Tok<'_>], v: usize, lx: &Lexicon) -> usize {
+    let mut a = v;
+    while a > 0 && is_adverb(&toks[a - 1], lx) {
+        a -= 1;
+    }
+    a
+}
+
+/// The end of the clause that starts at or before `from`: the next comma, or "et"/"and"
+/// followed by another verb's auxiliary, or the end.
+fn clause_end(toks: &[Tok<'_>], from: usize, lx: &Lexicon) -> usize {
+    for k in from..toks.len() {
+        if toks[k].is(",") || toks[k].is(";") || toks[k].is(".") {
+            return k;
+        }
+        if toks[k].word
+            && lx.and.contains(&toks[k].fold)
+            && toks.get(k + 1).is_some_and(|t| lx.auxiliaries.contains(&t.fold))
+        {
+            return k;
+        }
+    }
+    toks.len()
+}
+
+/// The end of a noun phrase that starts at `from`: the next comma, colon, parenthesis-free
+/// full stop or the end of the sentence.
+fn phrase_end(toks: &[Tok<'_>], from: usize) -> usize {
+    let mut depth = 0i32;
+    for k in from..toks.len() {
+        let t = &toks[k];
+        if t.is("(") {
+            depth += 1;
+        } else if t.is(")") {
+            depth -= 1;
+        } else if depth <= 0
+            && (t.is(",") || t.is(":") || t.is(";") || t.is(".") || t.is("–") || t.is("—") || t.is("«") || t.is("“"))
+        {
+            return k;
+        }
+    }
+    toks.len()
+}
+
+/// A noun phrase's end that also stops at a complementizer: "citant des sources que…".
+fn phrase_end_before(toks: &[Tok<'_>], from: usize, lx: &Lexicon) -> usize {
+    let end = phrase_end(toks, from);
+    (from..end).find(|&k| toks[k].word && lx.complementizers.at(&[toks[k].fold.as_str()]).is_some()).unwrap_or(end)
+}
+
+fn last_word_end(toks: &[Tok<'_>]) -> usize {
+    toks.iter().rposition(|t| t.word).map_or(0, |p| p + 1)
+}
+
+fn trim_punct<'t, 'a>(toks: &'t [Tok<'a>]) -> &'t [Tok<'a>] {
+    let keep = |t: &Tok<'_>| t.word || t.is(")") || t.is("(");
+    let start = toks.iter().position(keep).unwrap_or(toks.len());
+    let end = toks.iter().rposition(keep).map_or(start, |p| p + 1);
+    let mut s = &toks[start..end.max(start)];
+    // An opening parenthesis at the end, or a closing one at the start, is not the phrase's.
+    while s.last().is_some_and(|t| t.is("(")) {
+        s = &s[..s.len() - 1];
+    }
+    while s.first().is_some_and(|t| t.is(")")) {
+        s = &s[1..];
+    }
+    s
+}
+
+/// Where the concessive or attributive tail of a sentence starts: ", malgré les démentis…",
+/// ", selon…", ", d'après…", ", cité par…".
+fn concession_start(toks: &[Tok<'_>], lx: &Lexicon) -> Option<usize> {
+    let words: Vec<&str> = toks.iter().map(|t| t.fold.as_str()).collect();
+    (1..toks.len())
+        .find(|&k| {
+            (toks[k - 1].is(",") || toks[k - 1].is("–") || toks[k - 1].is("—"))
+                && (lx.concessive.at(&words[k..]).is_some()
+                    || lx.source_markers.at(&words[k..]).is_some()
+                    || lx.relayed_by.at(&words[k..]).is_some()
+                    || lx.citing.at(&words[k..]).is_some())
+        })
+        .map(|k| k - 1)
+}
+
+/// The claim's tokens without the tail that attributes it and without closing punctuation.
+fn trim_claim(toks: &[Tok<'_>], from: usize, to: usize, lx: &Lexicon) -> usize {
+    let mut end = to;
+    if let Some(c) = concession_start(&toks[from..to], lx) {
+        end = from + c;
+    }
+    while end > from
+        && !toks[end - 1].word
+        && !toks[end - 1].is(")")
+        && !toks[end - 1].is("»")
+        && !toks[end - 1].is("”")
+    {
+        end -= 1;
+    }
+    end
+}
+
+/// Pairs of quotation marks, by token index: « … », “ … ”, " … ".
+fn quote_pairs(toks: &[Tok<'_>]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut open: Option<(usize, &str)> = None;
+    for (k, t) in toks.iter().enumerate() {
+        if t.word {
+            continue;
+        }
+        match (t.text, open) {
+            ("«", None) | ("“", None) | ("\"", None) => open = Some((k, t.text)),
+            ("»", Some((o, "«"))) | ("”", Some((o, "“"))) | ("\"", Some((o, "\""))) => {
+                out.push((o, k));
+                open = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn dedup_attributions(list: &mut Vec<Attribution>) {
+    let mut seen = Vec::new();
+    list.retain(|a| {
+        let key =
+            (text::fold(&a.speaker.name), a.relays.iter().map(|r| text::fold(&r.name)).collect::<Vec<_>>(), a.stance);
+        if seen.contains(&key) {
+            false
+        } else {
+            seen.push(key);
+            true
+        }
+    });
+}
+
+/// Claim text as a sentence: quotes around the whole removed, first letter capitalised, a
+/// final full stop.
+fn normalise(claim: &str) -> String {
+    let mut s =
+        claim.trim().trim_matches(|c: char| matches!(c, '«' | '»' | '“' | '”' | '"') || c.is_whitespace()).to_owned();
+    if let Some(first) = s.chars().next()
+        && first.is_lowercase()
+    {
+        let upper: String = first.to_uppercase().collect();
+        s.replace_range(..first.len_utf8(), &upper);
+    }
+    if !s.ends_with(['.', '!', '?', '…']) {
+        s = s.trim_end_matches([',', ';', ':']).to_owned();
+        s.push('.');
+    }
+    s
+}
+
+fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 { format!("{}", n as i64) } else { format!("{n}") }
+}
+
+/// Dice coefficient of two gram sets.
+fn dice(a: &text::GramCounts, b: &text::GramCounts) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let (mut i, mut j, mut shared) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    2.0 * shared as f64 / (a.len() + b.len()) as f64
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,162 @@
+use super::*;
+
+const SEED: &str = include_str!("../../../tests/fixtures/extraction/fr-venezuela.json");
+
+fn passage(json: &str) -> eval::Passage {
+    serde_json::from_str(json).expect("labelled passage")
+}
+
+fn run(p: &eval::Passage) -> Extraction {
+    extract(&Input { text: p.text.clone(), html: false, language: Some(p.language.clone()), published: p.published })
+        .expect("extraction")
+}
+
+fn kind_name(kind: SourceKind) -> &'static str {
+    kind.as_str()
+}
+
+#[test]
+fn the_seed_article_gives_every_attributed_claim_and_nothing_else() {
+    let p = passage(SEED);
+    let x = run(&p);
+    let s = eval::score(&p, &x);
+    assert!(s.misses.is_empty(), "{:#?}\n{:#?}", s.misses, x.candidates);
+    assert_eq!((s.claims.correct, s.claims.predicted, s.claims.found, s.claims.labelled), (9, 9, 9, 9));
+    assert_eq!(s.speakers.precision(), 1.0);
+    assert_eq!(s.speakers.recall(), 1.0);
+    assert_eq!(s.relays.recall(), 1.0);
+    assert_eq!(s.stances.recall(), 1.0);
+    for not in &p.not_claims {
+        assert!(!x.candidates.iter().any(|c| c.sentence.contains(not.as_str())), "{not} is not a claim");
+    }
+    // Kinds as labelled.
+    for gold in &p.claims {
+        let c = x.candidates.iter().find(|c| c.sentence.contains(gold.quote.as_str())).expect(&gold.quote);
+        for g in &gold.attributions {
+            let a = c.attributions.iter().find(|a| eval::same_name(&a.speaker.name, &g.speaker)).expect(&g.speaker);
+            assert_eq!(kind_name(a.speaker.kind), g.kind, "{}", g.speaker);
+        }
+    }
+}
+
+#[test]
+fn the_two_wordings_are_one_candidate_with_both_spans() {
+    let p = passage(SEED);
+    let x = run(&p);
+    let merged: Vec<&Candidate> =
+        x.candidates.iter().filter(|c| c.sentence.contains("Maduro a demandé l’aide")).collect();
+    assert_eq!(merged.len(), 1);
+    let c = merged[0];
+    assert_eq!(c.merged_spans.len(), 1);
+    let span = &c.merged_spans[0];
+    let chars: Vec<char> = p.text.chars().collect();
+    let merged_text: String = chars[span.start..span.end].iter().collect();
+    assert!(merged_text.starts_with("Selon le Washington Post, Maduro a sollicité"), "{merged_text}");
+    assert_eq!(span.selector.exact, merged_text);
+    // Offsets are characters of the text, and the selector quotes them.
+    let exact: String = chars[c.start..c.end].iter().collect();
+    assert_eq!(exact, c.selector.exact);
+    assert_eq!(c.selector.exact, c.sentence);
+    assert!(c.selector.suffix.starts_with("\nLe Kremlin"), "{:?}", c.selector.suffix);
+    assert_eq!(c.selector.prefix, "");
+    assert!(!x.candidates.iter().any(|c| c.sentence.contains("Maduro a sollicité")), "not a candidate of its own");
+}
+
+#[test]
+fn dates_and_the_sum_are_resolved_and_checked() {
+    let p = passage(SEED);
+    let x = run(&p);
+    for g in &p.dates {
+        let found =
+            x.candidates.iter().flat_map(|c| &c.dates).find(|d| d.expression == g.expression).expect(&g.expression);
+        assert_eq!(found.value.map(|v| v.to_string()).as_deref(), Some(g.value.as_str()), "{}", g.expression);
+        let chars: String = p.text.chars().skip(found.start).take(found.end - found.start).collect();
+        assert_eq!(chars, g.expression);
+    }
+    for g in &p.numbers {
+        let n = x.candidates.iter().flat_map(|c| &c.numbers).find(|n| n.text == g.text).expect(&g.text);
+        assert_eq!(n.check, Some(g.check.as_str()));
+        assert_eq!(n.detail.as_deref(), Some("8 + 3 + 1 = 12, not 13"));
+    }
+    let parts: Vec<&str> = x
+        .candidates
+        .iter()
+        .flat_map(|c| &c.numbers)
+        .filter(|n| n.check == Some("part"))
+        .map(|n| n.text.as_str())
+        .collect();
+    assert_eq!(parts, ["huit", "trois", "un"]);
+}
+
+#[test]
+fn english_reported_speech() {
+    let text = "\"We will not back down,\" Prime Minister Jane Doe told Reuters on Tuesday. \
+        The ministry said that 40 people had been arrested. \
+        According to the Associated Press, the talks collapsed late on Monday. \
+        Officials denied that troops had crossed the border. \
+        The weather was mild.";
+    let x = extract(&Input { text: text.into(), html: false, language: None, published: "2025-09-03".parse().ok() })
+        .unwrap();
+    assert_eq!(x.language, "en");
+    let summary: Vec<(String, String, Vec<String>, &str)> = x
+        .candidates
+        .iter()
+        .flat_map(|c| {
+            c.attributions.iter().map(move |a| {
+                (
+                    c.claim.clone(),
+                    a.speaker.name.clone(),
+                    a.relays.iter().map(|r| r.name.clone()).collect(),
+                    a.stance.as_str(),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("We will not back down.".to_owned(), "Jane Doe".to_owned(), vec!["Reuters".to_owned()], "asserts"),
+            ("40 people had been arrested.".to_owned(), "ministry".to_owned(), vec![], "asserts"),
+            ("The talks collapsed late on Monday.".to_owned(), "Associated Press".to_owned(), vec![], "asserts"),
+            ("Troops had crossed the border.".to_owned(), "Officials".to_owned(), vec![], "denies"),
+        ]
+    );
+}
+
+#[test]
+fn html_pages_are_read_as_text_and_scripts_never_come_back() {
+    let page = "<html><body><nav>Accueil</nav><p>Selon l'AFP, le port a été bombardé <script>alert(1)</script>dimanche.</p></body></html>";
+    let x = extract(&Input { text: page.into(), html: true, language: Some("fr".into()), published: None }).unwrap();
+    assert_eq!(x.text.as_deref(), Some("Selon l'AFP, le port a été bombardé dimanche."));
+    assert_eq!(x.candidates.len(), 1);
+    assert!(!x.candidates[0].sentence.contains("alert"));
+    assert_eq!(x.candidates[0].attributions[0].speaker.name, "AFP");
+    assert_eq!(x.candidates[0].attributions[0].speaker.kind, SourceKind::NewsAgency);
+    assert_eq!(x.candidates[0].dates[0].value, None, "no publication date, no resolution");
+}
+
+#[test]
+fn bad_input_is_refused_with_the_field() {
+    let refused = |input: Input| match extract(&input) {
+        Err(Error::Validation(v)) => v.into_iter().map(|f| f.field).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(refused(Input { text: "  ".into(), ..Input::default() }), ["text"]);
+    assert_eq!(refused(Input { text: "a\u{0}b".into(), language: Some("fr".into()), ..Input::default() }), ["text"]);
+    assert_eq!(refused(Input { text: "x".repeat(MAX_TEXT_CHARS + 1), ..Input::default() }), ["text"]);
+    assert_eq!(refused(Input { text: "Hallo".into(), language: Some("de".into()), ..Input::default() }), ["language"]);
+    assert_eq!(refused(Input { text: "Hallo".into(), language: Some("??".into()), ..Input::default() }), ["language"]);
+    let spanish = "El presidente dijo que la economía crecerá este año, según el ministerio de Hacienda, y que los precios bajarán pronto.";
+    assert_eq!(refused(Input { text: spanish.into(), ..Input::default() }), ["language"]);
+}
+
+#[test]
+fn the_longest_text_accepted_is_read_whole() {
+    let p = passage(SEED);
+    let body = p.text.trim_end().replace("Par RSA", "");
+    let big = body.repeat(MAX_TEXT_CHARS / body.chars().count());
+    let x = extract(&Input { text: big, html: false, language: Some("fr".into()), published: p.published }).unwrap();
+    // The repeated article merges into the same nine claims.
+    assert_eq!(x.candidates.len(), 9);
+    assert!(x.candidates.iter().map(|c| c.merged_spans.len()).sum::<usize>() > 9 * 10);
+}
