@@ -86,8 +86,32 @@ enum Command {
         #[arg(long, env = "CLAIMDESK_CONFIRMED_MIN_SOURCES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..=100))]
         confirmed_min_sources: u32,
     },
+    /// Propose the attributed claims of an article (French or English, text or HTML) as JSON,
+    /// as `POST /v1/extract` answers: speakers are matched to the configured database's
+    /// sources and candidates to its claims. Stores nothing.
+    Extract {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// fr or en; detected when absent.
+        #[arg(long)]
+        language: Option<String>,
+        /// Publication date (YYYY-MM-DD) that relative dates resolve against.
+        #[arg(long)]
+        published: Option<chrono::NaiveDate>,
+        /// How to read the file; HTML when its name ends in .html or .htm, or it begins with `<`.
+        #[arg(long, value_enum)]
+        format: Option<ExtractFormatArg>,
+        /// The article; `-` reads standard input.
+        file: std::path::PathBuf,
+    },
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ExtractFormatArg {
+    Text,
+    Html,
 }
 
 #[derive(Debug, Subcommand)]
@@ -419,6 +443,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             eprintln!("exported {sources} source(s) and {claims} claim(s)");
             Ok(())
         }
+        Command::Extract { database, language, published, format, file } => {
+            extract_file(database, language, published, format, file).await
+        }
         Command::Openapi => {
             print!("{}", claimdesk_api::openapi_json());
             Ok(())
@@ -545,6 +572,52 @@ async fn import(command: ImportCommand) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", claimdesk_api::import_report_json(report.into()));
             Ok(())
+        }
+    }
+}
+
+/// `claimdesk extract FILE`: the extraction of one article, as JSON on standard output; exit
+/// status 2 when the article is refused (empty, binary, too long, another language).
+async fn extract_file(
+    database: DatabaseArgs,
+    language: Option<String>,
+    published: Option<chrono::NaiveDate>,
+    format: Option<ExtractFormatArg>,
+    file: std::path::PathBuf,
+) -> anyhow::Result<()> {
+    use claimdesk_core::extract::{Input, MAX_TEXT_CHARS};
+    use std::io::Read;
+    // Bytes enough for the longest HTML accepted, in 4-byte characters, and one more to tell.
+    let limit = (MAX_TEXT_CHARS * 5 * 4) as u64 + 1;
+    let mut bytes = Vec::new();
+    if file.as_os_str() == "-" {
+        std::io::stdin().take(limit).read_to_end(&mut bytes)?;
+    } else {
+        std::fs::File::open(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?
+            .take(limit)
+            .read_to_end(&mut bytes)?;
+    }
+    anyhow::ensure!((bytes.len() as u64) < limit, "{}: too long for one article", file.display());
+    let text = String::from_utf8(bytes).map_err(|e| anyhow::anyhow!("{}: not UTF-8 text ({e})", file.display()))?;
+    let html = match format {
+        Some(f) => f == ExtractFormatArg::Html,
+        None => {
+            let name = file.to_string_lossy().to_ascii_lowercase();
+            name.ends_with(".html") || name.ends_with(".htm") || text.trim_start().starts_with('<')
+        }
+    };
+    let config = database.config(2);
+    let db = Database::open(&config).await?;
+    let input = Input { text, html, language, published };
+    match Claims::new(db, SourcingRules::default()).extract(input).await {
+        Ok(extraction) => {
+            println!("{}", claimdesk_api::extraction_json(extraction.into()));
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("{}: {}", file.display(), problem_text(&e));
+            std::process::exit(2)
         }
     }
 }

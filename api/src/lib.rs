@@ -26,6 +26,15 @@ pub fn feed_event_json(event: claimdesk_proto::v1::FeedEvent) -> Result<String, 
     serde_json::to_string(&event).map_err(|e| e.to_string())
 }
 
+/// An extraction as `POST /v1/extract` answers it, pretty-printed (`claimdesk extract`).
+pub fn extraction_json(extraction: claimdesk_proto::v1::Extraction) -> String {
+    let extraction = dto::ExtractionResult::try_from(extraction).map_err(|problem| problem.to_string());
+    match extraction.and_then(|x| serde_json::to_string_pretty(&x).map_err(|e| e.to_string())) {
+        Ok(json) => json,
+        Err(error) => serde_json::json!({ "error": error }).to_string(),
+    }
+}
+
 /// An import's report as the REST answer's JSON (`POST /v1/import/claimreview`); the command
 /// line prints the same.
 pub fn import_report_json(report: claimdesk_proto::v1::ImportReport) -> String {

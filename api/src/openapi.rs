@@ -95,6 +95,8 @@ const FIELD_LIMITS: &[(&str, &str, &str)] = &[
     ("SourcePatchRequest", "notes", r#"{"maxLength": 10000}"#),
     ("SimilarRequest", "text", r#"{"minLength": 1, "maxLength": 10000, "pattern": "^[^\\u0000]*\\S[^\\u0000]*$"}"#),
     ("SimilarRequest", "language", LANGUAGE),
+    ("ExtractRequest", "text", r#"{"minLength": 1, "maxLength": 200000}"#),
+    ("ExtractRequest", "language", LANGUAGE),
     ("MergeRequest", "duplicate_etag", r#"{"maxLength": 200}"#),
     ("CreateWebhookRequest", "url", URL),
     ("CreateWebhookRequest", "description", r#"{"maxLength": 500}"#),

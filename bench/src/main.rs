@@ -373,6 +373,9 @@ impl ClaimService for FixedClaim {
     ) -> Result<Response<pb::FindSimilarResponse>, Status> {
         Err(Status::unimplemented("anchor"))
     }
+    async fn extract_claims(&self, _: Request<pb::ExtractClaimsRequest>) -> Result<Response<pb::Extraction>, Status> {
+        Err(Status::unimplemented("anchor"))
+    }
     async fn merge_claims(
         &self,
         _: Request<pb::MergeClaimsRequest>,

@@ -2,6 +2,7 @@
 
 mod attributions;
 mod claims;
+mod extract;
 mod history;
 mod imports;
 mod sources;
@@ -10,6 +11,7 @@ mod webhooks;
 
 pub use attributions::*;
 pub use claims::*;
+pub use extract::*;
 pub use history::*;
 pub use imports::*;
 pub use sources::*;

@@ -4,6 +4,7 @@ mod attributions;
 mod claimreview;
 mod claims;
 mod events;
+mod extraction;
 mod health;
 mod history;
 mod imports;
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(claims::similar_to_text)
             .service(claims::similar_to_claim)
             .service(claims::merge_claims)
+            .service(extraction::extract_claims)
             .service(attributions::list_attributions)
             .service(attributions::get_attribution)
             .service(attributions::add_attribution)

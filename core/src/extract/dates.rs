@@ -185,8 +185,8 @@ mod tests {
     use super::*;
 
     fn resolve(text: &str, language: &str, published: &str) -> Vec<(String, String)> {
-        let lexicon = Lexicon::of(language).unwrap();
-        let published: NaiveDate = published.parse().unwrap();
+        let lexicon = Lexicon::of(language).expect("lexicon");
+        let published: NaiveDate = published.parse().expect("date");
         let toks = super::super::tokens(text, 0);
         find(&toks, lexicon, published)
             .into_iter()

@@ -337,7 +337,7 @@ mod tests {
 
     #[test]
     fn phrases_match_folded_and_longest_first() {
-        let fr = Lexicon::of("fr").unwrap();
+        let fr = Lexicon::of("fr").expect("lexicon");
         assert_eq!(fr.source_markers.at(&["d", "apres", "le"]).map(|(n, _)| n), Some(2));
         assert_eq!(fr.totals.at(&["soit", "un", "total", "de", "treize"]).map(|(n, _)| n), Some(4));
         assert_eq!(fr.totals.at(&["soit", "treize"]).map(|(n, _)| n), Some(1));

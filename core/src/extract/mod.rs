@@ -70,6 +70,9 @@ pub struct Candidate {
     pub numbers: Vec<NumberMention>,
     /// Other sentences that say the same thing, merged into this candidate.
     pub merged_spans: Vec<Span>,
+    /// Stored claims like this one, best first (claim id, score from 0 to 1), filled by the
+    /// service.
+    pub matches: Vec<(String, f64)>,
 }
 
 /// W3C Web Annotation TextQuoteSelector.
@@ -710,17 +713,17 @@ impl<'a> Reader<'a> {
             }
         }
         // Postposed, subject first: "\"…,\" the minister said." / "…, X said."
-        if ve >= sentence_end.saturating_sub(0) || toks[ve..].iter().all(|t| !t.word || self.is_date_word(t)) {
-            if let Some(comma) = toks[..a].iter().rposition(|t| t.is(",")) {
-                let speakers = self.parties(&toks[comma + 1..a]);
-                if !speakers.is_empty() && a - comma <= 9 {
-                    let claim = match quotes.iter().find(|&&(_, c)| c + 1 == comma || c == comma + 1) {
-                        Some(&(o, c)) => (o + 1, c),
-                        None => (0, comma),
-                    };
-                    if claim.1 > claim.0 {
-                        return Some(Reported { speakers, relays: vec![], separate_relays: false, claim });
-                    }
+        if (ve >= sentence_end || toks[ve..].iter().all(|t| !t.word || self.is_date_word(t)))
+            && let Some(comma) = toks[..a].iter().rposition(|t| t.is(","))
+        {
+            let speakers = self.parties(&toks[comma + 1..a]);
+            if !speakers.is_empty() && a - comma <= 9 {
+                let claim = match quotes.iter().find(|&&(_, c)| c + 1 == comma || c == comma + 1) {
+                    Some(&(o, c)) => (o + 1, c),
+                    None => (0, comma),
+                };
+                if claim.1 > claim.0 {
+                    return Some(Reported { speakers, relays: vec![], separate_relays: false, claim });
                 }
             }
         }
@@ -923,7 +926,7 @@ impl<'a> Reader<'a> {
             }
         }
         pieces.push(&toks[start..]);
-        pieces.into_iter().enumerate().filter_map(|(_, piece)| self.party(piece)).collect()
+        pieces.into_iter().filter_map(|piece| self.party(piece)).collect()
     }
 
     fn party(&self, toks: &[Tok<'a>]) -> Option<Party> {
@@ -1104,7 +1107,9 @@ impl<'a> Reader<'a> {
 
     /// Merges candidates that say the same thing into the first of them.
     fn merge(&self, found: Vec<Found>) -> Vec<Candidate> {
-        let mut kept: Vec<(Found, Vec<(usize, usize)>, text::GramCounts)> = Vec::new();
+        // Each kept candidate, the sentences merged into it, and its grams.
+        type Kept = (Found, Vec<(usize, usize)>, text::GramCounts);
+        let mut kept: Vec<Kept> = Vec::new();
         for f in found {
             let grams = text::grams(&self.text[f.claim.0..f.claim.1]);
             match kept.iter_mut().find(|(_, _, g)| dice(g, &grams) >= SAME_CLAIM) {
@@ -1144,6 +1149,7 @@ impl<'a> Reader<'a> {
                             selector: self.selector(s, e),
                         })
                         .collect(),
+                    matches: Vec::new(),
                 }
             })
             .collect()
@@ -1205,8 +1211,7 @@ fn clause_end(toks: &[Tok<'_>], from: usize, lx: &Lexicon) -> usize {
 /// full stop or the end of the sentence.
 fn phrase_end(toks: &[Tok<'_>], from: usize) -> usize {
     let mut depth = 0i32;
-    for k in from..toks.len() {
-        let t = &toks[k];
+    for (k, t) in toks.iter().enumerate().skip(from) {
         if t.is("(") {
             depth += 1;
         } else if t.is(")") {
@@ -1314,8 +1319,13 @@ fn dedup_attributions(list: &mut Vec<Attribution>) {
 /// Claim text as a sentence: quotes around the whole removed, first letter capitalised, a
 /// final full stop.
 fn normalise(claim: &str) -> String {
-    let mut s =
-        claim.trim().trim_matches(|c: char| matches!(c, '«' | '»' | '“' | '”' | '"') || c.is_whitespace()).to_owned();
+    let mut s = claim.trim().to_owned();
+    for (open, close) in [('«', '»'), ('“', '”'), ('"', '"')] {
+        let inner = s.strip_prefix(open).and_then(|t| t.strip_suffix(close));
+        if let Some(inner) = inner.filter(|t| !t.contains(open) && !t.contains(close)) {
+            s = inner.trim().to_owned();
+        }
+    }
     if let Some(first) = s.chars().next()
         && first.is_lowercase()
     {

@@ -96,13 +96,14 @@ fn parts_before(toks: &[Tok<'_>], cue: usize, lexicon: &Lexicon) -> Option<Vec<u
         if value(&toks[start], lexicon).is_none() {
             // The list's first item may begin with other words ("arrested 12 men"): its
             // last number, which then starts the list.
-            if let Some(n) = (start..i).rev().find(|&j| {
-                value(&toks[j], lexicon).is_some() && toks[j].text.bytes().all(|b| b.is_ascii_digit())
-                    || lexicon.number_words.get(&toks[j].fold).is_some_and(|v| *v > 1)
-            }) {
-                if !parts.is_empty() {
-                    parts.push(n);
-                }
+            let number = |j: &usize| {
+                (value(&toks[*j], lexicon).is_some() && toks[*j].text.bytes().all(|b| b.is_ascii_digit()))
+                    || lexicon.number_words.get(&toks[*j].fold).is_some_and(|v| *v > 1)
+            };
+            if let Some(n) = (start..i).rev().find(number)
+                && !parts.is_empty()
+            {
+                parts.push(n);
             }
             break;
         }
@@ -124,7 +125,7 @@ mod tests {
     fn a_total_that_does_not_add_up_is_found_with_its_parts() {
         let text = "les États-Unis déploieront dans la région, d’ici quelques jours, huit navires de guerre, trois bâtiments d’assaut amphibie et un sous-marin, soit un total de treize marins – leur plus important déploiement depuis la première guerre du Golfe (1990-1991)";
         let toks = super::super::tokens(text, 0);
-        let found = find(&toks, Lexicon::of("fr").unwrap());
+        let found = find(&toks, Lexicon::of("fr").expect("lexicon"));
         let shown: Vec<(&str, f64, bool)> =
             found.iter().map(|n| (toks[n.index].text, n.value, matches!(n.check, Some(Check::Total { .. })))).collect();
         assert_eq!(
@@ -146,7 +147,7 @@ mod tests {
     fn english_totals_are_checked_too() {
         let text = "Police arrested 12 men, 5 women and two minors, a total of 19 people.";
         let toks = super::super::tokens(text, 0);
-        let found = find(&toks, Lexicon::of("en").unwrap());
+        let found = find(&toks, Lexicon::of("en").expect("lexicon"));
         let total = found.iter().find_map(|n| match &n.check {
             Some(Check::Total { sum, .. }) => Some((n.value, *sum)),
             _ => None,

@@ -23,6 +23,10 @@ fn the_seed_article_gives_every_attributed_claim_and_nothing_else() {
     assert!(s.misses.is_empty(), "{:#?}\n{:#?}", s.misses, x.candidates);
     assert_eq!((s.claims.correct, s.claims.predicted, s.claims.found, s.claims.labelled), (9, 9, 9, 9));
     assert_eq!(s.speakers.precision(), 1.0);
+    let contractual = x.candidates.iter().find(|c| c.sentence.contains("obligations")).expect("candidate");
+    assert_eq!(contractual.claim, "La Russie et le Venezuela sont liés par des « obligations contractuelles ».");
+    let quoted = x.candidates.iter().find(|c| c.sentence.contains("Nous sommes")).expect("candidate");
+    assert_eq!(quoted.claim, "Nous sommes en contact avec nos amis vénézuéliens.");
     assert_eq!(s.speakers.recall(), 1.0);
     assert_eq!(s.relays.recall(), 1.0);
     assert_eq!(s.stances.recall(), 1.0);
@@ -96,7 +100,7 @@ fn english_reported_speech() {
         Officials denied that troops had crossed the border. \
         The weather was mild.";
     let x = extract(&Input { text: text.into(), html: false, language: None, published: "2025-09-03".parse().ok() })
-        .unwrap();
+        .expect("extraction");
     assert_eq!(x.language, "en");
     let summary: Vec<(String, String, Vec<String>, &str)> = x
         .candidates
@@ -126,7 +130,8 @@ fn english_reported_speech() {
 #[test]
 fn html_pages_are_read_as_text_and_scripts_never_come_back() {
     let page = "<html><body><nav>Accueil</nav><p>Selon l'AFP, le port a été bombardé <script>alert(1)</script>dimanche.</p></body></html>";
-    let x = extract(&Input { text: page.into(), html: true, language: Some("fr".into()), published: None }).unwrap();
+    let x = extract(&Input { text: page.into(), html: true, language: Some("fr".into()), published: None })
+        .expect("extraction");
     assert_eq!(x.text.as_deref(), Some("Selon l'AFP, le port a été bombardé dimanche."));
     assert_eq!(x.candidates.len(), 1);
     assert!(!x.candidates[0].sentence.contains("alert"));
@@ -155,7 +160,8 @@ fn the_longest_text_accepted_is_read_whole() {
     let p = passage(SEED);
     let body = p.text.trim_end().replace("Par RSA", "");
     let big = body.repeat(MAX_TEXT_CHARS / body.chars().count());
-    let x = extract(&Input { text: big, html: false, language: Some("fr".into()), published: p.published }).unwrap();
+    let x = extract(&Input { text: big, html: false, language: Some("fr".into()), published: p.published })
+        .expect("extraction");
     // The repeated article merges into the same nine claims.
     assert_eq!(x.candidates.len(), 9);
     assert!(x.candidates.iter().map(|c| c.merged_spans.len()).sum::<usize>() > 9 * 10);

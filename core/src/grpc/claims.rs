@@ -306,6 +306,16 @@ impl ClaimService for ClaimApi {
         Ok(Response::new(pb::FindSimilarResponse { matches: matches.into_iter().map(Into::into).collect() }))
     }
 
+    async fn extract_claims(
+        &self,
+        request: Request<pb::ExtractClaimsRequest>,
+    ) -> Result<Response<pb::Extraction>, Status> {
+        authorize(&self.auth, &request, Access::Role(Role::Viewer)).await?;
+        let input = crate::extract::Input::try_from(request.into_inner())?;
+        let extraction = self.claims.extract(input).await?;
+        Ok(Response::new(extraction.into()))
+    }
+
     async fn merge_claims(
         &self,
         request: Request<pb::MergeClaimsRequest>,

@@ -3,6 +3,7 @@
 pub mod calls;
 mod claims;
 pub mod convert;
+mod extraction;
 mod feed;
 mod sources;
 mod status;

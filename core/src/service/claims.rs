@@ -5,6 +5,7 @@ use std::{collections::HashMap, sync::Arc};
 use chrono::Utc;
 use uuid::Uuid;
 
+mod extract;
 mod import;
 mod search;
 

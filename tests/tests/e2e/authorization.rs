@@ -101,6 +101,12 @@ async fn every_rest_route_for_every_caller(app: TestApp) {
             ),
             EDITOR,
         ),
+        (
+            Method::POST,
+            "/v1/extract".to_owned(),
+            Some(json!({"text": "Selon l'AFP, le port a été bombardé dimanche.", "language": "fr"})),
+            VIEWER,
+        ),
         (Method::GET, "/v1/sources".into(), None, VIEWER),
         (Method::POST, "/v1/sources".into(), Some(json!({"name": "AFP", "kind": "news_agency"})), REPORTER),
         (Method::GET, format!("/v1/sources/{s}"), None, VIEWER),
@@ -337,6 +343,18 @@ async fn every_rpc_for_every_caller(app: TestApp) {
                     .import_claim_reviews(pb::ImportClaimReviewsRequest {
                         document: document.to_vec(),
                         content_type: String::new(),
+                    })
+                    .await
+                    .map(drop)
+            })
+        }),
+        ("ExtractClaims", VIEWER, {
+            rpc(move |ch| async move {
+                ClaimServiceClient::new(ch)
+                    .extract_claims(pb::ExtractClaimsRequest {
+                        text: "According to Reuters, the port was bombed on Sunday.".into(),
+                        language: "en".into(),
+                        ..Default::default()
                     })
                     .await
                     .map(drop)

@@ -8,6 +8,7 @@ mod claimreview;
 mod claims;
 mod core_down;
 mod docs;
+mod extraction;
 mod feed;
 mod front_door;
 mod grpc_services;

@@ -34,7 +34,7 @@ pub const MAX_SIMILAR_TEXT_CHARS: usize = 10_000;
 /// `budget` (a text's common words find everything and tell little), and the best
 /// `candidates` are re-ranked by character n-grams.
 #[derive(Debug, Clone, Copy)]
-struct Depth {
+pub(super) struct Depth {
     candidates: i64,
     per_term: i64,
     budget: i64,
@@ -44,7 +44,7 @@ struct Depth {
 }
 
 /// A similar-claims call: deep enough for a tweet to find the claim it repeats (CLEF).
-const SIMILAR: Depth = Depth { candidates: 100, per_term: 500, budget: 5000, min_share: 0.0 };
+pub(super) const SIMILAR: Depth = Depth { candidates: 100, per_term: 500, budget: 5000, min_share: 0.0 };
 /// The duplicate check of every creation: it wants the few near copies, which share most of the
 /// text's rarest words, so come first in the word search and weigh a good share of what the
 /// text weighs against itself.
@@ -442,7 +442,7 @@ impl Claims {
         self.similar(text.to_owned(), language.to_owned(), 5, None, min_score, DUPLICATES).await
     }
 
-    async fn similar(
+    pub(super) async fn similar(
         &self,
         text: String,
         language: String,

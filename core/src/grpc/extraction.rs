@@ -1,0 +1,117 @@
+//! `ExtractClaims`: the request read into the extractor's input, its answer written out.
+
+use claimdesk_proto::v1 as pb;
+
+use crate::{
+    domain::{Error, Violations},
+    extract::{Attribution, Candidate, DateMention, Extraction, Input, NumberMention, Party, Selector, Span},
+};
+
+impl TryFrom<pb::ExtractClaimsRequest> for Input {
+    type Error = Error;
+
+    fn try_from(m: pb::ExtractClaimsRequest) -> Result<Self, Error> {
+        let mut v = Violations::default();
+        let html = match m.format.trim() {
+            "" | "text" => false,
+            "html" => true,
+            other => {
+                v.push("format", format!("must be \"text\" or \"html\", got {other:?}"));
+                false
+            }
+        };
+        let published = match m.published.trim() {
+            "" => None,
+            date => v.check(
+                "published",
+                date.parse::<chrono::NaiveDate>().map_err(|_| format!("must be a date YYYY-MM-DD, got {date:?}")),
+            ),
+        };
+        v.into_result()?;
+        Ok(Input { text: m.text, html, language: Some(m.language).filter(|l| !l.trim().is_empty()), published })
+    }
+}
+
+fn offset(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl From<Selector> for pb::TextQuoteSelector {
+    fn from(s: Selector) -> Self {
+        pb::TextQuoteSelector { exact: s.exact, prefix: s.prefix, suffix: s.suffix }
+    }
+}
+
+impl From<Span> for pb::TextSpan {
+    fn from(s: Span) -> Self {
+        pb::TextSpan { start: offset(s.start), end: offset(s.end), selector: Some(s.selector.into()) }
+    }
+}
+
+impl From<Party> for pb::ExtractedParty {
+    fn from(p: Party) -> Self {
+        pb::ExtractedParty { name: p.name, kind: pb::SourceKind::from(p.kind).into(), source_id: p.source_id }
+    }
+}
+
+impl From<Attribution> for pb::ExtractedAttribution {
+    fn from(a: Attribution) -> Self {
+        pb::ExtractedAttribution {
+            speaker: Some(a.speaker.into()),
+            relays: a.relays.into_iter().map(Into::into).collect(),
+            stance: pb::Stance::from(a.stance).into(),
+            cue: a.cue,
+        }
+    }
+}
+
+impl From<DateMention> for pb::DateMention {
+    fn from(d: DateMention) -> Self {
+        pb::DateMention {
+            expression: d.expression,
+            value: d.value.map(|v| v.to_string()),
+            start: offset(d.start),
+            end: offset(d.end),
+        }
+    }
+}
+
+impl From<NumberMention> for pb::NumberMention {
+    fn from(n: NumberMention) -> Self {
+        pb::NumberMention {
+            text: n.text,
+            value: n.value,
+            start: offset(n.start),
+            end: offset(n.end),
+            check: n.check.map(str::to_owned),
+            detail: n.detail,
+        }
+    }
+}
+
+impl From<Candidate> for pb::ExtractedClaim {
+    fn from(c: Candidate) -> Self {
+        pb::ExtractedClaim {
+            claim: c.claim,
+            sentence: c.sentence,
+            start: offset(c.start),
+            end: offset(c.end),
+            selector: Some(c.selector.into()),
+            attributions: c.attributions.into_iter().map(Into::into).collect(),
+            dates: c.dates.into_iter().map(Into::into).collect(),
+            numbers: c.numbers.into_iter().map(Into::into).collect(),
+            merged_spans: c.merged_spans.into_iter().map(Into::into).collect(),
+            matches: c.matches.into_iter().map(|(claim_id, score)| pb::CandidateMatch { claim_id, score }).collect(),
+        }
+    }
+}
+
+impl From<Extraction> for pb::Extraction {
+    fn from(x: Extraction) -> Self {
+        pb::Extraction {
+            language: x.language,
+            text: x.text,
+            candidates: x.candidates.into_iter().map(Into::into).collect(),
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! From article to claims (issue 14): `POST /v1/extract` and `ExtractClaims` on the seed
+//! article, with stored sources and claims resolved, and bad input.
+
+use claimdesk_proto::v1 as pb;
+use claimdesk_tests::{TestApp, problem};
+use serde_json::{Value, json};
+
+/// The seed article, as labelled for the extraction's evaluation.
+fn article() -> String {
+    let labelled: Value =
+        serde_json::from_str(include_str!("../../fixtures/extraction/fr-venezuela.json")).expect("labelled passage");
+    labelled["text"].as_str().expect("text").to_owned()
+}
+
+fn candidate<'a>(answer: &'a Value, sentence_part: &str) -> &'a Value {
+    answer["candidates"]
+        .as_array()
+        .expect("candidates")
+        .iter()
+        .find(|c| c["sentence"].as_str().is_some_and(|s| s.contains(sentence_part)))
+        .unwrap_or_else(|| panic!("no candidate holds {sentence_part:?}: {answer:#}"))
+}
+
+async fn the_seed_article_is_proposed_with_stored_sources_and_claims(app: TestApp) {
+    let article = article();
+    let tass = app.source(json!({"name": "TASS", "kind": "news_agency", "aliases": ["ТАСС"]})).await;
+    let stored = app
+        .claim(json!({
+            "text": "Les États-Unis se préparaient à bombarder des installations militaires au Venezuela",
+            "language": "fr"
+        }))
+        .await;
+    let stored_id = stored["id"].as_str().expect("id");
+
+    let response = app.post_json("/v1/extract", &json!({"text": article, "published": "2025-09-01"})).await;
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.expect("json");
+    assert_eq!(answer["language"], "fr", "detected");
+    assert_eq!(answer["candidates"].as_array().map(Vec::len), Some(9), "{answer:#}");
+    assert!(answer.get("text").is_none(), "plain text: offsets count in the input");
+
+    let peskov = candidate(&answer, "Nous sommes en contact");
+    let attribution = &peskov["attributions"][0];
+    assert_eq!(attribution["speaker"], json!({"name": "Dmitri Peskov", "kind": "person", "source_id": null}));
+    assert_eq!(attribution["relays"], json!([{"name": "TASS", "kind": "news_agency", "source_id": tass}]));
+    assert_eq!(attribution["stance"], "asserts");
+    assert_eq!(attribution["cue"], "a déclaré");
+    // Offsets are code points of the text, and the selector quotes them.
+    let chars: Vec<char> = article.chars().collect();
+    let (start, end) =
+        (peskov["start"].as_u64().expect("start") as usize, peskov["end"].as_u64().expect("end") as usize);
+    assert_eq!(chars[start..end].iter().collect::<String>(), peskov["selector"]["exact"].as_str().expect("exact"));
+    assert!(peskov["selector"]["prefix"].as_str().expect("prefix").ends_with("Vladimir Poutine.\n"));
+
+    let bombing = candidate(&answer, "bombarder");
+    let relays: Vec<&Value> =
+        bombing["attributions"].as_array().expect("list").iter().map(|a| &a["relays"][0]["name"]).collect();
+    assert_eq!(relays, [&json!("Miami Herald"), &json!("Wall Street Journal")]);
+    assert_eq!(bombing["matches"][0]["claim_id"], stored_id, "the stored claim is matched");
+    assert!(bombing["matches"][0]["score"].as_f64().expect("score") >= 0.5);
+
+    let asked = candidate(&answer, "Maduro a demandé");
+    assert_eq!(asked["merged_spans"].as_array().map(Vec::len), Some(1), "the rewording is merged");
+    assert!(asked["matches"].as_array().expect("matches").is_empty());
+    let ships = candidate(&answer, "treize");
+    let total = ships["numbers"].as_array().expect("numbers").iter().find(|n| n["text"] == "treize").expect("total");
+    assert_eq!(total["check"], "total_mismatch");
+    assert_eq!(total["detail"], "8 + 3 + 1 = 12, not 13");
+    let kremlin = candidate(&answer, "Le Kremlin a admis");
+    assert_eq!(kremlin["dates"][0]["expression"], "dimanche");
+    assert_eq!(kremlin["dates"][0]["value"], "2025-08-31");
+    assert_eq!(kremlin["attributions"][0]["stance"], "confirms");
+
+    // gRPC mirrors it.
+    let grpc = app
+        .grpc()
+        .await
+        .extract_claims(pb::ExtractClaimsRequest {
+            text: article.clone(),
+            language: "fr".into(),
+            published: "2025-09-01".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("extracted")
+        .into_inner();
+    assert_eq!(grpc.candidates.len(), 9);
+    let first = &grpc.candidates[0];
+    assert_eq!(first.attributions[0].speaker.as_ref().map(|s| s.name.as_str()), Some("Washington Post"));
+    assert_eq!(first.attributions[0].speaker.as_ref().map(|s| s.kind()), Some(pb::SourceKind::NewsOutlet));
+}
+
+async fn an_html_page_is_read_without_its_scripts(app: TestApp) {
+    let page = "<html><head><script>alert(1)</script></head><body><nav>Menu</nav>\
+        <p>“We will not back down,” Prime Minister Jane Doe told Reuters on Tuesday.</p>\
+        <p>The weather was mild.<script>document.write('x')</script></p></body></html>";
+    let response =
+        app.post_json("/v1/extract", &json!({"text": page, "format": "html", "published": "2025-09-03"})).await;
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.expect("json");
+    assert_eq!(answer["language"], "en");
+    let text = answer["text"].as_str().expect("the text offsets count in");
+    assert!(!text.contains("alert") && !text.contains("document.write") && !text.contains("Menu"), "{text}");
+    assert_eq!(answer["candidates"].as_array().map(Vec::len), Some(1), "{answer:#}");
+    let c = &answer["candidates"][0];
+    assert_eq!(c["claim"], "We will not back down.");
+    assert_eq!(c["attributions"][0]["speaker"]["name"], "Jane Doe");
+    assert_eq!(c["attributions"][0]["relays"][0]["name"], "Reuters");
+    let chars: Vec<char> = text.chars().collect();
+    let (start, end) = (c["start"].as_u64().expect("start") as usize, c["end"].as_u64().expect("end") as usize);
+    assert_eq!(chars[start..end].iter().collect::<String>(), c["sentence"].as_str().expect("sentence"));
+}
+
+async fn bad_articles_get_clean_problems(app: TestApp) {
+    let field_of = |body: &Value| body["errors"][0]["field"].as_str().map(str::to_owned);
+    for (body, field) in [
+        (json!({"text": ""}), "text"),
+        (json!({"text": "   \n "}), "text"),
+        (json!({"text": "\u{1}\u{2}\u{3}binary\u{0}junk", "language": "fr"}), "text"),
+        (json!({"text": "x".repeat(200_001), "language": "en"}), "text"),
+        (
+            json!({"text": "Der Minister sagte am Montag, dass die Regierung die Steuern senken werde.", "language": "de"}),
+            "language",
+        ),
+        (
+            json!({"text": "Der Minister sagte am Montag, dass die Regierung die Steuern im nächsten Jahr deutlich senken werde, und die Opposition widersprach."}),
+            "language",
+        ),
+        (json!({"text": "Selon l'AFP, il pleut.", "published": "2025-13-01"}), "published"),
+    ] {
+        let response = app.post_json("/v1/extract", &body).await;
+        let problem = problem(response, 400).await;
+        let got = field_of(&problem).or_else(|| problem["detail"].as_str().map(str::to_owned));
+        assert!(got.as_deref().is_some_and(|g| g.contains(field)), "{field}: {problem:#}");
+        assert!(!problem.to_string().contains("SQL"), "{problem}");
+    }
+    let huge = "Selon l'AFP, il pleut. ".repeat(250_000);
+    let response = app.post_json("/v1/extract", &json!({"text": huge, "language": "fr"})).await;
+    assert_eq!(problem(response, 413).await["code"], "payload_too_large");
+    let response = app.post_json("/v1/extract", &json!({"text": "Selon l'AFP, il pleut.", "format": "pdf"})).await;
+    problem(response, 400).await;
+}
+
+claimdesk_tests::on_both_backends!(
+    the_seed_article_is_proposed_with_stored_sources_and_claims,
+    an_html_page_is_read_without_its_scripts,
+    bad_articles_get_clean_problems
+);
