@@ -16,6 +16,7 @@
 //!   second, for bench/feed_bench.sh (`feedload`).
 
 mod corpus;
+mod extracteval;
 mod feedload;
 mod importload;
 mod searchload;
@@ -50,6 +51,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Precision and recall of claim extraction on labelled passages.
+    ExtractEval {
+        /// Directory of labelled passages (*.json).
+        #[arg(default_value = "tests/fixtures/extraction")]
+        dir: std::path::PathBuf,
+        /// Print what was missed or invented.
+        #[arg(long)]
+        verbose: bool,
+    },
     GrpcGet {
         #[arg(long)]
         addr: String,
@@ -168,6 +178,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::ExtractEval { dir, verbose } => extracteval::run(&dir, verbose),
         Command::GrpcGet { addr, token, id, conns, secs } => grpc_get(&addr, &token, &id, conns, secs).await,
         Command::TonicAnchor { listen, from, token, id } => tonic_anchor(listen, &from, &token, &id).await,
         Command::SqliteAnchor { url, id, conns, secs } => sqlite_anchor(&url, &id, conns, secs).await,
@@ -374,6 +385,12 @@ impl ClaimService for FixedClaim {
         Err(Status::unimplemented("anchor"))
     }
     async fn extract_claims(&self, _: Request<pb::ExtractClaimsRequest>) -> Result<Response<pb::Extraction>, Status> {
+        Err(Status::unimplemented("anchor"))
+    }
+    async fn accept_extraction(
+        &self,
+        _: Request<pb::AcceptExtractionRequest>,
+    ) -> Result<Response<pb::AcceptExtractionResponse>, Status> {
         Err(Status::unimplemented("anchor"))
     }
     async fn merge_claims(

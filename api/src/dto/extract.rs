@@ -240,3 +240,187 @@ impl TryFrom<pb::Extraction> for ExtractionResult {
         Ok(ExtractionResult { language: x.language, text: x.text, candidates })
     }
 }
+
+/// A speaker or relay to record: a stored source by `source_id`, else by `name` (an existing
+/// source of that name or alias, or a new one of `kind`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptParty {
+    #[serde(default)]
+    pub name: String,
+    pub kind: SourceKind,
+    #[serde(default)]
+    pub source_id: Option<String>,
+}
+
+impl From<AcceptParty> for pb::ExtractedParty {
+    fn from(p: AcceptParty) -> Self {
+        pb::ExtractedParty { name: p.name, kind: pb::SourceKind::from(p.kind).into(), source_id: p.source_id }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptAttribution {
+    pub speaker: AcceptParty,
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub relays: Vec<AcceptParty>,
+    pub stance: Stance,
+    /// As extracted; not stored.
+    #[serde(default)]
+    pub cue: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptSelector {
+    pub exact: String,
+    #[serde(default)]
+    pub prefix: String,
+    #[serde(default)]
+    pub suffix: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptDate {
+    pub expression: String,
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub start: Option<u32>,
+    #[serde(default)]
+    pub end: Option<u32>,
+}
+
+/// A candidate to store, as `POST /v1/extract` proposed it (possibly edited). `claim`,
+/// `sentence`, `selector`, `attributions` and `dates` are used; the other fields of the
+/// proposal are accepted and ignored.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptCandidate {
+    /// The claim's text (1 to 10,000 characters).
+    pub claim: String,
+    /// The sentence: the claim's context and its attributions' quote.
+    #[serde(default)]
+    pub sentence: String,
+    #[serde(default)]
+    pub start: Option<u32>,
+    #[serde(default)]
+    pub end: Option<u32>,
+    /// Quoted by the text fragment kept on the attributions' URL.
+    #[serde(default)]
+    pub selector: Option<AcceptSelector>,
+    #[schema(min_items = 1, max_items = 500)]
+    pub attributions: Vec<AcceptAttribution>,
+    /// The first that lies before the publication date is the claim's `claimed_at`.
+    #[serde(default)]
+    pub dates: Vec<AcceptDate>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub numbers: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub merged_spans: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub matches: Option<serde_json::Value>,
+}
+
+/// The candidates of an article to track.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptRequest {
+    /// The article's address: kept on every attribution, with a text fragment quoting the
+    /// sentence (`#:~:text=`).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The article's language (BCP 47), as `POST /v1/extract` answered.
+    pub language: String,
+    /// The article's publication date: the attributions' `published_at`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub published: Option<chrono::NaiveDate>,
+    /// 1 to 100.
+    #[schema(min_items = 1, max_items = 100)]
+    pub candidates: Vec<AcceptCandidate>,
+}
+
+impl From<AcceptRequest> for pb::AcceptExtractionRequest {
+    fn from(r: AcceptRequest) -> Self {
+        let candidates = r
+            .candidates
+            .into_iter()
+            .map(|c| pb::ExtractedClaim {
+                claim: c.claim,
+                sentence: c.sentence,
+                start: c.start.unwrap_or_default(),
+                end: c.end.unwrap_or_default(),
+                selector: c.selector.map(|s| pb::TextQuoteSelector {
+                    exact: s.exact,
+                    prefix: s.prefix,
+                    suffix: s.suffix,
+                }),
+                attributions: c
+                    .attributions
+                    .into_iter()
+                    .map(|a| pb::ExtractedAttribution {
+                        speaker: Some(a.speaker.into()),
+                        relays: a.relays.into_iter().map(Into::into).collect(),
+                        stance: pb::Stance::from(a.stance).into(),
+                        cue: a.cue.unwrap_or_default(),
+                    })
+                    .collect(),
+                dates: c
+                    .dates
+                    .into_iter()
+                    .map(|d| pb::DateMention {
+                        expression: d.expression,
+                        value: d.value,
+                        start: d.start.unwrap_or_default(),
+                        end: d.end.unwrap_or_default(),
+                    })
+                    .collect(),
+                numbers: Vec::new(),
+                merged_spans: Vec::new(),
+                matches: Vec::new(),
+            })
+            .collect();
+        pb::AcceptExtractionRequest {
+            url: r.url.unwrap_or_default(),
+            language: r.language,
+            published: r.published.map(|d| d.to_string()).unwrap_or_default(),
+            candidates,
+        }
+    }
+}
+
+/// A candidate stored: its claim, and whether this acceptance created it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AcceptedClaim {
+    pub claim: super::Claim,
+    /// False when an earlier acceptance created it.
+    pub created: bool,
+}
+
+/// The claims of the accepted candidates, in their order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AcceptResult {
+    pub claims: Vec<AcceptedClaim>,
+}
+
+impl TryFrom<pb::AcceptExtractionResponse> for AcceptResult {
+    type Error = Problem;
+
+    fn try_from(r: pb::AcceptExtractionResponse) -> Result<Self, Problem> {
+        let claims = r
+            .claims
+            .into_iter()
+            .map(|c| {
+                Ok(AcceptedClaim { claim: super::Claim::try_from(c.claim.unwrap_or_default())?, created: c.created })
+            })
+            .collect::<Result<_, Problem>>()?;
+        Ok(AcceptResult { claims })
+    }
+}

@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(claims::similar_to_claim)
             .service(claims::merge_claims)
             .service(extraction::extract_claims)
+            .service(extraction::accept_extraction)
             .service(attributions::list_attributions)
             .service(attributions::get_attribution)
             .service(attributions::add_attribution)

@@ -1365,3 +1365,63 @@ fn dice(a: &text::GramCounts, b: &text::GramCounts) -> f64 {
 
 #[cfg(test)]
 mod tests;
+
+/// Candidates a reporter chose to track, as an extraction proposed them (possibly edited):
+/// `Claims::accept` stores them with their sources and attributions in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct Acceptance {
+    /// The article's address, kept on every attribution with a text fragment that quotes the
+    /// candidate's sentence (`#:~:text=`).
+    pub url: Option<String>,
+    pub language: String,
+    /// The article's publication date: the attributions' `published_at`.
+    pub published: Option<NaiveDate>,
+    pub candidates: Vec<Candidate>,
+}
+
+/// Most candidates accepted at once.
+pub const MAX_ACCEPTED: usize = 100;
+
+/// A URL text fragment (WICG Text Fragments) quoting `selector` on the page at `url`: browsers
+/// scroll to and highlight it, and it survives edits elsewhere on the page. Long quotes are
+/// given by their first and last words; prefix and suffix by the words next to them.
+pub fn text_fragment_url(url: &str, selector: &Selector) -> String {
+    fn encode(s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~') {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    }
+    fn words(s: &str) -> Vec<&str> {
+        s.split_whitespace().collect()
+    }
+    let exact = words(&selector.exact);
+    if exact.is_empty() {
+        return url.to_owned();
+    }
+    let quoted = if exact.len() > 10 {
+        format!("{},{}", encode(&exact[..4].join(" ")), encode(&exact[exact.len() - 4..].join(" ")))
+    } else {
+        encode(&exact.join(" "))
+    };
+    let prefix = words(&selector.prefix);
+    let prefix: Vec<&str> = prefix[prefix.len().saturating_sub(3)..].to_vec();
+    let suffix: Vec<&str> = words(&selector.suffix).into_iter().take(3).collect();
+    let mut directive = String::new();
+    if !prefix.is_empty() {
+        directive.push_str(&encode(&prefix.join(" ")));
+        directive.push_str("-,");
+    }
+    directive.push_str(&quoted);
+    if !suffix.is_empty() {
+        directive.push_str(",-");
+        directive.push_str(&encode(&suffix.join(" ")));
+    }
+    let base = url.split("#").next().unwrap_or(url);
+    format!("{base}#:~:text={directive}")
+}

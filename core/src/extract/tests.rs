@@ -166,3 +166,25 @@ fn the_longest_text_accepted_is_read_whole() {
     assert_eq!(x.candidates.len(), 9);
     assert!(x.candidates.iter().map(|c| c.merged_spans.len()).sum::<usize>() > 9 * 10);
 }
+
+#[test]
+fn text_fragments_quote_the_sentence() {
+    let selector = Selector {
+        exact: "Nous sommes en contact".into(),
+        prefix: "de Vladimir Poutine.\n« ".into(),
+        suffix: " », a déclaré le porte-parole".into(),
+    };
+    assert_eq!(
+        text_fragment_url("https://example.org/a#top", &selector),
+        "https://example.org/a#:~:text=Poutine.%20%C2%AB-,Nous%20sommes%20en%20contact,-%C2%BB%2C%20a%20d%C3%A9clar%C3%A9"
+    );
+    let long = Selector {
+        exact: "one two three four five six seven eight nine ten eleven twelve".into(),
+        prefix: String::new(),
+        suffix: String::new(),
+    };
+    assert_eq!(
+        text_fragment_url("https://example.org/a", &long),
+        "https://example.org/a#:~:text=one%20two%20three%20four,nine%20ten%20eleven%20twelve"
+    );
+}

@@ -316,6 +316,20 @@ impl ClaimService for ClaimApi {
         Ok(Response::new(extraction.into()))
     }
 
+    async fn accept_extraction(
+        &self,
+        request: Request<pb::AcceptExtractionRequest>,
+    ) -> Result<Response<pb::AcceptExtractionResponse>, Status> {
+        let actor = authorize(&self.auth, &request, Access::Role(Role::Reporter)).await?;
+        let acceptance = crate::extract::Acceptance::try_from(request.into_inner())?;
+        let accepted = self.claims.accept(acceptance, actor).await?;
+        let claims = accepted
+            .into_iter()
+            .map(|(claim, created)| pb::AcceptedClaim { claim: Some(claim.into()), created })
+            .collect();
+        Ok(Response::new(pb::AcceptExtractionResponse { claims }))
+    }
+
     async fn merge_claims(
         &self,
         request: Request<pb::MergeClaimsRequest>,

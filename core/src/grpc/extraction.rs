@@ -2,9 +2,13 @@
 
 use claimdesk_proto::v1 as pb;
 
+use super::convert::ProtoEnum;
+
 use crate::{
     domain::{Error, Violations},
-    extract::{Attribution, Candidate, DateMention, Extraction, Input, NumberMention, Party, Selector, Span},
+    extract::{
+        Acceptance, Attribution, Candidate, DateMention, Extraction, Input, NumberMention, Party, Selector, Span,
+    },
 };
 
 impl TryFrom<pb::ExtractClaimsRequest> for Input {
@@ -113,5 +117,98 @@ impl From<Extraction> for pb::Extraction {
             text: x.text,
             candidates: x.candidates.into_iter().map(Into::into).collect(),
         }
+    }
+}
+
+impl TryFrom<pb::ExtractedParty> for Party {
+    type Error = Error;
+
+    fn try_from(p: pb::ExtractedParty) -> Result<Self, Error> {
+        let kind = crate::domain::SourceKind::from_proto(p.kind)
+            .map_err(|e| Error::invalid("kind", e))?
+            .ok_or_else(|| Error::invalid("kind", "is required"))?;
+        Ok(Party { name: p.name, kind, source_id: p.source_id.filter(|id| !id.is_empty()) })
+    }
+}
+
+fn selector(s: Option<pb::TextQuoteSelector>) -> Selector {
+    let s = s.unwrap_or_default();
+    Selector { exact: s.exact, prefix: s.prefix, suffix: s.suffix }
+}
+
+impl TryFrom<pb::AcceptExtractionRequest> for Acceptance {
+    type Error = Error;
+
+    fn try_from(m: pb::AcceptExtractionRequest) -> Result<Self, Error> {
+        let mut v = Violations::default();
+        let published = match m.published.trim() {
+            "" => None,
+            date => v.check(
+                "published",
+                date.parse::<chrono::NaiveDate>().map_err(|_| format!("must be a date YYYY-MM-DD, got {date:?}")),
+            ),
+        };
+        let mut candidates = Vec::with_capacity(m.candidates.len());
+        for (i, c) in m.candidates.into_iter().enumerate() {
+            let mut attributions = Vec::with_capacity(c.attributions.len());
+            for (j, a) in c.attributions.into_iter().enumerate() {
+                let field = format!("candidates[{i}].attributions[{j}]");
+                let stance = v.check(
+                    &format!("{field}.stance"),
+                    crate::domain::Stance::from_proto(a.stance).and_then(|s| s.ok_or_else(|| "is required".to_owned())),
+                );
+                let speaker = v.check(
+                    &format!("{field}.speaker"),
+                    a.speaker
+                        .ok_or_else(|| "is required".to_owned())
+                        .and_then(|p| Party::try_from(p).map_err(|e| e.to_string())),
+                );
+                let relays: Vec<Option<Party>> = a
+                    .relays
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, p)| {
+                        v.check(&format!("{field}.relays[{k}]"), Party::try_from(p).map_err(|e| e.to_string()))
+                    })
+                    .collect();
+                if let (Some(stance), Some(speaker)) = (stance, speaker) {
+                    attributions.push(Attribution {
+                        speaker,
+                        relays: relays.into_iter().flatten().collect(),
+                        stance,
+                        cue: a.cue,
+                    });
+                }
+            }
+            let dates = c
+                .dates
+                .into_iter()
+                .map(|d| DateMention {
+                    value: d.value.as_deref().and_then(|v| v.parse().ok()),
+                    expression: d.expression,
+                    start: d.start as usize,
+                    end: d.end as usize,
+                })
+                .collect();
+            candidates.push(Candidate {
+                claim: c.claim,
+                sentence: c.sentence,
+                start: c.start as usize,
+                end: c.end as usize,
+                selector: selector(c.selector),
+                attributions,
+                dates,
+                numbers: Vec::new(),
+                merged_spans: Vec::new(),
+                matches: Vec::new(),
+            });
+        }
+        v.into_result()?;
+        Ok(Acceptance {
+            url: Some(m.url).filter(|u| !u.trim().is_empty()),
+            language: m.language,
+            published,
+            candidates,
+        })
     }
 }

@@ -186,7 +186,7 @@ impl ImportSummary {
 }
 
 /// A key made from content: a UUID (version 8) of the first bytes of its SHA-256.
-fn content_id(content: &[u8]) -> Uuid {
+pub(crate) fn content_id(content: &[u8]) -> Uuid {
     let digest = Sha256::digest(content);
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);

@@ -107,6 +107,15 @@ async fn every_rest_route_for_every_caller(app: TestApp) {
             Some(json!({"text": "Selon l'AFP, le port a été bombardé dimanche.", "language": "fr"})),
             VIEWER,
         ),
+        (
+            Method::POST,
+            "/v1/extract/accept".to_owned(),
+            Some(json!({"language": "fr", "candidates": [{
+                "claim": "Le port a été bombardé.",
+                "attributions": [{"speaker": {"name": "AFP", "kind": "news_agency"}, "stance": "asserts"}]
+            }]})),
+            REPORTER,
+        ),
         (Method::GET, "/v1/sources".into(), None, VIEWER),
         (Method::POST, "/v1/sources".into(), Some(json!({"name": "AFP", "kind": "news_agency"})), REPORTER),
         (Method::GET, format!("/v1/sources/{s}"), None, VIEWER),
@@ -354,6 +363,32 @@ async fn every_rpc_for_every_caller(app: TestApp) {
                     .extract_claims(pb::ExtractClaimsRequest {
                         text: "According to Reuters, the port was bombed on Sunday.".into(),
                         language: "en".into(),
+                        ..Default::default()
+                    })
+                    .await
+                    .map(drop)
+            })
+        }),
+        ("AcceptExtraction", REPORTER, {
+            rpc(move |ch| async move {
+                let speaker = pb::ExtractedParty {
+                    name: "Reuters".into(),
+                    kind: pb::SourceKind::NewsAgency.into(),
+                    source_id: None,
+                };
+                let candidate = pb::ExtractedClaim {
+                    claim: "The port was bombed.".into(),
+                    attributions: vec![pb::ExtractedAttribution {
+                        speaker: Some(speaker),
+                        stance: pb::Stance::Asserts.into(),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                };
+                ClaimServiceClient::new(ch)
+                    .accept_extraction(pb::AcceptExtractionRequest {
+                        language: "en".into(),
+                        candidates: vec![candidate],
                         ..Default::default()
                     })
                     .await

@@ -1,5 +1,5 @@
 //! From article to claims (issue 14): `POST /v1/extract` and `ExtractClaims` on the seed
-//! article, with stored sources and claims resolved, and bad input.
+//! article, with stored sources and claims resolved; accepting candidates; bad input.
 
 use claimdesk_proto::v1 as pb;
 use claimdesk_tests::{TestApp, problem};
@@ -144,5 +144,99 @@ async fn bad_articles_get_clean_problems(app: TestApp) {
 claimdesk_tests::on_both_backends!(
     the_seed_article_is_proposed_with_stored_sources_and_claims,
     an_html_page_is_read_without_its_scripts,
-    bad_articles_get_clean_problems
+    bad_articles_get_clean_problems,
+    accepting_candidates_stores_them_once
 );
+
+async fn accepting_candidates_stores_them_once(app: TestApp) {
+    let article = article();
+    let tass = app.source(json!({"name": "TASS", "kind": "news_agency"})).await;
+    let extracted: Value = app
+        .post_json("/v1/extract", &json!({"text": article, "language": "fr", "published": "2025-09-01"}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let chosen: Vec<Value> = ["Nous sommes en contact", "bombarder", "Le Kremlin a admis"]
+        .into_iter()
+        .map(|part| candidate(&extracted, part).clone())
+        .collect();
+    let url = "https://www.example.org/monde/venezuela-russie";
+    let body = json!({"url": url, "language": "fr", "published": "2025-09-01", "candidates": chosen});
+    let response = app.post_json("/v1/extract/accept", &body).await;
+    assert_eq!(response.status(), 201);
+    let accepted: Value = response.json().await.expect("json");
+    let claims = accepted["claims"].as_array().expect("claims");
+    assert_eq!(claims.len(), 3);
+    assert!(claims.iter().all(|c| c["created"] == true));
+
+    let quoted = &claims[0]["claim"];
+    assert_eq!(quoted["text"], "Nous sommes en contact avec nos amis vénézuéliens.");
+    assert!(quoted["context"].as_str().expect("context").starts_with("« Nous sommes en contact"));
+    let id = quoted["id"].as_str().expect("id");
+    let attributions = app.json(&format!("/v1/claims/{id}/attributions")).await;
+    let a = &attributions["attributions"][0];
+    let speaker = app.json(&format!("/v1/sources/{}", a["speaker_id"].as_str().expect("speaker"))).await;
+    assert_eq!(speaker["name"], "Dmitri Peskov");
+    assert_eq!(speaker["kind"], "person");
+    assert_eq!(a["relay_ids"], json!([tass]), "the stored TASS, not a new one");
+    assert_eq!(a["stance"], "asserts");
+    assert_eq!(a["published_at"], "2025-09-01");
+    let kept = a["url"].as_str().expect("url");
+    assert!(kept.starts_with(&format!("{url}#:~:text=")), "{kept}");
+    // A long sentence is quoted by its first and last words, between its neighbours' words.
+    assert!(
+        kept.ends_with("-,%C2%AB%20Nous%20sommes%20en,l%E2%80%99agence%20de%20presse%20TASS.,-Selon%20le%20Washington"),
+        "{kept}"
+    );
+    assert!(a["quote"].as_str().expect("quote").contains("a déclaré le porte-parole"));
+
+    let bombing = &claims[1]["claim"];
+    let id = bombing["id"].as_str().expect("id");
+    let sourcing = app.json(&format!("/v1/claims/{id}/sourcing")).await;
+    let attributions = app.json(&format!("/v1/claims/{id}/attributions")).await;
+    let list = attributions["attributions"].as_array().expect("list");
+    let mut relays = Vec::new();
+    for a in list {
+        let relay = app.json(&format!("/v1/sources/{}", a["relay_ids"][0].as_str().expect("relay"))).await;
+        relays.push(relay["name"].as_str().expect("name").to_owned());
+    }
+    assert_eq!(relays, ["Miami Herald", "Wall Street Journal"]);
+    assert_eq!(list[0]["speaker_id"], list[1]["speaker_id"], "one anonymous source, relayed twice");
+    let anonymous = app.json(&format!("/v1/sources/{}", list[0]["speaker_id"].as_str().expect("id"))).await;
+    assert_eq!(anonymous["kind"], "anonymous");
+    assert!(sourcing.to_string().contains("anonymous"), "{sourcing:#}");
+    assert_eq!(claims[2]["claim"]["claimed_at"], "2025-08-31", "\"dimanche\": when the Kremlin said it");
+
+    // Again: nothing new.
+    let before = app.json("/v1/claims?page_size=100").await["claims"].as_array().map(Vec::len);
+    let sources_before = app.json("/v1/sources?page_size=100").await["sources"].as_array().map(Vec::len);
+    let response = app.post_json("/v1/extract/accept", &body).await;
+    assert_eq!(response.status(), 200);
+    let again: Value = response.json().await.expect("json");
+    assert!(again["claims"].as_array().expect("claims").iter().all(|c| c["created"] == false));
+    assert_eq!(again["claims"][0]["claim"]["id"], claims[0]["claim"]["id"]);
+    assert_eq!(app.json("/v1/claims?page_size=100").await["claims"].as_array().map(Vec::len), before);
+    assert_eq!(app.json("/v1/sources?page_size=100").await["sources"].as_array().map(Vec::len), sources_before);
+
+    // Nothing half-written: a bad candidate refuses the whole acceptance.
+    let mut bad = chosen[1].clone();
+    bad["claim"] = json!("Une autre affirmation sur le Venezuela.");
+    let unknown = json!({"name": "", "kind": "person", "source_id": "01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47"});
+    let mut broken = chosen[0].clone();
+    broken["claim"] = json!("Encore une affirmation.");
+    broken["attributions"][0]["speaker"] = unknown;
+    let response =
+        app.post_json("/v1/extract/accept", &json!({"url": url, "language": "fr", "candidates": [bad, broken]})).await;
+    let refused = problem(response, 400).await;
+    assert!(refused.to_string().contains("candidates[1]"), "{refused:#}");
+    assert_eq!(app.json("/v1/claims?page_size=100").await["claims"].as_array().map(Vec::len), before, "nothing stored");
+    for body in [
+        json!({"language": "fr", "candidates": []}),
+        json!({"language": "fr", "url": "javascript:alert(1)", "candidates": [chosen[0]]}),
+        json!({"language": "fr", "candidates": [{"claim": "x", "attributions": []}]}),
+    ] {
+        let response = app.post_json("/v1/extract/accept", &body).await;
+        problem(response, 400).await;
+    }
+}
