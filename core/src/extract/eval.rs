@@ -148,13 +148,17 @@ pub fn score(passage: &Passage, extraction: &Extraction) -> Score {
     let mut s = Score::default();
     s.claims.predicted = extraction.candidates.len();
     s.claims.labelled = passage.claims.len();
-    let matched: Vec<Option<&GoldClaim>> = extraction
+    // A candidate matches every labelled claim its sentences hold: a merged candidate may
+    // stand for two labelled rewordings.
+    let matched: Vec<Vec<&GoldClaim>> = extraction
         .candidates
         .iter()
-        .map(|c| passage.claims.iter().find(|g| std::iter::once(&g.quote).chain(&g.also).any(|q| holds(c, text, q))))
+        .map(|c| {
+            passage.claims.iter().filter(|g| std::iter::once(&g.quote).chain(&g.also).any(|q| holds(c, text, q))).collect()
+        })
         .collect();
-    for (c, gold) in extraction.candidates.iter().zip(&matched) {
-        let Some(gold) = gold else {
+    for (c, golds) in extraction.candidates.iter().zip(&matched) {
+        let Some(first) = golds.first() else {
             s.misses.push(format!("invented claim: {}", c.sentence));
             continue;
         };
@@ -163,10 +167,13 @@ pub fn score(passage: &Passage, extraction: &Extraction) -> Score {
             s.speakers.predicted += 1;
             s.relays.predicted += 1;
             s.stances.predicted += 1;
-            let same: Vec<&GoldAttribution> =
-                gold.attributions.iter().filter(|g| same_name(&a.speaker.name, &g.speaker)).collect();
+            let same: Vec<&GoldAttribution> = golds
+                .iter()
+                .flat_map(|g| &g.attributions)
+                .filter(|g| same_name(&a.speaker.name, &g.speaker))
+                .collect();
             if same.is_empty() {
-                s.misses.push(format!("wrong speaker {:?} for {:?}", a.speaker.name, gold.quote));
+                s.misses.push(format!("wrong speaker {:?} for {:?}", a.speaker.name, first.quote));
                 continue;
             }
             s.speakers.correct += 1;
@@ -177,18 +184,13 @@ pub fn score(passage: &Passage, extraction: &Extraction) -> Score {
                     "wrong relays {:?} of {:?} for {:?}",
                     a.relays.iter().map(|r| &r.name).collect::<Vec<_>>(),
                     a.speaker.name,
-                    gold.quote
+                    first.quote
                 ));
             }
             if same.iter().any(|g| g.stance == a.stance.as_str()) {
                 s.stances.correct += 1;
             } else {
-                s.misses.push(format!(
-                    "wrong stance {} of {:?} for {:?}",
-                    a.stance.as_str(),
-                    a.speaker.name,
-                    gold.quote
-                ));
+                s.misses.push(format!("wrong stance {} of {:?} for {:?}", a.stance.as_str(), a.speaker.name, first.quote));
             }
         }
     }
@@ -197,7 +199,7 @@ pub fn score(passage: &Passage, extraction: &Extraction) -> Score {
             .candidates
             .iter()
             .zip(&matched)
-            .filter(|(_, g)| g.is_some_and(|g| std::ptr::eq(g, gold)))
+            .filter(|(_, golds)| golds.iter().any(|g| std::ptr::eq(*g, gold)))
             .map(|(c, _)| c)
             .collect();
         if !found.is_empty() {

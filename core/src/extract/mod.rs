@@ -434,7 +434,7 @@ impl<'a> Reader<'a> {
     }
 
     fn sentence(&mut self, s: &Sentence<'a>, pending: &mut Vec<Pending>) -> Option<Found> {
-        let toks = &s.toks;
+        let toks = &s.toks[dateline_end(&s.toks)..];
         let lx = self.lexicon;
         let words: Vec<&str> = toks.iter().map(|t| t.fold.as_str()).collect();
         let quotes = quote_pairs(toks);
@@ -487,7 +487,8 @@ impl<'a> Reader<'a> {
                 i += 1;
                 continue;
             }
-            let Some((len, ())) = lx.source_markers.at(&words[i..]) else {
+            let marker = lx.source_markers.at(&words[i..]).or_else(|| (i == 0).then(|| lx.initial_source_markers.at(&words[i..])).flatten());
+            let Some((len, ())) = marker else {
                 i += 1;
                 continue;
             };
@@ -590,8 +591,7 @@ impl<'a> Reader<'a> {
         for i in 0..toks.len() {
             if let Some((len, ())) = lx.relayed_by.at(&words[i..])
                 && !quoted(i)
-                && i > 0
-                && toks[i - 1].is(",")
+                && (i == 0 || toks[i - 1].is(","))
             {
                 let end = phrase_end(toks, i + len);
                 let relays: Vec<Party> = self.parties(&toks[i + len..end]);
@@ -620,13 +620,20 @@ impl<'a> Reader<'a> {
             }
         }
 
-        if let Some(p) = primary.as_ref().filter(|p| p.kind != SourceKind::Anonymous) {
+        if let Some(p) = primary.as_ref().or_else(|| attributions.first().map(|a| &a.speaker)) {
             self.last_speaker = Some(p.clone());
         }
         let (from, to) = claim?;
         let to = trim_claim(toks, from, to, lx);
         if to <= from || attributions.is_empty() {
             return None;
+        }
+        // A claim that calls what it answers false is a denial: "Ces accusations sont ridicules".
+        let claim_words: Vec<&str> = toks[from..to].iter().map(|t| t.fold.as_str()).collect();
+        if (0..claim_words.len()).any(|k| lx.denial_words.at(&claim_words[k..]).is_some()) {
+            for a in attributions.iter_mut().filter(|a| a.stance == Stance::Asserts) {
+                a.stance = Stance::Denies;
+            }
         }
         dedup_attributions(&mut attributions);
         let claim_toks = &toks[from..to];
@@ -702,10 +709,11 @@ impl<'a> Reader<'a> {
                 || t.is("\"")
                 || (t.word && lx.complementizers.at(&[t.fold.as_str()]).is_some())
         });
-        if a > 0 && toks[a - 1].is(",") && ve < sentence_end && !complement_follows {
+        let after_quote = a > 0 && quotes.iter().any(|&(_, c)| c + 1 == a);
+        if a > 0 && (toks[a - 1].is(",") || after_quote) && ve < sentence_end && !complement_follows {
             let (speakers, relays) = self.speaker_after(toks, ve, sentence_end);
             if !speakers.is_empty() {
-                let claim = match quotes.iter().find(|&&(_, c)| c + 1 == a - 1 || c + 2 == a) {
+                let claim = match quotes.iter().find(|&&(_, c)| c + 1 == a - 1 || c + 2 == a || c + 1 == a) {
                     Some(&(o, c)) => (o + 1, c),
                     None => (0, a - 1),
                 };
@@ -745,9 +753,7 @@ impl<'a> Reader<'a> {
             }
             j = end;
         }
-        while j < toks.len() && (self.is_date_word(&toks[j]) || is_adverb(&toks[j], lx)) {
-            j += 1;
-        }
+        j = self.skip_insertions(toks, j);
         if toks.get(j).is_some_and(|t| t.word && lx.relay_to.contains(&t.fold)) {
             let end = phrase_end_before(toks, j + 1, lx);
             let rs = self.parties(&toks[j + 1..end]);
@@ -808,6 +814,24 @@ impl<'a> Reader<'a> {
         let mut speakers: Vec<Party> = Vec::new();
         let mut relays = Vec::new();
         for segment in toks[from..to].split(|t| t.is(",")) {
+            // "a déclaré mercredi à l'AFP le ministère…": past the date, the relay, then the
+            // speaker.
+            let mut segment = segment;
+            // (Dates only: folded, "à" is the auxiliary "a".)
+            while segment.first().is_some_and(|t| self.is_date_word(t)) {
+                segment = &segment[1..];
+            }
+            if segment.first().is_some_and(|t| t.word && lx.relay_to.contains(&t.fold))
+                && let Some(next) = (2..segment.len()).find(|&k| {
+                    segment[k].word && lx.determiners.contains(&segment[k].fold) && !lx.of.contains(&segment[k].fold)
+                })
+            {
+                let rs = self.parties(&segment[1..next]);
+                if !rs.is_empty() && rs.iter().all(|p| matches!(p.kind, SourceKind::NewsAgency | SourceKind::NewsOutlet)) {
+                    relays.extend(rs);
+                    segment = &segment[next..];
+                }
+            }
             let Some(first) = segment.first() else { continue };
             let words: Vec<&str> = segment.iter().map(|t| t.fold.as_str()).collect();
             if let Some((n, ())) = lx.relayed_by.at(&words) {
@@ -873,6 +897,8 @@ impl<'a> Reader<'a> {
                 || lx.source_markers.at(&words).is_some()
                 || lx.concessive.at(&words).is_some()
                 || lx.citing.at(&words).is_some()
+                || lx.relayed_by.at(&words).is_some()
+                || lx.anonymity.at(&words).is_some()
             {
                 continue;
             }
@@ -932,8 +958,45 @@ impl<'a> Reader<'a> {
     fn party(&self, toks: &[Tok<'a>]) -> Option<Party> {
         let lx = self.lexicon;
         let mut toks = trim_punct(toks);
+        // "un responsable américain sous couvert d'anonymat": the speaker without the phrase.
+        let words: Vec<&str> = toks.iter().map(|t| t.fold.as_str()).collect();
+        if let Some(k) = (0..words.len()).find(|&k| lx.anonymity.at(&words[k..]).is_some()) {
+            toks = trim_punct(&toks[..k]);
+        }
         if toks.len() > 16 {
             return None;
+        }
+        // "cette source", "this official": the last speaker.
+        if toks.first().is_some_and(|t| t.word && lx.demonstratives.contains(&t.fold))
+            && toks.len() <= 5
+            && toks.iter().any(|t| lx.heads.contains_key(&t.fold))
+        {
+            return self.last_speaker.clone();
+        }
+        // "NATO spokeswoman Oana Lungescu", "le président russe Vladimir Poutine": the name
+        // after the last title.
+        let title = |t: &Tok<'_>| t.word && lx.heads.get(&t.fold) == Some(&SourceKind::Person);
+        if let Some(last_title) = toks.iter().rposition(title)
+            && toks.get(last_title + 1).is_some_and(|t| t.cap() && !self.is_date_name(t))
+            && !toks[..last_title].iter().any(|t| t.word && lx.heads.get(&t.fold) == Some(&SourceKind::Anonymous))
+        {
+            let mut end = last_title + 1;
+            while end < toks.len()
+                && (toks[end].cap() || (toks[end].word && is_particle(&toks[end].fold) && toks.get(end + 1).is_some_and(Tok::cap)))
+                && !self.is_date_name(&toks[end])
+            {
+                end += 1;
+            }
+            // Titles abbreviated before the name: "Gen. Shaukat Sultan".
+            let mut begin = last_title + 1;
+            while begin < end && (title(&toks[begin]) || toks.get(begin + 1).is_some_and(|t| t.is("."))) && end - begin > 1 {
+                begin += if toks.get(begin + 1).is_some_and(|t| t.is(".")) { 2 } else { 1 };
+            }
+            let span = &toks[begin..end];
+            if !span.is_empty() && !(span.len() == 1 && span[0].acronym()) {
+                let kind = self.known_kind(span).unwrap_or(SourceKind::Person);
+                return Some(Party { name: self.slice(span).to_owned(), kind, source_id: None });
+            }
         }
         // Determiners go; quantifiers stay in an unnamed group's name.
         while let Some(first) = toks.first() {
@@ -950,17 +1013,20 @@ impl<'a> Reader<'a> {
         if toks.len() == 1 && lx.pronouns.contains(&first.fold) {
             return self.last_speaker.clone();
         }
-        let head = if lx.quantifiers.contains(&first.fold) {
-            toks.get(1).map(|t| t.fold.as_str())
-        } else {
-            Some(first.fold.as_str())
-        };
-        let head_kind = head.and_then(|h| lx.heads.get(h)).copied();
+        // The head: the first word of the description that names a kind of source, before its
+        // complement ("un haut responsable policier", "le ministère russe des Affaires…").
+        let head_kind = toks
+            .iter()
+            .skip(usize::from(lx.quantifiers.contains(&first.fold)))
+            .take_while(|t| t.word && !t.cap() && !lx.of.contains(&t.fold) || std::ptr::eq(*t, first))
+            .find_map(|t| lx.heads.get(&t.fold))
+            .copied();
         let whole = self.slice(toks).to_owned();
         if head_kind == Some(SourceKind::Anonymous) || lx.quantifiers.contains(&first.fold) {
             return Some(Party { name: whole, kind: SourceKind::Anonymous, source_id: None });
         }
-        let caps: Vec<usize> = toks.iter().enumerate().filter(|(_, t)| t.cap()).map(|(k, _)| k).collect();
+        let caps: Vec<usize> =
+            toks.iter().enumerate().filter(|(_, t)| t.cap() && !self.is_date_name(t)).map(|(k, _)| k).collect();
         let Some(&first_cap) = caps.first() else {
             // A description without a name: "le porte-parole de la présidence russe".
             return match head_kind {
@@ -1099,6 +1165,39 @@ impl<'a> Reader<'a> {
         best
     }
 
+    /// Past what may stand between a verb and its complement: dates, adverbs, "sous couvert de
+    /// l'anonymat", a comma-enclosed insertion (", sous couvert de l'anonymat,").
+    fn skip_insertions(&self, toks: &[Tok<'_>], mut j: usize) -> usize {
+        let lx = self.lexicon;
+        let words: Vec<&str> = toks.iter().map(|t| t.fold.as_str()).collect();
+        loop {
+            let before = j;
+            while j < toks.len() && (self.is_date_word(&toks[j]) || is_adverb(&toks[j], lx)) {
+                j += 1;
+            }
+            if let Some((n, ())) = lx.anonymity.at(&words[j.min(words.len())..]) {
+                j += n;
+            }
+            if toks.get(j).is_some_and(|t| t.is(","))
+                && let Some(close) = (j + 1..toks.len().min(j + 12)).find(|&k| toks[k].is(","))
+                && !(j + 1..close).any(|k| lx.complementizers.at(&words[k..]).is_some() || toks[k].is("«") || toks[k].is("“") || toks[k].is("\""))
+            {
+                j = close + 1;
+            }
+            if j == before {
+                return j;
+            }
+        }
+    }
+
+    /// A day or month name, or a month's abbreviation: never a speaker's name.
+    fn is_date_name(&self, t: &Tok<'_>) -> bool {
+        let lx = self.lexicon;
+        t.word
+            && (lx.weekdays.contains(&t.fold)
+                || lx.months.iter().any(|m| *m != t.fold && t.fold.chars().count() >= 3 && m.starts_with(t.fold.as_str())))
+    }
+
     fn is_date_word(&self, t: &Tok<'_>) -> bool {
         t.word
             && (self.lexicon.weekdays.contains(&t.fold)
@@ -1154,6 +1253,25 @@ impl<'a> Reader<'a> {
             })
             .collect()
     }
+}
+
+/// Where a dispatch's dateline ends: "BRUSSELS (Reuters) -", "MOSCOW, Oct 30 (Reuters) -",
+/// "Washington (CNN)". Zero when the sentence has none.
+fn dateline_end(toks: &[Tok<'_>]) -> usize {
+    let Some(open) = toks.iter().take(10).position(|t| t.is("(")) else { return 0 };
+    let Some(close) = toks.iter().skip(open).take(5).position(|t| t.is(")")).map(|p| p + open) else { return 0 };
+    let inside = &toks[open + 1..close];
+    let place = &toks[..open];
+    let agency = !inside.is_empty() && inside.iter().all(|t| t.cap() || t.is("/") || t.is("-"));
+    let placed = !place.is_empty() && place.iter().all(|t| t.cap() || t.is(",") || (t.word && t.text.bytes().all(|b| b.is_ascii_digit())));
+    if !(agency && placed) {
+        return 0;
+    }
+    let mut end = close + 1;
+    while toks.get(end).is_some_and(|t| t.is("-") || t.is("–") || t.is("—")) {
+        end += 1;
+    }
+    end
 }
 
 fn has_name(p: &Party) -> bool {

@@ -176,7 +176,7 @@ fn text_fragments_quote_the_sentence() {
     };
     assert_eq!(
         text_fragment_url("https://example.org/a#top", &selector),
-        "https://example.org/a#:~:text=Poutine.%20%C2%AB-,Nous%20sommes%20en%20contact,-%C2%BB%2C%20a%20d%C3%A9clar%C3%A9"
+        "https://example.org/a#:~:text=Vladimir%20Poutine.%20%C2%AB-,Nous%20sommes%20en%20contact,-%C2%BB%2C%20a%20d%C3%A9clar%C3%A9"
     );
     let long = Selector {
         exact: "one two three four five six seven eight nine ten eleven twelve".into(),
