@@ -154,7 +154,11 @@ pub fn score(passage: &Passage, extraction: &Extraction) -> Score {
         .candidates
         .iter()
         .map(|c| {
-            passage.claims.iter().filter(|g| std::iter::once(&g.quote).chain(&g.also).any(|q| holds(c, text, q))).collect()
+            passage
+                .claims
+                .iter()
+                .filter(|g| std::iter::once(&g.quote).chain(&g.also).any(|q| holds(c, text, q)))
+                .collect()
         })
         .collect();
     for (c, golds) in extraction.candidates.iter().zip(&matched) {
@@ -167,11 +171,8 @@ pub fn score(passage: &Passage, extraction: &Extraction) -> Score {
             s.speakers.predicted += 1;
             s.relays.predicted += 1;
             s.stances.predicted += 1;
-            let same: Vec<&GoldAttribution> = golds
-                .iter()
-                .flat_map(|g| &g.attributions)
-                .filter(|g| same_name(&a.speaker.name, &g.speaker))
-                .collect();
+            let same: Vec<&GoldAttribution> =
+                golds.iter().flat_map(|g| &g.attributions).filter(|g| same_name(&a.speaker.name, &g.speaker)).collect();
             if same.is_empty() {
                 s.misses.push(format!("wrong speaker {:?} for {:?}", a.speaker.name, first.quote));
                 continue;
@@ -190,7 +191,12 @@ pub fn score(passage: &Passage, extraction: &Extraction) -> Score {
             if same.iter().any(|g| g.stance == a.stance.as_str()) {
                 s.stances.correct += 1;
             } else {
-                s.misses.push(format!("wrong stance {} of {:?} for {:?}", a.stance.as_str(), a.speaker.name, first.quote));
+                s.misses.push(format!(
+                    "wrong stance {} of {:?} for {:?}",
+                    a.stance.as_str(),
+                    a.speaker.name,
+                    first.quote
+                ));
             }
         }
     }

@@ -487,7 +487,10 @@ impl<'a> Reader<'a> {
                 i += 1;
                 continue;
             }
-            let marker = lx.source_markers.at(&words[i..]).or_else(|| (i == 0).then(|| lx.initial_source_markers.at(&words[i..])).flatten());
+            let marker = lx
+                .source_markers
+                .at(&words[i..])
+                .or_else(|| (i == 0).then(|| lx.initial_source_markers.at(&words[i..])).flatten());
             let Some((len, ())) = marker else {
                 i += 1;
                 continue;
@@ -702,13 +705,11 @@ impl<'a> Reader<'a> {
         let sentence_end = last_word_end(toks);
 
         // Postposed: "« … », a déclaré X", "…, a affirmé X", "\"…,\" said X".
-        let complement_follows = toks.get(ve).is_some_and(|t| {
-            t.is(":")
-                || t.is("«")
-                || t.is("“")
-                || t.is("\"")
-                || (t.word && lx.complementizers.at(&[t.fold.as_str()]).is_some())
-        });
+        let opens = |t: &Tok<'_>| t.is("«") || t.is("“") || t.is("\"");
+        let complement_follows = toks
+            .get(ve)
+            .is_some_and(|t| t.is(":") || opens(t) || (t.word && lx.complementizers.at(&[t.fold.as_str()]).is_some()))
+            || (toks.get(ve).is_some_and(|t| t.is(",")) && toks.get(ve + 1).is_some_and(opens));
         let after_quote = a > 0 && quotes.iter().any(|&(_, c)| c + 1 == a);
         if a > 0 && (toks[a - 1].is(",") || after_quote) && ve < sentence_end && !complement_follows {
             let (speakers, relays) = self.speaker_after(toks, ve, sentence_end);
@@ -766,7 +767,7 @@ impl<'a> Reader<'a> {
         let mut separate_relays = false;
         let window = (ve..toks.len().min(ve + 24)).collect::<Vec<_>>();
         for &k in &window {
-            if let Some((len, ())) = lx.citing.at(&words[k..]) {
+            if let Some((len, ())) = lx.citing.at(&words[k..]).filter(|_| k == ve || toks[k - 1].is(",")) {
                 let end = phrase_end_before(toks, k + len, lx);
                 let cited = self.parties(&toks[k + len..end]);
                 if !cited.is_empty() {
@@ -827,7 +828,9 @@ impl<'a> Reader<'a> {
                 })
             {
                 let rs = self.parties(&segment[1..next]);
-                if !rs.is_empty() && rs.iter().all(|p| matches!(p.kind, SourceKind::NewsAgency | SourceKind::NewsOutlet)) {
+                if !rs.is_empty()
+                    && rs.iter().all(|p| matches!(p.kind, SourceKind::NewsAgency | SourceKind::NewsOutlet))
+                {
                     relays.extend(rs);
                     segment = &segment[next..];
                 }
@@ -977,25 +980,61 @@ impl<'a> Reader<'a> {
         // after the last title.
         let title = |t: &Tok<'_>| t.word && lx.heads.get(&t.fold) == Some(&SourceKind::Person);
         if let Some(last_title) = toks.iter().rposition(title)
-            && toks.get(last_title + 1).is_some_and(|t| t.cap() && !self.is_date_name(t))
             && !toks[..last_title].iter().any(|t| t.word && lx.heads.get(&t.fold) == Some(&SourceKind::Anonymous))
         {
-            let mut end = last_title + 1;
-            while end < toks.len()
-                && (toks[end].cap() || (toks[end].word && is_particle(&toks[end].fold) && toks.get(end + 1).is_some_and(Tok::cap)))
-                && !self.is_date_name(&toks[end])
-            {
-                end += 1;
+            // The name right after the title ("Gen. Shaukat Sultan"), or the name that ends the
+            // description ("le chef de la diplomatie française Jean-Yves Le Drian"), unless an
+            // "of" makes it the title's complement ("porte-parole du Kremlin").
+            let mut after = last_title + 1;
+            if toks.get(after).is_some_and(|t| t.is(".")) {
+                after += 1;
             }
-            // Titles abbreviated before the name: "Gen. Shaukat Sultan".
-            let mut begin = last_title + 1;
-            while begin < end && (title(&toks[begin]) || toks.get(begin + 1).is_some_and(|t| t.is("."))) && end - begin > 1 {
-                begin += if toks.get(begin + 1).is_some_and(|t| t.is(".")) { 2 } else { 1 };
-            }
-            let span = &toks[begin..end];
-            if !span.is_empty() && !(span.len() == 1 && span[0].acronym()) {
-                let kind = self.known_kind(span).unwrap_or(SourceKind::Person);
-                return Some(Party { name: self.slice(span).to_owned(), kind, source_id: None });
+            let name_start = if toks.get(after).is_some_and(|t| t.cap() && !self.is_date_name(t)) {
+                Some(after)
+            } else {
+                let mut b = toks.len();
+                while b > after
+                    && (toks[b - 1].cap() || (toks[b - 1].word && is_particle(&toks[b - 1].fold) && b < toks.len()))
+                {
+                    b -= 1;
+                }
+                (b < toks.len()
+                    && b > after
+                    && toks[b].cap()
+                    && !(toks[b - 1].word && lx.of.contains(&toks[b - 1].fold)))
+                .then_some(b)
+            };
+            if let Some(name_start) = name_start {
+                let mut end = name_start;
+                while end < toks.len()
+                    && (toks[end].cap()
+                        || (toks[end].word && is_particle(&toks[end].fold) && toks.get(end + 1).is_some_and(Tok::cap)))
+                    && !self.is_date_name(&toks[end])
+                {
+                    end += 1;
+                }
+                // Titles abbreviated before the name: "Gen. Shaukat Sultan".
+                let mut begin = name_start;
+                while begin < end
+                    && (title(&toks[begin]) || toks.get(begin + 1).is_some_and(|t| t.is(".")))
+                    && end - begin > 1
+                {
+                    begin += if toks.get(begin + 1).is_some_and(|t| t.is(".")) { 2 } else { 1 };
+                }
+                let span = &toks[begin..end.min(toks.len())];
+                // "Vladimir Putin's spokesman": someone else than the name.
+                let possessive = toks.get(end).is_some_and(|t| t.fold == "s") && end + 1 < toks.len();
+                if possessive {
+                    return Some(Party {
+                        name: self.slice(toks).to_owned(),
+                        kind: SourceKind::OfficialBody,
+                        source_id: None,
+                    });
+                }
+                if !span.is_empty() && !(span.len() == 1 && span[0].acronym()) {
+                    let kind = self.known_kind(span).unwrap_or(SourceKind::Person);
+                    return Some(Party { name: self.slice(span).to_owned(), kind, source_id: None });
+                }
             }
         }
         // Determiners go; quantifiers stay in an unnamed group's name.
@@ -1012,6 +1051,9 @@ impl<'a> Reader<'a> {
         }
         if toks.len() == 1 && lx.pronouns.contains(&first.fold) {
             return self.last_speaker.clone();
+        }
+        if toks.len() == 1 && matches!(first.fold.as_str(), "i" | "we" | "je" | "j" | "nous" | "on" | "you" | "vous") {
+            return None;
         }
         // The head: the first word of the description that names a kind of source, before its
         // complement ("un haut responsable policier", "le ministère russe des Affaires…").
@@ -1045,6 +1087,12 @@ impl<'a> Reader<'a> {
         let name = |from: usize, to: usize| self.slice(&toks[from..to]).to_owned();
         let known = self.known_kind(&toks[first_cap..name_end]);
         match head_kind {
+            Some(SourceKind::Person)
+                if first_cap > 0 && toks[first_cap - 1].word && lx.of.contains(&toks[first_cap - 1].fold) =>
+            {
+                // "le porte-parole du ministère des Affaires étrangères": a description.
+                Some(Party { name: whole, kind: SourceKind::OfficialBody, source_id: None })
+            }
             Some(SourceKind::Person) => {
                 // "le président russe Vladimir Poutine": the last run of capitalised words.
                 let mut b = last_cap;
@@ -1180,7 +1228,12 @@ impl<'a> Reader<'a> {
             }
             if toks.get(j).is_some_and(|t| t.is(","))
                 && let Some(close) = (j + 1..toks.len().min(j + 12)).find(|&k| toks[k].is(","))
-                && !(j + 1..close).any(|k| lx.complementizers.at(&words[k..]).is_some() || toks[k].is("«") || toks[k].is("“") || toks[k].is("\""))
+                && !(j + 1..close).any(|k| {
+                    lx.complementizers.at(&words[k..]).is_some()
+                        || toks[k].is("«")
+                        || toks[k].is("“")
+                        || toks[k].is("\"")
+                })
             {
                 j = close + 1;
             }
@@ -1195,7 +1248,10 @@ impl<'a> Reader<'a> {
         let lx = self.lexicon;
         t.word
             && (lx.weekdays.contains(&t.fold)
-                || lx.months.iter().any(|m| *m != t.fold && t.fold.chars().count() >= 3 && m.starts_with(t.fold.as_str())))
+                || lx
+                    .months
+                    .iter()
+                    .any(|m| *m != t.fold && t.fold.chars().count() >= 3 && m.starts_with(t.fold.as_str())))
     }
 
     fn is_date_word(&self, t: &Tok<'_>) -> bool {
@@ -1263,7 +1319,8 @@ fn dateline_end(toks: &[Tok<'_>]) -> usize {
     let inside = &toks[open + 1..close];
     let place = &toks[..open];
     let agency = !inside.is_empty() && inside.iter().all(|t| t.cap() || t.is("/") || t.is("-"));
-    let placed = !place.is_empty() && place.iter().all(|t| t.cap() || t.is(",") || (t.word && t.text.bytes().all(|b| b.is_ascii_digit())));
+    let placed = !place.is_empty()
+        && place.iter().all(|t| t.cap() || t.is(",") || (t.word && t.text.bytes().all(|b| b.is_ascii_digit())));
     if !(agency && placed) {
         return 0;
     }
@@ -1303,6 +1360,12 @@ fn is_infinitive(t: &Tok<'_>, lx: &Lexicon) -> bool {
 fn aux_start(toks: &[Tok<'_>], v: usize, lx: &Lexicon) -> usize {
     let mut a = v;
     while a > 0 && is_adverb(&toks[a - 1], lx) {
+        // "a également affirmé", not "le renseignement a affirmé": a word in -ment or -ly is an
+        // adverb between an auxiliary and its verb only.
+        let listed = lx.auxiliaries.contains(&toks[a - 1].fold);
+        if !listed && !(a >= 2 && toks[a - 2].word && lx.auxiliaries.contains(&toks[a - 2].fold)) {
+            break;
+        }
         a -= 1;
     }
     a
