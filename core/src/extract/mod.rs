@@ -721,18 +721,45 @@ impl<'a> Reader<'a> {
                 return (claim.1 > claim.0).then_some(Reported { speakers, relays, separate_relays: false, claim });
             }
         }
-        // Postposed, subject first: "\"…,\" the minister said." / "…, X said."
-        if (ve >= sentence_end || toks[ve..].iter().all(|t| !t.word || self.is_date_word(t)))
+        // Postposed, subject first: "\"…,\" the minister said." / "…, the New York Times
+        // reported on Thursday, citing two people briefed on the matter."
+        let tail = &toks[ve..];
+        let tail_words: Vec<&str> = tail.iter().map(|t| t.fold.as_str()).collect();
+        let citing_at = (1..tail.len()).find(|&k| tail[k - 1].is(",") && lx.citing.at(&tail_words[k..]).is_some());
+        let before_citing = &tail[..citing_at.map_or(tail.len(), |k| k - 1)];
+        let short_tail = before_citing.iter().filter(|t| t.word).count() <= 6
+            && !before_citing.iter().any(|t| t.word && lx.complementizers.at(&[t.fold.as_str()]).is_some())
+            && !before_citing.iter().any(|t| t.is("«") || t.is("“") || t.is("\"") || t.is(":"));
+        if (ve >= sentence_end || short_tail)
             && let Some(comma) = toks[..a].iter().rposition(|t| t.is(","))
         {
-            let speakers = self.parties(&toks[comma + 1..a]);
+            let mut speakers = self.parties(&toks[comma + 1..a]);
             if !speakers.is_empty() && a - comma <= 9 {
                 let claim = match quotes.iter().find(|&&(_, c)| c + 1 == comma || c == comma + 1) {
                     Some(&(o, c)) => (o + 1, c),
                     None => (0, comma),
                 };
+                let mut relays = Vec::new();
+                // "… told Reuters on Tuesday."
+                if lx.relayed_by.at(&words[v..ve]).is_some_and(|(n, _)| n == ve - v) {
+                    let end = before_citing.iter().position(|t| !t.cap() && t.word).unwrap_or(before_citing.len());
+                    relays.extend(
+                        self.parties(&before_citing[..end])
+                            .into_iter()
+                            .filter(|p| matches!(p.kind, SourceKind::NewsAgency | SourceKind::NewsOutlet)),
+                    );
+                }
+                if let Some(k) = citing_at {
+                    let (n, ()) = lx.citing.at(&tail_words[k..]).unwrap_or((1, &()));
+                    let end = phrase_end(tail, k + n);
+                    let cited = self.parties(&tail[k + n..end]);
+                    if !cited.is_empty() {
+                        relays = std::mem::replace(&mut speakers, cited);
+                    }
+                }
                 if claim.1 > claim.0 {
-                    return Some(Reported { speakers, relays: vec![], separate_relays: false, claim });
+                    let separate_relays = relays.len() > 1;
+                    return Some(Reported { speakers, relays, separate_relays, claim });
                 }
             }
         }
@@ -902,6 +929,7 @@ impl<'a> Reader<'a> {
                 || lx.citing.at(&words).is_some()
                 || lx.relayed_by.at(&words).is_some()
                 || lx.anonymity.at(&words).is_some()
+                || matches!(first.fold.as_str(), "qui" | "who" | "which" | "dont" | "whose")
             {
                 continue;
             }
@@ -965,6 +993,17 @@ impl<'a> Reader<'a> {
         let words: Vec<&str> = toks.iter().map(|t| t.fold.as_str()).collect();
         if let Some(k) = (0..words.len()).find(|&k| lx.anonymity.at(&words[k..]).is_some()) {
             toks = trim_punct(&toks[..k]);
+        }
+        // "… Jean-Yves Le Drian le 28 janvier": the date is not the speaker's.
+        while toks.len() > 1
+            && toks.last().is_some_and(|t| {
+                self.is_date_word(t)
+                    || lx.months.contains(&t.fold)
+                    || (t.word && t.text.bytes().all(|b| b.is_ascii_digit()))
+                    || (t.word && !t.cap() && lx.determiners.contains(&t.fold))
+            })
+        {
+            toks = trim_punct(&toks[..toks.len() - 1]);
         }
         if toks.len() > 16 {
             return None;
@@ -1088,7 +1127,11 @@ impl<'a> Reader<'a> {
         let known = self.known_kind(&toks[first_cap..name_end]);
         match head_kind {
             Some(SourceKind::Person)
-                if first_cap > 0 && toks[first_cap - 1].word && lx.of.contains(&toks[first_cap - 1].fold) =>
+                if first_cap > 0
+                    && (lx.of.contains(&toks[first_cap - 1].fold)
+                        || (first_cap > 1
+                            && lx.determiners.contains(&toks[first_cap - 1].fold)
+                            && lx.of.contains(&toks[first_cap - 2].fold))) =>
             {
                 // "le porte-parole du ministère des Affaires étrangères": a description.
                 Some(Party { name: whole, kind: SourceKind::OfficialBody, source_id: None })
