@@ -370,6 +370,10 @@ struct Reader<'a> {
     offsets: Offsets,
     /// The last named speaker, for "il a ajouté que…".
     last_speaker: Option<Party>,
+    /// Speakers and relays met so far, latest last, with the title or head word that described
+    /// them ("porte-parole" for Dmitri Peskov): "le porte-parole" or "the newspaper" later in
+    /// the text stands for them.
+    met: std::cell::RefCell<Vec<(Option<String>, Party)>>,
 }
 
 /// Where a speech verb's subject and complement were found.
@@ -385,7 +389,7 @@ struct Reported {
 
 impl<'a> Reader<'a> {
     fn new(text: &'a str, lexicon: &'static Lexicon, published: Option<NaiveDate>) -> Self {
-        Reader { text, lexicon, published, offsets: Offsets::new(text), last_speaker: None }
+        Reader { text, lexicon, published, offsets: Offsets::new(text), last_speaker: None, met: Default::default() }
     }
 
     fn read(mut self) -> Vec<Candidate> {
@@ -626,6 +630,11 @@ impl<'a> Reader<'a> {
         if let Some(p) = primary.as_ref().or_else(|| attributions.first().map(|a| &a.speaker)) {
             self.last_speaker = Some(p.clone());
         }
+        for a in &attributions {
+            for p in std::iter::once(&a.speaker).chain(&a.relays) {
+                self.meet(None, p);
+            }
+        }
         let (from, to) = claim?;
         let to = trim_claim(toks, from, to, lx);
         if to <= from || attributions.is_empty() {
@@ -805,10 +814,15 @@ impl<'a> Reader<'a> {
                 break;
             }
         }
-        let complementizer =
-            window.iter().copied().take_while(|&k| !toks[k].is(".") && !toks[k].is(";")).find(|&k| {
-                !quotes.iter().any(|&(o, c)| o < k && k < c) && lx.complementizers.at(&words[k..]).is_some()
-            });
+        // "said he had two sources for the report that…": a new subject after the verb means
+        // its complement began there; a later "that" is not the verb's.
+        let complementizer = window
+            .iter()
+            .copied()
+            .take_while(|&k| {
+                !toks[k].is(".") && !toks[k].is(";") && !(toks[k].word && lx.pronouns.contains(&toks[k].fold))
+            })
+            .find(|&k| !quotes.iter().any(|&(o, c)| o < k && k < c) && lx.complementizers.at(&words[k..]).is_some());
         let claim = if let Some(c) = complementizer {
             (c + 1, toks.len())
         } else if let Some(&(o, c)) = quotes.iter().find(|&&(o, _)| o == j || (o == j + 1 && toks[j].is(":"))) {
@@ -889,6 +903,11 @@ impl<'a> Reader<'a> {
             // An apposition names the one the description before it described.
             match (speakers.last(), parties.first()) {
                 (Some(prev), Some(p)) if !has_name(prev) && has_name(p) => {
+                    // "le porte-parole de la présidence russe, Dmitri Peskov": later, "le
+                    // porte-parole" is Peskov.
+                    let head =
+                        tokens(&prev.name, 0).into_iter().find(|t| lx.heads.contains_key(&t.fold)).map(|t| t.fold);
+                    self.meet(head.as_deref(), p);
                     speakers.pop();
                     speakers.extend(parties);
                 }
@@ -938,6 +957,24 @@ impl<'a> Reader<'a> {
                 Some(p) if p > 0 => &segment[..p],
                 _ => segment,
             };
+            // "George Papadopoulos, l'ancien conseiller de Donald Trump qui a reconnu…": the
+            // relative's antecedent, named in the apposition before it when the description
+            // does not name it.
+            if let Some(rel) = segment.iter().position(|t| t.word && matches!(t.fold.as_str(), "qui" | "who"))
+                && rel > 0
+            {
+                let described = self.parties(&segment[..rel]);
+                if described.iter().all(|p| !has_name(p)) && start > begin + 1 {
+                    let before = toks[begin..start - 1].split(|t| t.is(",")).last().unwrap_or_default();
+                    let named: Vec<Party> = self.parties(before).into_iter().filter(has_name).collect();
+                    if !named.is_empty() {
+                        return (named, start);
+                    }
+                }
+                if !described.is_empty() {
+                    return (described, start);
+                }
+            }
             if segment.len() == 1 && lx.pronouns.contains(&first.fold) {
                 return (self.last_speaker.clone().into_iter().collect(), start);
             }
@@ -1072,10 +1109,13 @@ impl<'a> Reader<'a> {
                 }
                 if !span.is_empty() && !(span.len() == 1 && span[0].acronym()) {
                     let kind = self.known_kind(span).unwrap_or(SourceKind::Person);
-                    return Some(Party { name: self.slice(span).to_owned(), kind, source_id: None });
+                    let party = Party { name: self.slice(span).to_owned(), kind, source_id: None };
+                    self.meet(Some(&toks[last_title].fold), &party);
+                    return Some(party);
                 }
             }
         }
+        let definite = toks.first().is_some_and(|t| t.word && lx.definite.contains(&t.fold));
         // Determiners go; quantifiers stay in an unnamed group's name.
         while let Some(first) = toks.first() {
             if first.word && lx.determiners.contains(&first.fold) && toks.len() > 1 {
@@ -1109,6 +1149,15 @@ impl<'a> Reader<'a> {
         let caps: Vec<usize> =
             toks.iter().enumerate().filter(|(_, t)| t.cap() && !self.is_date_name(t)).map(|(k, _)| k).collect();
         let Some(&first_cap) = caps.first() else {
+            // A definite description of someone named before: "le porte-parole", "the
+            // newspaper".
+            if definite
+                && let Some(kind) = head_kind
+                && let Some(head) = toks.iter().find(|t| lx.heads.get(&t.fold) == Some(&kind))
+                && let Some(party) = self.referent(&head.fold, kind)
+            {
+                return Some(party);
+            }
             // A description without a name: "le porte-parole de la présidence russe".
             return match head_kind {
                 Some(SourceKind::Person) => {
@@ -1216,6 +1265,31 @@ impl<'a> Reader<'a> {
                 Some(Party { name: name(first_cap, name_end), kind, source_id: None })
             }
         }
+    }
+
+    /// Remembers a party met in the text, with the word that described it.
+    fn meet(&self, head: Option<&str>, party: &Party) {
+        let mut met = self.met.borrow_mut();
+        if party.kind != SourceKind::Anonymous && party.name.starts_with(char::is_uppercase) {
+            met.push((head.map(str::to_owned), party.clone()));
+        }
+    }
+
+    /// The named party a definite description stands for: the latest one described by the same
+    /// head word, else the latest of the description's kind (an outlet, an agency).
+    fn referent(&self, head: &str, kind: SourceKind) -> Option<Party> {
+        let met = self.met.borrow();
+        met.iter()
+            .rev()
+            .find(|(h, _)| h.as_deref() == Some(head))
+            .or_else(|| {
+                // An outlet or agency: the latest of its kind; a title ("le porte-parole"): the
+                // latest person.
+                matches!(kind, SourceKind::NewsOutlet | SourceKind::NewsAgency | SourceKind::Person)
+                    .then(|| met.iter().rev().find(|(_, p)| p.kind == kind))
+                    .flatten()
+            })
+            .map(|(_, p)| p.clone())
     }
 
     /// Whether the words before `toks` in the text end with a determiner ("le Kremlin").
