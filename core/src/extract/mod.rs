@@ -820,7 +820,7 @@ impl<'a> Reader<'a> {
             .iter()
             .copied()
             .take_while(|&k| {
-                !toks[k].is(".") && !toks[k].is(";") && !(toks[k].word && lx.pronouns.contains(&toks[k].fold))
+                !(toks[k].is(".") || toks[k].is(";") || (toks[k].word && lx.pronouns.contains(&toks[k].fold)))
             })
             .find(|&k| !quotes.iter().any(|&(o, c)| o < k && k < c) && lx.complementizers.at(&words[k..]).is_some());
         let claim = if let Some(c) = complementizer {
@@ -965,7 +965,7 @@ impl<'a> Reader<'a> {
             {
                 let described = self.parties(&segment[..rel]);
                 if described.iter().all(|p| !has_name(p)) && start > begin + 1 {
-                    let before = toks[begin..start - 1].split(|t| t.is(",")).last().unwrap_or_default();
+                    let before = toks[begin..start - 1].rsplit(|t| t.is(",")).next().unwrap_or_default();
                     let named: Vec<Party> = self.parties(before).into_iter().filter(has_name).collect();
                     if !named.is_empty() {
                         return (named, start);
@@ -1107,7 +1107,7 @@ impl<'a> Reader<'a> {
                         source_id: None,
                     });
                 }
-                if !span.is_empty() && !(span.len() == 1 && span[0].acronym()) {
+                if !(span.is_empty() || (span.len() == 1 && span[0].acronym())) {
                     let kind = self.known_kind(span).unwrap_or(SourceKind::Person);
                     let party = Party { name: self.slice(span).to_owned(), kind, source_id: None };
                     self.meet(Some(&toks[last_title].fold), &party);
@@ -1480,7 +1480,7 @@ fn aux_start(toks: &[Tok<'_>], v: usize, lx: &Lexicon) -> usize {
         // "a également affirmé", not "le renseignement a affirmé": a word in -ment or -ly is an
         // adverb between an auxiliary and its verb only.
         let listed = lx.auxiliaries.contains(&toks[a - 1].fold);
-        if !listed && !(a >= 2 && toks[a - 2].word && lx.auxiliaries.contains(&toks[a - 2].fold)) {
+        if !(listed || (a >= 2 && toks[a - 2].word && lx.auxiliaries.contains(&toks[a - 2].fold))) {
             break;
         }
         a -= 1;
