@@ -101,6 +101,7 @@ const FIELD_LIMITS: &[(&str, &str, &str)] = &[
     ("AcceptRequest", "url", URL),
     ("AcceptCandidate", "claim", r#"{"minLength": 1, "maxLength": 10000}"#),
     ("AcceptParty", "source_id", r#"{"format": "uuid"}"#),
+    ("AcceptParty", "name", NAME),
     ("MergeRequest", "duplicate_etag", r#"{"maxLength": 200}"#),
     ("CreateWebhookRequest", "url", URL),
     ("CreateWebhookRequest", "description", r#"{"maxLength": 500}"#),

@@ -246,7 +246,7 @@ impl TryFrom<pb::Extraction> for ExtractionResult {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptParty {
-    #[serde(default)]
+    /// As written in the article; the name of the source to create when `source_id` is absent.
     pub name: String,
     pub kind: SourceKind,
     #[serde(default)]
@@ -288,11 +288,24 @@ pub struct AcceptDate {
     pub expression: String,
     #[serde(default)]
     pub value: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "offset")]
     pub start: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "offset")]
     pub end: Option<u32>,
 }
+
+/// An offset: a JSON number with no fractional part (`12` or `12.0`, as JSON Schema's
+/// `integer` takes both) from 0 to 2^31 - 1 (the document's int32).
+fn offset<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    let Some(n) = Option::<f64>::deserialize(deserializer)? else { return Ok(None) };
+    if n.fract() != 0.0 || !(0.0..=f64::from(i32::MAX)).contains(&n) {
+        return Err(serde::de::Error::custom(format!("expected an offset (a whole number from 0), got {n}")));
+    }
+    Ok(Some(n as u32))
+}
+
+/// Fields of a proposal that accepting ignores: any list of objects.
+type Ignored = Option<Vec<serde_json::Map<String, serde_json::Value>>>;
 
 /// A candidate to store, as `POST /v1/extract` proposed it (possibly edited). `claim`,
 /// `sentence`, `selector`, `attributions` and `dates` are used; the other fields of the
@@ -305,9 +318,9 @@ pub struct AcceptCandidate {
     /// The sentence: the claim's context and its attributions' quote.
     #[serde(default)]
     pub sentence: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "offset")]
     pub start: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "offset")]
     pub end: Option<u32>,
     /// Quoted by the text fragment kept on the attributions' URL.
     #[serde(default)]
@@ -319,13 +332,13 @@ pub struct AcceptCandidate {
     pub dates: Vec<AcceptDate>,
     #[serde(default)]
     #[schema(value_type = Option<Vec<Object>>)]
-    pub numbers: Option<serde_json::Value>,
+    pub numbers: Ignored,
     #[serde(default)]
     #[schema(value_type = Option<Vec<Object>>)]
-    pub merged_spans: Option<serde_json::Value>,
+    pub merged_spans: Ignored,
     #[serde(default)]
     #[schema(value_type = Option<Vec<Object>>)]
-    pub matches: Option<serde_json::Value>,
+    pub matches: Ignored,
 }
 
 /// The candidates of an article to track.

@@ -199,6 +199,13 @@ pub async fn list_deliveries(
     QueryParams(query): QueryParams<DeliveriesQuery>,
 ) -> Result<HttpResponse, Problem> {
     let DeliveriesQuery { state, page_size, page_token } = query;
+    if state.as_deref() == Some("") {
+        return Err(Problem::bad_field(
+            "validation_failed",
+            "state",
+            "must be pending or delivered, or absent for both",
+        ));
+    }
     let request = pb::ListDeliveriesRequest {
         webhook_id: id.into_inner(),
         state: state.unwrap_or_default(),

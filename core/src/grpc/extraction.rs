@@ -127,7 +127,7 @@ impl TryFrom<pb::ExtractedParty> for Party {
         let kind = crate::domain::SourceKind::from_proto(p.kind)
             .map_err(|e| Error::invalid("kind", e))?
             .ok_or_else(|| Error::invalid("kind", "is required"))?;
-        Ok(Party { name: p.name, kind, source_id: p.source_id.filter(|id| !id.is_empty()) })
+        Ok(Party { name: p.name, kind, source_id: p.source_id })
     }
 }
 

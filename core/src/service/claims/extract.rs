@@ -95,8 +95,25 @@ impl Claims {
                     } else {
                         format!("candidates[{i}].attributions[{j}].relays[{}]", k - 1)
                     };
-                    if p.source_id.is_none() && p.name.trim().is_empty() {
-                        v.push(field.as_str(), "give the source's name or source_id");
+                    {
+                        // As written, and the source to create when no source_id is given: a
+                        // name the API would take for a source.
+                        let fields = crate::domain::SourceFields {
+                            name: p.name.clone(),
+                            kind: Some(p.kind),
+                            descriptor: (p.kind == crate::domain::SourceKind::Anonymous).then(|| p.name.clone()),
+                            ..Default::default()
+                        };
+                        if let Err(Error::Validation(list)) = fields.into_new_source(now) {
+                            for f in list {
+                                let what = if f.field == "name" || f.field == "descriptor" {
+                                    "name".to_owned()
+                                } else {
+                                    f.field
+                                };
+                                v.push(format!("{field}.{what}"), f.description);
+                            }
+                        }
                     }
                     if let Some(id) = &p.source_id
                         && Uuid::try_parse(id).is_err()
