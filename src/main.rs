@@ -101,6 +101,9 @@ enum Command {
         /// How to read the file; HTML when its name ends in .html or .htm, or it begins with `<`.
         #[arg(long, value_enum)]
         format: Option<ExtractFormatArg>,
+        /// The article's address, answered back for `POST /v1/extract/accept`.
+        #[arg(long)]
+        url: Option<String>,
         /// The article; `-` reads standard input.
         file: std::path::PathBuf,
     },
@@ -443,8 +446,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             eprintln!("exported {sources} source(s) and {claims} claim(s)");
             Ok(())
         }
-        Command::Extract { database, language, published, format, file } => {
-            extract_file(database, language, published, format, file).await
+        Command::Extract { database, language, published, format, url, file } => {
+            extract_file(database, ExtractOptions { language, published, format, url }, file).await
         }
         Command::Openapi => {
             print!("{}", claimdesk_api::openapi_json());
@@ -578,13 +581,16 @@ async fn import(command: ImportCommand) -> anyhow::Result<()> {
 
 /// `claimdesk extract FILE`: the extraction of one article, as JSON on standard output; exit
 /// status 2 when the article is refused (empty, binary, too long, another language).
-async fn extract_file(
-    database: DatabaseArgs,
+/// What `claimdesk extract` was told about the article.
+struct ExtractOptions {
     language: Option<String>,
     published: Option<chrono::NaiveDate>,
     format: Option<ExtractFormatArg>,
-    file: std::path::PathBuf,
-) -> anyhow::Result<()> {
+    url: Option<String>,
+}
+
+async fn extract_file(database: DatabaseArgs, options: ExtractOptions, file: std::path::PathBuf) -> anyhow::Result<()> {
+    let ExtractOptions { language, published, format, url } = options;
     use claimdesk_core::extract::{Input, MAX_TEXT_CHARS};
     use std::io::Read;
     // Bytes enough for the longest HTML accepted, in 4-byte characters, and one more to tell.
@@ -609,7 +615,7 @@ async fn extract_file(
     };
     let config = database.config(2);
     let db = Database::open(&config).await?;
-    let input = Input { text, html, language, published };
+    let input = Input { text, html, language, published, url };
     match Claims::new(db, SourcingRules::default()).extract(input).await {
         Ok(extraction) => {
             println!("{}", claimdesk_api::extraction_json(extraction.into()));

@@ -97,6 +97,7 @@ const FIELD_LIMITS: &[(&str, &str, &str)] = &[
     ("SimilarRequest", "language", LANGUAGE),
     ("ExtractRequest", "text", r#"{"minLength": 1, "maxLength": 200000}"#),
     ("ExtractRequest", "language", LANGUAGE),
+    ("ExtractRequest", "url", URL),
     ("AcceptRequest", "language", LANGUAGE),
     ("AcceptRequest", "url", URL),
     ("AcceptCandidate", "claim", r#"{"minLength": 1, "maxLength": 10000}"#),

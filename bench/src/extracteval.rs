@@ -38,6 +38,7 @@ pub fn run(dir: &Path, verbose: bool) -> anyhow::Result<()> {
             html: false,
             language: Some(passage.language.clone()),
             published: passage.published,
+            url: None,
         };
         let extraction = extract::extract(&input).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let score = eval::score(&passage, &extraction);

@@ -40,6 +40,9 @@ pub struct ExtractRequest {
     #[serde(default)]
     #[schema(value_type = Option<String>, format = Date)]
     pub published: Option<chrono::NaiveDate>,
+    /// The article's address (http or https): answered back, to give `POST /v1/extract/accept`.
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 impl From<ExtractRequest> for pb::ExtractClaimsRequest {
@@ -53,6 +56,7 @@ impl From<ExtractRequest> for pb::ExtractClaimsRequest {
             .into(),
             language: r.language.unwrap_or_default(),
             published: r.published.map(|d| d.to_string()).unwrap_or_default(),
+            url: r.url.unwrap_or_default(),
         }
     }
 }
@@ -170,6 +174,9 @@ pub struct ExtractionResult {
     /// The text the offsets count in, when the input was HTML.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// The article's address, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     pub candidates: Vec<ExtractedClaim>,
 }
 
@@ -237,7 +244,7 @@ impl TryFrom<pb::Extraction> for ExtractionResult {
                 })
             })
             .collect::<Result<_, Problem>>()?;
-        Ok(ExtractionResult { language: x.language, text: x.text, candidates })
+        Ok(ExtractionResult { language: x.language, text: x.text, url: x.url, candidates })
     }
 }
 

@@ -43,6 +43,9 @@ pub async fn extract_claims(
     core: web::Data<CoreClients>,
     JsonBody(body): JsonBody<ExtractRequest>,
 ) -> Result<HttpResponse, Problem> {
+    if body.url.as_deref().is_some_and(|u| u.trim().is_empty()) {
+        return Err(Problem::bad_field("validation_failed", "url", "must be an http or https URL, or absent"));
+    }
     if body.language.as_deref().is_some_and(|l| l.trim().is_empty()) {
         return Err(Problem::bad_field(
             "validation_failed",

@@ -47,6 +47,8 @@ pub struct Input {
     pub language: Option<String>,
     /// The date relative expressions are resolved against; none leaves them unresolved.
     pub published: Option<NaiveDate>,
+    /// The article's address: checked, and answered back for the acceptance.
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +57,8 @@ pub struct Extraction {
     /// The text the offsets count in, when it is not the input (HTML was turned into text).
     pub text: Option<String>,
     pub candidates: Vec<Candidate>,
+    /// The article's address, as given.
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -307,6 +311,10 @@ pub fn extract(input: &Input) -> Result<Extraction, Error> {
         },
         None => None,
     };
+    let url = match input.url.as_deref().map(str::trim) {
+        Some(u) => v.check("url", crate::domain::source::web_url(u)),
+        None => None,
+    };
     v.into_result()?;
     let language = match language {
         Some(l) => l,
@@ -314,7 +322,7 @@ pub fn extract(input: &Input) -> Result<Extraction, Error> {
     };
     let lexicon = Lexicon::of(language).ok_or_else(|| Error::Internal(format!("no lexicon for {language}")))?;
     let candidates = Reader::new(text, lexicon, input.published).read();
-    Ok(Extraction { language: language.to_owned(), text: plain.clone(), candidates })
+    Ok(Extraction { language: language.to_owned(), text: plain.clone(), candidates, url })
 }
 
 fn too_long() -> Error {

@@ -7,8 +7,14 @@ fn passage(json: &str) -> eval::Passage {
 }
 
 fn run(p: &eval::Passage) -> Extraction {
-    extract(&Input { text: p.text.clone(), html: false, language: Some(p.language.clone()), published: p.published })
-        .expect("extraction")
+    extract(&Input {
+        text: p.text.clone(),
+        html: false,
+        language: Some(p.language.clone()),
+        published: p.published,
+        url: None,
+    })
+    .expect("extraction")
 }
 
 fn kind_name(kind: SourceKind) -> &'static str {
@@ -99,8 +105,14 @@ fn english_reported_speech() {
         According to the Associated Press, the talks collapsed late on Monday. \
         Officials denied that troops had crossed the border. \
         The weather was mild.";
-    let x = extract(&Input { text: text.into(), html: false, language: None, published: "2025-09-03".parse().ok() })
-        .expect("extraction");
+    let x = extract(&Input {
+        text: text.into(),
+        html: false,
+        language: None,
+        published: "2025-09-03".parse().ok(),
+        url: None,
+    })
+    .expect("extraction");
     assert_eq!(x.language, "en");
     let summary: Vec<(String, String, Vec<String>, &str)> = x
         .candidates
@@ -130,7 +142,7 @@ fn english_reported_speech() {
 #[test]
 fn html_pages_are_read_as_text_and_scripts_never_come_back() {
     let page = "<html><body><nav>Accueil</nav><p>Selon l'AFP, le port a été bombardé <script>alert(1)</script>dimanche.</p></body></html>";
-    let x = extract(&Input { text: page.into(), html: true, language: Some("fr".into()), published: None })
+    let x = extract(&Input { text: page.into(), html: true, language: Some("fr".into()), published: None, url: None })
         .expect("extraction");
     assert_eq!(x.text.as_deref(), Some("Selon l'AFP, le port a été bombardé dimanche."));
     assert_eq!(x.candidates.len(), 1);
@@ -151,6 +163,9 @@ fn bad_input_is_refused_with_the_field() {
     assert_eq!(refused(Input { text: "x".repeat(MAX_TEXT_CHARS + 1), ..Input::default() }), ["text"]);
     assert_eq!(refused(Input { text: "Hallo".into(), language: Some("de".into()), ..Input::default() }), ["language"]);
     assert_eq!(refused(Input { text: "Hallo".into(), language: Some("??".into()), ..Input::default() }), ["language"]);
+    let javascript =
+        Input { text: "Selon l'AFP, il pleut.".into(), url: Some("javascript:alert(1)".into()), ..Input::default() };
+    assert_eq!(refused(javascript), ["url"]);
     let spanish = "El presidente dijo que la economía crecerá este año, según el ministerio de Hacienda, y que los precios bajarán pronto.";
     assert_eq!(refused(Input { text: spanish.into(), ..Input::default() }), ["language"]);
 }
@@ -160,7 +175,7 @@ fn the_longest_text_accepted_is_read_whole() {
     let p = passage(SEED);
     let body = p.text.trim_end().replace("Par RSA", "");
     let big = body.repeat(MAX_TEXT_CHARS / body.chars().count());
-    let x = extract(&Input { text: big, html: false, language: Some("fr".into()), published: p.published })
+    let x = extract(&Input { text: big, html: false, language: Some("fr".into()), published: p.published, url: None })
         .expect("extraction");
     // The repeated article merges into the same nine claims.
     assert_eq!(x.candidates.len(), 9);

@@ -32,7 +32,13 @@ impl TryFrom<pb::ExtractClaimsRequest> for Input {
             ),
         };
         v.into_result()?;
-        Ok(Input { text: m.text, html, language: Some(m.language).filter(|l| !l.trim().is_empty()), published })
+        Ok(Input {
+            text: m.text,
+            html,
+            language: Some(m.language).filter(|l| !l.trim().is_empty()),
+            published,
+            url: Some(m.url).filter(|u| !u.is_empty()),
+        })
     }
 }
 
@@ -116,6 +122,7 @@ impl From<Extraction> for pb::Extraction {
             language: x.language,
             text: x.text,
             candidates: x.candidates.into_iter().map(Into::into).collect(),
+            url: x.url,
         }
     }
 }

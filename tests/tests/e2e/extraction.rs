@@ -32,9 +32,11 @@ async fn the_seed_article_is_proposed_with_stored_sources_and_claims(app: TestAp
         .await;
     let stored_id = stored["id"].as_str().expect("id");
 
-    let response = app.post_json("/v1/extract", &json!({"text": article, "published": "2025-09-01"})).await;
+    let url = "https://www.example.org/monde/venezuela";
+    let response = app.post_json("/v1/extract", &json!({"text": article, "published": "2025-09-01", "url": url})).await;
     assert_eq!(response.status(), 200);
     let answer: Value = response.json().await.expect("json");
+    assert_eq!(answer["url"], url, "answered back for the acceptance");
     assert_eq!(answer["language"], "fr", "detected");
     assert_eq!(answer["candidates"].as_array().map(Vec::len), Some(9), "{answer:#}");
     assert!(answer.get("text").is_none(), "plain text: offsets count in the input");
@@ -127,6 +129,7 @@ async fn bad_articles_get_clean_problems(app: TestApp) {
             "language",
         ),
         (json!({"text": "Selon l'AFP, il pleut.", "published": "2025-13-01"}), "published"),
+        (json!({"text": "Selon l'AFP, il pleut.", "language": "fr", "url": "ftp://example.org/a"}), "url"),
     ] {
         let response = app.post_json("/v1/extract", &body).await;
         let problem = problem(response, 400).await;
