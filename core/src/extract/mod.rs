@@ -524,16 +524,7 @@ impl<'a> Reader<'a> {
                         a.relays.extend(parties.iter().cloned());
                     }
                 }
-                Some(_) => {
-                    for p in parties {
-                        attributions.push(Attribution {
-                            speaker: p,
-                            relays: vec![],
-                            stance: Stance::Asserts,
-                            cue: cue.clone(),
-                        });
-                    }
-                }
+                Some(_) => attributions.extend(asserted(parties, &cue)),
                 None => {
                     // The claim is the rest of the sentence: after the marker's phrase when the
                     // sentence begins with it, before it otherwise.
@@ -550,14 +541,7 @@ impl<'a> Reader<'a> {
                     if range.1 > range.0 + 2 {
                         claim = Some(range);
                         primary = parties.first().cloned();
-                        for p in parties {
-                            attributions.push(Attribution {
-                                speaker: p,
-                                relays: vec![],
-                                stance: Stance::Asserts,
-                                cue: cue.clone(),
-                            });
-                        }
+                        attributions.extend(asserted(parties, &cue));
                     }
                 }
             }
@@ -1434,6 +1418,16 @@ impl<'a> Reader<'a> {
             })
             .collect()
     }
+}
+
+/// What a source marker attributes: each party asserts the claim ("selon X").
+fn asserted(parties: Vec<Party>, cue: &str) -> impl Iterator<Item = Attribution> + '_ {
+    parties.into_iter().map(move |speaker| Attribution {
+        speaker,
+        relays: vec![],
+        stance: Stance::Asserts,
+        cue: cue.to_owned(),
+    })
 }
 
 /// Where a dispatch's dateline ends: "BRUSSELS (Reuters) -", "MOSCOW, Oct 30 (Reuters) -",
