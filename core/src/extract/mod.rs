@@ -705,6 +705,21 @@ impl<'a> Reader<'a> {
         let a = aux_start(toks, v, lx);
         let sentence_end = last_word_end(toks);
 
+        // Passive: "L'information a été démentie par le Quai d'Orsay", "the report was denied by
+        // the ministry": the agent speaks; the claim is the sentence's subject, often a pointer
+        // to a claim before ("l'information"), so the sentence is proposed whole.
+        if toks[a..v].iter().any(|t| t.word && lx.passive.contains(&t.fold)) {
+            let agent = self.skip_insertions(toks, ve);
+            if toks.get(agent).is_some_and(|t| t.word && lx.agent.contains(&t.fold)) {
+                let end = phrase_end(toks, agent + 1);
+                let speakers = self.parties(&toks[agent + 1..end]);
+                if !speakers.is_empty() && a > 0 {
+                    return Some(Reported { speakers, relays: vec![], separate_relays: false, claim: (0, toks.len()) });
+                }
+            }
+            return None;
+        }
+
         // Postposed: "« … », a déclaré X", "…, a affirmé X", "\"…,\" said X".
         let opens = |t: &Tok<'_>| t.is("«") || t.is("“") || t.is("\"");
         let complement_follows = toks
@@ -1037,12 +1052,15 @@ impl<'a> Reader<'a> {
         if toks.len() > 16 {
             return None;
         }
-        // "cette source", "this official": the last speaker.
+        // "cette source", "this official": the latest party of the kind the head names ("cette
+        // source" is the anonymous source quoted before, not the ministry quoted since), else
+        // the last speaker.
         if toks.first().is_some_and(|t| t.word && lx.demonstratives.contains(&t.fold))
             && toks.len() <= 5
-            && toks.iter().any(|t| lx.heads.contains_key(&t.fold))
+            && let Some(kind) = toks.iter().find_map(|t| lx.heads.get(&t.fold))
         {
-            return self.last_speaker.clone();
+            let latest = self.met.borrow().iter().rev().find(|(_, p)| p.kind == *kind).map(|(_, p)| p.clone());
+            return latest.or_else(|| self.last_speaker.clone());
         }
         // "NATO spokeswoman Oana Lungescu", "le président russe Vladimir Poutine": the name
         // after the last title.
@@ -1262,7 +1280,7 @@ impl<'a> Reader<'a> {
     /// Remembers a party met in the text, with the word that described it.
     fn meet(&self, head: Option<&str>, party: &Party) {
         let mut met = self.met.borrow_mut();
-        if party.kind != SourceKind::Anonymous && party.name.starts_with(char::is_uppercase) {
+        if party.kind == SourceKind::Anonymous || party.name.starts_with(char::is_uppercase) {
             met.push((head.map(str::to_owned), party.clone()));
         }
     }
@@ -1272,6 +1290,7 @@ impl<'a> Reader<'a> {
     fn referent(&self, head: &str, kind: SourceKind) -> Option<Party> {
         let met = self.met.borrow();
         met.iter()
+            .filter(|(_, p)| p.kind != SourceKind::Anonymous)
             .rev()
             .find(|(h, _)| h.as_deref() == Some(head))
             .or_else(|| {
