@@ -54,9 +54,9 @@ impl From<ExtractRequest> for pb::ExtractClaimsRequest {
                 ExtractFormat::Html => "html",
             }
             .into(),
-            language: r.language.unwrap_or_default(),
+            language: r.language,
             published: r.published.map(|d| d.to_string()).unwrap_or_default(),
-            url: r.url.unwrap_or_default(),
+            url: r.url,
         }
     }
 }
@@ -408,7 +408,7 @@ impl From<AcceptRequest> for pb::AcceptExtractionRequest {
             })
             .collect();
         pb::AcceptExtractionRequest {
-            url: r.url.unwrap_or_default(),
+            url: r.url,
             language: r.language,
             published: r.published.map(|d| d.to_string()).unwrap_or_default(),
             candidates,

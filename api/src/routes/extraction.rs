@@ -43,16 +43,6 @@ pub async fn extract_claims(
     core: web::Data<CoreClients>,
     JsonBody(body): JsonBody<ExtractRequest>,
 ) -> Result<HttpResponse, Problem> {
-    if body.url.as_deref().is_some_and(|u| u.trim().is_empty()) {
-        return Err(Problem::bad_field("validation_failed", "url", "must be an http or https URL, or absent"));
-    }
-    if body.language.as_deref().is_some_and(|l| l.trim().is_empty()) {
-        return Err(Problem::bad_field(
-            "validation_failed",
-            "language",
-            "must be a BCP 47 tag (fr, en), or absent to detect the language",
-        ));
-    }
     let request = pb::ExtractClaimsRequest::from(body);
     let answer = core.claims.clone().extract_claims(grpc(&req, request)).await?.into_inner();
     Ok(HttpResponse::Ok().json_line(ExtractionResult::try_from(answer)?))
@@ -91,9 +81,6 @@ pub async fn accept_extraction(
     core: web::Data<CoreClients>,
     JsonBody(body): JsonBody<AcceptRequest>,
 ) -> Result<HttpResponse, Problem> {
-    if body.url.as_deref().is_some_and(|u| u.trim().is_empty()) {
-        return Err(Problem::bad_field("validation_failed", "url", "must be an http or https URL, or absent"));
-    }
     let request = pb::AcceptExtractionRequest::from(body);
     let answer = core.claims.clone().accept_extraction(grpc(&req, request)).await?.into_inner();
     let result = AcceptResult::try_from(answer)?;

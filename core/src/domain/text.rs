@@ -57,7 +57,7 @@ pub fn fold(word: &str) -> String {
 }
 
 /// The primary subtag of a BCP 47 tag, lower-cased: "fr-CA" is "fr".
-fn primary(language: &str) -> String {
+pub fn primary(language: &str) -> String {
     language.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase()
 }
 

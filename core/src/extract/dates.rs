@@ -109,7 +109,7 @@ pub fn find(toks: &[Tok<'_>], lexicon: &Lexicon, published: NaiveDate) -> Vec<Fo
     let mut out = Vec::new();
     let mut i = 0;
     while i < toks.len() {
-        if let Some((len, r)) = lexicon.date_phrases.at(&words[i..]) {
+        if let Some((len, r)) = lexicon.date_phrases.at(&toks[i..]) {
             if let Some((from, to)) = relative(*r, published) {
                 out.push(Found { first: i, last: i + len - 1, from, to });
             }

@@ -56,11 +56,12 @@ impl<V: Clone> PhraseMap<V> {
         map
     }
 
-    /// The longest phrase that the folded words `words` begin with: its length and value.
-    pub fn at(&self, words: &[&str]) -> Option<(usize, &V)> {
+    /// The longest phrase that the folded words `words` (tokens, or plain strings) begin with:
+    /// its length and value.
+    pub fn at<W: AsRef<str>>(&self, words: &[W]) -> Option<(usize, &V)> {
         let first = words.first()?;
-        self.by_first.get(*first)?.iter().find_map(|(p, v)| {
-            (p.len() <= words.len() && p.iter().zip(words).all(|(a, b)| a == b)).then_some((p.len(), v))
+        self.by_first.get(first.as_ref())?.iter().find_map(|(p, v)| {
+            (p.len() <= words.len() && p.iter().zip(words).all(|(a, b)| a == b.as_ref())).then_some((p.len(), v))
         })
     }
 }

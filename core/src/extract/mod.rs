@@ -103,6 +103,13 @@ pub struct Party {
     pub source_id: Option<String>,
 }
 
+impl Party {
+    /// A news outlet or agency: what may relay a statement to the newsroom.
+    fn is_press(&self) -> bool {
+        matches!(self.kind, SourceKind::NewsAgency | SourceKind::NewsOutlet)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attribution {
     pub speaker: Party,
@@ -157,6 +164,13 @@ impl Tok<'_> {
 
     fn acronym(&self) -> bool {
         self.word && self.text.chars().count() >= 2 && self.text.chars().all(|c| c.is_uppercase() || c.is_ascii_digit())
+    }
+}
+
+/// A token as the lexicons match it: its folded form.
+impl AsRef<str> for Tok<'_> {
+    fn as_ref(&self) -> &str {
+        &self.fold
     }
 }
 
@@ -224,10 +238,9 @@ fn sentences<'a>(text: &'a str, lexicon: &Lexicon) -> Vec<Sentence<'a>> {
             };
             let current = &text[joined.0..joined.1];
             let trimmed = current.trim_end();
-            let last_word = tokens(trimmed, 0).into_iter().rev().find(|t| t.word);
             let abbreviation = trimmed.ends_with('.')
-                && last_word.is_some_and(|w| {
-                    lexicon.abbreviations.contains(&w.fold)
+                && text::words(trimmed).last().is_some_and(|w| {
+                    lexicon.abbreviations.contains(&text::fold(w.text))
                         || (w.text.chars().count() == 1 && w.text.starts_with(char::is_uppercase))
                 });
             if abbreviation || open_quotes(current) {
@@ -276,12 +289,14 @@ pub fn detect_language(text: &str) -> Result<&'static str, Error> {
 /// Extracts the candidate claims of a text. Errors name the field at fault.
 pub fn extract(input: &Input) -> Result<Extraction, Error> {
     let mut v = Violations::default();
-    if input.text.chars().count() > MAX_TEXT_CHARS * if input.html { 5 } else { 1 } {
+    // An HTML page may be five times the text it holds; the text itself is held to the limit.
+    let limit = if input.html { MAX_TEXT_CHARS * 5 } else { MAX_TEXT_CHARS };
+    if input.text.chars().count() > limit {
         return Err(too_long());
     }
     let plain = if input.html { Some(html::to_text(&input.text)) } else { None };
     let text = plain.as_deref().unwrap_or(&input.text);
-    if text.chars().count() > MAX_TEXT_CHARS {
+    if plain.is_some() && text.chars().count() > MAX_TEXT_CHARS {
         return Err(too_long());
     }
     if text.trim().is_empty() {
@@ -289,10 +304,14 @@ pub fn extract(input: &Input) -> Result<Extraction, Error> {
     } else if text.chars().any(|c| c == '\u{0}' || (c.is_control() && !c.is_whitespace())) {
         v.push("text", "holds control characters: send text or HTML, not binary data");
     }
-    let language = match input.language.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+    let language = match input.language.as_deref().map(str::trim) {
+        Some("") => {
+            v.push("language", "must be a BCP 47 tag (fr, en), or absent to detect the language");
+            None
+        }
         Some(tag) => match crate::domain::language::normalize(tag) {
             Ok(tag) => {
-                let primary = tag.split('-').next().unwrap_or_default().to_ascii_lowercase();
+                let primary = text::primary(&tag);
                 match lexicon::supported().find(|c| *c == primary) {
                     Some(code) => Some(code),
                     None => {
@@ -322,7 +341,7 @@ pub fn extract(input: &Input) -> Result<Extraction, Error> {
     };
     let lexicon = Lexicon::of(language).ok_or_else(|| Error::Internal(format!("no lexicon for {language}")))?;
     let candidates = Reader::new(text, lexicon, input.published).read();
-    Ok(Extraction { language: language.to_owned(), text: plain.clone(), candidates, url })
+    Ok(Extraction { language: language.to_owned(), text: plain, candidates, url })
 }
 
 fn too_long() -> Error {
@@ -448,7 +467,6 @@ impl<'a> Reader<'a> {
     fn sentence(&mut self, s: &Sentence<'a>, pending: &mut Vec<Pending>) -> Option<Found> {
         let toks = &s.toks[dateline_end(&s.toks)..];
         let lx = self.lexicon;
-        let words: Vec<&str> = toks.iter().map(|t| t.fold.as_str()).collect();
         let quotes = quote_pairs(toks);
         let quoted = |i: usize| quotes.iter().any(|&(o, c)| o < i && i < c);
 
@@ -463,7 +481,7 @@ impl<'a> Reader<'a> {
                 i += 1;
                 continue;
             }
-            if let Some((len, stance)) = lx.verbs.at(&words[i..]) {
+            if let Some((len, stance)) = lx.verbs.at(&toks[i..]) {
                 if let Some(r) = self.reported(toks, &quotes, i, i + len) {
                     let cue = self.slice(&toks[aux_start(toks, i, lx)..i + len]).to_owned();
                     let chains: Vec<Vec<Party>> = if r.separate_relays && r.relays.len() > 1 {
@@ -501,8 +519,8 @@ impl<'a> Reader<'a> {
             }
             let marker = lx
                 .source_markers
-                .at(&words[i..])
-                .or_else(|| (i == 0).then(|| lx.initial_source_markers.at(&words[i..])).flatten());
+                .at(&toks[i..])
+                .or_else(|| (i == 0).then(|| lx.initial_source_markers.at(&toks[i..])).flatten());
             let Some((len, ())) = marker else {
                 i += 1;
                 continue;
@@ -553,7 +571,7 @@ impl<'a> Reader<'a> {
             if quoted(i) {
                 continue;
             }
-            let Some((len, stance)) = lx.nouns.at(&words[i..]) else { continue };
+            let Some((len, stance)) = lx.nouns.at(&toks[i..]) else { continue };
             let party = if toks.get(i + len).is_some_and(|t| t.word && lx.of.contains(&t.fold)) {
                 let end = phrase_end(toks, i + len + 1);
                 self.parties(&toks[i + len + 1..end]).into_iter().next()
@@ -588,7 +606,7 @@ impl<'a> Reader<'a> {
 
         // Relayed by: "…, cité par Reuters".
         for i in 0..toks.len() {
-            if let Some((len, ())) = lx.relayed_by.at(&words[i..])
+            if let Some((len, ())) = lx.relayed_by.at(&toks[i..])
                 && !quoted(i)
                 && (i == 0 || toks[i - 1].is(","))
             {
@@ -603,7 +621,7 @@ impl<'a> Reader<'a> {
         // Context: "sans mentionner directement la demande présumée de Maduro".
         if let Some(speaker) = primary.clone().or_else(|| attributions.first().map(|a| a.speaker.clone())) {
             for i in 0..toks.len() {
-                if let Some((len, ())) = lx.context.at(&words[i..]) {
+                if let Some((len, ())) = lx.context.at(&toks[i..]) {
                     let end = phrase_end(toks, i + len);
                     let about = text::terms(self.slice(&toks[i + len..end]), lx.language);
                     pending.push(Pending {
@@ -633,7 +651,7 @@ impl<'a> Reader<'a> {
             return None;
         }
         // A claim that calls what it answers false is a denial: "Ces accusations sont ridicules".
-        let claim_words: Vec<&str> = toks[from..to].iter().map(|t| t.fold.as_str()).collect();
+        let claim_words = &toks[from..to];
         if (0..claim_words.len()).any(|k| lx.denial_words.at(&claim_words[k..]).is_some()) {
             for a in attributions.iter_mut().filter(|a| a.stance == Stance::Asserts) {
                 a.stance = Stance::Denies;
@@ -674,7 +692,7 @@ impl<'a> Reader<'a> {
                 let t = &toks[n.index];
                 let (check, detail) = match &n.check {
                     None => (None, None),
-                    Some(numbers::Check::Part { .. }) => (Some("part"), None),
+                    Some(numbers::Check::Part) => (Some("part"), None),
                     Some(numbers::Check::Total { sum, parts }) => {
                         let terms: Vec<String> = parts.iter().map(|p| format_number(*p)).collect();
                         let ok = (sum - n.value).abs() < 1e-9;
@@ -701,9 +719,10 @@ impl<'a> Reader<'a> {
     /// The subject and complement of the speech verb at `v..ve`, if it reports a claim.
     fn reported(&mut self, toks: &[Tok<'a>], quotes: &[(usize, usize)], v: usize, ve: usize) -> Option<Reported> {
         let lx = self.lexicon;
-        let words: Vec<&str> = toks.iter().map(|t| t.fold.as_str()).collect();
         let a = aux_start(toks, v, lx);
         let sentence_end = last_word_end(toks);
+        // A verb whose object is the relay: "told Reuters".
+        let told = lx.relayed_by.at(&toks[v..ve]).is_some_and(|(n, _)| n == ve - v);
 
         // Passive: "L'information a été démentie par le Quai d'Orsay", "the report was denied by
         // the ministry": the agent speaks; the claim is the sentence's subject, often a pointer
@@ -740,8 +759,7 @@ impl<'a> Reader<'a> {
         // Postposed, subject first: "\"…,\" the minister said." / "…, the New York Times
         // reported on Thursday, citing two people briefed on the matter."
         let tail = &toks[ve..];
-        let tail_words: Vec<&str> = tail.iter().map(|t| t.fold.as_str()).collect();
-        let citing_at = (1..tail.len()).find(|&k| tail[k - 1].is(",") && lx.citing.at(&tail_words[k..]).is_some());
+        let citing_at = (1..tail.len()).find(|&k| tail[k - 1].is(",") && lx.citing.at(&tail[k..]).is_some());
         let before_citing = &tail[..citing_at.map_or(tail.len(), |k| k - 1)];
         let short_tail = before_citing.iter().filter(|t| t.word).count() <= 6
             && !before_citing.iter().any(|t| t.word && lx.complementizers.at(&[t.fold.as_str()]).is_some())
@@ -757,16 +775,12 @@ impl<'a> Reader<'a> {
                 };
                 let mut relays = Vec::new();
                 // "… told Reuters on Tuesday."
-                if lx.relayed_by.at(&words[v..ve]).is_some_and(|(n, _)| n == ve - v) {
+                if told {
                     let end = before_citing.iter().position(|t| !t.cap() && t.word).unwrap_or(before_citing.len());
-                    relays.extend(
-                        self.parties(&before_citing[..end])
-                            .into_iter()
-                            .filter(|p| matches!(p.kind, SourceKind::NewsAgency | SourceKind::NewsOutlet)),
-                    );
+                    relays.extend(self.parties(&before_citing[..end]).into_iter().filter(Party::is_press));
                 }
                 if let Some(k) = citing_at {
-                    let (n, ()) = lx.citing.at(&tail_words[k..]).unwrap_or((1, &()));
+                    let (n, ()) = lx.citing.at(&tail[k..]).unwrap_or((1, &()));
                     let end = phrase_end(tail, k + n);
                     let cited = self.parties(&tail[k + n..end]);
                     if !cited.is_empty() {
@@ -788,11 +802,10 @@ impl<'a> Reader<'a> {
         let mut relays = Vec::new();
         // "told Reuters", "a déclaré à l'agence TASS".
         let mut j = ve;
-        let told = lx.relayed_by.at(&words[v..ve]).is_some_and(|(n, _)| n == ve - v);
         if told {
             let end = phrase_end_before(toks, j, lx);
             let rs = self.parties(&toks[j..end]);
-            if rs.iter().all(|p| matches!(p.kind, SourceKind::NewsAgency | SourceKind::NewsOutlet)) {
+            if rs.iter().all(Party::is_press) {
                 relays.extend(rs);
             }
             j = end;
@@ -801,16 +814,16 @@ impl<'a> Reader<'a> {
         if toks.get(j).is_some_and(|t| t.word && lx.relay_to.contains(&t.fold)) {
             let end = phrase_end_before(toks, j + 1, lx);
             let rs = self.parties(&toks[j + 1..end]);
-            if !rs.is_empty() && rs.iter().all(|p| matches!(p.kind, SourceKind::NewsAgency | SourceKind::NewsOutlet)) {
+            if !rs.is_empty() && rs.iter().all(Party::is_press) {
                 relays.extend(rs);
                 j = end;
             }
         }
         // "citant des sources proches de…": the subject relays them.
         let mut separate_relays = false;
-        let window = (ve..toks.len().min(ve + 24)).collect::<Vec<_>>();
-        for &k in &window {
-            if let Some((len, ())) = lx.citing.at(&words[k..]).filter(|_| k == ve || toks[k - 1].is(",")) {
+        let window = ve..toks.len().min(ve + 24);
+        for k in window.clone() {
+            if let Some((len, ())) = lx.citing.at(&toks[k..]).filter(|_| k == ve || toks[k - 1].is(",")) {
                 let end = phrase_end_before(toks, k + len, lx);
                 let cited = self.parties(&toks[k + len..end]);
                 if !cited.is_empty() {
@@ -824,12 +837,10 @@ impl<'a> Reader<'a> {
         // "said he had two sources for the report that…": a new subject after the verb means
         // its complement began there; a later "that" is not the verb's.
         let complementizer = window
-            .iter()
-            .copied()
             .take_while(|&k| {
                 !(toks[k].is(".") || toks[k].is(";") || (toks[k].word && lx.pronouns.contains(&toks[k].fold)))
             })
-            .find(|&k| !quotes.iter().any(|&(o, c)| o < k && k < c) && lx.complementizers.at(&words[k..]).is_some());
+            .find(|&k| !quotes.iter().any(|&(o, c)| o < k && k < c) && lx.complementizers.at(&toks[k..]).is_some());
         let claim = if let Some(c) = complementizer {
             (c + 1, toks.len())
         } else if let Some(&(o, c)) = quotes.iter().find(|&&(o, _)| o == j || (o == j + 1 && toks[j].is(":"))) {
@@ -843,7 +854,7 @@ impl<'a> Reader<'a> {
             && toks.len() - j >= 5
         {
             (j, toks.len())
-        } else if lx.object_verbs.at(&words[v..]).is_some() && toks.get(j).is_some_and(|t| t.word) {
+        } else if lx.object_verbs.at(&toks[v..]).is_some() && toks.get(j).is_some_and(|t| t.word) {
             (subject_start, clause_end(toks, j, lx))
         } else if let Some(&(o, c)) =
             quotes.iter().find(|&&(_, c)| c < subject_start && toks[c + 1..subject_start].iter().all(|t| !t.word))
@@ -876,22 +887,19 @@ impl<'a> Reader<'a> {
                 })
             {
                 let rs = self.parties(&segment[1..next]);
-                if !rs.is_empty()
-                    && rs.iter().all(|p| matches!(p.kind, SourceKind::NewsAgency | SourceKind::NewsOutlet))
-                {
+                if !rs.is_empty() && rs.iter().all(Party::is_press) {
                     relays.extend(rs);
                     segment = &segment[next..];
                 }
             }
             let Some(first) = segment.first() else { continue };
-            let words: Vec<&str> = segment.iter().map(|t| t.fold.as_str()).collect();
-            if let Some((n, ())) = lx.relayed_by.at(&words) {
+            if let Some((n, ())) = lx.relayed_by.at(segment) {
                 relays.extend(self.parties(&segment[n..]));
                 continue;
             }
             if first.word && lx.relay_to.contains(&first.fold) {
                 let rs = self.parties(&segment[1..]);
-                if rs.iter().any(|p| matches!(p.kind, SourceKind::NewsAgency | SourceKind::NewsOutlet)) {
+                if rs.iter().any(Party::is_press) {
                     relays.extend(rs);
                     continue;
                 }
@@ -902,7 +910,7 @@ impl<'a> Reader<'a> {
             let cut = segment.iter().position(|t| t.word && lx.relay_to.contains(&t.fold)).unwrap_or(segment.len());
             if cut < segment.len() {
                 let rs = self.parties(&segment[cut + 1..]);
-                if rs.iter().any(|p| matches!(p.kind, SourceKind::NewsAgency | SourceKind::NewsOutlet)) {
+                if rs.iter().any(Party::is_press) {
                     relays.extend(rs);
                 }
             }
@@ -933,7 +941,6 @@ impl<'a> Reader<'a> {
         let clause = toks.iter().rposition(|t| t.is(";") || t.is(":")).map_or(0, |p| p + 1);
         let quoted = quotes.iter().filter(|&&(_, c)| c < toks.len()).map(|&(_, c)| c + 1).max().unwrap_or(0);
         let begin = clause.max(quoted);
-        let toks_all = toks;
         let segments: Vec<(usize, &[Tok<'a>])> = {
             let mut out = Vec::new();
             let mut s = begin;
@@ -948,13 +955,12 @@ impl<'a> Reader<'a> {
         };
         for (start, segment) in segments.into_iter().rev() {
             let Some(first) = segment.iter().find(|t| t.word) else { continue };
-            let words: Vec<&str> = segment.iter().map(|t| t.fold.as_str()).collect();
-            if lx.context.at(&words).is_some()
-                || lx.source_markers.at(&words).is_some()
-                || lx.concessive.at(&words).is_some()
-                || lx.citing.at(&words).is_some()
-                || lx.relayed_by.at(&words).is_some()
-                || lx.anonymity.at(&words).is_some()
+            if lx.context.at(segment).is_some()
+                || lx.source_markers.at(segment).is_some()
+                || lx.concessive.at(segment).is_some()
+                || lx.citing.at(segment).is_some()
+                || lx.relayed_by.at(segment).is_some()
+                || lx.anonymity.at(segment).is_some()
                 || matches!(first.fold.as_str(), "qui" | "who" | "which" | "dont" | "whose")
             {
                 continue;
@@ -985,7 +991,7 @@ impl<'a> Reader<'a> {
             if segment.len() == 1 && lx.pronouns.contains(&first.fold) {
                 return (self.last_speaker.clone().into_iter().collect(), start);
             }
-            let sentence_initial = start == 0 && std::ptr::eq(first, &toks_all[0]);
+            let sentence_initial = start == 0 && std::ptr::eq(first, &toks[0]);
             let qualifies = lx.determiners.contains(&first.fold)
                 || lx.quantifiers.contains(&first.fold)
                 || lx.heads.contains_key(&first.fold)
@@ -1034,8 +1040,7 @@ impl<'a> Reader<'a> {
         let lx = self.lexicon;
         let mut toks = trim_punct(toks);
         // "un responsable américain sous couvert d'anonymat": the speaker without the phrase.
-        let words: Vec<&str> = toks.iter().map(|t| t.fold.as_str()).collect();
-        if let Some(k) = (0..words.len()).find(|&k| lx.anonymity.at(&words[k..]).is_some()) {
+        if let Some(k) = (0..toks.len()).find(|&k| lx.anonymity.at(&toks[k..]).is_some()) {
             toks = trim_punct(&toks[..k]);
         }
         // "… Jean-Yves Le Drian le 28 janvier": the date is not the speaker's.
@@ -1196,7 +1201,7 @@ impl<'a> Reader<'a> {
                 Some(Party { name: whole, kind: SourceKind::OfficialBody, source_id: None })
             }
             Some(SourceKind::Person) => {
-                // "le président russe Vladimir Poutine": the last run of capitalised words.
+                // "le président russe Vladimir Poutine": the last run of capitalised toks.
                 let mut b = last_cap;
                 let title = |t: &Tok<'_>| lx.heads.get(&t.fold) == Some(&SourceKind::Person);
                 while b > 0
@@ -1237,7 +1242,7 @@ impl<'a> Reader<'a> {
                     // not a speaker ("la demande présumée de Maduro").
                     return None;
                 }
-                // The first run of capitalised words, through connectors between two of them
+                // The first run of capitalised toks, through connectors between two of them
                 // ("Banque de France"), not through other words ("Reuters on Tuesday").
                 let mut run_end = first_cap + 1;
                 loop {
@@ -1345,19 +1350,18 @@ impl<'a> Reader<'a> {
     /// l'anonymat", a comma-enclosed insertion (", sous couvert de l'anonymat,").
     fn skip_insertions(&self, toks: &[Tok<'_>], mut j: usize) -> usize {
         let lx = self.lexicon;
-        let words: Vec<&str> = toks.iter().map(|t| t.fold.as_str()).collect();
         loop {
             let before = j;
             while j < toks.len() && (self.is_date_word(&toks[j]) || is_adverb(&toks[j], lx)) {
                 j += 1;
             }
-            if let Some((n, ())) = lx.anonymity.at(&words[j.min(words.len())..]) {
+            if let Some((n, ())) = lx.anonymity.at(&toks[j.min(toks.len())..]) {
                 j += n;
             }
             if toks.get(j).is_some_and(|t| t.is(","))
                 && let Some(close) = (j + 1..toks.len().min(j + 12)).find(|&k| toks[k].is(","))
                 && !(j + 1..close).any(|k| {
-                    lx.complementizers.at(&words[k..]).is_some()
+                    lx.complementizers.at(&toks[k..]).is_some()
                         || toks[k].is("«")
                         || toks[k].is("“")
                         || toks[k].is("\"")
@@ -1572,14 +1576,13 @@ fn trim_punct<'t, 'a>(toks: &'t [Tok<'a>]) -> &'t [Tok<'a>] {
 /// Where the concessive or attributive tail of a sentence starts: ", malgré les démentis…",
 /// ", selon…", ", d'après…", ", cité par…".
 fn concession_start(toks: &[Tok<'_>], lx: &Lexicon) -> Option<usize> {
-    let words: Vec<&str> = toks.iter().map(|t| t.fold.as_str()).collect();
     (1..toks.len())
         .find(|&k| {
             (toks[k - 1].is(",") || toks[k - 1].is("–") || toks[k - 1].is("—"))
-                && (lx.concessive.at(&words[k..]).is_some()
-                    || lx.source_markers.at(&words[k..]).is_some()
-                    || lx.relayed_by.at(&words[k..]).is_some()
-                    || lx.citing.at(&words[k..]).is_some())
+                && (lx.concessive.at(&toks[k..]).is_some()
+                    || lx.source_markers.at(&toks[k..]).is_some()
+                    || lx.relayed_by.at(&toks[k..]).is_some()
+                    || lx.citing.at(&toks[k..]).is_some())
         })
         .map(|k| k - 1)
 }
@@ -1705,17 +1708,10 @@ pub const MAX_ACCEPTED: usize = 100;
 /// scroll to and highlight it, and it survives edits elsewhere on the page. Long quotes are
 /// given by their first and last words; prefix and suffix by the words next to them.
 pub fn text_fragment_url(url: &str, selector: &Selector) -> String {
-    fn encode(s: &str) -> String {
-        let mut out = String::with_capacity(s.len());
-        for b in s.bytes() {
-            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~') {
-                out.push(b as char);
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-        out
-    }
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    // Everything but unreserved characters: the directive's own "-", "," and "&" included.
+    const DIRECTIVE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'.').remove(b'_').remove(b'~');
+    let encode = |s: &str| utf8_percent_encode(s, DIRECTIVE).to_string();
     fn words(s: &str) -> Vec<&str> {
         s.split_whitespace().collect()
     }

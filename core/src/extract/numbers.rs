@@ -14,8 +14,8 @@ pub struct Number {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Check {
-    /// One of the parts of the total at this token index.
-    Part { total: usize },
+    /// One of the parts of a stated total.
+    Part,
     /// A stated total and the sum of its parts.
     Total { sum: f64, parts: Vec<f64> },
 }
@@ -33,11 +33,10 @@ fn value(tok: &Tok<'_>, lexicon: &Lexicon) -> Option<f64> {
 /// The numbers of a sentence. Digits, and number words above one ("un", "a" and "one" are
 /// only numbers as items of a list that a total sums up).
 pub fn find(toks: &[Tok<'_>], lexicon: &Lexicon) -> Vec<Number> {
-    let words: Vec<&str> = toks.iter().map(|t| t.fold.as_str()).collect();
     let mut out: Vec<Number> = Vec::new();
     let mut i = 0;
     while i < toks.len() {
-        if let Some((len, ())) = lexicon.totals.at(&words[i..]) {
+        if let Some((len, ())) = lexicon.totals.at(&toks[i..]) {
             // "soit un total de treize": the total is the first number after the cue.
             let total_at = (i + len..toks.len().min(i + len + 2)).find(|&j| value(&toks[j], lexicon).is_some());
             if let Some(t) = total_at
@@ -51,7 +50,7 @@ pub fn find(toks: &[Tok<'_>], lexicon: &Lexicon) -> Vec<Number> {
                     out.push(Number {
                         index: p,
                         value: value(&toks[p], lexicon).unwrap_or_default(),
-                        check: Some(Check::Part { total: t }),
+                        check: Some(Check::Part),
                     });
                 }
                 out.push(Number { index: t, value: total, check: Some(Check::Total { sum, parts: values }) });

@@ -163,6 +163,7 @@ fn bad_input_is_refused_with_the_field() {
     assert_eq!(refused(Input { text: "x".repeat(MAX_TEXT_CHARS + 1), ..Input::default() }), ["text"]);
     assert_eq!(refused(Input { text: "Hallo".into(), language: Some("de".into()), ..Input::default() }), ["language"]);
     assert_eq!(refused(Input { text: "Hallo".into(), language: Some("??".into()), ..Input::default() }), ["language"]);
+    assert_eq!(refused(Input { text: "Hallo".into(), language: Some(" ".into()), ..Input::default() }), ["language"]);
     let javascript =
         Input { text: "Selon l'AFP, il pleut.".into(), url: Some("javascript:alert(1)".into()), ..Input::default() };
     assert_eq!(refused(javascript), ["url"]);

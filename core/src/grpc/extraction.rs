@@ -11,6 +11,17 @@ use crate::{
     },
 };
 
+/// An article's publication date: empty for none, else YYYY-MM-DD.
+fn published(date: &str, v: &mut Violations) -> Option<chrono::NaiveDate> {
+    match date.trim() {
+        "" => None,
+        date => v.check(
+            "published",
+            date.parse::<chrono::NaiveDate>().map_err(|_| format!("must be a date YYYY-MM-DD, got {date:?}")),
+        ),
+    }
+}
+
 impl TryFrom<pb::ExtractClaimsRequest> for Input {
     type Error = Error;
 
@@ -24,21 +35,9 @@ impl TryFrom<pb::ExtractClaimsRequest> for Input {
                 false
             }
         };
-        let published = match m.published.trim() {
-            "" => None,
-            date => v.check(
-                "published",
-                date.parse::<chrono::NaiveDate>().map_err(|_| format!("must be a date YYYY-MM-DD, got {date:?}")),
-            ),
-        };
+        let published = published(&m.published, &mut v);
         v.into_result()?;
-        Ok(Input {
-            text: m.text,
-            html,
-            language: Some(m.language).filter(|l| !l.trim().is_empty()),
-            published,
-            url: Some(m.url).filter(|u| !u.is_empty()),
-        })
+        Ok(Input { text: m.text, html, language: m.language, published, url: m.url })
     }
 }
 
@@ -148,13 +147,7 @@ impl TryFrom<pb::AcceptExtractionRequest> for Acceptance {
 
     fn try_from(m: pb::AcceptExtractionRequest) -> Result<Self, Error> {
         let mut v = Violations::default();
-        let published = match m.published.trim() {
-            "" => None,
-            date => v.check(
-                "published",
-                date.parse::<chrono::NaiveDate>().map_err(|_| format!("must be a date YYYY-MM-DD, got {date:?}")),
-            ),
-        };
+        let published = published(&m.published, &mut v);
         let mut candidates = Vec::with_capacity(m.candidates.len());
         for (i, c) in m.candidates.into_iter().enumerate() {
             let mut attributions = Vec::with_capacity(c.attributions.len());
@@ -211,11 +204,6 @@ impl TryFrom<pb::AcceptExtractionRequest> for Acceptance {
             });
         }
         v.into_result()?;
-        Ok(Acceptance {
-            url: Some(m.url).filter(|u| !u.trim().is_empty()),
-            language: m.language,
-            published,
-            candidates,
-        })
+        Ok(Acceptance { url: m.url, language: m.language, published, candidates })
     }
 }

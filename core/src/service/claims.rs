@@ -581,6 +581,12 @@ fn check_sources_exist(conn: &mut Conn, valid: &ValidAttribution) -> Result<(), 
 
 /// The claimant's source id (checked by the caller when given by id), found or created when
 /// named; `refs` gains the claimant's reference.
+/// The fields of a source created from a name alone: an anonymous group is described by it.
+pub(super) fn named_source(name: &str, kind: SourceKind) -> SourceFields {
+    let descriptor = (kind == SourceKind::Anonymous).then(|| name.to_owned());
+    SourceFields { name: name.to_owned(), kind: Some(kind), descriptor, ..SourceFields::default() }
+}
+
 pub(super) fn resolve_claimant(
     conn: &mut Conn,
     claimant: &Claimant,
@@ -594,15 +600,12 @@ pub(super) fn resolve_claimant(
                 refs.extend(sources::refs(conn, &[id])?);
                 return Ok(Some(id));
             }
-            let descriptor = (*kind == SourceKind::Anonymous).then(|| name.clone());
-            let source = SourceFields { name: name.clone(), kind: Some(*kind), descriptor, ..SourceFields::default() }
-                .into_new_source(Utc::now())
-                .map_err(|e| match e {
-                    Error::Validation(v) => Error::Validation(
-                        v.into_iter().map(|v| crate::domain::FieldViolation::new("claimant", v.description)).collect(),
-                    ),
-                    other => other,
-                })?;
+            let source = named_source(name, *kind).into_new_source(Utc::now()).map_err(|e| match e {
+                Error::Validation(v) => Error::Validation(
+                    v.into_iter().map(|v| crate::domain::FieldViolation::new("claimant", v.description)).collect(),
+                ),
+                other => other,
+            })?;
             match sources::insert(conn, &source) {
                 Ok(()) => {
                     refs.insert(source.id, SourceRef { id: source.id, name: source.name.clone(), kind: source.kind });

@@ -362,7 +362,7 @@ async fn every_rpc_for_every_caller(app: TestApp) {
                 ClaimServiceClient::new(ch)
                     .extract_claims(pb::ExtractClaimsRequest {
                         text: "According to Reuters, the port was bombed on Sunday.".into(),
-                        language: "en".into(),
+                        language: Some("en".into()),
                         ..Default::default()
                     })
                     .await

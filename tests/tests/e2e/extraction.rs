@@ -79,7 +79,7 @@ async fn the_seed_article_is_proposed_with_stored_sources_and_claims(app: TestAp
         .await
         .extract_claims(pb::ExtractClaimsRequest {
             text: article.clone(),
-            language: "fr".into(),
+            language: Some("fr".into()),
             published: "2025-09-01".into(),
             ..Default::default()
         })
@@ -130,6 +130,8 @@ async fn bad_articles_get_clean_problems(app: TestApp) {
         ),
         (json!({"text": "Selon l'AFP, il pleut.", "published": "2025-13-01"}), "published"),
         (json!({"text": "Selon l'AFP, il pleut.", "language": "fr", "url": "ftp://example.org/a"}), "url"),
+        (json!({"text": "Selon l'AFP, il pleut.", "language": "fr", "url": " "}), "url"),
+        (json!({"text": "Selon l'AFP, il pleut.", "language": ""}), "language"),
     ] {
         let response = app.post_json("/v1/extract", &body).await;
         let problem = problem(response, 400).await;
@@ -237,6 +239,7 @@ async fn accepting_candidates_stores_them_once(app: TestApp) {
     for body in [
         json!({"language": "fr", "candidates": []}),
         json!({"language": "fr", "url": "javascript:alert(1)", "candidates": [chosen[0]]}),
+        json!({"language": "fr", "url": "", "candidates": [chosen[0]]}),
         json!({"language": "fr", "candidates": [{"claim": "x", "attributions": []}]}),
     ] {
         let response = app.post_json("/v1/extract/accept", &body).await;

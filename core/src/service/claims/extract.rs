@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::{Claims, DUPLICATE_THRESHOLD, insert_new, resolve_claimant, view};
+use super::{Claims, DUPLICATE_THRESHOLD, insert_new, named_source, resolve_claimant, view};
 use crate::{
     domain::{AttributionFields, ClaimInput, ClaimView, Claimant, Error, SourceRef, Violations},
     extract::{self, Acceptance, Candidate, Extraction, Input, MAX_ACCEPTED, text_fragment_url},
@@ -79,7 +79,7 @@ impl Claims {
         if acceptance.candidates.len() > MAX_ACCEPTED {
             v.push("candidates", format!("at most {MAX_ACCEPTED} at once, got {}", acceptance.candidates.len()));
         }
-        let url = acceptance.url.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned);
+        let url = acceptance.url.as_deref().map(str::trim).map(str::to_owned);
         if let Some(u) = &url {
             v.check("url", crate::domain::source::web_url(u));
         }
@@ -95,24 +95,13 @@ impl Claims {
                     } else {
                         format!("candidates[{i}].attributions[{j}].relays[{}]", k - 1)
                     };
-                    {
-                        // As written, and the source to create when no source_id is given: a
-                        // name the API would take for a source.
-                        let fields = crate::domain::SourceFields {
-                            name: p.name.clone(),
-                            kind: Some(p.kind),
-                            descriptor: (p.kind == crate::domain::SourceKind::Anonymous).then(|| p.name.clone()),
-                            ..Default::default()
-                        };
-                        if let Err(Error::Validation(list)) = fields.into_new_source(now) {
-                            for f in list {
-                                let what = if f.field == "name" || f.field == "descriptor" {
-                                    "name".to_owned()
-                                } else {
-                                    f.field
-                                };
-                                v.push(format!("{field}.{what}"), f.description);
-                            }
+                    // As written, and the source to create when no source_id is given: a name
+                    // the API would take for a source.
+                    if let Err(Error::Validation(list)) = named_source(&p.name, p.kind).into_new_source(now) {
+                        for f in list {
+                            let what =
+                                if f.field == "name" || f.field == "descriptor" { "name".to_owned() } else { f.field };
+                            v.push(format!("{field}.{what}"), f.description);
                         }
                     }
                     if let Some(id) = &p.source_id
