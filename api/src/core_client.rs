@@ -16,10 +16,17 @@ pub const MAX_AUTHORIZATION_BYTES: usize = 1024;
 /// A gRPC request to core carrying the caller's credentials: the gateway forwards them and
 /// decides nothing on its own.
 pub fn grpc<T>(req: &actix_web::HttpRequest, message: T) -> tonic::Request<T> {
+    let authorization = req.headers().get(actix_web::http::header::AUTHORIZATION).map(|v| v.as_bytes());
+    grpc_as(req, authorization, message)
+}
+
+/// A gRPC request to core for this HTTP request, with these credentials (an `Authorization`
+/// value) instead of the request's header: the desk's pages carry the token in a cookie.
+pub fn grpc_as<T>(req: &actix_web::HttpRequest, authorization: Option<&[u8]>, message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
-    if let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION)
+    if let Some(value) = authorization
         && value.len() <= MAX_AUTHORIZATION_BYTES
-        && let Ok(value) = tonic::metadata::MetadataValue::try_from(value.as_bytes())
+        && let Ok(value) = tonic::metadata::MetadataValue::try_from(value)
     {
         request.metadata_mut().insert("authorization", value);
     }

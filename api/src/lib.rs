@@ -13,6 +13,7 @@ mod openapi;
 mod problem;
 mod routes;
 mod server;
+mod web;
 
 pub use core_client::{CoreClients, grpc};
 pub use openapi::{openapi, openapi_json};

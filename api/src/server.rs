@@ -183,6 +183,7 @@ impl Gateway {
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .configure(routes::configure)
                 .into_app()
+                .configure(crate::web::configure)
                 .service(SwaggerUi::new("/docs/{_:.*}").external_url_unchecked("/openapi.json", api.clone()))
                 .route("/docs", web::get().to(docs_redirect))
                 .route("/metrics", web::get().to(crate::front::metrics))

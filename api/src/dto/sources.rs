@@ -244,6 +244,7 @@ impl From<ListSourcesQuery> for pb::ListSourcesRequest {
             page_token,
             query: q,
             kind: kind.map_or(pb::SourceKind::Unspecified, Into::into).into(),
+            ids: Vec::new(),
         }
     }
 }

@@ -194,7 +194,12 @@ pub struct SourceListParams {
     pub page_token: Option<String>,
     pub query: Option<String>,
     pub kind: Option<SourceKind>,
+    /// Only these sources (at most [`MAX_SOURCE_IDS`]).
+    pub ids: Vec<String>,
 }
+
+/// The most ids one source list may name.
+pub const MAX_SOURCE_IDS: usize = 100;
 
 /// Checked source list parameters, ready for storage.
 #[derive(Debug, Clone, PartialEq)]
@@ -204,6 +209,8 @@ pub struct SourceFilter {
     /// Words every match has among its names' and aliases' terms.
     pub query: Option<Vec<text::NameQueryWord>>,
     pub kind: Option<SourceKind>,
+    /// Only these sources; `None`: any.
+    pub ids: Option<Vec<uuid::Uuid>>,
 }
 
 impl SourceListParams {
@@ -224,14 +231,31 @@ impl SourceListParams {
                 })
                 .transpose(),
         );
+        let ids = v.check("ids", source_ids(&self.ids));
         v.into_result()?;
         Ok(SourceFilter {
             limit: limit.unwrap_or(DEFAULT_PAGE_SIZE),
             after: after.flatten(),
             query: query.flatten(),
             kind: self.kind,
+            ids: ids.flatten(),
         })
     }
+}
+
+/// The ids a source list is narrowed to: none given, no narrowing.
+fn source_ids(ids: &[String]) -> Result<Option<Vec<uuid::Uuid>>, String> {
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    if ids.len() > MAX_SOURCE_IDS {
+        return Err(format!("at most {MAX_SOURCE_IDS} ids, got {}", ids.len()));
+    }
+    let parsed = ids
+        .iter()
+        .map(|id| uuid::Uuid::try_parse(id).map_err(|_| format!("{} is not a UUID", super::shown(id))))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(parsed))
 }
 
 /// Position after the last source of a page, in (name_key, id) order.

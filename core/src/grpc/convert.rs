@@ -362,9 +362,9 @@ impl TryFrom<pb::ListSourcesRequest> for SourceListParams {
     type Error = Error;
 
     fn try_from(req: pb::ListSourcesRequest) -> Result<Self, Error> {
-        let pb::ListSourcesRequest { page_size, page_token, query, kind } = req;
+        let pb::ListSourcesRequest { page_size, page_token, query, kind, ids } = req;
         let kind = SourceKind::from_proto(kind).map_err(|e| Error::invalid("kind", e))?;
-        Ok(SourceListParams { page_size, page_token, query, kind })
+        Ok(SourceListParams { page_size, page_token, query, kind, ids })
     }
 }
 

@@ -291,6 +291,9 @@ pub fn list(conn: &mut Conn, filter: &SourceFilter) -> Result<Page<Source>, Erro
     if let Some(kind) = filter.kind {
         query = query.filter(sources::kind.eq(kind.as_str()));
     }
+    if let Some(ids) = &filter.ids {
+        query = query.filter(sources::id.eq_any(ids.iter().map(uuid::Uuid::to_string).collect::<Vec<_>>()));
+    }
     for word in filter.query.iter().flatten() {
         type Backend = <Conn as Connection>::Backend;
         let mut matches: Box<dyn BoxableExpression<sources::table, Backend, SqlType = Bool>> = Box::new(
