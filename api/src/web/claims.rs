@@ -791,6 +791,10 @@ async fn source_named(
         Ok(source) => Ok(source.into_inner().id),
         Err(status) => {
             let mut problem = Problem::from(status);
+            // The same name spelt another way ("Washington Post" for "The Washington Post").
+            if let Some(existing) = problem.extensions.as_ref().and_then(|x| x.existing_id.clone()) {
+                return Ok(existing);
+            }
             for e in &mut problem.errors {
                 e.field = format!("{field}: {}", e.field);
             }

@@ -7,6 +7,7 @@ mod bad_input;
 mod claimreview;
 mod claims;
 mod core_down;
+mod desk;
 mod docs;
 mod extraction;
 mod feed;
