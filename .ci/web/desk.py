@@ -58,8 +58,8 @@ def audit(page, name):
 def keyboard_reaches_everything(page, name):
     """Tabbing from the top visits every link, button and field of the page."""
     wanted = page.evaluate("""() => {
-        const all = [...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea')];
-        return all.filter(e => e.offsetParent !== null || e.classList.contains('skip')).length }""")
+        const all = [...document.querySelectorAll('a[href], button, summary, input:not([type=hidden]), select, textarea')];
+        return all.filter(e => e.checkVisibility() || e.classList.contains('skip')).length }""")
     page.evaluate("() => { window.__seen = new Set(); document.addEventListener('focusin', e => window.__seen.add(e.target)); }")
     page.locator("body").focus()
     for _ in range(wanted + 5):
@@ -143,6 +143,13 @@ def main():
         expect(chains.nth(0)).to_contain_text("Miami Herald")
         expect(chains.nth(2)).to_contain_text("Donald Trump")
         expect(chains.nth(2).locator(".stance")).to_have_text("denies")
+        # Edit the denial: its quote, from the form folded under it.
+        chains.nth(2).get_by_text("Edit statement 3").click()
+        page.fill("#e2-quote", "« Ce n'est pas vrai »")
+        chains.nth(2).get_by_role("button", name="Save the statement").click()
+        expect(page.locator("ol.chains > li").nth(2)).to_contain_text("« Ce n'est pas vrai »")
+        expect(page.locator("ol.chains > li").nth(2).locator(".stance")).to_have_text("denies")
+        expect(page.locator("ol.timeline")).to_contain_text("Statement edited")
         expect(page.locator("#sourcing-level")).to_contain_text("contested")
         expect(page.locator("#sourcing-level")).to_contain_text("anonymous sources only")
         audit(page, "claim-contested")

@@ -12,10 +12,13 @@
 //!   and the queries to run against them (`corpus`).
 //! - `http-query`, `http-create`: closed-loop REST searches, similar-claim lookups and
 //!   creations, for bench/search_bench.py (`searchload`).
+//! - `desk`: the desk's pages (a claim with 50 attributions, the list, a search), for
+//!   bench/desk_bench.sh (`deskload`).
 //! - `feed`: the change feed's latency from commit to watcher and a watcher's events per
 //!   second, for bench/feed_bench.sh (`feedload`).
 
 mod corpus;
+mod deskload;
 mod extracteval;
 mod feedload;
 mod importload;
@@ -161,6 +164,19 @@ enum Command {
         #[arg(long)]
         secs: u64,
     },
+    /// The desk's page latencies (signs in as a browser does).
+    Desk {
+        /// The gateway's base URL (http://host:port).
+        #[arg(long)]
+        url: String,
+        /// An editor's or admin's token.
+        #[arg(long)]
+        token: String,
+        #[arg(long, default_value_t = 4)]
+        conns: usize,
+        #[arg(long, default_value_t = 10)]
+        secs: u64,
+    },
     HttpCreate {
         #[arg(long)]
         url: String,
@@ -193,6 +209,7 @@ async fn main() -> anyhow::Result<()> {
         Command::HttpQuery { url, token, queries, kind, conns, secs } => {
             searchload::http_query(&url, &token, &queries, &kind, conns, secs).await
         }
+        Command::Desk { url, token, conns, secs } => deskload::desk(&url, &token, conns, secs).await,
         Command::Feed { addr, token, writers, secs } => feedload::feed(&addr, &token, writers, secs).await,
         Command::HttpCreate { url, token, seed, conns, secs } => {
             searchload::http_create(&url, &token, seed, conns, secs).await

@@ -256,6 +256,8 @@ pub struct Typed {
     conflict_since: Option<i64>,
     status: Option<(StatusForm, Option<Problem>)>,
     attribution: Option<(AttributionForm, Option<Problem>)>,
+    /// A statement's edit: its id, what was typed, why it was refused.
+    edit: Option<(String, AttributionForm, Problem)>,
     merge: Option<Problem>,
 }
 
@@ -325,10 +327,14 @@ async fn claim_page(
         attributions.iter().flat_map(|a| std::iter::once(&a.speaker_id).chain(&a.relay_ids)).chain(mentioned).cloned(),
     );
     let names = source_names(req, desk, core, ids).await?;
-    let status = match (&typed.status, &typed.attribution, &typed.merge) {
-        (Some((_, Some(p))), _, _) | (_, Some((_, Some(p))), _) | (_, _, Some(p)) => p.status,
-        _ => StatusCode::OK,
-    };
+    let refusal = typed
+        .status
+        .as_ref()
+        .and_then(|(_, p)| p.as_ref())
+        .or(typed.attribution.as_ref().and_then(|(_, p)| p.as_ref()))
+        .or(typed.edit.as_ref().map(|(_, _, p)| p))
+        .or(typed.merge.as_ref());
+    let status = refusal.map_or(StatusCode::OK, |p| p.status);
     let body = claim_body(desk, caller, &claim, &attributions, more_attributions, &names, &events, &matches, &typed);
     Ok(desk.page(status, Some(caller), desk.t("claim.title"), body))
 }
@@ -413,7 +419,7 @@ fn claim_body(
             h2 #attributions-h { (desk.t("claim.attributions")) }
             @if attributions.is_empty() { p { (desk.t("claim.no_attributions")) } }
             ol.chains {
-                @for a in attributions {
+                @for (at, a) in attributions.iter().enumerate() {
                     li.chain {
                         p.path {
                             (party(&a.speaker_id))
@@ -429,12 +435,16 @@ fn claim_body(
                             @if let Some(url) = &a.url { a href=(url) rel="noopener noreferrer" { (desk.t("claim.source_link")) } " · " }
                             (desk.f("claim.recorded", &[("by", &a.recorded_by), ("at", &a.recorded_at.format("%Y-%m-%d %H:%M").to_string())]))
                         }
+                        @if caller.can(pb::Role::Editor) {
+                            (edit_attribution_form(desk, claim, at, a, names, typed.edit.as_ref()))
+                        }
                     }
                 }
             }
             @if more_attributions { p { (desk.f("claim.more_attributions", &[("n", &ATTRIBUTIONS.to_string())])) } }
             @if caller.can(pb::Role::Reporter) {
-                (attribution_form(desk, claim, names, typed.attribution.as_ref()))
+                (known_names(claim, names))
+                (attribution_form(desk, claim, typed.attribution.as_ref()))
             }
         }
 
@@ -687,42 +697,45 @@ fn kind_options(desk: &Desk, chosen: Option<&str>, default: SourceKind) -> Marku
     }
 }
 
-fn attribution_form(
-    desk: &Desk,
-    claim: &Claim,
-    names: &HashMap<String, (String, SourceKind)>,
-    typed: Option<&(AttributionForm, Option<Problem>)>,
-) -> Markup {
-    let f = typed.map(|(f, _)| f.clone()).unwrap_or_default();
-    let error = typed.and_then(|(_, p)| p.as_ref()).filter(|p| p.code != "version_mismatch");
+/// The names a statement's speaker and relays may be picked from (the page's parties).
+fn known_names(claim: &Claim, names: &HashMap<String, (String, SourceKind)>) -> Markup {
     let mut known: Vec<&str> = names.values().map(|(n, _)| n.as_str()).collect();
     if let Some(c) = &claim.claimant {
         known.push(&c.name);
     }
     known.sort_unstable();
     known.dedup();
+    html! { datalist #known-sources { @for n in &known { option value=(n) {} } } }
+}
+
+/// A statement's form: empty to add one, filled with a statement to edit it. `prefix` keeps
+/// its field ids apart from the page's other statement forms.
+fn attribution_fields(
+    desk: &Desk,
+    claim: &Claim,
+    action: &str,
+    prefix: &str,
+    f: &AttributionForm,
+    submit: &str,
+) -> Markup {
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let id = |name: &str| format!("{prefix}{name}");
     html! {
-        h3 #add-attribution-h { (desk.t("attribution_form.title")) }
-        @if let Some(problem) = error {
-            div.alert role="alert" #attribution-error { p { (problem.detail) } (field_errors(&problem.errors)) }
-        }
-        form.card method="post" action=(format!("/claims/{}/attributions", claim.id)) aria-labelledby="add-attribution-h" {
+        form.card method="post" action=(action) {
             (desk.csrf_field())
             input type="hidden" name="version" value=(claim.version);
-            datalist #known-sources { @for n in &known { option value=(n) {} } }
             p {
-                label for="speaker" { (desk.t("attribution_form.speaker")) }
-                input #speaker name="speaker" required list="known-sources" value=(f.speaker) aria-describedby="speaker-help";
-                small #speaker-help { (desk.t("attribution_form.speaker_help")) " " a href="/sources" { (desk.t("attribution_form.search_sources")) } }
+                label for=(id("speaker")) { (desk.t("attribution_form.speaker")) }
+                input id=(id("speaker")) name="speaker" required list="known-sources" value=(f.speaker) aria-describedby=(id("speaker-help"));
+                small id=(id("speaker-help")) { (desk.t("attribution_form.speaker_help")) " " a href="/sources" { (desk.t("attribution_form.search_sources")) } }
             }
             p {
-                label for="speaker_kind" { (desk.t("attribution_form.speaker_kind")) }
-                select #speaker_kind name="speaker_kind" { (kind_options(desk, f.speaker_kind.as_deref(), SourceKind::Person)) }
+                label for=(id("speaker_kind")) { (desk.t("attribution_form.speaker_kind")) }
+                select id=(id("speaker_kind")) name="speaker_kind" { (kind_options(desk, f.speaker_kind.as_deref(), SourceKind::Person)) }
             }
             p {
-                label for="stance" { (desk.t("attribution_form.stance")) }
-                select #stance name="stance" {
+                label for=(id("stance")) { (desk.t("attribution_form.stance")) }
+                select id=(id("stance")) name="stance" {
                     @for s in STANCES {
                         @let name = wire(&s);
                         option value=(name) selected[f.stance == name] { (desk.t(&format!("stance.{name}"))) }
@@ -730,28 +743,80 @@ fn attribution_form(
                 }
             }
             p {
-                label for="relays" { (desk.t("attribution_form.relays")) }
-                input #relays name="relays" list="known-sources" value=(text(&f.relays)) aria-describedby="relays-help";
-                small #relays-help { (desk.t("attribution_form.relays_help")) }
+                label for=(id("relays")) { (desk.t("attribution_form.relays")) }
+                input id=(id("relays")) name="relays" list="known-sources" value=(text(&f.relays)) aria-describedby=(id("relays-help"));
+                small id=(id("relays-help")) { (desk.t("attribution_form.relays_help")) }
             }
             p {
-                label for="relay_kind" { (desk.t("attribution_form.relay_kind")) }
-                select #relay_kind name="relay_kind" { (kind_options(desk, f.relay_kind.as_deref(), SourceKind::NewsOutlet)) }
+                label for=(id("relay_kind")) { (desk.t("attribution_form.relay_kind")) }
+                select id=(id("relay_kind")) name="relay_kind" { (kind_options(desk, f.relay_kind.as_deref(), SourceKind::NewsOutlet)) }
             }
             p {
-                label for="quote" { (desk.t("attribution_form.quote")) }
-                textarea #quote name="quote" rows="2" { (text(&f.quote)) }
+                label for=(id("quote")) { (desk.t("attribution_form.quote")) }
+                textarea id=(id("quote")) name="quote" rows="2" { (text(&f.quote)) }
             }
             p {
-                label for="url" { (desk.t("attribution_form.url")) }
-                input #url name="url" type="url" value=(text(&f.url));
+                label for=(id("url")) { (desk.t("attribution_form.url")) }
+                input id=(id("url")) name="url" type="url" value=(text(&f.url));
             }
             p {
-                label for="published_at" { (desk.t("attribution_form.published_at")) }
-                input #published_at name="published_at" value=(text(&f.published_at)) placeholder="2025-10-26" size="10";
+                label for=(id("published_at")) { (desk.t("attribution_form.published_at")) }
+                input id=(id("published_at")) name="published_at" value=(text(&f.published_at)) placeholder="2025-10-26" size="10";
             }
-            button type="submit" { (desk.t("attribution_form.submit")) }
+            button type="submit" { (submit) }
         }
+    }
+}
+
+/// A stored statement as its edit form shows it.
+fn as_form(a: &Attribution, names: &HashMap<String, (String, SourceKind)>) -> AttributionForm {
+    let name = |id: &str| names.get(id).map_or_else(|| id.to_owned(), |(n, _)| n.clone());
+    let kind = |id: &str| names.get(id).map(|(_, k)| wire(k));
+    AttributionForm {
+        speaker: name(&a.speaker_id),
+        speaker_kind: kind(&a.speaker_id),
+        stance: wire(&a.stance),
+        relays: Some(a.relay_ids.iter().map(|r| name(r)).collect::<Vec<_>>().join(", ")),
+        relay_kind: a.relay_ids.first().and_then(|r| kind(r)),
+        quote: a.quote.clone(),
+        url: a.url.clone(),
+        published_at: a.published_at.clone(),
+        ..AttributionForm::default()
+    }
+}
+
+/// The edit of one statement, folded under it (open when the last try was refused).
+fn edit_attribution_form(
+    desk: &Desk,
+    claim: &Claim,
+    at: usize,
+    a: &Attribution,
+    names: &HashMap<String, (String, SourceKind)>,
+    typed: Option<&(String, AttributionForm, Problem)>,
+) -> Markup {
+    let retry = typed.filter(|(id, _, _)| *id == a.id);
+    let f = retry.map_or_else(|| as_form(a, names), |(_, f, _)| f.clone());
+    let error = retry.map(|(_, _, p)| p).filter(|p| p.code != "version_mismatch");
+    html! {
+        details.edit open[retry.is_some()] {
+            summary { (desk.f("attribution_form.edit", &[("n", &(at + 1).to_string())])) }
+            @if let Some(problem) = error {
+                div.alert role="alert" { p { (problem.detail) } (field_errors(&problem.errors)) }
+            }
+            (attribution_fields(desk, claim, &format!("/claims/{}/attributions/{}", claim.id, a.id), &format!("e{at}-"), &f, desk.t("attribution_form.save")))
+        }
+    }
+}
+
+fn attribution_form(desk: &Desk, claim: &Claim, typed: Option<&(AttributionForm, Option<Problem>)>) -> Markup {
+    let f = typed.map(|(f, _)| f.clone()).unwrap_or_default();
+    let error = typed.and_then(|(_, p)| p.as_ref()).filter(|p| p.code != "version_mismatch");
+    html! {
+        h3 #add-attribution-h { (desk.t("attribution_form.title")) }
+        @if let Some(problem) = error {
+            div.alert role="alert" #attribution-error { p { (problem.detail) } (field_errors(&problem.errors)) }
+        }
+        (attribution_fields(desk, claim, &format!("/claims/{}/attributions", claim.id), "", &f, desk.t("attribution_form.submit")))
     }
 }
 
@@ -818,7 +883,7 @@ pub async fn add_attribution(
     let result = async {
         let f: AttributionForm = form(&body)?;
         desk.check_csrf(&f.csrf)?;
-        let added = add(&req, &desk, &core, &id, &f).await;
+        let added = save(&req, &desk, &core, &id, None, &f).await;
         match added {
             Ok(()) => Ok(Desk::see_other(&format!("/claims/{id}#attributions-h"))),
             Err(problem) => {
@@ -844,7 +909,56 @@ pub async fn add_attribution(
     desk.answer(Some(&caller), result)
 }
 
-async fn add(req: &HttpRequest, desk: &Desk, core: &CoreClients, id: &str, f: &AttributionForm) -> Result<(), Problem> {
+/// `POST /claims/{id}/attributions/{attribution_id}`: a statement replaced by what the form says.
+pub async fn edit_attribution(
+    req: HttpRequest,
+    desk: Desk,
+    core: web::Data<CoreClients>,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let caller = match desk.caller(&req, &core).await {
+        Ok(caller) => caller,
+        Err(problem) => return desk.answer(None, Err(problem)),
+    };
+    let (id, attribution_id) = path.into_inner();
+    let result = async {
+        let f: AttributionForm = form(&body)?;
+        desk.check_csrf(&f.csrf)?;
+        match save(&req, &desk, &core, &id, Some(&attribution_id), &f).await {
+            Ok(()) => Ok(Desk::see_other(&format!("/claims/{id}#attributions-h"))),
+            Err(problem) => {
+                let version = f.version;
+                refused_again(
+                    &req,
+                    &desk,
+                    &core,
+                    &caller,
+                    &id,
+                    version,
+                    problem,
+                    |typed, f2, p| {
+                        typed.edit = Some((attribution_id.clone(), f2, p));
+                    },
+                    f,
+                )
+                .await
+            }
+        }
+    }
+    .await;
+    desk.answer(Some(&caller), result)
+}
+
+/// A statement from its form: added, or replacing `attribution_id`.
+async fn save(
+    req: &HttpRequest,
+    desk: &Desk,
+    core: &CoreClients,
+    id: &str,
+    attribution_id: Option<&str>,
+    f: &AttributionForm,
+) -> Result<(), Problem> {
     let speaker = filled(Some(f.speaker.clone()))
         .ok_or_else(|| Problem::bad_field("validation_failed", "speaker", desk.t("attribution_form.speaker_needed")))?;
     let stance = parse_wire::<Stance>("stance", Some(f.stance.clone()))?
@@ -865,20 +979,31 @@ async fn add(req: &HttpRequest, desk: &Desk, core: &CoreClients, id: &str, f: &A
     for relay in &relays {
         relay_ids.push(source_named(req, desk, core, "relays", relay, relay_kind).await?);
     }
-    let request = pb::AddAttributionRequest {
-        claim_id: id.to_owned(),
-        expected_version: f.version,
-        attribution: Some(pb::AttributionFields {
-            speaker_id,
-            stance: pb::Stance::from(stance).into(),
-            relay_ids,
-            quote: filled(f.quote.clone()),
-            url: filled(f.url.clone()),
-            published_at: filled(f.published_at.clone()),
-        }),
-        etag: String::new(),
+    let fields = pb::AttributionFields {
+        speaker_id,
+        stance: pb::Stance::from(stance).into(),
+        relay_ids,
+        quote: filled(f.quote.clone()),
+        url: filled(f.url.clone()),
+        published_at: filled(f.published_at.clone()),
     };
-    core.claims.clone().add_attribution(desk.call(req, request)).await?;
+    let (claim_id, expected_version, etag) = (id.to_owned(), f.version, String::new());
+    match attribution_id {
+        None => {
+            let request = pb::AddAttributionRequest { claim_id, expected_version, attribution: Some(fields), etag };
+            core.claims.clone().add_attribution(desk.call(req, request)).await?;
+        }
+        Some(attribution_id) => {
+            let request = pb::UpdateAttributionRequest {
+                claim_id,
+                attribution_id: attribution_id.to_owned(),
+                expected_version,
+                attribution: Some(fields),
+                etag,
+            };
+            core.claims.clone().update_attribution(desk.call(req, request)).await?;
+        }
+    }
     Ok(())
 }
 

@@ -53,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/claims/{id}", web::get().to(claims::show))
         .route("/claims/{id}/status", web::post().to(claims::set_status))
         .route("/claims/{id}/attributions", web::post().to(claims::add_attribution))
+        .route("/claims/{id}/attributions/{attribution_id}", web::post().to(claims::edit_attribution))
         .route("/claims/{id}/merge", web::post().to(claims::merge))
         .route("/extract", web::get().to(extract::paste))
         .route("/extract", web::post().to(extract::read))

@@ -253,6 +253,64 @@ async fn a_viewer_reads_and_core_refuses_their_edits(app: TestApp) {
     assert_eq!(app.json(&format!("/v1/claims/{id}")).await["status"], "unverified");
 }
 
+async fn statements_are_added_and_edited_by_name(app: TestApp) {
+    let claim = app.claim(json!({"text": "Maduro a demandé l'aide de la Russie", "language": "fr"})).await;
+    let id = claim["id"].as_str().expect("id");
+    let post = app.source(json!({"name": "The Washington Post", "kind": "news_outlet", "aliases": ["WaPo"]})).await;
+    let mut browser = Browser::new(&app);
+    let csrf = browser.sign_in(ADMIN_TOKEN).await;
+    // The speaker by an alias, a relay new to the desk: found, and created.
+    let response = browser
+        .post(
+            &format!("/claims/{id}/attributions"),
+            &[
+                ("csrf", &csrf),
+                ("version", "1"),
+                ("speaker", "wapo"),
+                ("speaker_kind", "person"),
+                ("stance", "asserts"),
+                ("relays", "Agence France-Presse"),
+                ("relay_kind", "news_agency"),
+                ("quote", ""),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let listed = app.json(&format!("/v1/claims/{id}/attributions")).await;
+    let stored = &listed["attributions"][0];
+    assert_eq!(stored["speaker_id"], post.as_str(), "the alias found the stored source");
+    let afp = stored["relay_ids"][0].as_str().expect("relay").to_owned();
+    assert_eq!(app.json(&format!("/v1/sources/{afp}")).await["kind"], "news_agency");
+    let attribution = stored["id"].as_str().expect("id");
+
+    // The edit form replaces it; a blank speaker is refused and nothing changes.
+    let path = format!("/claims/{id}/attributions/{attribution}");
+    let refused =
+        browser.post(&path, &[("csrf", &csrf), ("version", "2"), ("speaker", " "), ("stance", "denies")]).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.expect("body").contains("Name the speaker"));
+    let edited = browser
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("version", "2"),
+                ("speaker", "The Washington Post"),
+                ("stance", "denies"),
+                ("relays", "Agence France-Presse"),
+                ("quote", "« faux »"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status(), StatusCode::SEE_OTHER);
+    let after = app.json(&format!("/v1/claims/{id}/attributions")).await;
+    assert_eq!(after["attributions"][0]["stance"], "denies");
+    assert_eq!(after["attributions"][0]["quote"], "« faux »");
+    assert_eq!(after["attributions"][0]["relay_ids"][0], afp.as_str(), "the relay created once");
+    let page = browser.page(&format!("/claims/{id}")).await;
+    assert!(page.contains("Statement edited") && page.contains("« faux »"), "{page}");
+}
+
 /// One call names every party of a claim's page: ListSources by ids.
 async fn sources_are_listed_by_id(app: TestApp) {
     let a = app.source(json!({"name": "Agence France-Presse", "kind": "news_agency"})).await;
@@ -281,5 +339,6 @@ claimdesk_tests::on_both_backends!(
     a_stale_page_shows_what_changed_and_keeps_what_was_typed,
     pages_speak_the_browsers_language_or_the_chosen_one,
     a_viewer_reads_and_core_refuses_their_edits,
+    statements_are_added_and_edited_by_name,
     sources_are_listed_by_id,
 );
