@@ -228,6 +228,14 @@ def main():
         expect(page.locator("ol.chains > li").first).to_be_visible()
         assert texts[0].split("] ", 1)[1] in page.locator("#claim-text").inner_text()
 
+        # Lists read newest first, or oldest first when asked.
+        page.goto(BASE + "/")
+        expect(page.locator("ol.claims > li").first).not_to_contain_text("bombarder")
+        page.select_option("#order", "oldest_first")
+        page.get_by_role("button", name="Apply").click()
+        expect(page.locator("ol.claims > li").first).to_contain_text("bombarder")
+        expect(page.locator("p.count")).to_have_text("Oldest first.")
+
         # Submitting a claim the desk holds shows it first.
         page.goto(BASE + "/claims/new")
         page.fill("#text", "Les États-Unis se préparaient à bombarder des installations militaires vénézuéliennes")

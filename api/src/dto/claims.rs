@@ -417,6 +417,16 @@ impl TryFrom<pb::Claim> for Claim {
     }
 }
 
+/// The order of a list of claims, by creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimOrder {
+    NewestFirst,
+    OldestFirst,
+}
+
+proto_enum!(ClaimOrder <=> ClaimOrder { NewestFirst, OldestFirst });
+
 /// Filters and pagination for listing claims. Timestamps are RFC 3339; write the offset as
 /// `Z` or percent-encode `+`.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
@@ -453,6 +463,9 @@ pub struct ListClaimsQuery {
     pub q: Option<String>,
     /// With `q`: only claims at this sourcing level.
     pub sourcing_level: Option<SourcingLevel>,
+    /// Without `q`: newest first (the default) or oldest first, by creation. A `page_token`
+    /// continues the order it was made in.
+    pub order: Option<ClaimOrder>,
 }
 
 impl From<ListClaimsQuery> for pb::ListClaimsRequest {
@@ -470,6 +483,7 @@ impl From<ListClaimsQuery> for pb::ListClaimsRequest {
             claimed_to,
             q: _,
             sourcing_level: _,
+            order,
         } = q;
         pb::ListClaimsRequest {
             page_size,
@@ -482,6 +496,7 @@ impl From<ListClaimsQuery> for pb::ListClaimsRequest {
             created_to: created_to.map(timestamp),
             claimed_from,
             claimed_to,
+            order: order.map_or(pb::ClaimOrder::Unspecified, Into::into).into(),
         }
     }
 }

@@ -138,6 +138,14 @@ pub async fn list_claims(
     core: web::Data<CoreClients>,
     QueryParams(query): QueryParams<ListClaimsQuery>,
 ) -> Result<HttpResponse, Problem> {
+    if query.q.is_some() && query.order.is_some() {
+        return Err(Problem::new(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "validation_failed",
+            "order sorts a list; a search (q) answers best match first",
+        )
+        .with_field("order", "not with q"));
+    }
     if query.q.is_none() && query.sourcing_level.is_some() {
         return Err(Problem::new(
             actix_web::http::StatusCode::BAD_REQUEST,

@@ -108,6 +108,7 @@ pub struct ListForm {
     claimant_id: Option<String>,
     claimed_from: Option<String>,
     claimed_to: Option<String>,
+    order: Option<String>,
     page_token: Option<String>,
 }
 
@@ -131,6 +132,7 @@ pub async fn list(req: HttpRequest, desk: Desk, core: web::Data<CoreClients>) ->
             Ok((claims, next)) => {
                 p.count role="status" {
                     @if filled(filters.q.clone()).is_some() { (desk.t("claims.sorted_relevance")) }
+                    @else if filters.order.as_deref() == Some("oldest_first") { (desk.t("claims.sorted_oldest")) }
                     @else { (desk.t("claims.sorted_newest")) }
                 }
                 @if claims.is_empty() { p { (desk.t("claims.none")) } }
@@ -180,6 +182,8 @@ async fn find(
         created_to: None,
         claimed_from: filled(f.claimed_from.clone()),
         claimed_to: filled(f.claimed_to.clone()),
+        // A search is best match first.
+        order: if q.is_some() { None } else { parse_wire("order", f.order.clone())? },
         q,
         sourcing_level: level,
     };
@@ -240,6 +244,14 @@ fn filter_form(desk: &Desk, f: &ListForm) -> Markup {
             p {
                 label for="claimed_to" { (desk.t("claims.claimed_to")) }
                 input #claimed_to name="claimed_to" value=(text(&f.claimed_to)) placeholder="2025-12-31" size="10";
+            }
+            p {
+                label for="order" { (desk.t("claims.order")) }
+                select #order name="order" aria-describedby="order-help" {
+                    option value="newest_first" { (desk.t("claims.sorted_newest")) }
+                    option value="oldest_first" selected[f.order.as_deref() == Some("oldest_first")] { (desk.t("claims.sorted_oldest")) }
+                }
+                small #order-help { (desk.t("claims.order_help")) }
             }
             @if let Some(id) = filled(f.claimant_id.clone()) {
                 input type="hidden" name="claimant_id" value=(id);

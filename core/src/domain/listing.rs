@@ -25,6 +25,8 @@ pub struct ListParams {
     pub created_to: Option<DateTime<Utc>>,
     pub claimed_from: Option<String>,
     pub claimed_to: Option<String>,
+    /// Oldest first instead of newest first.
+    pub oldest_first: bool,
 }
 
 /// Checked list parameters, ready for storage.
@@ -42,13 +44,23 @@ pub struct ClaimFilter {
     pub claimed_from: Option<DateTime<Utc>>,
     /// ...and starts before this one (exclusive end of `claimed_to`'s period).
     pub claimed_until: Option<DateTime<Utc>>,
+    /// Oldest first; `after` is then a position in that order.
+    pub oldest_first: bool,
 }
 
 impl ListParams {
     pub fn into_filter(self) -> Result<ClaimFilter, Error> {
         let mut v = Violations::default();
         let limit = v.check("page_size", page_size(self.page_size));
-        let after = v.check("page_token", paging::decode_token::<ClaimCursor>(self.page_token.as_deref()));
+        let token = self.page_token.as_deref();
+        let after = v.check(
+            "page_token",
+            if self.oldest_first {
+                paging::decode_token::<OldestFirst>(token).map(|c| c.map(|OldestFirst(c)| c))
+            } else {
+                paging::decode_token::<ClaimCursor>(token)
+            },
+        );
         let language = v.check("language", self.language.as_deref().map(language::normalize).transpose());
         let claimant_id = v.check(
             "claimant_id",
@@ -86,6 +98,7 @@ impl ListParams {
             created_to: self.created_to,
             claimed_from: claimed_from.flatten().map(|d| d.start()),
             claimed_until: claimed_to.flatten().map(|d| d.end()),
+            oldest_first: self.oldest_first,
         })
     }
 }
@@ -108,6 +121,24 @@ impl Cursor for ClaimCursor {
     fn from_fields(fields: &[&str]) -> Option<Self> {
         let created_at = DateTime::<Utc>::from_timestamp_micros(fields[0].parse().ok()?)?;
         Some(ClaimCursor { created_at, id: Uuid::try_parse(fields[1]).ok()? })
+    }
+}
+
+/// Position after the last claim of a page listed oldest first, in the (created_at, id)
+/// ascending order: a token of its own kind, so a token of one order is refused by the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OldestFirst(pub ClaimCursor);
+
+impl Cursor for OldestFirst {
+    const KIND: &'static str = "c1a";
+    const FIELDS: usize = 2;
+
+    fn fields(&self) -> Vec<String> {
+        self.0.fields()
+    }
+
+    fn from_fields(fields: &[&str]) -> Option<Self> {
+        ClaimCursor::from_fields(fields).map(OldestFirst)
     }
 }
 

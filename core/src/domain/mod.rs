@@ -26,8 +26,8 @@ pub use claim::{Claim, ClaimInput, ClaimPatch, ClaimStatus, Claimant, NewClaim};
 pub use error::{Error, FieldViolation, Violations};
 pub use history::{Change, ClaimSnapshot, Event, FieldChange};
 pub use listing::{
-    AttributionCursor, ClaimCursor, ClaimFilter, HistoryCursor, ListParams, ReviewCursor, ReviewFeedParams,
-    ReviewFilter, SourceCursor, SourceFilter, SourceListParams,
+    AttributionCursor, ClaimCursor, ClaimFilter, HistoryCursor, ListParams, OldestFirst, ReviewCursor,
+    ReviewFeedParams, ReviewFilter, SourceCursor, SourceFilter, SourceListParams,
 };
 pub use paging::Page;
 pub use partial_date::PartialDate;

@@ -180,6 +180,7 @@ impl TryFrom<pb::SearchClaimsRequest> for SearchParams {
             created_to,
             claimed_from,
             claimed_to,
+            order: pb::ClaimOrder::Unspecified.into(),
         })?;
         Ok(SearchParams { query, list, sourcing_level: level })
     }
@@ -299,9 +300,18 @@ impl TryFrom<pb::ListClaimsRequest> for ListParams {
             created_to,
             claimed_from,
             claimed_to,
+            order,
         } = req;
         let mut v = Violations::default();
         let status = v.check("status", ClaimStatus::from_proto(status));
+        let oldest_first = v.check(
+            "order",
+            match pb::ClaimOrder::try_from(order) {
+                Ok(pb::ClaimOrder::OldestFirst) => Ok(true),
+                Ok(_) => Ok(false),
+                Err(_) => Err(format!("{order} is not a ClaimOrder")),
+            },
+        );
         let created_from = v.check("created_from", from_timestamp(created_from));
         let created_to = v.check("created_to", from_timestamp(created_to));
         v.into_result()?;
@@ -316,6 +326,7 @@ impl TryFrom<pb::ListClaimsRequest> for ListParams {
             created_to: created_to.flatten(),
             claimed_from,
             claimed_to,
+            oldest_first: oldest_first.unwrap_or_default(),
         })
     }
 }

@@ -7,7 +7,9 @@ use super::{
     Conn,
     schema::{change_counters, claim_tags, claims},
 };
-use crate::domain::{Claim, ClaimCursor, ClaimFilter, ClaimStatus, Error, Page, ReviewCursor, ReviewFilter};
+use crate::domain::{
+    Claim, ClaimCursor, ClaimFilter, ClaimStatus, Error, OldestFirst, Page, ReviewCursor, ReviewFilter,
+};
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = claims)]
@@ -235,7 +237,11 @@ pub fn list(conn: &mut Conn, filter: &ClaimFilter) -> Result<Page<Claim>, Error>
     if let Some(after) = filter.after {
         let at = after.created_at.naive_utc();
         let id = after.id.to_string();
-        query = query.filter(claims::created_at.lt(at).or(claims::created_at.eq(at).and(claims::id.lt(id))));
+        query = if filter.oldest_first {
+            query.filter(claims::created_at.gt(at).or(claims::created_at.eq(at).and(claims::id.gt(id))))
+        } else {
+            query.filter(claims::created_at.lt(at).or(claims::created_at.eq(at).and(claims::id.lt(id))))
+        };
     }
     if let Some(status) = filter.status {
         query = query.filter(claims::status.eq(status.as_str()));
@@ -265,10 +271,19 @@ pub fn list(conn: &mut Conn, filter: &ClaimFilter) -> Result<Page<Claim>, Error>
     if let Some(until) = filter.claimed_until {
         query = query.filter(claims::claimed_start.lt(until.naive_utc()));
     }
-    let rows: Vec<ClaimRow> =
-        query.order((claims::created_at.desc(), claims::id.desc())).limit(i64::from(filter.limit) + 1).load(conn)?;
+    query = if filter.oldest_first {
+        query.order((claims::created_at.asc(), claims::id.asc()))
+    } else {
+        query.order((claims::created_at.desc(), claims::id.desc()))
+    };
+    let rows: Vec<ClaimRow> = query.limit(i64::from(filter.limit) + 1).load(conn)?;
     let claims = rows.into_iter().map(Claim::try_from).collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_rows(claims, filter.limit, |c| ClaimCursor { created_at: c.created_at, id: c.id }))
+    let cursor = |c: &Claim| ClaimCursor { created_at: c.created_at, id: c.id };
+    Ok(if filter.oldest_first {
+        Page::from_rows(claims, filter.limit, |c| OldestFirst(cursor(c)))
+    } else {
+        Page::from_rows(claims, filter.limit, cursor)
+    })
 }
 
 /// Claims with one of the filter's verdicts, changed at or after `updated_since`, oldest change

@@ -218,6 +218,56 @@ async fn listing_over_grpc_matches_rest(app: TestApp) {
     assert_eq!(rest_ids, grpc_ids);
 }
 
+async fn lists_read_oldest_first_when_asked(app: TestApp) {
+    for i in 0..5 {
+        app.post_json("/v1/claims", &json!({"text": format!("claim {i}"), "language": "en"})).await;
+    }
+    let texts = |page: &Value| -> Vec<String> {
+        page["claims"]
+            .as_array()
+            .expect("claims")
+            .iter()
+            .map(|c| c["text"].as_str().expect("text").to_owned())
+            .collect()
+    };
+    let first = app.json("/v1/claims?order=oldest_first&page_size=2").await;
+    assert_eq!(texts(&first), ["claim 0", "claim 1"]);
+    let token = first["next_page_token"].as_str().expect("more");
+    let second = app.json(&format!("/v1/claims?order=oldest_first&page_size=2&page_token={token}")).await;
+    assert_eq!(texts(&second), ["claim 2", "claim 3"]);
+    let newest = app.json("/v1/claims?order=newest_first&page_size=2").await;
+    assert_eq!(texts(&newest), ["claim 4", "claim 3"]);
+    assert_eq!(texts(&app.json("/v1/claims?page_size=2").await), texts(&newest), "newest first by default");
+
+    // A token continues its own order only; a search has no order but the best match.
+    let newest_token = newest["next_page_token"].as_str().expect("more");
+    let mixed = app.get(&format!("/v1/claims?order=oldest_first&page_token={newest_token}")).await;
+    assert_eq!(problem_fields(&problem(mixed, 400).await), ["page_token"]);
+    let search = app.get("/v1/claims?q=claim&order=oldest_first").await;
+    assert_eq!(problem_fields(&problem(search, 400).await), ["order"]);
+
+    // Over gRPC, the same order.
+    let listed = app
+        .grpc()
+        .await
+        .list_claims(pb::ListClaimsRequest {
+            page_size: Some(1),
+            order: pb::ClaimOrder::OldestFirst.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("listed")
+        .into_inner();
+    assert_eq!(listed.claims[0].text, "claim 0");
+    let refused = app
+        .grpc()
+        .await
+        .list_claims(pb::ListClaimsRequest { order: 7, ..Default::default() })
+        .await
+        .expect_err("unknown order");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+}
+
 async fn a_claim_is_submitted_with_its_statements_in_one_request(app: TestApp) {
     let herald = app.source(json!({"name": "Miami Herald", "kind": "news_outlet"})).await;
     let wsj = app.source(json!({"name": "The Wall Street Journal", "kind": "news_outlet"})).await;
@@ -269,6 +319,7 @@ fn uuid_version(id: &str) -> u32 {
 }
 
 claimdesk_tests::on_both_backends!(
+    lists_read_oldest_first_when_asked,
     a_claim_submitted_over_rest_reads_back_over_rest_and_grpc,
     a_claim_submitted_over_grpc_reads_back_over_rest,
     if_none_match_with_the_current_etag_answers_304,
