@@ -282,8 +282,17 @@ def main():
         page.get_by_role("button", name="Apply").click()
         page.locator("ul.sources a").first.click()
         expect(page.get_by_role("heading", level=1)).to_have_text(CLOSE_TO_TRUMP)
-        expect(page.locator("ol.claims")).to_contain_text("bombarder")
+        expect(page.locator("#made-h + ol.claims")).to_contain_text("bombarder")
+        expect(page.locator("#said-h + ol.claims > li")).to_have_count(2)
         audit(page, "source")
+
+        # A speaker's page lists the statements it made.
+        page.goto(claim_url)
+        page.locator("ol.chains > li").nth(2).get_by_role("link", name="Donald Trump").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Donald Trump")
+        expect(page.locator("#said-h + ol.claims > li")).to_have_count(1)
+        expect(page.locator("#said-h + ol.claims")).to_contain_text("denies")
+        expect(page.locator("#said-h + ol.claims")).to_contain_text("bombarder")
 
         # A page that does not exist.
         response = page.goto(BASE + "/claims/00000000-0000-7000-8000-000000000000")

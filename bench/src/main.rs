@@ -386,6 +386,12 @@ impl ClaimService for FixedClaim {
     ) -> Result<Response<pb::ImportClaimsResponse>, Status> {
         Err(Status::unimplemented("anchor"))
     }
+    async fn list_source_statements(
+        &self,
+        _: Request<pb::ListSourceStatementsRequest>,
+    ) -> Result<Response<pb::ListSourceStatementsResponse>, Status> {
+        Err(Status::unimplemented("anchor"))
+    }
     async fn get_history(&self, _: Request<pb::GetHistoryRequest>) -> Result<Response<pb::GetHistoryResponse>, Status> {
         Err(Status::unimplemented("anchor"))
     }

@@ -136,6 +136,32 @@ pub struct AttributionList {
     pub next_page_token: Option<String>,
 }
 
+/// A statement a source made, with the claim it is about.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SourceStatement {
+    pub attribution: Attribution,
+    pub claim_text: String,
+    pub claim_status: super::ClaimStatus,
+}
+
+impl TryFrom<pb::SourceStatement> for SourceStatement {
+    type Error = Problem;
+
+    fn try_from(s: pb::SourceStatement) -> Result<Self, Problem> {
+        let claim_status = super::ClaimStatus::try_from(s.claim_status())?;
+        let attribution = s.attribution.ok_or_else(|| super::bad_core_answer("statement without its attribution"))?;
+        Ok(SourceStatement { attribution: Attribution::try_from(attribution)?, claim_text: s.claim_text, claim_status })
+    }
+}
+
+/// One page of a source's statements, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SourceStatementList {
+    pub statements: Vec<SourceStatement>,
+    /// Present when there is a next page: pass it as `page_token`.
+    pub next_page_token: Option<String>,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]

@@ -44,6 +44,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(sources::create_source)
             .service(sources::list_sources)
             .service(sources::get_source)
+            .service(sources::list_source_statements)
             .service(sources::update_source)
             .service(tokens::create_token)
             .service(tokens::list_tokens)

@@ -6,7 +6,10 @@ use claimdesk_proto::v1 as pb;
 use super::{idempotency_key, if_match_version, mark_replay, next_link};
 use crate::{
     CoreClients,
-    dto::{CreateSourceRequest, ListSourcesQuery, Source, SourcePage, SourcePatchRequest},
+    dto::{
+        AttributionListQuery, CreateSourceRequest, ListSourcesQuery, Source, SourcePage, SourcePatchRequest,
+        SourceStatement, SourceStatementList,
+    },
     extract::{JsonBody, QueryParams},
     grpc,
     json::JsonLine,
@@ -148,4 +151,40 @@ pub async fn update_source(
     let source =
         core.sources.clone().update_source(grpc(&req, body.into_proto(id.into_inner(), version))).await?.into_inner();
     with_etag(HttpResponse::Ok(), source)
+}
+
+/// List the statements a source made (as their speaker), newest first, each with its claim's
+/// text and status.
+///
+/// **Role:** viewer.
+#[utoipa::path(
+    tag = "sources",
+    operation_id = "list_source_statements",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The source's id"), AttributionListQuery),
+    responses(
+        (status = 200, description = "One page of the source's statements, newest first", body = SourceStatementList,
+            headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
+        (status = 400, description = "The id is not a UUID, or a bad page size or token", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No source has this id", body = ProblemDocument, content_type = "application/problem+json"),
+        CommonErrors,
+    )
+)]
+#[get("/sources/{id}/statements")]
+pub async fn list_source_statements(
+    req: HttpRequest,
+    core: web::Data<CoreClients>,
+    id: web::Path<String>,
+    QueryParams(query): QueryParams<AttributionListQuery>,
+) -> Result<HttpResponse, Problem> {
+    let AttributionListQuery { page_size, page_token } = query;
+    let request = pb::ListSourceStatementsRequest { source_id: id.into_inner(), page_size, page_token };
+    let list = core.claims.clone().list_source_statements(grpc(&req, request)).await?.into_inner();
+    let statements = list.statements.into_iter().map(SourceStatement::try_from).collect::<Result<Vec<_>, _>>()?;
+    let next_page_token = Some(list.next_page_token).filter(|t| !t.is_empty());
+    let mut response = HttpResponse::Ok();
+    if let Some(token) = &next_page_token {
+        response.insert_header((header::LINK, format!("<{}>; rel=\"next\"", next_link(&req, token))));
+    }
+    Ok(response.json_line(SourceStatementList { statements, next_page_token }))
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{Desk, claims::KINDS, encode, field_errors, filled, query, wire};
 use crate::{
     CoreClients,
-    dto::{Claim, Source, SourceKind},
+    dto::{Claim, Source, SourceKind, SourceStatement},
     problem::Problem,
 };
 
@@ -101,13 +101,19 @@ pub async fn show(req: HttpRequest, desk: Desk, core: web::Data<CoreClients>, id
         Err(problem) => return desk.answer(None, Err(problem)),
     };
     let page = async {
-        let (mut sources, mut claims) = (core.sources.clone(), core.claims.clone());
+        let (mut sources, mut claims, mut said) = (core.sources.clone(), core.claims.clone(), core.claims.clone());
         let list = pb::ListClaimsRequest { claimant_id: Some(id.to_string()), page_size: Some(50), ..Default::default() };
-        let (source, made) = tokio::join!(
+        let statements =
+            pb::ListSourceStatementsRequest { source_id: id.to_string(), page_size: Some(50), page_token: None };
+        let (source, made, said) = tokio::join!(
             sources.get_source(desk.call(&req, pb::GetSourceRequest { id: id.to_string() })),
             claims.list_claims(desk.call(&req, list)),
+            said.list_source_statements(desk.call(&req, statements)),
         );
         let source = Source::try_from(source?.into_inner())?;
+        let said = said?.into_inner();
+        let more_said = !said.next_page_token.is_empty();
+        let said = said.statements.into_iter().map(SourceStatement::try_from).collect::<Result<Vec<_>, _>>()?;
         let made = made?.into_inner();
         let more = !made.next_page_token.is_empty();
         let made = made.claims.into_iter().map(Claim::try_from).collect::<Result<Vec<_>, _>>()?;
@@ -128,6 +134,26 @@ pub async fn show(req: HttpRequest, desk: Desk, core: web::Data<CoreClients>, id
                 @if made.is_empty() { p { (desk.t("claims.none")) } }
                 ol.claims { @for claim in &made { (super::claims::claim_item(&desk, claim)) } }
                 @if more { p { a href=(format!("/?claimant_id={}", encode(&source.id))) { (desk.t("sources.all_claims")) } } }
+            }
+            section aria-labelledby="said-h" {
+                h2 #said-h { (desk.t("sources.statements")) }
+                @if said.is_empty() { p { (desk.t("sources.no_statements")) } }
+                ol.claims {
+                    @for s in &said {
+                        li.claim {
+                            @let stance = wire(&s.attribution.stance);
+                            span class=(format!("badge stance stance-{stance}")) { (desk.t(&format!("stance.{stance}"))) }
+                            " "
+                            a.claim-text href=(format!("/claims/{}", s.attribution.claim_id)) { (s.claim_text) }
+                            div.meta {
+                                (super::claims::status_badge(&desk, s.claim_status))
+                                @if let Some(quote) = &s.attribution.quote { q { (quote) } }
+                                @if let Some(at) = &s.attribution.published_at { time { (at) } }
+                            }
+                        }
+                    }
+                }
+                @if more_said { p { (desk.t("sources.more_statements")) } }
             }
         };
         Ok(desk.page(StatusCode::OK, Some(&caller), &source.name, body))

@@ -330,6 +330,24 @@ impl Cursor for AttributionCursor {
     }
 }
 
+/// Position after the last statement of a source's page, newest first (`recorded_at`, `id`
+/// descending).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatementCursor(pub AttributionCursor);
+
+impl Cursor for StatementCursor {
+    const KIND: &'static str = "st1";
+    const FIELDS: usize = 2;
+
+    fn fields(&self) -> Vec<String> {
+        self.0.fields()
+    }
+
+    fn from_fields(fields: &[&str]) -> Option<Self> {
+        AttributionCursor::from_fields(fields).map(StatementCursor)
+    }
+}
+
 /// Position after the last event of a history page: its version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HistoryCursor(pub i64);

@@ -27,7 +27,7 @@ pub use error::{Error, FieldViolation, Violations};
 pub use history::{Change, ClaimSnapshot, Event, FieldChange};
 pub use listing::{
     AttributionCursor, ClaimCursor, ClaimFilter, HistoryCursor, ListParams, OldestFirst, ReviewCursor,
-    ReviewFeedParams, ReviewFilter, SourceCursor, SourceFilter, SourceListParams,
+    ReviewFeedParams, ReviewFilter, SourceCursor, SourceFilter, SourceListParams, StatementCursor,
 };
 pub use paging::Page;
 pub use partial_date::PartialDate;

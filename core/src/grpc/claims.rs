@@ -264,6 +264,27 @@ impl ClaimService for ClaimApi {
         Ok(Response::new(self.claims.sourcing(&claim_id).await?.into()))
     }
 
+    async fn list_source_statements(
+        &self,
+        request: Request<pb::ListSourceStatementsRequest>,
+    ) -> Result<Response<pb::ListSourceStatementsResponse>, Status> {
+        authorize(&self.auth, &request, Access::Role(Role::Viewer)).await?;
+        let pb::ListSourceStatementsRequest { source_id, page_size, page_token } = request.into_inner();
+        let page = self.claims.statements_of(&source_id, page_size, page_token).await?;
+        Ok(Response::new(pb::ListSourceStatementsResponse {
+            statements: page
+                .items
+                .into_iter()
+                .map(|(attribution, claim_text, status)| pb::SourceStatement {
+                    attribution: Some(attribution.into()),
+                    claim_text,
+                    claim_status: pb::ClaimStatus::from(status).into(),
+                })
+                .collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
+        }))
+    }
+
     async fn get_history(
         &self,
         request: Request<pb::GetHistoryRequest>,

@@ -19,7 +19,7 @@ use crate::{
         Attribution, AttributionCursor, AttributionFields, Change, Claim, ClaimInput, ClaimPatch, ClaimSnapshot,
         ClaimStatus, ClaimView, Claimant, Error, Event, HistoryCursor, ListParams, NewClaim, Page, Precondition,
         ReviewFeedParams, Source, SourceFields, SourceKind, SourceRef, Sourcing, SourcingRules, Statement,
-        ValidAttribution, attribution,
+        StatementCursor, ValidAttribution, attribution,
         claimreview::{self, Publisher},
         paging, parse_id, truncate_micros,
     },
@@ -402,6 +402,28 @@ impl Claims {
         let claim_id = parse_id("claim_id", claim_id)?;
         let id = parse_id("attribution_id", id)?;
         self.db.run(move |conn| attributions::get(conn, claim_id, id)).await
+    }
+
+    /// The statements a source made, newest first, with their claims' text and status.
+    pub async fn statements_of(
+        &self,
+        source_id: &str,
+        size: Option<i32>,
+        token: Option<String>,
+    ) -> Result<Page<(Attribution, String, ClaimStatus)>, Error> {
+        let source_id = parse_id("source_id", source_id)?;
+        let (limit, after) = paging::params::<StatementCursor>(size, token.as_deref())?;
+        self.db
+            .run(move |conn| {
+                storage::read(conn, |conn| {
+                    sources::get(conn, source_id)?;
+                    let rows = attributions::by_speaker(conn, source_id, after.map(|StatementCursor(c)| c), limit + 1)?;
+                    Ok(Page::from_rows(rows, limit, |(a, _, _)| {
+                        StatementCursor(AttributionCursor { recorded_at: a.recorded_at, id: a.id })
+                    }))
+                })
+            })
+            .await
     }
 
     pub async fn attributions(

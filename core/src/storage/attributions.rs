@@ -10,7 +10,7 @@ use super::{
     Conn,
     schema::{attributions, sources},
 };
-use crate::domain::{Attribution, AttributionCursor, Error, SourceKind, SourceRef, Stance, Statement};
+use crate::domain::{Attribution, AttributionCursor, ClaimStatus, Error, SourceKind, SourceRef, Stance, Statement};
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = attributions)]
@@ -105,6 +105,56 @@ pub fn get(conn: &mut Conn, claim_id: Uuid, id: Uuid) -> Result<Attribution, Err
         .optional()?
         .ok_or_else(|| Error::NotFound { resource: "attribution", id: id.to_string() })?
         .try_into()
+}
+
+/// The statements `speaker` made, newest first, at most `limit` after `after`, each with its
+/// claim's text and status (two queries, whatever the page's size).
+pub fn by_speaker(
+    conn: &mut Conn,
+    speaker: Uuid,
+    after: Option<AttributionCursor>,
+    limit: u32,
+) -> Result<Vec<(Attribution, String, ClaimStatus)>, Error> {
+    let mut query = attributions::table
+        .filter(attributions::speaker_id.eq(speaker.to_string()))
+        .select(AttributionRow::as_select())
+        .into_boxed();
+    if let Some(after) = after {
+        let at = after.recorded_at.naive_utc();
+        query = query.filter(
+            attributions::recorded_at
+                .lt(at)
+                .or(attributions::recorded_at.eq(at).and(attributions::id.lt(after.id.to_string()))),
+        );
+    }
+    let rows: Vec<Attribution> = query
+        .order((attributions::recorded_at.desc(), attributions::id.desc()))
+        .limit(i64::from(limit))
+        .load(conn)?
+        .into_iter()
+        .map(Attribution::try_from)
+        .collect::<Result<_, _>>()?;
+    let ids: Vec<String> = rows.iter().map(|a| a.claim_id.to_string()).collect();
+    let claims: HashMap<String, (String, String)> = crate::storage::schema::claims::table
+        .filter(crate::storage::schema::claims::id.eq_any(&ids))
+        .select((
+            crate::storage::schema::claims::id,
+            crate::storage::schema::claims::text,
+            crate::storage::schema::claims::status,
+        ))
+        .load::<(String, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, text, status)| (id, (text, status)))
+        .collect();
+    rows.into_iter()
+        .map(|a| {
+            let (text, status) = claims
+                .get(&a.claim_id.to_string())
+                .ok_or_else(|| Error::Internal(format!("attribution {}: names no stored claim", a.id)))?;
+            let status = ClaimStatus::parse(status).map_err(Error::Internal)?;
+            Ok((a, text.clone(), status))
+        })
+        .collect()
 }
 
 /// A claim's attributions in the order they were recorded, at most `limit` after `after`.

@@ -119,6 +119,7 @@ async fn every_rest_route_for_every_caller(app: TestApp) {
         (Method::GET, "/v1/sources".into(), None, VIEWER),
         (Method::POST, "/v1/sources".into(), Some(json!({"name": "AFP", "kind": "news_agency"})), REPORTER),
         (Method::GET, format!("/v1/sources/{s}"), None, VIEWER),
+        (Method::GET, format!("/v1/sources/{s}/statements"), None, VIEWER),
         (Method::PATCH, format!("/v1/sources/{s}"), Some(json!({"notes": "x"})), EDITOR),
         (Method::GET, "/v1/tokens".into(), None, ADMIN),
         (Method::POST, "/v1/tokens".into(), Some(json!({"name": "t", "role": "viewer"})), ADMIN),
@@ -428,6 +429,22 @@ async fn every_rpc_for_every_caller(app: TestApp) {
                     .map(drop)
             }),
         ),
+        ("ListSourceStatements", VIEWER, {
+            let s = s.clone();
+            rpc(move |ch| {
+                let source_id = s.clone();
+                async move {
+                    ClaimServiceClient::new(ch)
+                        .list_source_statements(pb::ListSourceStatementsRequest {
+                            source_id,
+                            page_size: None,
+                            page_token: None,
+                        })
+                        .await
+                        .map(drop)
+                }
+            })
+        }),
         ("GetSource", VIEWER, {
             let s = s.clone();
             rpc(move |ch| {

@@ -215,7 +215,55 @@ async fn racing_creations_of_one_name_resolve_to_one_source(app: TestApp) {
     assert!(existing.iter().all(|p| p["code"] == "already_exists" && p["existing_id"] == created[0]), "{existing:?}");
 }
 
+async fn a_sources_statements_list_newest_first_with_their_claims(app: TestApp) {
+    let peskov = app.source(json!({"name": "Dmitri Peskov", "kind": "person"})).await;
+    let tass = app.source(json!({"name": "TASS", "kind": "news_agency"})).await;
+    let mut claims = Vec::new();
+    for text in [
+        "Le Kremlin a des contacts avec le Venezuela",
+        "La Russie soutient le Venezuela",
+        "Un accord lie les deux pays",
+    ] {
+        let claim = app.claim(json!({"text": text, "language": "fr"})).await;
+        let tag = claim["etag"].as_str().expect("etag").to_owned();
+        let id = claim["id"].as_str().expect("id").to_owned();
+        app.attribute(
+            &id,
+            &tag,
+            json!({"speaker_id": peskov, "stance": "confirms", "relay_ids": [tass], "quote": text}),
+        )
+        .await;
+        claims.push((id, text));
+    }
+    let first = app.json(&format!("/v1/sources/{peskov}/statements?page_size=2")).await;
+    let texts = |page: &Value| -> Vec<String> {
+        page["statements"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .map(|s| s["claim_text"].as_str().expect("text").to_owned())
+            .collect()
+    };
+    assert_eq!(texts(&first), ["Un accord lie les deux pays", "La Russie soutient le Venezuela"]);
+    assert_eq!(first["statements"][0]["claim_status"], "unverified");
+    assert_eq!(first["statements"][0]["attribution"]["speaker_id"], peskov.as_str());
+    assert_eq!(first["statements"][0]["attribution"]["claim_id"], claims[2].0.as_str());
+    let token = first["next_page_token"].as_str().expect("more");
+    let second = app.json(&format!("/v1/sources/{peskov}/statements?page_size=2&page_token={token}")).await;
+    assert_eq!(texts(&second), ["Le Kremlin a des contacts avec le Venezuela"]);
+    assert!(second["next_page_token"].is_null());
+    // A relay made no statement; an unknown source is 404; another list's token is refused.
+    assert!(texts(&app.json(&format!("/v1/sources/{tass}/statements")).await).is_empty());
+    let unknown = app.get("/v1/sources/01964b6e-7a4f-7c3e-9d2a-5b8c1e0f3a47/statements").await;
+    assert_eq!(problem(unknown, 404).await["code"], "not_found");
+    let claims_page = app.json("/v1/claims?page_size=1").await;
+    let other = claims_page["next_page_token"].as_str().expect("more claims");
+    let refused = app.get(&format!("/v1/sources/{peskov}/statements?page_token={other}")).await;
+    assert_eq!(problem_fields(&problem(refused, 400).await), ["page_token"]);
+}
+
 claimdesk_tests::on_both_backends!(
+    a_sources_statements_list_newest_first_with_their_claims,
     racing_creations_of_one_name_resolve_to_one_source,
     invisible_and_look_alike_spellings_are_the_same_source,
     a_name_or_alias_already_known_is_refused_with_the_existing_id,

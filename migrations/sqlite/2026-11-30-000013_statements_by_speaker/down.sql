@@ -1,0 +1,1 @@
+DROP INDEX attributions_speaker_idx;
