@@ -8,7 +8,7 @@ use claimdesk_proto::v1 as pb;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Caller, Desk, encode, field_errors, filled, form, query, wire};
+use super::{Caller, Desk, Signed, encode, field_errors, filled, form, options, query, wire};
 use crate::{
     CoreClients,
     dto::{Attribution, Change, Claim, ClaimStatus, HistoryEvent, ListClaimsQuery, SourceKind, SourcingLevel, Stance},
@@ -113,11 +113,7 @@ pub struct ListForm {
 }
 
 /// `GET /`: the claims, newest first, or the best matches of a search.
-pub async fn list(req: HttpRequest, desk: Desk, core: web::Data<CoreClients>) -> HttpResponse {
-    let caller = match desk.caller(&req, &core).await {
-        Ok(caller) => caller,
-        Err(problem) => return desk.answer(None, Err(problem)),
-    };
+pub async fn list(req: HttpRequest, desk: Desk, Signed(caller): Signed, core: web::Data<CoreClients>) -> HttpResponse {
     let filters = query::<ListForm>(&req).unwrap_or_default();
     let found = find(&req, &desk, &core, &filters).await;
     let (status, results) = match found {
@@ -211,23 +207,11 @@ fn filter_form(desk: &Desk, f: &ListForm) -> Markup {
             }
             p {
                 label for="status" { (desk.t("claims.status")) }
-                select #status name="status" {
-                    option value="" { (desk.t("claims.any")) }
-                    @for s in STATUSES {
-                        @let name = wire(&s);
-                        option value=(name) selected[f.status.as_deref() == Some(&name)] { (desk.t(&format!("status.{name}"))) }
-                    }
-                }
+                (options(desk, "status", "status", &STATUSES, "status", f.status.as_deref(), true))
             }
             p {
                 label for="level" { (desk.t("claims.level")) }
-                select #level name="level" {
-                    option value="" { (desk.t("claims.any")) }
-                    @for l in LEVELS {
-                        @let name = wire(&l);
-                        option value=(name) selected[f.level.as_deref() == Some(&name)] { (desk.t(&format!("level.{name}"))) }
-                    }
-                }
+                (options(desk, "level", "level", &LEVELS, "level", f.level.as_deref(), true))
             }
             p {
                 label for="language" { (desk.t("claims.language")) }
@@ -274,11 +258,13 @@ pub struct Typed {
 }
 
 /// `GET /claims/{id}`.
-pub async fn show(req: HttpRequest, desk: Desk, core: web::Data<CoreClients>, id: web::Path<String>) -> HttpResponse {
-    let caller = match desk.caller(&req, &core).await {
-        Ok(caller) => caller,
-        Err(problem) => return desk.answer(None, Err(problem)),
-    };
+pub async fn show(
+    req: HttpRequest,
+    desk: Desk,
+    Signed(caller): Signed,
+    core: web::Data<CoreClients>,
+    id: web::Path<String>,
+) -> HttpResponse {
     let page = claim_page(&req, &desk, &core, &caller, &id, Typed::default()).await;
     desk.answer(Some(&caller), page)
 }
@@ -585,12 +571,7 @@ fn status_form(desk: &Desk, claim: &Claim, typed: Option<&(StatusForm, Option<Pr
                 input type="hidden" name="version" value=(claim.version);
                 p {
                     label for="new-status" { (desk.t("status_form.status")) }
-                    select #new-status name="status" {
-                        @for s in STATUSES {
-                            @let name = wire(&s);
-                            option value=(name) selected[chosen == name] { (desk.t(&format!("status.{name}"))) }
-                        }
-                    }
+                    (options(desk, "new-status", "status", &STATUSES, "status", Some(&chosen), false))
                 }
                 p {
                     label for="status-note" { (desk.t("status_form.note")) }
@@ -607,14 +588,11 @@ fn status_form(desk: &Desk, claim: &Claim, typed: Option<&(StatusForm, Option<Pr
 pub async fn set_status(
     req: HttpRequest,
     desk: Desk,
+    Signed(caller): Signed,
     core: web::Data<CoreClients>,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let caller = match desk.caller(&req, &core).await {
-        Ok(caller) => caller,
-        Err(problem) => return desk.answer(None, Err(problem)),
-    };
     let result = async {
         let f: StatusForm = form(&body)?;
         desk.check_csrf(&f.csrf)?;
@@ -631,20 +609,9 @@ pub async fn set_status(
             Ok(_) => Ok(Desk::see_other(&format!("/claims/{id}#status-h"))),
             Err(status) => {
                 let problem = Problem::from(status);
-                refused_again(
-                    &req,
-                    &desk,
-                    &core,
-                    &caller,
-                    &id,
-                    f.version,
-                    problem,
-                    |typed, f2, p| {
-                        typed.status = Some((f2, Some(p)));
-                    },
-                    f,
-                )
-                .await
+                OnClaim { req: &req, desk: &desk, core: &core, caller: &caller, id: &id }
+                    .refused(f.version, problem, |typed, p| typed.status = Some((f, Some(p))))
+                    .await
             }
         }
     }
@@ -652,33 +619,38 @@ pub async fn set_status(
     desk.answer(Some(&caller), result)
 }
 
-/// A form core refused: the claim's page again, with what was typed and why; a stale version
-/// (someone else changed the claim) shows what they changed. Refusals the page cannot show
-/// (the claim is gone, core is down) are the error page.
-#[allow(clippy::too_many_arguments)]
-async fn refused_again<F>(
-    req: &HttpRequest,
-    desk: &Desk,
-    core: &CoreClients,
-    caller: &Caller,
-    id: &str,
-    version: i64,
-    problem: Problem,
-    keep: impl FnOnce(&mut Typed, F, Problem),
-    typed_form: F,
-) -> Result<HttpResponse, Problem> {
-    if problem.status == StatusCode::NOT_FOUND
-        || problem.status.is_server_error()
-        || problem.status == StatusCode::UNAUTHORIZED
-    {
-        return Err(problem);
+/// A form posted on a claim's page, and what answers it.
+struct OnClaim<'a> {
+    req: &'a HttpRequest,
+    desk: &'a Desk,
+    core: &'a CoreClients,
+    caller: &'a Caller,
+    id: &'a str,
+}
+
+impl OnClaim<'_> {
+    /// Core refused the form: the claim's page again, with what was typed and why (`keep` puts
+    /// them in place); a stale version (someone else changed the claim) shows what they changed.
+    /// Refusals the page cannot show (the claim is gone, core is down) are the error page.
+    async fn refused(
+        &self,
+        version: i64,
+        problem: Problem,
+        keep: impl FnOnce(&mut Typed, Problem),
+    ) -> Result<HttpResponse, Problem> {
+        if problem.status == StatusCode::NOT_FOUND
+            || problem.status.is_server_error()
+            || problem.status == StatusCode::UNAUTHORIZED
+        {
+            return Err(problem);
+        }
+        let mut typed = Typed::default();
+        if problem.code == "version_mismatch" {
+            typed.conflict_since = Some(version);
+        }
+        keep(&mut typed, problem);
+        claim_page(self.req, self.desk, self.core, self.caller, self.id, typed).await
     }
-    let mut typed = Typed::default();
-    if problem.code == "version_mismatch" {
-        typed.conflict_since = Some(version);
-    }
-    keep(&mut typed, typed_form, problem);
-    claim_page(req, desk, core, caller, id, typed).await
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -697,16 +669,6 @@ pub struct AttributionForm {
     quote: Option<String>,
     url: Option<String>,
     published_at: Option<String>,
-}
-
-fn kind_options(desk: &Desk, chosen: Option<&str>, default: SourceKind) -> Markup {
-    let chosen = chosen.map_or_else(|| wire(&default), str::to_owned);
-    html! {
-        @for k in KINDS {
-            @let name = wire(&k);
-            option value=(name) selected[chosen == name] { (desk.t(&format!("kind.{name}"))) }
-        }
-    }
 }
 
 /// The names a statement's speaker and relays may be picked from (the page's parties).
@@ -743,16 +705,11 @@ fn attribution_fields(
             }
             p {
                 label for=(id("speaker_kind")) { (desk.t("attribution_form.speaker_kind")) }
-                select id=(id("speaker_kind")) name="speaker_kind" { (kind_options(desk, f.speaker_kind.as_deref(), SourceKind::Person)) }
+                (options(desk, &id("speaker_kind"), "speaker_kind", &KINDS, "kind", Some(f.speaker_kind.as_deref().unwrap_or("person")), false))
             }
             p {
                 label for=(id("stance")) { (desk.t("attribution_form.stance")) }
-                select id=(id("stance")) name="stance" {
-                    @for s in STANCES {
-                        @let name = wire(&s);
-                        option value=(name) selected[f.stance == name] { (desk.t(&format!("stance.{name}"))) }
-                    }
-                }
+                (options(desk, &id("stance"), "stance", &STANCES, "stance", Some(&f.stance), false))
             }
             p {
                 label for=(id("relays")) { (desk.t("attribution_form.relays")) }
@@ -761,7 +718,7 @@ fn attribution_fields(
             }
             p {
                 label for=(id("relay_kind")) { (desk.t("attribution_form.relay_kind")) }
-                select id=(id("relay_kind")) name="relay_kind" { (kind_options(desk, f.relay_kind.as_deref(), SourceKind::NewsOutlet)) }
+                (options(desk, &id("relay_kind"), "relay_kind", &KINDS, "kind", Some(f.relay_kind.as_deref().unwrap_or("news_outlet")), false))
             }
             p {
                 label for=(id("quote")) { (desk.t("attribution_form.quote")) }
@@ -884,14 +841,11 @@ async fn source_named(
 pub async fn add_attribution(
     req: HttpRequest,
     desk: Desk,
+    Signed(caller): Signed,
     core: web::Data<CoreClients>,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let caller = match desk.caller(&req, &core).await {
-        Ok(caller) => caller,
-        Err(problem) => return desk.answer(None, Err(problem)),
-    };
     let result = async {
         let f: AttributionForm = form(&body)?;
         desk.check_csrf(&f.csrf)?;
@@ -900,20 +854,9 @@ pub async fn add_attribution(
             Ok(()) => Ok(Desk::see_other(&format!("/claims/{id}#attributions-h"))),
             Err(problem) => {
                 let version = f.version;
-                refused_again(
-                    &req,
-                    &desk,
-                    &core,
-                    &caller,
-                    &id,
-                    version,
-                    problem,
-                    |typed, f2, p| {
-                        typed.attribution = Some((f2, Some(p)));
-                    },
-                    f,
-                )
-                .await
+                OnClaim { req: &req, desk: &desk, core: &core, caller: &caller, id: &id }
+                    .refused(version, problem, |typed, p| typed.attribution = Some((f, Some(p))))
+                    .await
             }
         }
     }
@@ -925,14 +868,11 @@ pub async fn add_attribution(
 pub async fn edit_attribution(
     req: HttpRequest,
     desk: Desk,
+    Signed(caller): Signed,
     core: web::Data<CoreClients>,
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let caller = match desk.caller(&req, &core).await {
-        Ok(caller) => caller,
-        Err(problem) => return desk.answer(None, Err(problem)),
-    };
     let (id, attribution_id) = path.into_inner();
     let result = async {
         let f: AttributionForm = form(&body)?;
@@ -941,20 +881,9 @@ pub async fn edit_attribution(
             Ok(()) => Ok(Desk::see_other(&format!("/claims/{id}#attributions-h"))),
             Err(problem) => {
                 let version = f.version;
-                refused_again(
-                    &req,
-                    &desk,
-                    &core,
-                    &caller,
-                    &id,
-                    version,
-                    problem,
-                    |typed, f2, p| {
-                        typed.edit = Some((attribution_id.clone(), f2, p));
-                    },
-                    f,
-                )
-                .await
+                OnClaim { req: &req, desk: &desk, core: &core, caller: &caller, id: &id }
+                    .refused(version, problem, |typed, p| typed.edit = Some((attribution_id.clone(), f, p)))
+                    .await
             }
         }
     }
@@ -1032,14 +961,11 @@ struct MergeForm {
 pub async fn merge(
     req: HttpRequest,
     desk: Desk,
+    Signed(caller): Signed,
     core: web::Data<CoreClients>,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let caller = match desk.caller(&req, &core).await {
-        Ok(caller) => caller,
-        Err(problem) => return desk.answer(None, Err(problem)),
-    };
     let result = async {
         let f: MergeForm = form(&body)?;
         desk.check_csrf(&f.csrf)?;
@@ -1053,7 +979,8 @@ pub async fn merge(
             Ok(_) => Ok(Desk::see_other(&format!("/claims/{id}"))),
             Err(status) => {
                 let problem = Problem::from(status);
-                refused_again(&req, &desk, &core, &caller, &id, 0, problem, |typed, (), p| typed.merge = Some(p), ())
+                OnClaim { req: &req, desk: &desk, core: &core, caller: &caller, id: &id }
+                    .refused(0, problem, |typed, p| typed.merge = Some(p))
                     .await
             }
         }
@@ -1083,11 +1010,7 @@ pub struct NewClaimForm {
 }
 
 /// `GET /claims/new`.
-pub async fn new_claim(req: HttpRequest, desk: Desk, core: web::Data<CoreClients>) -> HttpResponse {
-    let caller = match desk.caller(&req, &core).await {
-        Ok(caller) => caller,
-        Err(problem) => return desk.answer(None, Err(problem)),
-    };
+pub async fn new_claim(desk: Desk, Signed(caller): Signed) -> HttpResponse {
     let f = NewClaimForm { language: desk.lang.code().to_owned(), ..NewClaimForm::default() };
     claim_form(&desk, &caller, StatusCode::OK, &f, &[], None)
 }
@@ -1143,7 +1066,7 @@ fn claim_form(
             }
             p {
                 label for="claimant_kind" { (desk.t("new_claim.claimant_kind")) }
-                select #claimant_kind name="claimant_kind" { (kind_options(desk, f.claimant_kind.as_deref(), SourceKind::Person)) }
+                (options(desk, "claimant_kind", "claimant_kind", &KINDS, "kind", Some(f.claimant_kind.as_deref().unwrap_or("person")), false))
             }
             p {
                 label for="claimed_at" { (desk.t("new_claim.claimed_at")) }
@@ -1171,13 +1094,10 @@ fn claim_form(
 pub async fn submit_claim(
     req: HttpRequest,
     desk: Desk,
+    Signed(caller): Signed,
     core: web::Data<CoreClients>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let caller = match desk.caller(&req, &core).await {
-        Ok(caller) => caller,
-        Err(problem) => return desk.answer(None, Err(problem)),
-    };
     let f: NewClaimForm = match form(&body).and_then(|f: NewClaimForm| desk.check_csrf(&f.csrf).map(|()| f)) {
         Ok(f) => f,
         Err(problem) => return desk.error_page(Some(&caller), &problem),

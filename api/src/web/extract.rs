@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use claimdesk_proto::v1 as pb;
 use maud::{Markup, html};
 
-use super::{Caller, Desk, field_errors, filled};
+use super::{Caller, Desk, Signed, field_errors, filled};
 use crate::{
     CoreClients,
     dto::{SourceKind, Stance},
@@ -57,19 +57,18 @@ impl Article {
 }
 
 /// `GET /extract`.
-pub async fn paste(req: HttpRequest, desk: Desk, core: web::Data<CoreClients>) -> HttpResponse {
-    match desk.caller(&req, &core).await {
-        Ok(caller) => page(&desk, &caller, StatusCode::OK, &Article::default(), None, None),
-        Err(problem) => desk.answer(None, Err(problem)),
-    }
+pub async fn paste(desk: Desk, Signed(caller): Signed) -> HttpResponse {
+    page(&desk, &caller, StatusCode::OK, &Article::default(), None, None)
 }
 
 /// `POST /extract`: the article read, its candidates shown.
-pub async fn read(req: HttpRequest, desk: Desk, core: web::Data<CoreClients>, body: web::Bytes) -> HttpResponse {
-    let caller = match desk.caller(&req, &core).await {
-        Ok(caller) => caller,
-        Err(problem) => return desk.answer(None, Err(problem)),
-    };
+pub async fn read(
+    req: HttpRequest,
+    desk: Desk,
+    Signed(caller): Signed,
+    core: web::Data<CoreClients>,
+    body: web::Bytes,
+) -> HttpResponse {
     let article = Article::parse(&body);
     if let Err(problem) = desk.check_csrf(&article.csrf) {
         return desk.error_page(Some(&caller), &problem);
@@ -81,11 +80,13 @@ pub async fn read(req: HttpRequest, desk: Desk, core: web::Data<CoreClients>, bo
 }
 
 /// `POST /extract/accept`: the ticked candidates become claims with their attributions.
-pub async fn accept(req: HttpRequest, desk: Desk, core: web::Data<CoreClients>, body: web::Bytes) -> HttpResponse {
-    let caller = match desk.caller(&req, &core).await {
-        Ok(caller) => caller,
-        Err(problem) => return desk.answer(None, Err(problem)),
-    };
+pub async fn accept(
+    req: HttpRequest,
+    desk: Desk,
+    Signed(caller): Signed,
+    core: web::Data<CoreClients>,
+    body: web::Bytes,
+) -> HttpResponse {
     let article = Article::parse(&body);
     if let Err(problem) = desk.check_csrf(&article.csrf) {
         return desk.error_page(Some(&caller), &problem);

@@ -26,6 +26,7 @@ use actix_web::{
     web,
 };
 use claimdesk_proto::v1 as pb;
+use futures_util::future::LocalBoxFuture;
 use hmac::{Hmac, Mac};
 use maud::{DOCTYPE, Markup, html};
 use serde::Serialize;
@@ -102,15 +103,31 @@ impl FromRequest for Desk {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = req.cookie(SESSION).map(|c| c.value().to_owned()).filter(|t| session::plausible_token(t));
-        let csrf = token.as_deref().map(csrf_for).unwrap_or_default();
-        ready(Ok(Desk {
-            lang: Lang::of(req),
-            token,
-            csrf,
-            secure: req.connection_info().scheme() == "https",
-            here: req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned(),
-        }))
+        ready(Ok(Desk::of(req)))
+    }
+}
+
+/// The signed-in user, as core knows them: a handler taking it runs only for a valid session.
+/// Without one, the visitor is sent to the sign-in page (or shown why core could not answer).
+pub struct Signed(pub Caller);
+
+impl FromRequest for Signed {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let desk = Desk::of(&req);
+            let problem = match req.app_data::<web::Data<CoreClients>>() {
+                Some(core) => match desk.caller(&req, core).await {
+                    Ok(caller) => return Ok(Signed(caller)),
+                    Err(problem) => problem,
+                },
+                None => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "core_unavailable", "no core configured"),
+            };
+            Err(actix_web::error::InternalError::from_response("not signed in", desk.answer(None, Err(problem))).into())
+        })
     }
 }
 
@@ -129,6 +146,18 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 impl Desk {
+    fn of(req: &HttpRequest) -> Desk {
+        let token = req.cookie(SESSION).map(|c| c.value().to_owned()).filter(|t| session::plausible_token(t));
+        let csrf = token.as_deref().map(csrf_for).unwrap_or_default();
+        Desk {
+            lang: Lang::of(req),
+            token,
+            csrf,
+            secure: req.connection_info().scheme() == "https",
+            here: req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned(),
+        }
+    }
+
     /// A gRPC request to core as the signed-in user.
     pub fn call<T>(&self, req: &HttpRequest, message: T) -> tonic::Request<T> {
         let authorization = self.token.as_ref().map(|token| format!("Bearer {token}"));
@@ -296,6 +325,28 @@ fn security_headers(response: &mut actix_web::HttpResponseBuilder, lang: Lang) {
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::CONTENT_LANGUAGE, lang.code()))
         .insert_header((header::VARY, "Cookie, Accept-Language"));
+}
+
+/// A `select` of an API enum's values (sent as their wire names), each named by the message
+/// `{messages}.{wire name}`; `any` adds a first, empty choice.
+fn options<T: Serialize>(
+    desk: &Desk,
+    id: &str,
+    name: &str,
+    values: &[T],
+    messages: &str,
+    chosen: Option<&str>,
+    any: bool,
+) -> Markup {
+    html! {
+        select id=(id) name=(name) {
+            @if any { option value="" { (desk.t("claims.any")) } }
+            @for value in values {
+                @let wire = wire(value);
+                option value=(wire) selected[chosen == Some(wire.as_str())] { (desk.t(&format!("{messages}.{wire}"))) }
+            }
+        }
+    }
 }
 
 /// The offending fields of a refusal, as a list under its message.

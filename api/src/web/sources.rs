@@ -5,7 +5,7 @@ use claimdesk_proto::v1 as pb;
 use maud::html;
 use serde::Deserialize;
 
-use super::{Desk, claims::KINDS, encode, field_errors, filled, query, wire};
+use super::{Desk, Signed, claims::KINDS, encode, field_errors, filled, options, query, wire};
 use crate::{
     CoreClients,
     dto::{Claim, Source, SourceKind, SourceStatement},
@@ -20,11 +20,7 @@ pub struct SourceQuery {
 }
 
 /// `GET /sources`: sources by name, or those whose names hold the words searched for.
-pub async fn list(req: HttpRequest, desk: Desk, core: web::Data<CoreClients>) -> HttpResponse {
-    let caller = match desk.caller(&req, &core).await {
-        Ok(caller) => caller,
-        Err(problem) => return desk.answer(None, Err(problem)),
-    };
+pub async fn list(req: HttpRequest, desk: Desk, Signed(caller): Signed, core: web::Data<CoreClients>) -> HttpResponse {
     let f = query::<SourceQuery>(&req).unwrap_or_default();
     let found = async {
         let kind = match filled(f.kind.clone()) {
@@ -60,13 +56,7 @@ pub async fn list(req: HttpRequest, desk: Desk, core: web::Data<CoreClients>) ->
             }
             p {
                 label for="source-kind" { (desk.t("sources.kind")) }
-                select #source-kind name="kind" {
-                    option value="" { (desk.t("claims.any")) }
-                    @for k in KINDS {
-                        @let name = wire(&k);
-                        option value=(name) selected[f.kind.as_deref() == Some(&name)] { (desk.t(&format!("kind.{name}"))) }
-                    }
-                }
+                (options(&desk, "source-kind", "kind", &KINDS, "kind", f.kind.as_deref(), true))
             }
             p { button type="submit" { (desk.t("claims.filter")) } }
         }
@@ -95,11 +85,13 @@ pub async fn list(req: HttpRequest, desk: Desk, core: web::Data<CoreClients>) ->
 }
 
 /// `GET /sources/{id}`: the source, and the claims it made, newest first.
-pub async fn show(req: HttpRequest, desk: Desk, core: web::Data<CoreClients>, id: web::Path<String>) -> HttpResponse {
-    let caller = match desk.caller(&req, &core).await {
-        Ok(caller) => caller,
-        Err(problem) => return desk.answer(None, Err(problem)),
-    };
+pub async fn show(
+    req: HttpRequest,
+    desk: Desk,
+    Signed(caller): Signed,
+    core: web::Data<CoreClients>,
+    id: web::Path<String>,
+) -> HttpResponse {
     let page = async {
         let (mut sources, mut claims, mut said) = (core.sources.clone(), core.claims.clone(), core.claims.clone());
         let list = pb::ListClaimsRequest { claimant_id: Some(id.to_string()), page_size: Some(50), ..Default::default() };
