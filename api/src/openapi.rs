@@ -416,4 +416,36 @@ mod tests {
         walk(&super::openapi(), "", &mut nulls);
         assert!(nulls.is_empty(), "{nulls:?}");
     }
+
+    /// Every `$ref` names a schema the document holds (a type used only in a query parameter
+    /// is not collected by itself).
+    #[test]
+    fn every_reference_resolves() {
+        fn refs<'a>(value: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+            match value {
+                serde_json::Value::Array(items) => items.iter().for_each(|item| refs(item, out)),
+                serde_json::Value::Object(map) => {
+                    for (key, item) in map {
+                        match item.as_str() {
+                            Some(target) if key == "$ref" => out.push(target),
+                            _ => refs(item, out),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let doc = super::openapi();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(found.len() > 50, "{} references", found.len());
+        let dangling: Vec<_> = found
+            .into_iter()
+            .filter(|r| {
+                let path = r.trim_start_matches("#/");
+                path.split('/').try_fold(&doc, |node, key| node.get(key.replace("~1", "/"))).is_none()
+            })
+            .collect();
+        assert!(dangling.is_empty(), "unresolved: {dangling:?}");
+    }
 }

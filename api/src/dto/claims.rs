@@ -465,6 +465,7 @@ pub struct ListClaimsQuery {
     pub sourcing_level: Option<SourcingLevel>,
     /// Without `q`: newest first (the default) or oldest first, by creation. A `page_token`
     /// continues the order it was made in.
+    #[param(inline)]
     pub order: Option<ClaimOrder>,
 }
 
