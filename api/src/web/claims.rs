@@ -19,12 +19,17 @@ use crate::{
 const PAGE_SIZE: i32 = 25;
 /// Attributions shown on a claim's page (core's largest page).
 const ATTRIBUTIONS: i32 = 100;
+/// Pages of 100 history events read beyond the first: a claim's page shows its latest 100
+/// events, and a conflict what changed since, out of its first 2,100 versions.
+const HISTORY_PAGES: usize = 20;
+/// History events a claim's page shows, the latest.
+const TIMELINE: usize = 100;
 /// Similar claims shown on a claim's page, and suggested before a claim is saved.
 const SIMILAR: i32 = 5;
 /// Suggestions scoring less than this are not shown before saving.
 const SUGGEST_FROM: f64 = 0.3;
 
-const STATUSES: [ClaimStatus; 7] = [
+pub const STATUSES: [ClaimStatus; 7] = [
     ClaimStatus::Unverified,
     ClaimStatus::InReview,
     ClaimStatus::Confirmed,
@@ -33,14 +38,14 @@ const STATUSES: [ClaimStatus; 7] = [
     ClaimStatus::Disputed,
     ClaimStatus::False,
 ];
-const LEVELS: [SourcingLevel; 5] = [
+pub const LEVELS: [SourcingLevel; 5] = [
     SourcingLevel::Unsourced,
     SourcingLevel::SingleSource,
     SourcingLevel::Corroborated,
     SourcingLevel::Confirmed,
     SourcingLevel::Contested,
 ];
-const STANCES: [Stance; 5] = [Stance::Asserts, Stance::Confirms, Stance::Denies, Stance::Disputes, Stance::Context];
+pub const STANCES: [Stance; 5] = [Stance::Asserts, Stance::Confirms, Stance::Denies, Stance::Disputes, Stance::Context];
 pub const KINDS: [SourceKind; 7] = [
     SourceKind::Person,
     SourceKind::Organization,
@@ -52,12 +57,16 @@ pub const KINDS: [SourceKind; 7] = [
 ];
 
 /// A value sent as its API wire name (`in_review`), parsed.
-fn parse_wire<T: serde::de::DeserializeOwned>(field: &str, value: Option<String>) -> Result<Option<T>, Problem> {
+fn parse_wire<T: serde::de::DeserializeOwned>(
+    desk: &Desk,
+    field: &str,
+    value: Option<String>,
+) -> Result<Option<T>, Problem> {
     match filled(value) {
         None => Ok(None),
         Some(v) => serde_json::from_value(serde_json::Value::String(v.clone()))
             .map(Some)
-            .map_err(|_| Problem::bad_field("invalid_query", field, format!("{v:?} is not a value of this list"))),
+            .map_err(|_| Problem::bad_field("invalid_query", field, desk.f("error.not_in_list", &[("value", &v)]))),
     }
 }
 
@@ -115,14 +124,23 @@ pub struct ListForm {
 /// `GET /`: the claims, newest first, or the best matches of a search.
 pub async fn list(req: HttpRequest, desk: Desk, Signed(caller): Signed, core: web::Data<CoreClients>) -> HttpResponse {
     let filters = query::<ListForm>(&req).unwrap_or_default();
-    let found = find(&req, &desk, &core, &filters).await;
+    let (found, claimant) = tokio::join!(find(&req, &desk, &core, &filters), async {
+        let id = filled(filters.claimant_id.clone())?;
+        let source = core.sources.clone().get_source(desk.call(&req, pb::GetSourceRequest { id })).await.ok()?;
+        Some(source.into_inner().name)
+    });
     let (status, results) = match found {
         Ok(page) => (StatusCode::OK, Ok(page)),
-        Err(problem) if problem.status.is_client_error() => (problem.status, Err(problem)),
+        Err(problem) if problem.status.is_client_error() && problem.status != StatusCode::UNAUTHORIZED => {
+            (problem.status, Err(problem))
+        }
         Err(problem) => return desk.answer(Some(&caller), Err(problem)),
     };
     let body = html! {
         (filter_form(&desk, &filters))
+        @if let Some(name) = &claimant {
+            p.chip { (desk.f("claims.claimant_only", &[("name", name)])) " " a href="/" { (desk.t("claims.clear")) } }
+        }
         @match &results {
             Err(problem) => div.alert role="alert" { p { (problem.detail) } (field_errors(&problem.errors)) },
             Ok((claims, next)) => {
@@ -162,7 +180,7 @@ async fn find(
     core: &CoreClients,
     f: &ListForm,
 ) -> Result<(Vec<Claim>, Option<String>), Problem> {
-    let level = parse_wire::<SourcingLevel>("level", f.level.clone())?;
+    let level = parse_wire::<SourcingLevel>(desk, "level", f.level.clone())?;
     let q = filled(f.q.clone());
     if level.is_some() && q.is_none() {
         return Err(Problem::bad_field("validation_failed", "level", desk.t("claims.level_needs_q")));
@@ -170,7 +188,7 @@ async fn find(
     let query = ListClaimsQuery {
         page_size: Some(PAGE_SIZE),
         page_token: filled(f.page_token.clone()),
-        status: parse_wire("status", f.status.clone())?,
+        status: parse_wire(desk, "status", f.status.clone())?,
         language: filled(f.language.clone()),
         claimant_id: filled(f.claimant_id.clone()),
         tag: filled(f.tag.clone()),
@@ -179,7 +197,7 @@ async fn find(
         claimed_from: filled(f.claimed_from.clone()),
         claimed_to: filled(f.claimed_to.clone()),
         // A search is best match first.
-        order: if q.is_some() { None } else { parse_wire("order", f.order.clone())? },
+        order: if q.is_some() { None } else { parse_wire(desk, "order", f.order.clone())? },
         q,
         sourcing_level: level,
     };
@@ -306,7 +324,23 @@ async fn claim_page(
     let listed = listed?.into_inner();
     let more_attributions = !listed.next_page_token.is_empty();
     let attributions = listed.attributions.into_iter().map(Attribution::try_from).collect::<Result<Vec<_>, _>>()?;
-    let events = events?.into_inner().events.into_iter().map(HistoryEvent::try_from).collect::<Result<Vec<_>, _>>()?;
+    // The history is read oldest first: a long one is read to its end (a bounded number of
+    // pages), and the page shows its latest events.
+    let mut page = events?.into_inner();
+    let mut events = std::mem::take(&mut page.events);
+    for _ in 0..HISTORY_PAGES {
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        let next = pb::GetHistoryRequest {
+            claim_id: id.to_owned(),
+            page_size: Some(100),
+            page_token: Some(std::mem::take(&mut page.next_page_token)),
+        };
+        page = core.claims.clone().get_history(desk.call(req, next)).await?.into_inner();
+        events.append(&mut page.events);
+    }
+    let events = events.into_iter().map(HistoryEvent::try_from).collect::<Result<Vec<_>, _>>()?;
     let matches = matches?
         .into_inner()
         .matches
@@ -325,6 +359,14 @@ async fn claim_page(
         attributions.iter().flat_map(|a| std::iter::once(&a.speaker_id).chain(&a.relay_ids)).chain(mentioned).cloned(),
     );
     let names = source_names(req, desk, core, ids).await?;
+    // An edit of a statement removed meanwhile: what was typed goes to the add form.
+    let mut typed = typed;
+    if let Some((id, _, _)) = &typed.edit
+        && !attributions.iter().any(|a| a.id == *id)
+        && let Some((_, form, problem)) = typed.edit.take()
+    {
+        typed.attribution = Some((form, Some(problem)));
+    }
     let refusal = typed
         .status
         .as_ref()
@@ -477,8 +519,9 @@ fn claim_body(
         section aria-labelledby="history-h" {
             h2 #history-h { (desk.t("claim.history")) }
             ol.timeline reversed {
-                @for event in events.iter().rev() { (history_item(desk, event, names)) }
+                @for event in events.iter().rev().take(TIMELINE) { (history_item(desk, event, names)) }
             }
+            @if events.len() > TIMELINE { p { (desk.f("claim.older_events", &[("n", &(events.len() - TIMELINE).to_string())])) } }
         }
     }
 }
@@ -575,8 +618,8 @@ fn status_form(desk: &Desk, claim: &Claim, typed: Option<&(StatusForm, Option<Pr
                 }
                 p {
                     label for="status-note" { (desk.t("status_form.note")) }
-                    textarea #status-note name="note" rows="2" maxlength="2000" { (note) }
-                    small { (desk.t("status_form.note_help")) }
+                    textarea #status-note name="note" rows="2" maxlength="2000" aria-describedby="status-note-help" { (note) }
+                    small #status-note-help { (desk.t("status_form.note_help")) }
                 }
                 button type="submit" { (desk.t("status_form.submit")) }
             }
@@ -596,7 +639,7 @@ pub async fn set_status(
     let result = async {
         let f: StatusForm = form(&body)?;
         desk.check_csrf(&f.csrf)?;
-        let status = parse_wire::<ClaimStatus>("status", Some(f.status.clone()))?
+        let status = parse_wire::<ClaimStatus>(&desk, "status", Some(f.status.clone()))?
             .ok_or_else(|| Problem::bad_field("validation_failed", "status", desk.t("status_form.choose")))?;
         let request = pb::SetStatusRequest {
             claim_id: id.to_string(),
@@ -645,7 +688,8 @@ impl OnClaim<'_> {
             return Err(problem);
         }
         let mut typed = Typed::default();
-        if problem.code == "version_mismatch" {
+        // A form drawn at a version (0: one that names none, the merge's etags) that is stale.
+        if problem.code == "version_mismatch" && version > 0 {
             typed.conflict_since = Some(version);
         }
         keep(&mut typed, problem);
@@ -745,7 +789,7 @@ fn as_form(a: &Attribution, names: &HashMap<String, (String, SourceKind)>) -> At
         speaker: name(&a.speaker_id),
         speaker_kind: kind(&a.speaker_id),
         stance: wire(&a.stance),
-        relays: Some(a.relay_ids.iter().map(|r| name(r)).collect::<Vec<_>>().join(", ")),
+        relays: Some(a.relay_ids.iter().map(|r| name(r)).collect::<Vec<_>>().join("; ")),
         relay_kind: a.relay_ids.first().and_then(|r| kind(r)),
         quote: a.quote.clone(),
         url: a.url.clone(),
@@ -902,15 +946,18 @@ async fn save(
 ) -> Result<(), Problem> {
     let speaker = filled(Some(f.speaker.clone()))
         .ok_or_else(|| Problem::bad_field("validation_failed", "speaker", desk.t("attribution_form.speaker_needed")))?;
-    let stance = parse_wire::<Stance>("stance", Some(f.stance.clone()))?
+    let stance = parse_wire::<Stance>(desk, "stance", Some(f.stance.clone()))?
         .ok_or_else(|| Problem::bad_field("validation_failed", "stance", desk.t("attribution_form.stance_needed")))?;
-    let speaker_kind = parse_wire::<SourceKind>("speaker_kind", f.speaker_kind.clone())?.unwrap_or(SourceKind::Person);
-    let relay_kind = parse_wire::<SourceKind>("relay_kind", f.relay_kind.clone())?.unwrap_or(SourceKind::NewsOutlet);
+    let speaker_kind =
+        parse_wire::<SourceKind>(desk, "speaker_kind", f.speaker_kind.clone())?.unwrap_or(SourceKind::Person);
+    let relay_kind =
+        parse_wire::<SourceKind>(desk, "relay_kind", f.relay_kind.clone())?.unwrap_or(SourceKind::NewsOutlet);
     let relays: Vec<String> = f
         .relays
         .as_deref()
         .unwrap_or("")
-        .split([',', ';', '\n'])
+        // Semicolons or lines: a name may hold a comma ("Ministry of Defence, UK").
+        .split([';', '\n'])
         .map(str::trim)
         .filter(|r| !r.is_empty())
         .map(str::to_owned)
@@ -1131,7 +1178,7 @@ pub async fn submit_claim(
             Err(status) => return refused(Problem::from(status)),
         }
     }
-    let kind = match parse_wire::<SourceKind>("claimant_kind", f.claimant_kind.clone()) {
+    let kind = match parse_wire::<SourceKind>(&desk, "claimant_kind", f.claimant_kind.clone()) {
         Ok(kind) => kind,
         Err(problem) => return refused(problem),
     };

@@ -121,6 +121,40 @@ mod tests {
         assert!(missing.is_empty(), "keys without a message: {missing:?}");
     }
 
+    /// Keys the pages build from values: every enum value, role and page title has its words.
+    #[test]
+    fn every_built_key_exists() {
+        use super::super::{
+            claims::{KINDS, LEVELS, STANCES, STATUSES},
+            role_key, wire,
+        };
+        use claimdesk_proto::v1 as pb;
+        let mut keys: Vec<String> = Vec::new();
+        keys.extend(STATUSES.iter().map(|v| format!("status.{}", wire(v))));
+        keys.extend(LEVELS.iter().map(|v| format!("level.{}", wire(v))));
+        keys.extend(STANCES.iter().map(|v| format!("stance.{}", wire(v))));
+        keys.extend(KINDS.iter().map(|v| format!("kind.{}", wire(v))));
+        keys.extend(
+            [pb::Role::Viewer, pb::Role::Reporter, pb::Role::Editor, pb::Role::Admin].map(|r| role_key(r).to_owned()),
+        );
+        keys.extend(
+            [
+                "nav.claims",
+                "nav.new_claim",
+                "nav.extract",
+                "nav.sources",
+                "error.not_found",
+                "error.forbidden",
+                "error.unavailable",
+                "error.title",
+            ]
+            .map(str::to_owned),
+        );
+        assert_eq!(keys.len(), 7 + 5 + 5 + 7 + 4 + 8);
+        let missing: Vec<_> = keys.iter().filter(|k| !EN.contains_key(*k) || !FR.contains_key(*k)).collect();
+        assert!(missing.is_empty(), "{missing:?}");
+    }
+
     #[test]
     fn the_browser_language_decides_by_quality() {
         let pick = |accept: &str| {

@@ -154,7 +154,22 @@ impl Desk {
             token,
             csrf,
             secure: req.connection_info().scheme() == "https",
-            here: req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned(),
+            here: Desk::readable(req),
+        }
+    }
+
+    /// Where this page can be read again with a GET (the language switch and the sign-in page
+    /// come back there): the address itself, or for a form's answer, the page it was posted from.
+    fn readable(req: &HttpRequest) -> String {
+        let path = req.path();
+        if req.method() == actix_web::http::Method::GET {
+            return req.uri().path_and_query().map_or(path, |p| p.as_str()).to_owned();
+        }
+        match path.split('/').collect::<Vec<_>>().as_slice() {
+            ["", "claims", id, _, ..] if *id != "new" => format!("/claims/{id}"),
+            ["", "extract", ..] => "/extract".to_owned(),
+            ["", "claims", "new"] => "/claims/new".to_owned(),
+            _ => "/".to_owned(),
         }
     }
 
@@ -384,7 +399,7 @@ fn filled(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-fn role_key(role: pb::Role) -> &'static str {
+pub fn role_key(role: pb::Role) -> &'static str {
     match role {
         pb::Role::Admin => "role.admin",
         pb::Role::Editor => "role.editor",

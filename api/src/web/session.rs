@@ -18,10 +18,19 @@ pub fn plausible_token(token: &str) -> bool {
         && token.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b';' | b',' | b'"' | b'\\'))
 }
 
-/// Where to go after signing in: a path of this site, never another host.
+/// Where to go after signing in: a path of this site, never another host. Only visible ASCII
+/// is taken (a browser drops tabs and line breaks from a URL, which would turn `/\t/host` into
+/// `//host`), and neither `//` nor a backslash may start it.
 fn local(next: Option<&str>) -> String {
     match next {
-        Some(next) if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') => next.to_owned(),
+        Some(next)
+            if next.starts_with('/')
+                && !next.starts_with("//")
+                && !next.contains('\\')
+                && next.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            next.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -91,7 +100,14 @@ pub async fn sign_in(req: HttpRequest, desk: Desk, core: web::Data<CoreClients>,
     }
     let token = form.token.trim().strip_prefix("Bearer ").unwrap_or(form.token.trim()).trim().to_owned();
     let refused = |desk: &Desk| {
-        render(&req, desk, StatusCode::UNAUTHORIZED, form.next.as_deref(), Some(desk.t("sign_in.refused")))
+        let mut page =
+            render(&req, desk, StatusCode::UNAUTHORIZED, form.next.as_deref(), Some(desk.t("sign_in.refused")));
+        // A 401 names its scheme: the API's bearer token, typed in this form.
+        page.headers_mut().insert(
+            actix_web::http::header::WWW_AUTHENTICATE,
+            actix_web::http::header::HeaderValue::from_static("Bearer realm=\"claimdesk\""),
+        );
+        page
     };
     if !plausible_token(&token) {
         return refused(&desk);
@@ -136,7 +152,7 @@ pub struct Switch {
 pub async fn language(req: HttpRequest, desk: Desk) -> HttpResponse {
     let switch = query::<Switch>(&req).and_then(|s| match Lang::from_code(&s.lang) {
         Some(lang) => Ok((lang, s.back)),
-        None => Err(Problem::bad_field("invalid_query", "lang", "fr or en")),
+        None => Err(Problem::bad_field("invalid_query", "lang", desk.t("error.language"))),
     });
     match switch {
         Ok((lang, back)) => {

@@ -24,10 +24,11 @@ pub async fn list(req: HttpRequest, desk: Desk, Signed(caller): Signed, core: we
     let f = query::<SourceQuery>(&req).unwrap_or_default();
     let found = async {
         let kind = match filled(f.kind.clone()) {
-            Some(k) => Some(
-                serde_json::from_value::<SourceKind>(serde_json::Value::String(k))
-                    .map_err(|_| Problem::bad_field("invalid_query", "kind", "not a kind of source"))?,
-            ),
+            Some(k) => {
+                Some(serde_json::from_value::<SourceKind>(serde_json::Value::String(k.clone())).map_err(|_| {
+                    Problem::bad_field("invalid_query", "kind", desk.f("error.not_in_list", &[("value", &k)]))
+                })?)
+            }
             None => None,
         };
         let request = pb::ListSourcesRequest {

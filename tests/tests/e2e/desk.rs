@@ -112,12 +112,13 @@ async fn signed_out_visitors_get_the_sign_in_page_and_a_token_signs_in(app: Test
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     let wrong = browser.post("/sign-in", &[("csrf", &nonce), ("token", "cdk_nobody-0123456789abcdef")]).await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.headers()[header::WWW_AUTHENTICATE], "Bearer realm=\"claimdesk\"");
     assert!(wrong.text().await.expect("body").contains("not valid"));
     assert_eq!(browser.cookie("claimdesk_session"), None);
 
     // The good token: a session cookie the page's scripts could not read, then home.
     let response =
-        browser.post("/sign-in", &[("csrf", &nonce), ("token", ADMIN_TOKEN), ("next", "//evil.example")]).await;
+        browser.post("/sign-in", &[("csrf", &nonce), ("token", ADMIN_TOKEN), ("next", "/\t/evil.example")]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()[header::LOCATION], "/", "never to another host");
     let set: Vec<_> = response.headers().get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).collect();
@@ -203,6 +204,10 @@ async fn a_stale_page_shows_what_changed_and_keeps_what_was_typed(app: TestApp) 
     assert!(body.contains("The Washington Post"), "the change names the party: {body}");
     assert!(body.contains("Mon analyse &lt;em&gt;prudente&lt;/em&gt;</textarea>"), "typed note kept: {body}");
     assert_eq!(hidden(&body, "version").as_deref(), Some("2"), "the form now carries the current version");
+    assert!(
+        body.contains(&format!("back=%2Fclaims%2F{id}\"")),
+        "the language switch goes back to a page, not the form's address"
+    );
     assert_eq!(app.json(&format!("/v1/claims/{id}")).await["status"], "unverified");
 }
 
@@ -223,8 +228,10 @@ async fn pages_speak_the_browsers_language_or_the_chosen_one(app: TestApp) {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()[header::LOCATION], "/sign-in");
     assert!(browser.page("/sign-in").await.contains("<h1>Connexion</h1>"));
-    let response = browser.get("/language?lang=en&back=https%3A%2F%2Fevil.example").await;
-    assert_eq!(response.headers()[header::LOCATION], "/");
+    for back in ["https%3A%2F%2Fevil.example", "%2F%09%2Fevil.example", "%2F%5Cevil.example", "%2F%2Fevil.example"] {
+        let response = browser.get(&format!("/language?lang=en&back={back}")).await;
+        assert_eq!(response.headers()[header::LOCATION], "/", "{back}");
+    }
     assert!(browser.page("/sign-in").await.contains("<h1>Sign in</h1>"));
     assert_eq!(browser.get("/language?lang=de").await.status(), StatusCode::BAD_REQUEST);
 }
