@@ -375,6 +375,8 @@ impl Offsets {
 
 /// A claim found in one sentence, before merging.
 struct Found {
+    /// The sentence's position among the text's sentences.
+    no: usize,
     sentence: (usize, usize),
     claim: (usize, usize),
     attributions: Vec<Attribution>,
@@ -400,8 +402,21 @@ struct Reader<'a> {
     /// Speakers and relays met so far, latest last, with the title or head word that described
     /// them ("porte-parole" for Dmitri Peskov): "le porte-parole" or "the newspaper" later in
     /// the text stands for them.
-    met: std::cell::RefCell<Vec<(Option<String>, Party)>>,
+    met: std::cell::RefCell<Vec<Met>>,
+    /// The position of the sentence being read.
+    sentence_no: usize,
 }
+
+/// A party met in the text: the head word that described it, and the sentence it was met in.
+struct Met {
+    head: Option<String>,
+    party: Party,
+    at: usize,
+}
+
+/// How many sentences on a title without a name may find its name ("Le ministre … a démenti.
+/// « … », a souligné le ministre Issa Tchiroma Bakary").
+const CATAPHORA_SENTENCES: usize = 2;
 
 /// Where a speech verb's subject and complement were found.
 struct Reported {
@@ -416,17 +431,27 @@ struct Reported {
 
 impl<'a> Reader<'a> {
     fn new(text: &'a str, lexicon: &'static Lexicon, published: Option<NaiveDate>) -> Self {
-        Reader { text, lexicon, published, offsets: Offsets::new(text), last_speaker: None, met: Default::default() }
+        Reader {
+            text,
+            lexicon,
+            published,
+            offsets: Offsets::new(text),
+            last_speaker: None,
+            met: Default::default(),
+            sentence_no: 0,
+        }
     }
 
     fn read(mut self) -> Vec<Candidate> {
         let mut found = Vec::new();
         let mut pending = Vec::new();
-        for sentence in sentences(self.text, self.lexicon) {
-            if let Some(f) = self.sentence(&sentence, &mut pending) {
+        for (no, sentence) in sentences(self.text, self.lexicon).iter().enumerate() {
+            self.sentence_no = no;
+            if let Some(f) = self.sentence(sentence, &mut pending) {
                 found.push(f);
             }
         }
+        self.name_titles(&mut found);
         for p in pending {
             let best = found
                 .iter_mut()
@@ -443,6 +468,38 @@ impl<'a> Reader<'a> {
             }
         }
         self.merge(found)
+    }
+
+    /// Cataphora: a speaker described by a title and no name ("le ministre camerounais de la
+    /// Communication") is the one the next sentences name with the same title ("le ministre
+    /// Issa Tchiroma Bakary"), when they do.
+    fn name_titles(&self, found: &mut [Found]) {
+        let lx = self.lexicon;
+        let met = self.met.borrow();
+        for f in found.iter_mut() {
+            for a in &mut f.attributions {
+                // A title without a name reads as an official body ("le porte-parole de …").
+                if has_name(&a.speaker) || !matches!(a.speaker.kind, SourceKind::Person | SourceKind::OfficialBody) {
+                    continue;
+                }
+                let Some(head) = tokens(&a.speaker.name, 0)
+                    .into_iter()
+                    .find(|t| t.word && lx.heads.get(&t.fold) == Some(&SourceKind::Person))
+                    .map(|t| t.fold)
+                else {
+                    continue;
+                };
+                let named = met.iter().find(|m| {
+                    m.head.as_deref() == Some(head.as_str())
+                        && has_name(&m.party)
+                        && m.at > f.no
+                        && m.at <= f.no + CATAPHORA_SENTENCES
+                });
+                if let Some(m) = named {
+                    a.speaker = m.party.clone();
+                }
+            }
+        }
     }
 
     fn slice(&self, toks: &[Tok<'_>]) -> &'a str {
@@ -675,6 +732,7 @@ impl<'a> Reader<'a> {
         let numbers = self.numbers(toks);
         let claim_text = normalise(self.slice(claim_toks));
         Some(Found {
+            no: self.sentence_no,
             sentence: (s.start, s.end),
             claim: (claim_toks[0].start, claim_toks[claim_toks.len() - 1].end),
             terms: text::terms(&claim_text, lx.language),
@@ -979,7 +1037,16 @@ impl<'a> Reader<'a> {
                 let described = self.parties(&segment[..rel]);
                 if described.iter().all(|p| !has_name(p)) && start > begin + 1 {
                     let before = toks[begin..start - 1].rsplit(|t| t.is(",")).next().unwrap_or_default();
-                    let named: Vec<Party> = self.parties(before).into_iter().filter(has_name).collect();
+                    let mut named: Vec<Party> = self.parties(before).into_iter().filter(has_name).collect();
+                    // "des révélations concernant George Papadopoulos, l'ancien conseiller…":
+                    // the name that ends the phrase before the apposition.
+                    if named.is_empty() {
+                        let tail = before
+                            .iter()
+                            .rposition(|t| !(t.cap() || (t.word && is_particle(&t.fold))))
+                            .map_or(0, |p| p + 1);
+                        named = self.parties(&before[tail..]).into_iter().filter(has_name).collect();
+                    }
                     if !named.is_empty() {
                         return (named, start);
                     }
@@ -1064,7 +1131,7 @@ impl<'a> Reader<'a> {
             && toks.len() <= 5
             && let Some(kind) = toks.iter().find_map(|t| lx.heads.get(&t.fold))
         {
-            let latest = self.met.borrow().iter().rev().find(|(_, p)| p.kind == *kind).map(|(_, p)| p.clone());
+            let latest = self.met.borrow().iter().rev().find(|m| m.party.kind == *kind).map(|m| m.party.clone());
             return latest.or_else(|| self.last_speaker.clone());
         }
         // "NATO spokeswoman Oana Lungescu", "le président russe Vladimir Poutine": the name
@@ -1089,10 +1156,13 @@ impl<'a> Reader<'a> {
                 {
                     b -= 1;
                 }
+                // ("ministre de l'Intérieur": the elided article between).
+                let complement = |k: usize| toks[k].word && lx.of.contains(&toks[k].fold);
                 (b < toks.len()
                     && b > after
                     && toks[b].cap()
-                    && !(toks[b - 1].word && lx.of.contains(&toks[b - 1].fold)))
+                    && !complement(b - 1)
+                    && !(b >= 2 && toks[b - 1].word && lx.determiners.contains(&toks[b - 1].fold) && complement(b - 2)))
                 .then_some(b)
             };
             if let Some(name_start) = name_start {
@@ -1286,7 +1356,7 @@ impl<'a> Reader<'a> {
     fn meet(&self, head: Option<&str>, party: &Party) {
         let mut met = self.met.borrow_mut();
         if party.kind == SourceKind::Anonymous || party.name.starts_with(char::is_uppercase) {
-            met.push((head.map(str::to_owned), party.clone()));
+            met.push(Met { head: head.map(str::to_owned), party: party.clone(), at: self.sentence_no });
         }
     }
 
@@ -1295,17 +1365,17 @@ impl<'a> Reader<'a> {
     fn referent(&self, head: &str, kind: SourceKind) -> Option<Party> {
         let met = self.met.borrow();
         met.iter()
-            .filter(|(_, p)| p.kind != SourceKind::Anonymous)
+            .filter(|m| m.party.kind != SourceKind::Anonymous)
             .rev()
-            .find(|(h, _)| h.as_deref() == Some(head))
+            .find(|m| m.head.as_deref() == Some(head))
             .or_else(|| {
                 // An outlet or agency: the latest of its kind; a title ("le porte-parole"): the
                 // latest person.
                 matches!(kind, SourceKind::NewsOutlet | SourceKind::NewsAgency | SourceKind::Person)
-                    .then(|| met.iter().rev().find(|(_, p)| p.kind == kind))
+                    .then(|| met.iter().rev().find(|m| m.party.kind == kind))
                     .flatten()
             })
-            .map(|(_, p)| p.clone())
+            .map(|m| m.party.clone())
     }
 
     /// Whether the words before `toks` in the text end with a determiner ("le Kremlin").

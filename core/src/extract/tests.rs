@@ -204,3 +204,57 @@ fn text_fragments_quote_the_sentence() {
         "https://example.org/a#:~:text=one%20two%20three%20four,nine%20ten%20eleven%20twelve"
     );
 }
+
+/// Who said what, as (claim, speaker) pairs.
+fn speakers(text: &str, language: &str) -> Vec<(String, String)> {
+    let x = extract(&Input {
+        text: text.into(),
+        html: false,
+        language: Some(language.into()),
+        published: "2025-06-02".parse().ok(),
+        url: None,
+    })
+    .expect("extraction");
+    x.candidates
+        .iter()
+        .flat_map(|c| c.attributions.iter().map(move |a| (c.claim.clone(), a.speaker.name.clone())))
+        .collect()
+}
+
+#[test]
+fn a_title_without_a_name_is_named_by_the_next_sentences() {
+    // The title first, the name with the same title a sentence later: one person.
+    let found = speakers(
+        "Le ministre de la Justice a démenti toute arrestation lundi. \
+         « Personne n'a été interpellé », a précisé le ministre Jean-Marc Delorme.",
+        "fr",
+    );
+    assert!(found.iter().all(|(_, s)| s == "Jean-Marc Delorme"), "{found:?}");
+    assert_eq!(found.len(), 2, "{found:?}");
+    // Too far on, or another title: the description stays as it was.
+    let found = speakers(
+        "Le ministre de la Justice a démenti toute arrestation lundi. La pluie est tombée. \
+         Le vent a soufflé. « Personne n'a été interpellé », a précisé le ministre Jean-Marc Delorme.",
+        "fr",
+    );
+    assert!(found.iter().any(|(_, s)| s.starts_with("ministre de la Justice")), "{found:?}");
+    let found = speakers(
+        "The interior minister denied that anyone had been arrested. \
+         \"Nobody was detained,\" said spokesman John Baird.",
+        "en",
+    );
+    assert!(found.iter().any(|(_, s)| s.contains("minister")), "{found:?}");
+    // An elided article before the complement keeps it a description, not a name.
+    let found = speakers("Le ministre de l'Intérieur a démenti toute arrestation lundi.", "fr");
+    assert_eq!(found.first().map(|(_, s)| s.as_str()), Some("ministre de l'Intérieur"), "{found:?}");
+}
+
+#[test]
+fn an_apposition_names_the_one_before_it() {
+    let found = speakers(
+        "Rien, en revanche, sur les révélations concernant Paul Durand, l'ancien conseiller du maire \
+         qui a reconnu avoir menti sur ses comptes de campagne.",
+        "fr",
+    );
+    assert_eq!(found.first().map(|(_, s)| s.as_str()), Some("Paul Durand"), "{found:?}");
+}
