@@ -405,6 +405,10 @@ struct Reader<'a> {
     met: std::cell::RefCell<Vec<Met>>,
     /// The position of the sentence being read.
     sentence_no: usize,
+    /// The relays of the last named speaker's statement, and its sentence.
+    last_relays: (usize, Vec<Party>),
+    /// This sentence's speaker was a pronoun standing for the last speaker.
+    pronoun: std::cell::Cell<bool>,
 }
 
 /// A party met in the text: the head word that described it, and the sentence it was met in.
@@ -439,6 +443,8 @@ impl<'a> Reader<'a> {
             last_speaker: None,
             met: Default::default(),
             sentence_no: 0,
+            last_relays: (0, Vec::new()),
+            pronoun: Default::default(),
         }
     }
 
@@ -447,6 +453,7 @@ impl<'a> Reader<'a> {
         let mut pending = Vec::new();
         for (no, sentence) in sentences(self.text, self.lexicon).iter().enumerate() {
             self.sentence_no = no;
+            self.pronoun.set(false);
             if let Some(f) = self.sentence(sentence, &mut pending) {
                 found.push(f);
             }
@@ -694,8 +701,20 @@ impl<'a> Reader<'a> {
             }
         }
 
+        // "X told The Associated Press that … « … », he said.": the next sentence's quote, given
+        // by a pronoun, reached the newsroom the same way.
+        if self.pronoun.get()
+            && let (Some(last), (at, relays)) = (&self.last_speaker, &self.last_relays)
+            && at + 1 == self.sentence_no
+        {
+            for a in attributions.iter_mut().filter(|a| a.relays.is_empty() && a.speaker == *last) {
+                a.relays = relays.clone();
+            }
+        }
         if let Some(p) = primary.as_ref().or_else(|| attributions.first().map(|a| &a.speaker)) {
             self.last_speaker = Some(p.clone());
+            let relays = attributions.iter().find(|a| a.speaker == *p).map(|a| a.relays.clone()).unwrap_or_default();
+            self.last_relays = (self.sentence_no, relays);
         }
         for a in &attributions {
             for p in std::iter::once(&a.speaker).chain(&a.relays) {
@@ -1056,6 +1075,7 @@ impl<'a> Reader<'a> {
                 }
             }
             if segment.len() == 1 && lx.pronouns.contains(&first.fold) {
+                self.pronoun.set(true);
                 return (self.last_speaker.clone().into_iter().collect(), start);
             }
             let sentence_initial = start == 0 && std::ptr::eq(first, &toks[0]);
@@ -1122,6 +1142,15 @@ impl<'a> Reader<'a> {
             toks = trim_punct(&toks[..toks.len() - 1]);
         }
         if toks.len() > 16 {
+            return None;
+        }
+        // A clause is nobody: "said he had two sources for the report that…" does not name
+        // "he had two sources…" (a pronoun with a verb after it, or a "that"/"que" inside).
+        if toks.len() > 1
+            && (lx.pronouns.contains(&toks[0].fold)
+                || (1..toks.len())
+                    .any(|k| toks[k].word && !toks[k].cap() && lx.complementizers.at(&toks[k..]).is_some()))
+        {
             return None;
         }
         // "cette source", "this official": the latest party of the kind the head names ("cette
@@ -1214,6 +1243,7 @@ impl<'a> Reader<'a> {
             return None;
         }
         if toks.len() == 1 && lx.pronouns.contains(&first.fold) {
+            self.pronoun.set(true);
             return self.last_speaker.clone();
         }
         if toks.len() == 1 && matches!(first.fold.as_str(), "i" | "we" | "je" | "j" | "nous" | "on" | "you" | "vous") {

@@ -258,3 +258,23 @@ fn an_apposition_names_the_one_before_it() {
     );
     assert_eq!(found.first().map(|(_, s)| s.as_str()), Some("Paul Durand"), "{found:?}");
 }
+
+#[test]
+fn a_clause_after_the_verb_is_not_a_speaker_and_a_pronoun_keeps_the_relay() {
+    let text = "The head of the port authority, Maria Lopez, said she had three witnesses for the claim that \
+        the ship had sunk. Army spokesman Col. Ivan Petrov told Reuters that the convoy was never attacked. \
+        \"Nothing happened on that road,\" he said.";
+    let x = extract(&Input { text: text.into(), html: false, language: Some("en".into()), published: None, url: None })
+        .expect("extraction");
+    let who: Vec<(String, Vec<String>)> = x
+        .candidates
+        .iter()
+        .flat_map(|c| c.attributions.iter())
+        .map(|a| (a.speaker.name.clone(), a.relays.iter().map(|r| r.name.clone()).collect()))
+        .collect();
+    assert!(who.iter().all(|(s, _)| !s.contains("witnesses")), "{who:?}");
+    assert!(who.iter().any(|(s, _)| s == "Maria Lopez"), "{who:?}");
+    let petrov: Vec<_> = who.iter().filter(|(s, _)| s == "Ivan Petrov").collect();
+    assert_eq!(petrov.len(), 2, "{who:?}");
+    assert!(petrov.iter().all(|(_, r)| r == &["Reuters".to_owned()]), "{who:?}");
+}
