@@ -546,6 +546,12 @@ impl<'a> Reader<'a> {
                 continue;
             }
             if let Some((len, stance)) = lx.verbs.at(&toks[i..]) {
+                // "a apporté un démenti : « … », a déclaré X": after an indefinite article, a
+                // verb's form is a noun; the verb is further on.
+                if i > 0 && toks[i - 1].word && lx.indefinite.contains(&toks[i - 1].fold) {
+                    i += len;
+                    continue;
+                }
                 if let Some(r) = self.reported(toks, &quotes, i, i + len) {
                     let cue = self.slice(&toks[aux_start(toks, i, lx)..i + len]).to_owned();
                     let chains: Vec<Vec<Party>> = if r.separate_relays && r.relays.len() > 1 {

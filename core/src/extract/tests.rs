@@ -278,3 +278,16 @@ fn a_clause_after_the_verb_is_not_a_speaker_and_a_pronoun_keeps_the_relay() {
     assert_eq!(petrov.len(), 2, "{who:?}");
     assert!(petrov.iter().all(|(_, r)| r == &["Reuters".to_owned()]), "{who:?}");
 }
+
+#[test]
+fn a_speech_verbs_form_after_an_indefinite_article_is_a_noun() {
+    // "un démenti" is not "a démenti": the verb that names the speaker comes after the quote.
+    let found = speakers(
+        "Un porte-parole de la police a apporté un démenti : « Ce n'est pas vrai », a déclaré Paul Ngoma.",
+        "fr",
+    );
+    assert_eq!(found, [("Ce n'est pas vrai.".to_owned(), "Paul Ngoma".to_owned())]);
+    // The participle after its auxiliary stays a verb.
+    let found = speakers("La préfecture a démenti toute évacuation du quartier.", "fr");
+    assert_eq!(found.first().map(|(_, s)| s.as_str()), Some("préfecture"), "{found:?}");
+}
