@@ -485,15 +485,19 @@ impl<'a> Reader<'a> {
         let met = self.met.borrow();
         for f in found.iter_mut() {
             for a in &mut f.attributions {
-                // A title without a name reads as an official body ("le porte-parole de …").
-                if has_name(&a.speaker) || !matches!(a.speaker.kind, SourceKind::Person | SourceKind::OfficialBody) {
+                // A title without a name reads as an official body ("le porte-parole de …"), and
+                // so does a possessive one ("Vladimir Putin's spokesman").
+                if !matches!(a.speaker.kind, SourceKind::Person | SourceKind::OfficialBody) {
                     continue;
                 }
-                let Some(head) = tokens(&a.speaker.name, 0)
-                    .into_iter()
-                    .find(|t| t.word && lx.heads.get(&t.fold) == Some(&SourceKind::Person))
-                    .map(|t| t.fold)
-                else {
+                let words = tokens(&a.speaker.name, 0);
+                let is_title = |t: &Tok<'_>| t.word && lx.heads.get(&t.fold) == Some(&SourceKind::Person);
+                let head = if has_name(&a.speaker) {
+                    words.last().filter(|t| is_title(t) && words.len() > 2 && words[words.len() - 2].fold == "s")
+                } else {
+                    words.iter().find(|t| is_title(t))
+                };
+                let Some(head) = head.map(|t| t.fold.clone()) else {
                     continue;
                 };
                 let named = met.iter().find(|m| {
@@ -1172,7 +1176,23 @@ impl<'a> Reader<'a> {
         // "NATO spokeswoman Oana Lungescu", "le président russe Vladimir Poutine": the name
         // after the last title.
         let title = |t: &Tok<'_>| t.word && lx.heads.get(&t.fold) == Some(&SourceKind::Person);
+        // "Prime Minister Anna Berg's spokesman": someone the name describes, not the name.
+        if toks.len() > 2
+            && toks.last().is_some_and(title)
+            && toks[toks.len() - 2].fold == "s"
+            && toks[toks.len() - 3].cap()
+        {
+            return Some(Party { name: self.slice(toks).to_owned(), kind: SourceKind::OfficialBody, source_id: None });
+        }
+        // "A spokesman for President Vladimir Putin": the name is the complement's, not the
+        // speaker's; the description stands (and the next sentences may name it).
+        let complement_title = toks.iter().rposition(title).is_some_and(|last| {
+            toks[..last].iter().position(title).is_some_and(|first| {
+                first < last && toks[first + 1..last].iter().any(|t| t.word && lx.of.contains(&t.fold))
+            })
+        });
         if let Some(last_title) = toks.iter().rposition(title)
+            && !complement_title
             && !toks[..last_title].iter().any(|t| t.word && lx.heads.get(&t.fold) == Some(&SourceKind::Anonymous))
         {
             // The name right after the title ("Gen. Shaukat Sultan"), or the name that ends the

@@ -291,3 +291,28 @@ fn a_speech_verbs_form_after_an_indefinite_article_is_a_noun() {
     let found = speakers("La préfecture a démenti toute évacuation du quartier.", "fr");
     assert_eq!(found.first().map(|(_, s)| s.as_str()), Some("préfecture"), "{found:?}");
 }
+
+#[test]
+fn a_title_in_another_titles_complement_is_not_the_speaker() {
+    // The spokesman speaks, not the President; the next sentence names the spokesman.
+    let found = speakers(
+        "A spokesman for President Anna Berg denied that the palace had been sold. \
+         Spokesman Tomas Lind on Monday said the reports were \"pure invention.\"",
+        "en",
+    );
+    assert!(!found.iter().any(|(_, s)| s.contains("Anna Berg")), "{found:?}");
+    assert!(found.iter().filter(|(_, s)| s == "Tomas Lind").count() == 2, "{found:?}");
+    // A possessive description is named the same way.
+    let found = speakers(
+        "Prime Minister Anna Berg's spokesman said the talks had failed. \
+         \"There is nothing left to discuss,\" spokesman Tomas Lind told reporters.",
+        "en",
+    );
+    assert!(found.iter().all(|(_, s)| s == "Tomas Lind"), "{found:?}");
+    // Without a name later, the title with its complement stays.
+    let found = speakers("A spokesman for President Anna Berg denied that the palace had been sold.", "en");
+    assert_eq!(found.first().map(|(_, s)| s.as_str()), Some("spokesman for President Anna Berg"), "{found:?}");
+    // A title and its own name are still read as one.
+    let found = speakers("President Anna Berg said the palace had not been sold.", "en");
+    assert_eq!(found.first().map(|(_, s)| s.as_str()), Some("Anna Berg"), "{found:?}");
+}
