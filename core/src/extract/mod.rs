@@ -833,7 +833,14 @@ impl<'a> Reader<'a> {
             .is_some_and(|t| t.is(":") || opens(t) || (t.word && lx.complementizers.at(&[t.fold.as_str()]).is_some()))
             || (toks.get(ve).is_some_and(|t| t.is(",")) && toks.get(ve + 1).is_some_and(opens));
         let after_quote = a > 0 && quotes.iter().any(|&(_, c)| c + 1 == a);
-        if a > 0 && (toks[a - 1].is(",") || after_quote) && ve < sentence_end && !complement_follows {
+        // "…, also said Russia is committed to…": a clause after the verb (an auxiliary before
+        // the next comma) is its complement, not a postposed speaker. Accents count here: "à
+        // l'AFP" holds no "a".
+        let clause_after = toks[ve..sentence_end]
+            .iter()
+            .take_while(|t| !t.is(","))
+            .any(|t| t.word && !t.cap() && lx.auxiliaries.contains(&t.text.to_lowercase()));
+        if a > 0 && (toks[a - 1].is(",") || after_quote) && ve < sentence_end && !complement_follows && !clause_after {
             let (speakers, relays) = self.speaker_after(toks, ve, sentence_end);
             if !speakers.is_empty() {
                 let claim = match quotes.iter().find(|&&(_, c)| c + 1 == a - 1 || c + 2 == a || c + 1 == a) {
@@ -1348,9 +1355,11 @@ impl<'a> Reader<'a> {
                 source_id: None,
             }),
             Some(kind) => {
-                // "une étude du Centre …": the name after "du"; "le ministère russe des
-                // Affaires étrangères": the whole description.
-                let named_after = first_cap >= 2
+                // "une étude du Centre …": the name after "du"; "le ministère (russe) des
+                // Affaires étrangères": the whole description (an official body's complement is
+                // its remit, not someone else).
+                let named_after = kind != SourceKind::OfficialBody
+                    && first_cap >= 2
                     && toks[first_cap - 1].word
                     && lx.of.contains(&toks[first_cap - 1].fold)
                     && first_cap == 2;

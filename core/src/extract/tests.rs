@@ -316,3 +316,19 @@ fn a_title_in_another_titles_complement_is_not_the_speaker() {
     let found = speakers("President Anna Berg said the palace had not been sold.", "en");
     assert_eq!(found.first().map(|(_, s)| s.as_str()), Some("Anna Berg"), "{found:?}");
 }
+
+#[test]
+fn a_clause_after_a_postposed_verb_is_its_complement() {
+    // "…, also said Russia is committed…": Russia is what was said, the subject said it.
+    let found = speakers(
+        "Ivan Sokolov, responding to reports about the treaty, also said Russia is committed to its obligations.",
+        "en",
+    );
+    assert_eq!(found.first().map(|(_, s)| s.as_str()), Some("Ivan Sokolov"), "{found:?}");
+    // "à l'AFP" is no auxiliary: the speaker after the verb stays the speaker.
+    let found = speakers(
+        "Le président n'est pas attendu à Paris, a déclaré mercredi à l'AFP le ministère des Affaires étrangères.",
+        "fr",
+    );
+    assert_eq!(found.first().map(|(_, s)| s.as_str()), Some("ministère des Affaires étrangères"), "{found:?}");
+}
