@@ -1091,6 +1091,26 @@ impl<'a> Reader<'a> {
                     return (described, start);
                 }
             }
+            // "L'historien Nicolas Werth, directeur de recherche au CNRS cité par Le Monde,
+            // estime…": a description after a name describes that name (and "cité par …" is who
+            // relayed it, not who speaks).
+            let cut = (1..segment.len()).find(|&k| lx.relayed_by.at(&segment[k..]).is_some()).unwrap_or(segment.len());
+            let segment = &segment[..cut];
+            // The description's head is a title: its first word, or its last after a possessive
+            // ("the ministry's spokeswoman").
+            let is_title = |t: &Tok<'_>| t.word && !t.cap() && lx.heads.get(&t.fold) == Some(&SourceKind::Person);
+            let head = segment.iter().find(|t| t.word && !lx.determiners.contains(&t.fold));
+            let titled = head.is_some_and(is_title)
+                || (segment.len() > 2
+                    && segment.last().is_some_and(is_title)
+                    && segment[segment.len() - 2].fold == "s");
+            if start > begin + 1 && titled {
+                let before = toks[begin..start - 1].rsplit(|t| t.is(",")).next().unwrap_or_default();
+                let named: Vec<Party> = self.parties(before).into_iter().filter(has_name).collect();
+                if !named.is_empty() {
+                    return (named, start);
+                }
+            }
             if segment.len() == 1 && lx.pronouns.contains(&first.fold) {
                 self.pronoun.set(true);
                 return (self.last_speaker.clone().into_iter().collect(), start);

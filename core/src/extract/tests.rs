@@ -332,3 +332,11 @@ fn a_clause_after_a_postposed_verb_is_its_complement() {
     );
     assert_eq!(found.first().map(|(_, s)| s.as_str()), Some("ministère des Affaires étrangères"), "{found:?}");
 }
+
+#[test]
+fn a_title_between_commas_describes_the_name_before_it() {
+    let found = speakers("Dmitri Novak, le porte-parole du ministère, a déclaré que le port était fermé.", "fr");
+    assert_eq!(found, [("Le port était fermé.".to_owned(), "Dmitri Novak".to_owned())]);
+    let found = speakers("Ana Silva, the ministry's spokeswoman, said that the port was closed.", "en");
+    assert_eq!(found.first().map(|(_, s)| s.as_str()), Some("Ana Silva"), "{found:?}");
+}
