@@ -600,12 +600,21 @@ impl<'a> Reader<'a> {
                 continue;
             };
             let np_end = phrase_end(toks, i + len);
-            let parties = self.parties(&toks[i + len..np_end]);
+            // "Selon les sources du renseignement citées par la chaîne": the sources speak, the
+            // channel relayed them.
+            let np = &toks[i + len..np_end];
+            let (parties, via) = match (1..np.len()).find_map(|k| lx.relayed_by.at(&np[k..]).map(|(n, ())| (k, n))) {
+                Some((k, n)) => (self.parties(&np[..k]), self.parties(&np[k + n..])),
+                None => (self.parties(np), Vec::new()),
+            };
             let cue = self.slice(&toks[i..i + len]).to_owned();
             if parties.is_empty() {
                 i = np_end;
                 continue;
             }
+            let asserted = |parties: Vec<Party>| {
+                asserted(parties, &cue).map(|a| Attribution { relays: via.clone(), ..a }).collect::<Vec<_>>()
+            };
             match claim {
                 Some(_)
                     if !attributions.is_empty()
@@ -616,7 +625,7 @@ impl<'a> Reader<'a> {
                         a.relays.extend(parties.iter().cloned());
                     }
                 }
-                Some(_) => attributions.extend(asserted(parties, &cue)),
+                Some(_) => attributions.extend(asserted(parties)),
                 None => {
                     // The claim is the rest of the sentence: after the marker's phrase when the
                     // sentence begins with it, before it otherwise.
@@ -633,7 +642,7 @@ impl<'a> Reader<'a> {
                     if range.1 > range.0 + 2 {
                         claim = Some(range);
                         primary = parties.first().cloned();
-                        attributions.extend(asserted(parties, &cue));
+                        attributions.extend(asserted(parties));
                     }
                 }
             }
@@ -818,9 +827,26 @@ impl<'a> Reader<'a> {
             let agent = self.skip_insertions(toks, ve);
             if toks.get(agent).is_some_and(|t| t.word && lx.agent.contains(&t.fold)) {
                 let end = phrase_end(toks, agent + 1);
-                let speakers = self.parties(&toks[agent + 1..end]);
+                let mut speakers = self.parties(&toks[agent + 1..end]);
+                let mut relays = Vec::new();
+                // "…a été rapportée par Sky News, qui citait des sources du renseignement": the
+                // agent relayed whom it cited.
+                let mut k = end;
+                if toks.get(k).is_some_and(|t| t.is(",")) {
+                    k += 1;
+                }
+                if toks.get(k).is_some_and(|t| t.word && matches!(t.fold.as_str(), "qui" | "which" | "who")) {
+                    k += 1;
+                }
+                if let Some((n, ())) = lx.citing.at(&toks[k.min(toks.len())..]) {
+                    let cited_end = phrase_end(toks, k + n);
+                    let cited = self.parties(&toks[k + n..cited_end]);
+                    if !cited.is_empty() && speakers.iter().all(Party::is_press) {
+                        relays = std::mem::replace(&mut speakers, cited);
+                    }
+                }
                 if !speakers.is_empty() && a > 0 {
-                    return Some(Reported { speakers, relays: vec![], separate_relays: false, claim: (0, toks.len()) });
+                    return Some(Reported { speakers, relays, separate_relays: false, claim: (0, toks.len()) });
                 }
             }
             return None;

@@ -340,3 +340,23 @@ fn a_title_between_commas_describes_the_name_before_it() {
     let found = speakers("Ana Silva, the ministry's spokeswoman, said that the port was closed.", "en");
     assert_eq!(found.first().map(|(_, s)| s.as_str()), Some("Ana Silva"), "{found:?}");
 }
+
+#[test]
+fn who_a_relay_cites_is_the_speaker() {
+    let text = "Des attentats auraient été déjoués à Lyon. La nouvelle a été rapportée mardi par la radio \
+        Europe Info, qui citait des sources policières. Selon les sources policières citées par la radio, \
+        les suspects ont été arrêtés.";
+    let x = extract(&Input { text: text.into(), html: false, language: Some("fr".into()), published: None, url: None })
+        .expect("extraction");
+    let who: Vec<(String, Vec<String>)> = x
+        .candidates
+        .iter()
+        .flat_map(|c| c.attributions.iter())
+        .map(|a| (a.speaker.name.clone(), a.relays.iter().map(|r| r.name.clone()).collect()))
+        .collect();
+    assert!(
+        who.iter().all(|(s, r)| s.starts_with("sources policières") && r == &["Europe Info".to_owned()]),
+        "{who:?}"
+    );
+    assert_eq!(who.len(), 2, "{who:?}");
+}
