@@ -583,8 +583,9 @@ impl<'a> Reader<'a> {
             i += 1;
         }
 
-        // Source markers: "Selon X, …", "…, d'après X." Before a speech verb's attribution they
-        // are its relays; otherwise they are speakers.
+        // Source markers: "Selon X, …", "…, d'après X." Before a speech verb's attribution, or
+        // after it at the end ("…, the sources said, according to Politico"), they are its
+        // relays; otherwise they are speakers.
         let mut i = 0;
         while i < toks.len() {
             if quoted(i) {
@@ -615,11 +616,12 @@ impl<'a> Reader<'a> {
             let asserted = |parties: Vec<Party>| {
                 asserted(parties, &cue).map(|a| Attribution { relays: via.clone(), ..a }).collect::<Vec<_>>()
             };
+            let outside_claim = i == 0 || claim.is_some_and(|(_, end)| i >= end && verb_before(toks, i, lx));
             match claim {
                 Some(_)
                     if !attributions.is_empty()
                         && attributions.iter().all(|a| a.stance != Stance::Context)
-                        && i == 0 =>
+                        && outside_claim =>
                 {
                     for a in &mut attributions {
                         a.relays.extend(parties.iter().cloned());
@@ -1625,6 +1627,11 @@ impl<'a> Reader<'a> {
 }
 
 /// What a source marker attributes: each party asserts the claim ("selon X").
+/// A speech verb between the claim and position `i` ("…, the sources said, according to X").
+fn verb_before(toks: &[Tok<'_>], i: usize, lx: &Lexicon) -> bool {
+    (0..i).rev().take(8).any(|k| lx.verbs.at(&toks[k..]).is_some())
+}
+
 fn asserted(parties: Vec<Party>, cue: &str) -> impl Iterator<Item = Attribution> + '_ {
     parties.into_iter().map(move |speaker| Attribution {
         speaker,

@@ -360,3 +360,22 @@ fn who_a_relay_cites_is_the_speaker() {
     );
     assert_eq!(who.len(), 2, "{who:?}");
 }
+
+#[test]
+fn a_source_marker_after_the_attribution_is_its_relay() {
+    let x = extract(&Input {
+        text: "\"The plan was abandoned in May,\" the sources said, according to the Daily Courier.".into(),
+        html: false,
+        language: Some("en".into()),
+        published: None,
+        url: None,
+    })
+    .expect("extraction");
+    let who: Vec<(String, Vec<String>)> = x
+        .candidates
+        .iter()
+        .flat_map(|c| c.attributions.iter())
+        .map(|a| (a.speaker.name.clone(), a.relays.iter().map(|r| r.name.clone()).collect()))
+        .collect();
+    assert_eq!(who, [("sources".to_owned(), vec!["Daily Courier".to_owned()])]);
+}
