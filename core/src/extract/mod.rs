@@ -1100,17 +1100,7 @@ impl<'a> Reader<'a> {
             {
                 let described = self.parties(&segment[..rel]);
                 if described.iter().all(|p| !has_name(p)) && start > begin + 1 {
-                    let before = toks[begin..start - 1].rsplit(|t| t.is(",")).next().unwrap_or_default();
-                    let mut named: Vec<Party> = self.parties(before).into_iter().filter(has_name).collect();
-                    // "des révélations concernant George Papadopoulos, l'ancien conseiller…":
-                    // the name that ends the phrase before the apposition.
-                    if named.is_empty() {
-                        let tail = before
-                            .iter()
-                            .rposition(|t| !(t.cap() || (t.word && is_particle(&t.fold))))
-                            .map_or(0, |p| p + 1);
-                        named = self.parties(&before[tail..]).into_iter().filter(has_name).collect();
-                    }
+                    let named = self.named_before(&toks[begin..start - 1]);
                     if !named.is_empty() {
                         return (named, start);
                     }
@@ -1160,6 +1150,19 @@ impl<'a> Reader<'a> {
             }
         }
         (Vec::new(), 0)
+    }
+
+    /// The named parties of the comma-separated part that ends `toks`, which an apposition after
+    /// it describes: the phrase's names, else the name that ends it ("des révélations
+    /// concernant George Papadopoulos, l'ancien conseiller…").
+    fn named_before(&self, toks: &[Tok<'a>]) -> Vec<Party> {
+        let before = toks.rsplit(|t| t.is(",")).next().unwrap_or_default();
+        let named: Vec<Party> = self.parties(before).into_iter().filter(has_name).collect();
+        if !named.is_empty() {
+            return named;
+        }
+        let tail = before.iter().rposition(|t| !(t.cap() || (t.word && is_particle(&t.fold)))).map_or(0, |p| p + 1);
+        self.parties(&before[tail..]).into_iter().filter(has_name).collect()
     }
 
     /// The parties a noun phrase names: "Le Miami Herald et le Wall Street Journal" is two.
@@ -1241,12 +1244,13 @@ impl<'a> Reader<'a> {
         }
         // "A spokesman for President Vladimir Putin": the name is the complement's, not the
         // speaker's; the description stands (and the next sentences may name it).
-        let complement_title = toks.iter().rposition(title).is_some_and(|last| {
+        let last_title = toks.iter().rposition(title);
+        let complement_title = last_title.is_some_and(|last| {
             toks[..last].iter().position(title).is_some_and(|first| {
                 first < last && toks[first + 1..last].iter().any(|t| t.word && lx.of.contains(&t.fold))
             })
         });
-        if let Some(last_title) = toks.iter().rposition(title)
+        if let Some(last_title) = last_title
             && !complement_title
             && !toks[..last_title].iter().any(|t| t.word && lx.heads.get(&t.fold) == Some(&SourceKind::Anonymous))
         {

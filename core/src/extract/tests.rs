@@ -205,6 +205,18 @@ fn text_fragments_quote_the_sentence() {
     );
 }
 
+/// Every attribution's speaker and relays, in order.
+fn chains(text: &str, language: &str) -> Vec<(String, Vec<String>)> {
+    let x =
+        extract(&Input { text: text.into(), html: false, language: Some(language.into()), published: None, url: None })
+            .expect("extraction");
+    x.candidates
+        .iter()
+        .flat_map(|c| c.attributions.iter())
+        .map(|a| (a.speaker.name.clone(), a.relays.iter().map(|r| r.name.clone()).collect()))
+        .collect()
+}
+
 /// Who said what, as (claim, speaker) pairs.
 fn speakers(text: &str, language: &str) -> Vec<(String, String)> {
     let x = extract(&Input {
@@ -264,14 +276,7 @@ fn a_clause_after_the_verb_is_not_a_speaker_and_a_pronoun_keeps_the_relay() {
     let text = "The head of the port authority, Maria Lopez, said she had three witnesses for the claim that \
         the ship had sunk. Army spokesman Col. Ivan Petrov told Reuters that the convoy was never attacked. \
         \"Nothing happened on that road,\" he said.";
-    let x = extract(&Input { text: text.into(), html: false, language: Some("en".into()), published: None, url: None })
-        .expect("extraction");
-    let who: Vec<(String, Vec<String>)> = x
-        .candidates
-        .iter()
-        .flat_map(|c| c.attributions.iter())
-        .map(|a| (a.speaker.name.clone(), a.relays.iter().map(|r| r.name.clone()).collect()))
-        .collect();
+    let who = chains(text, "en");
     assert!(who.iter().all(|(s, _)| !s.contains("witnesses")), "{who:?}");
     assert!(who.iter().any(|(s, _)| s == "Maria Lopez"), "{who:?}");
     let petrov: Vec<_> = who.iter().filter(|(s, _)| s == "Ivan Petrov").collect();
@@ -346,14 +351,7 @@ fn who_a_relay_cites_is_the_speaker() {
     let text = "Des attentats auraient été déjoués à Lyon. La nouvelle a été rapportée mardi par la radio \
         Europe Info, qui citait des sources policières. Selon les sources policières citées par la radio, \
         les suspects ont été arrêtés.";
-    let x = extract(&Input { text: text.into(), html: false, language: Some("fr".into()), published: None, url: None })
-        .expect("extraction");
-    let who: Vec<(String, Vec<String>)> = x
-        .candidates
-        .iter()
-        .flat_map(|c| c.attributions.iter())
-        .map(|a| (a.speaker.name.clone(), a.relays.iter().map(|r| r.name.clone()).collect()))
-        .collect();
+    let who = chains(text, "fr");
     assert!(
         who.iter().all(|(s, r)| s.starts_with("sources policières") && r == &["Europe Info".to_owned()]),
         "{who:?}"
@@ -363,19 +361,6 @@ fn who_a_relay_cites_is_the_speaker() {
 
 #[test]
 fn a_source_marker_after_the_attribution_is_its_relay() {
-    let x = extract(&Input {
-        text: "\"The plan was abandoned in May,\" the sources said, according to the Daily Courier.".into(),
-        html: false,
-        language: Some("en".into()),
-        published: None,
-        url: None,
-    })
-    .expect("extraction");
-    let who: Vec<(String, Vec<String>)> = x
-        .candidates
-        .iter()
-        .flat_map(|c| c.attributions.iter())
-        .map(|a| (a.speaker.name.clone(), a.relays.iter().map(|r| r.name.clone()).collect()))
-        .collect();
+    let who = chains("\"The plan was abandoned in May,\" the sources said, according to the Daily Courier.", "en");
     assert_eq!(who, [("sources".to_owned(), vec!["Daily Courier".to_owned()])]);
 }
