@@ -8,7 +8,7 @@ use claimdesk_proto::v1 as pb;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Caller, Desk, Signed, encode, field_errors, filled, form, options, query, wire};
+use super::{Caller, Desk, Signed, encode, field_errors, filled, form, on_page, options, parse_wire, query, wire};
 use crate::{
     CoreClients,
     dto::{Attribution, Change, Claim, ClaimStatus, HistoryEvent, ListClaimsQuery, SourceKind, SourcingLevel, Stance},
@@ -55,20 +55,6 @@ pub const KINDS: [SourceKind; 7] = [
     SourceKind::Document,
     SourceKind::Anonymous,
 ];
-
-/// A value sent as its API wire name (`in_review`), parsed.
-fn parse_wire<T: serde::de::DeserializeOwned>(
-    desk: &Desk,
-    field: &str,
-    value: Option<String>,
-) -> Result<Option<T>, Problem> {
-    match filled(value) {
-        None => Ok(None),
-        Some(v) => serde_json::from_value(serde_json::Value::String(v.clone()))
-            .map(Some)
-            .map_err(|_| Problem::bad_field("invalid_query", field, desk.f("error.not_in_list", &[("value", &v)]))),
-    }
-}
 
 pub fn status_badge(desk: &Desk, status: ClaimStatus) -> Markup {
     let name = wire(&status);
@@ -131,9 +117,7 @@ pub async fn list(req: HttpRequest, desk: Desk, Signed(caller): Signed, core: we
     });
     let (status, results) = match found {
         Ok(page) => (StatusCode::OK, Ok(page)),
-        Err(problem) if problem.status.is_client_error() && problem.status != StatusCode::UNAUTHORIZED => {
-            (problem.status, Err(problem))
-        }
+        Err(problem) if on_page(&problem) => (problem.status, Err(problem)),
         Err(problem) => return desk.answer(Some(&caller), Err(problem)),
     };
     let body = html! {
@@ -1150,7 +1134,7 @@ pub async fn submit_claim(
         Err(problem) => return desk.error_page(Some(&caller), &problem),
     };
     let refused = |problem: Problem| {
-        if problem.status.is_client_error() && problem.status != StatusCode::UNAUTHORIZED {
+        if on_page(&problem) {
             claim_form(&desk, &caller, problem.status, &f, &[], Some(&problem))
         } else {
             desk.answer(Some(&caller), Err(problem))

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use claimdesk_proto::v1 as pb;
 use maud::{Markup, html};
 
-use super::{Caller, Desk, Signed, field_errors, filled};
+use super::{Caller, Desk, Signed, field_errors, filled, on_page};
 use crate::{
     CoreClients,
     dto::{SourceKind, Stance},
@@ -75,7 +75,7 @@ pub async fn read(
     }
     match core.claims.clone().extract_claims(desk.call(&req, article.request())).await {
         Ok(extraction) => page(&desk, &caller, StatusCode::OK, &article, Some(&extraction.into_inner()), None),
-        Err(status) => refused(&desk, &caller, &article, Problem::from(status)),
+        Err(status) => refused(&desk, &caller, &article, None, Problem::from(status)),
     }
 }
 
@@ -93,7 +93,7 @@ pub async fn accept(
     }
     let extraction = match core.claims.clone().extract_claims(desk.call(&req, article.request())).await {
         Ok(extraction) => extraction.into_inner(),
-        Err(status) => return refused(&desk, &caller, &article, Problem::from(status)),
+        Err(status) => return refused(&desk, &caller, &article, None, Problem::from(status)),
     };
     let candidates: Vec<pb::ExtractedClaim> = extraction
         .candidates
@@ -131,20 +131,21 @@ pub async fn accept(
             };
             desk.page(StatusCode::OK, Some(&caller), desk.t("extract.accepted_title"), body)
         }
-        Err(status) => {
-            let problem = Problem::from(status);
-            if problem.status.is_client_error() && problem.status != StatusCode::UNAUTHORIZED {
-                page(&desk, &caller, problem.status, &article, Some(&extraction), Some(&problem))
-            } else {
-                desk.answer(Some(&caller), Err(problem))
-            }
-        }
+        Err(status) => refused(&desk, &caller, &article, Some(&extraction), Problem::from(status)),
     }
 }
 
-fn refused(desk: &Desk, caller: &Caller, article: &Article, problem: Problem) -> HttpResponse {
-    if problem.status.is_client_error() && problem.status != StatusCode::UNAUTHORIZED {
-        page(desk, caller, problem.status, article, None, Some(&problem))
+/// Core refused: the page again with the article (and what was read of it), or, for what the
+/// page cannot show, sign-in or the error page.
+fn refused(
+    desk: &Desk,
+    caller: &Caller,
+    article: &Article,
+    extraction: Option<&pb::Extraction>,
+    problem: Problem,
+) -> HttpResponse {
+    if on_page(&problem) {
+        page(desk, caller, problem.status, article, extraction, Some(&problem))
     } else {
         desk.answer(Some(caller), Err(problem))
     }

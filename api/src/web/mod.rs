@@ -394,6 +394,27 @@ fn wire<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
+/// A value sent as its API wire name (`in_review`), parsed.
+pub fn parse_wire<T: serde::de::DeserializeOwned>(
+    desk: &Desk,
+    field: &str,
+    value: Option<String>,
+) -> Result<Option<T>, Problem> {
+    match filled(value) {
+        None => Ok(None),
+        Some(v) => serde_json::from_value(serde_json::Value::String(v.clone()))
+            .map(Some)
+            .map_err(|_| Problem::bad_field("invalid_query", field, desk.f("error.not_in_list", &[("value", &v)]))),
+    }
+}
+
+/// A refusal the page that was posted shows again, with what was typed: the client's own
+/// mistakes, but an expired session (sent to sign in) and the service's failures (the error
+/// page).
+fn on_page(problem: &Problem) -> bool {
+    problem.status.is_client_error() && problem.status != StatusCode::UNAUTHORIZED
+}
+
 /// An empty form field is no value.
 fn filled(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())

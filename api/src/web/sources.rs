@@ -5,7 +5,7 @@ use claimdesk_proto::v1 as pb;
 use maud::html;
 use serde::Deserialize;
 
-use super::{Desk, Signed, claims::KINDS, encode, field_errors, filled, options, query, wire};
+use super::{Desk, Signed, claims::KINDS, encode, field_errors, filled, options, parse_wire, query, wire};
 use crate::{
     CoreClients,
     dto::{Claim, Source, SourceKind, SourceStatement},
@@ -23,14 +23,7 @@ pub struct SourceQuery {
 pub async fn list(req: HttpRequest, desk: Desk, Signed(caller): Signed, core: web::Data<CoreClients>) -> HttpResponse {
     let f = query::<SourceQuery>(&req).unwrap_or_default();
     let found = async {
-        let kind = match filled(f.kind.clone()) {
-            Some(k) => {
-                Some(serde_json::from_value::<SourceKind>(serde_json::Value::String(k.clone())).map_err(|_| {
-                    Problem::bad_field("invalid_query", "kind", desk.f("error.not_in_list", &[("value", &k)]))
-                })?)
-            }
-            None => None,
-        };
+        let kind: Option<SourceKind> = parse_wire(&desk, "kind", f.kind.clone())?;
         let request = pb::ListSourcesRequest {
             page_size: Some(50),
             page_token: filled(f.page_token.clone()),
