@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, delete, get, http::header, post, put, web};
 use claimdesk_proto::v1 as pb;
 
-use super::{etag, if_match_etag, next_link};
+use super::{etag, if_match_etag, page_of};
 use crate::{
     CoreClients,
     dto::{Attribution, AttributionChange, AttributionList, AttributionListQuery, AttributionRequest},
@@ -47,11 +47,7 @@ pub async fn list_attributions(
     let list = core.claims.clone().list_attributions(grpc(&req, request)).await?.into_inner();
     let attributions = list.attributions.into_iter().map(Attribution::try_from).collect::<Result<Vec<_>, _>>()?;
     let next_page_token = Some(list.next_page_token).filter(|t| !t.is_empty());
-    let mut response = HttpResponse::Ok();
-    if let Some(token) = &next_page_token {
-        response.insert_header((header::LINK, format!("<{}>; rel=\"next\"", next_link(&req, token))));
-    }
-    Ok(response.json_line(AttributionList { attributions, next_page_token }))
+    Ok(page_of(&req, next_page_token.as_deref()).json_line(AttributionList { attributions, next_page_token }))
 }
 
 /// Read one attribution of a claim.

@@ -7,7 +7,7 @@ use actix_web::{
 };
 use claimdesk_proto::v1 as pb;
 
-use super::{etag, idempotency_key, if_match_etag, mark_replay, next_link};
+use super::{etag, idempotency_key, if_match_etag, mark_replay, page_of};
 use crate::{
     CoreClients,
     dto::{
@@ -167,11 +167,7 @@ pub async fn list_claims(
         }
     };
     let next_page_token = Some(next_page_token).filter(|t| !t.is_empty());
-    let mut response = HttpResponse::Ok();
-    if let Some(token) = &next_page_token {
-        response.insert_header((header::LINK, format!("<{}>; rel=\"next\"", next_link(&req, token))));
-    }
-    Ok(response.json_line(ClaimPage { claims, next_page_token }))
+    Ok(page_of(&req, next_page_token.as_deref()).json_line(ClaimPage { claims, next_page_token }))
 }
 
 /// Edit a claim.

@@ -1,9 +1,9 @@
 //! `/v1/claims/{id}/sourcing` and `/v1/claims/{id}/history`.
 
-use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use claimdesk_proto::v1 as pb;
 
-use super::next_link;
+use super::page_of;
 use crate::{
     CoreClients,
     dto::{HistoryEvent, HistoryPage, HistoryQuery, Sourcing},
@@ -73,9 +73,5 @@ pub async fn get_history(
     let page = core.claims.clone().get_history(grpc(&req, request)).await?.into_inner();
     let events = page.events.into_iter().map(HistoryEvent::try_from).collect::<Result<Vec<_>, _>>()?;
     let next_page_token = Some(page.next_page_token).filter(|t| !t.is_empty());
-    let mut response = HttpResponse::Ok();
-    if let Some(token) = &next_page_token {
-        response.insert_header((header::LINK, format!("<{}>; rel=\"next\"", next_link(&req, token))));
-    }
-    Ok(response.json_line(HistoryPage { events, next_page_token }))
+    Ok(page_of(&req, next_page_token.as_deref()).json_line(HistoryPage { events, next_page_token }))
 }

@@ -193,6 +193,15 @@ pub fn etag(tag: &str) -> header::EntityTag {
     header::EntityTag::new_strong(tag.to_owned())
 }
 
+/// A 200 for one page of a list, with `Link: <…>; rel="next"` when there is a next page.
+pub fn page_of(req: &HttpRequest, next_page_token: Option<&str>) -> actix_web::HttpResponseBuilder {
+    let mut response = actix_web::HttpResponse::Ok();
+    if let Some(token) = next_page_token {
+        response.insert_header((header::LINK, format!("<{}>; rel=\"next\"", next_link(req, token))));
+    }
+    response
+}
+
 /// The same request with `page_token` replaced: the `Link: rel="next"` of a list.
 pub fn next_link(req: &HttpRequest, token: &str) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, http::header, patch, post, web};
 use claimdesk_proto::v1 as pb;
 
-use super::{idempotency_key, if_match_version, mark_replay, next_link};
+use super::{idempotency_key, if_match_version, mark_replay, page_of};
 use crate::{
     CoreClients,
     dto::{
@@ -109,11 +109,7 @@ pub async fn list_sources(
     let page = core.sources.clone().list_sources(grpc(&req, pb::ListSourcesRequest::from(query))).await?.into_inner();
     let sources = page.sources.into_iter().map(Source::try_from).collect::<Result<Vec<_>, _>>()?;
     let next_page_token = Some(page.next_page_token).filter(|t| !t.is_empty());
-    let mut response = HttpResponse::Ok();
-    if let Some(token) = &next_page_token {
-        response.insert_header((header::LINK, format!("<{}>; rel=\"next\"", next_link(&req, token))));
-    }
-    Ok(response.json_line(SourcePage { sources, next_page_token }))
+    Ok(page_of(&req, next_page_token.as_deref()).json_line(SourcePage { sources, next_page_token }))
 }
 
 /// Edit a source.
@@ -182,9 +178,5 @@ pub async fn list_source_statements(
     let list = core.claims.clone().list_source_statements(grpc(&req, request)).await?.into_inner();
     let statements = list.statements.into_iter().map(SourceStatement::try_from).collect::<Result<Vec<_>, _>>()?;
     let next_page_token = Some(list.next_page_token).filter(|t| !t.is_empty());
-    let mut response = HttpResponse::Ok();
-    if let Some(token) = &next_page_token {
-        response.insert_header((header::LINK, format!("<{}>; rel=\"next\"", next_link(&req, token))));
-    }
-    Ok(response.json_line(SourceStatementList { statements, next_page_token }))
+    Ok(page_of(&req, next_page_token.as_deref()).json_line(SourceStatementList { statements, next_page_token }))
 }

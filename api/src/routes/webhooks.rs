@@ -15,7 +15,7 @@ use crate::{
     problem::{CommonErrors, Problem, ProblemDocument},
 };
 
-use super::next_link;
+use super::page_of;
 
 /// Register a webhook. **Role: admin.**
 ///
@@ -215,9 +215,5 @@ pub async fn list_deliveries(
     let page = core.webhooks.clone().list_deliveries(grpc(&req, request)).await?.into_inner();
     let deliveries = page.deliveries.into_iter().map(Delivery::try_from).collect::<Result<Vec<_>, _>>()?;
     let next_page_token = Some(page.next_page_token).filter(|t| !t.is_empty());
-    let mut response = HttpResponse::Ok();
-    if let Some(token) = &next_page_token {
-        response.insert_header((header::LINK, format!("<{}>; rel=\"next\"", next_link(&req, token))));
-    }
-    Ok(response.json_line(DeliveryPage { deliveries, next_page_token }))
+    Ok(page_of(&req, next_page_token.as_deref()).json_line(DeliveryPage { deliveries, next_page_token }))
 }
