@@ -110,14 +110,19 @@ pub struct Lexicon {
     pub citing: PhraseMap<()>,
     pub relayed_by: PhraseMap<()>,
     pub concessive: PhraseMap<()>,
+    pub what: PhraseMap<()>,
+    pub described_by: PhraseMap<()>,
     pub context: PhraseMap<()>,
     /// Head words of descriptions, by kind (titles are `Person`).
     pub heads: HashMap<String, SourceKind>,
+    /// "the report": the latest outlet or agency named.
+    pub press_items: HashSet<String>,
     /// Known names' words, by kind.
     pub names: PhraseMap<SourceKind>,
     pub weekdays: Vec<String>,
     pub months: Vec<String>,
     pub past: HashSet<String>,
+    pub date_lead_in: HashSet<String>,
     pub future: HashSet<String>,
     pub date_phrases: PhraseMap<Relative>,
     pub number_words: HashMap<String, u64>,
@@ -194,12 +199,15 @@ struct Links {
     citing: Vec<String>,
     relayed_by: Vec<String>,
     concessive: Vec<String>,
+    what: Vec<String>,
+    described_by: Vec<String>,
     context: Vec<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Kinds {
+    press_items: Vec<String>,
     news_agency: Vec<String>,
     news_outlet: Vec<String>,
     official_body: Vec<String>,
@@ -215,6 +223,7 @@ struct Dates {
     months: Vec<String>,
     past: Vec<String>,
     future: Vec<String>,
+    lead_in: Vec<String>,
     phrases: Vec<DatePhrase>,
 }
 
@@ -331,12 +340,16 @@ impl Lexicon {
             citing: set(&f.links.citing),
             relayed_by: set(&f.links.relayed_by),
             concessive: set(&f.links.concessive),
+            what: set(&f.links.what),
+            described_by: set(&f.links.described_by),
             context: set(&f.links.context),
             heads,
+            press_items: folded(&f.kinds.press_items),
             names: name_map,
             weekdays: f.dates.weekdays.iter().map(|w| text::fold(w)).collect(),
             months: f.dates.months.iter().map(|m| text::fold(m)).collect(),
             past: folded(&f.dates.past),
+            date_lead_in: folded(&f.dates.lead_in),
             future: folded(&f.dates.future),
             date_phrases,
             number_words: f.numbers.words.iter().map(|(w, n)| (text::fold(w), *n)).collect(),

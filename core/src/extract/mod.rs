@@ -422,6 +422,17 @@ struct Met {
 /// « … », a souligné le ministre Issa Tchiroma Bakary").
 const CATAPHORA_SENTENCES: usize = 2;
 
+/// A preposed speech verb's subject: who speaks, where the subject starts, and who relayed it.
+struct Subject {
+    speakers: Vec<Party>,
+    start: usize,
+    relays: Vec<Party>,
+}
+
+/// How many sentences back a title with a complement ("le porte-parole du Kremlin") may stand
+/// for the one it named.
+const RECENT_SENTENCES: usize = 3;
+
 /// Where a speech verb's subject and complement were found.
 struct Reported {
     speakers: Vec<Party>,
@@ -549,6 +560,11 @@ impl<'a> Reader<'a> {
                 i += 1;
                 continue;
             }
+            // "des menaces telles que rapportées par Sky News": not the sentence's speech verb.
+            if let Some((len, ())) = lx.described_by.at(&toks[i..]) {
+                i += len;
+                continue;
+            }
             if let Some((len, stance)) = lx.verbs.at(&toks[i..]) {
                 // "a apporté un démenti : « … », a déclaré X": after an indefinite article, a
                 // verb's form is a noun; the verb is further on.
@@ -657,20 +673,20 @@ impl<'a> Reader<'a> {
                 continue;
             }
             let Some((len, stance)) = lx.nouns.at(&toks[i..]) else { continue };
-            let party = if toks.get(i + len).is_some_and(|t| t.word && lx.of.contains(&t.fold)) {
-                let end = phrase_end(toks, i + len + 1);
-                self.parties(&toks[i + len + 1..end]).into_iter().next()
-            } else if i >= 2 && toks[i - 1].fold == "s" && toks[i - 2].cap() {
-                let mut b = i - 2;
-                while b > 0 && toks[b - 1].cap() {
-                    b -= 1;
-                }
-                self.parties(&toks[b..i - 1]).into_iter().next()
+            let complementizer =
+                |k: usize| toks.get(k).is_some_and(|t| t.word && lx.complementizers.at(&toks[k..]).is_some());
+            // Whose words the noun names, and whether their content follows ("an allegation by
+            // Putin that…", "the agencies' conclusion that…").
+            let (party, stated) = if toks.get(i + len).is_some_and(|t| t.word && lx.of.contains(&t.fold)) {
+                let end = phrase_end_before(toks, i + len + 1, lx);
+                (self.parties(&toks[i + len + 1..end]).into_iter().next(), complementizer(end))
+            } else if let Some((b, e)) = self.possessor(toks, i) {
+                (self.parties(&toks[b..e]).into_iter().next(), complementizer(i + len))
             } else {
-                None
+                (None, false)
             };
             let Some(party) = party else { continue };
-            if *stance == Stance::Asserts && claim.is_some() {
+            if *stance == Stance::Asserts && claim.is_some() && !stated {
                 continue;
             }
             if claim.is_none() {
@@ -699,6 +715,50 @@ impl<'a> Reader<'a> {
                 let relays: Vec<Party> = self.parties(&toks[i + len..end]);
                 if let Some(a) = attributions.first_mut() {
                     a.relays.extend(relays);
+                }
+            }
+        }
+
+        // Contrary to what someone said: "contrairement à ce qu'un de ses conseillers avait
+        // affirmé" (that speaker said otherwise).
+        if claim.is_some() {
+            for i in 0..toks.len() {
+                let Some((len, ())) = lx.concessive.at(&toks[i..]).filter(|_| !quoted(i)) else { continue };
+                let Some((n, ())) = lx.what.at(&toks[i + len..]) else { continue };
+                let from = i + len + n;
+                let end = phrase_end(toks, from);
+                let Some((v, vlen)) = (from..end).find_map(|v| lx.verbs.at(&toks[v..]).map(|(l, _)| (v, l))) else {
+                    continue;
+                };
+                let cue = self.slice(&toks[i..v + vlen]).to_owned();
+                for speaker in self.parties(&toks[from..aux_start(toks, v, lx)]) {
+                    attributions.push(Attribution {
+                        speaker,
+                        relays: vec![],
+                        stance: Stance::Disputes,
+                        cue: cue.clone(),
+                    });
+                }
+            }
+        }
+
+        // Described by: "des menaces telles que rapportées par Sky News": the outlet said what
+        // the claim is about.
+        if claim.is_some() {
+            for i in 0..toks.len() {
+                if let Some((len, ())) = lx.described_by.at(&toks[i..])
+                    && !quoted(i)
+                {
+                    let end = phrase_end(toks, i + len);
+                    let cue = self.slice(&toks[i..i + len]).to_owned();
+                    for speaker in self.parties(&toks[i + len..end]) {
+                        attributions.push(Attribution {
+                            speaker,
+                            relays: vec![],
+                            stance: Stance::Context,
+                            cue: cue.clone(),
+                        });
+                    }
                 }
             }
         }
@@ -917,11 +977,10 @@ impl<'a> Reader<'a> {
         }
 
         // Preposed: the subject is before the verb.
-        let (mut speakers, subject_start) = self.subject(&toks[..a], quotes);
+        let Subject { mut speakers, start: subject_start, mut relays } = self.subject(&toks[..a], quotes);
         if speakers.is_empty() {
             return None;
         }
-        let mut relays = Vec::new();
         // "told Reuters", "a déclaré à l'agence TASS".
         let mut j = ve;
         if told {
@@ -1057,7 +1116,25 @@ impl<'a> Reader<'a> {
 
     /// The subject of a preposed speech verb: the last comma-separated part before it that can
     /// name someone ("Cette semaine, la Russie a…"; "Peskov, sans mentionner …, a souligné").
-    fn subject(&mut self, toks: &[Tok<'a>], quotes: &[(usize, usize)]) -> (Vec<Party>, usize) {
+    /// A subject that cites someone between commas ("The New York Times, citing four officials,
+    /// reported") or that someone relayed ("…, cité par Le Monde, estime") comes with its relays.
+    fn subject(&mut self, toks: &[Tok<'a>], quotes: &[(usize, usize)]) -> Subject {
+        let mut cited = Vec::new();
+        let (speakers, start, relayed_by) = self.subject_parts(toks, quotes, &mut cited);
+        if cited.is_empty() || speakers.is_empty() {
+            Subject { speakers, start, relays: relayed_by }
+        } else {
+            Subject { speakers: cited, start, relays: speakers }
+        }
+    }
+
+    /// The subject's speakers, where it starts and who relayed it; whom it cites goes to `cited`.
+    fn subject_parts(
+        &mut self,
+        toks: &[Tok<'a>],
+        quotes: &[(usize, usize)],
+        cited: &mut Vec<Party>,
+    ) -> (Vec<Party>, usize, Vec<Party>) {
         let lx = self.lexicon;
         // The subject cannot reach back past a quotation or a clause's end.
         let clause = toks.iter().rposition(|t| t.is(";") || t.is(":")).map_or(0, |p| p + 1);
@@ -1077,10 +1154,13 @@ impl<'a> Reader<'a> {
         };
         for (start, segment) in segments.into_iter().rev() {
             let Some(first) = segment.iter().find(|t| t.word) else { continue };
+            if let Some((n, ())) = lx.citing.at(segment) {
+                *cited = self.parties(&segment[n..]);
+                continue;
+            }
             if lx.context.at(segment).is_some()
                 || lx.source_markers.at(segment).is_some()
                 || lx.concessive.at(segment).is_some()
-                || lx.citing.at(segment).is_some()
                 || lx.relayed_by.at(segment).is_some()
                 || lx.anonymity.at(segment).is_some()
                 || matches!(first.fold.as_str(), "qui" | "who" | "which" | "dont" | "whose")
@@ -1102,17 +1182,21 @@ impl<'a> Reader<'a> {
                 if described.iter().all(|p| !has_name(p)) && start > begin + 1 {
                     let named = self.named_before(&toks[begin..start - 1]);
                     if !named.is_empty() {
-                        return (named, start);
+                        return (named, start, Vec::new());
                     }
                 }
                 if !described.is_empty() {
-                    return (described, start);
+                    return (described, start, Vec::new());
                 }
             }
             // "L'historien Nicolas Werth, directeur de recherche au CNRS cité par Le Monde,
             // estime…": a description after a name describes that name (and "cité par …" is who
             // relayed it, not who speaks).
-            let cut = (1..segment.len()).find(|&k| lx.relayed_by.at(&segment[k..]).is_some()).unwrap_or(segment.len());
+            let (cut, relays) =
+                match (1..segment.len()).find_map(|k| lx.relayed_by.at(&segment[k..]).map(|(n, ())| (k, n))) {
+                    Some((k, n)) => (k, self.parties(&segment[k + n..])),
+                    None => (segment.len(), Vec::new()),
+                };
             let segment = &segment[..cut];
             // The description's head is a title: its first word, or its last after a possessive
             // ("the ministry's spokeswoman").
@@ -1123,33 +1207,37 @@ impl<'a> Reader<'a> {
                     && segment.last().is_some_and(is_title)
                     && segment[segment.len() - 2].fold == "s");
             if start > begin + 1 && titled {
-                let before = toks[begin..start - 1].rsplit(|t| t.is(",")).next().unwrap_or_default();
-                let named: Vec<Party> = self.parties(before).into_iter().filter(has_name).collect();
+                let named = self.named_before(&toks[begin..start - 1]);
                 if !named.is_empty() {
-                    return (named, start);
+                    return (named, start, relays);
                 }
             }
             if segment.len() == 1 && lx.pronouns.contains(&first.fold) {
                 self.pronoun.set(true);
-                return (self.last_speaker.clone().into_iter().collect(), start);
+                return (self.last_speaker.clone().into_iter().collect(), start, relays);
             }
             let sentence_initial = start == 0 && std::ptr::eq(first, &toks[0]);
+            // ("Iran's state radio": a possessive name.)
             let qualifies = lx.determiners.contains(&first.fold)
                 || lx.quantifiers.contains(&first.fold)
                 || lx.heads.contains_key(&first.fold)
                 || (first.cap()
                     && (!sentence_initial
                         || segment.iter().filter(|t| t.word).count() == 1
-                        || segment.get(1).is_some_and(|t| t.cap())));
+                        || segment.get(1).is_some_and(|t| {
+                            t.cap()
+                                || (lx.language == "en" && t.fold == "s")
+                                || (t.is(".") && first.text.chars().count() == 1)
+                        })));
             if !qualifies {
                 continue;
             }
             let parties = self.parties(segment);
             if !parties.is_empty() {
-                return (parties, start);
+                return (parties, start, relays);
             }
         }
-        (Vec::new(), 0)
+        (Vec::new(), 0, Vec::new())
     }
 
     /// The named parties of the comma-separated part that ends `toks`, which an apposition after
@@ -1349,6 +1437,14 @@ impl<'a> Reader<'a> {
         let caps: Vec<usize> =
             toks.iter().enumerate().filter(|(_, t)| t.cap() && !self.is_date_name(t)).map(|(k, _)| k).collect();
         let Some(&first_cap) = caps.first() else {
+            // "The report said…": the outlet or agency that reported it.
+            if definite
+                && toks.len() == 1
+                && lx.press_items.contains(&first.fold)
+                && let Some(press) = self.met.borrow().iter().rev().find(|m| m.party.is_press())
+            {
+                return Some(press.party.clone());
+            }
             // A definite description of someone named before: "le porte-parole", "the
             // newspaper".
             if definite
@@ -1356,6 +1452,8 @@ impl<'a> Reader<'a> {
                 && let Some(head) = toks.iter().find(|t| lx.heads.get(&t.fold) == Some(&kind))
                 && let Some(party) = self.referent(&head.fold, kind)
             {
+                // Later, "le porte-parole du Kremlin" is the same person.
+                self.meet(Some(&head.fold), &party);
                 return Some(party);
             }
             // A description without a name: "le porte-parole de la présidence russe".
@@ -1382,8 +1480,12 @@ impl<'a> Reader<'a> {
                             && lx.determiners.contains(&toks[first_cap - 1].fold)
                             && lx.of.contains(&toks[first_cap - 2].fold))) =>
             {
-                // "le porte-parole du ministère des Affaires étrangères": a description.
-                Some(Party { name: whole, kind: SourceKind::OfficialBody, source_id: None })
+                // "le porte-parole du ministère des Affaires étrangères": a description, unless
+                // the same title named someone in the last sentences ("le porte-parole de la
+                // présidence russe" was Dmitri Peskov; "le porte-parole du Kremlin" is too).
+                let head = toks.iter().find(|t| lx.heads.get(&t.fold) == Some(&SourceKind::Person));
+                let recent = head.filter(|_| definite).and_then(|h| self.recently_titled(&h.fold));
+                Some(recent.unwrap_or(Party { name: whole, kind: SourceKind::OfficialBody, source_id: None }))
             }
             Some(SourceKind::Person) => {
                 // "le président russe Vladimir Poutine": the last run of capitalised toks.
@@ -1415,10 +1517,14 @@ impl<'a> Reader<'a> {
                     && toks[first_cap - 1].word
                     && lx.of.contains(&toks[first_cap - 1].fold)
                     && first_cap == 2;
+                // "Iran's state radio": the name is the owner's, the description the speaker.
+                let possessive = toks.get(name_end).is_some_and(|t| t.fold == "s") && name_end + 1 < toks.len();
                 if named_after {
                     Some(Party { name: name(first_cap, name_end), kind: known.unwrap_or(kind), source_id: None })
-                } else if first_cap == 0 {
+                } else if first_cap == 0 && !possessive {
                     Some(Party { name: name(0, name_end.max(1)), kind: known.unwrap_or(kind), source_id: None })
+                } else if possessive {
+                    Some(Party { name: whole, kind, source_id: None })
                 } else {
                     Some(Party { name: whole, kind: known.unwrap_or(kind), source_id: None })
                 }
@@ -1435,6 +1541,8 @@ impl<'a> Reader<'a> {
                 loop {
                     match toks.get(run_end) {
                         Some(t) if t.cap() => run_end += 1,
+                        // "U.S.": a dot after a single capital letter.
+                        Some(t) if t.is(".") && toks[run_end - 1].text.chars().count() == 1 => run_end += 1,
                         Some(t)
                             if t.word
                                 && (lx.of.contains(&t.fold) || is_particle(&t.fold))
@@ -1453,6 +1561,17 @@ impl<'a> Reader<'a> {
                     }
                 }
                 let name_end = run_end;
+                // "a U.S. official", "a Pakistani official": a nationality before an unnamed
+                // source's head.
+                let rest = &toks[name_end..];
+                if first_cap == 0
+                    && !rest.is_empty()
+                    && rest.len() <= 2
+                    && rest.iter().all(|t| t.word && !t.cap())
+                    && rest.last().is_some_and(|t| lx.heads.get(&t.fold) == Some(&SourceKind::Anonymous))
+                {
+                    return Some(Party { name: whole, kind: SourceKind::Anonymous, source_id: None });
+                }
                 let span = &toks[first_cap..name_end];
                 let kind = known.unwrap_or_else(|| {
                     let had_determiner = self.determined(toks);
@@ -1492,6 +1611,55 @@ impl<'a> Reader<'a> {
                     .then(|| met.iter().rev().find(|m| m.party.kind == kind))
                     .flatten()
             })
+            .map(|m| m.party.clone())
+    }
+
+    /// The possessor's tokens before the noun at `i`: "Trump's denials" (without the
+    /// possessive "s"), "U.S. intelligence agencies' conclusion" (a plural's apostrophe).
+    fn possessor(&self, toks: &[Tok<'a>], i: usize) -> Option<(usize, usize)> {
+        let lx = self.lexicon;
+        if i >= 2 && toks[i - 1].fold == "s" && toks[i - 2].cap() {
+            let mut b = i - 2;
+            while b > 0 && toks[b - 1].cap() {
+                b -= 1;
+            }
+            return Some((b, i - 1));
+        }
+        let owner = toks.get(i.checked_sub(1)?)?;
+        let apostrophe = self.text[owner.end..toks[i].start].contains(['’', '\'']);
+        if !(owner.word && owner.fold.ends_with('s') && apostrophe) {
+            return None;
+        }
+        // Back over names and at most two lower-case modifiers, to a verb or an article.
+        let mut b = i - 1;
+        let mut modifiers = 0;
+        while b > 0 {
+            let t = &toks[b - 1];
+            let name_part = t.cap() || (t.is(".") && b >= 2 && toks[b - 2].cap());
+            let modifier = t.word
+                && !t.cap()
+                && modifiers < 2
+                && !lx.determiners.contains(&t.fold)
+                && !lx.auxiliaries.contains(&t.fold)
+                && !lx.of.contains(&t.fold)
+                && lx.verbs.at(&toks[b - 1..]).is_none()
+                && lx.object_verbs.at(&toks[b - 1..]).is_none();
+            if !(name_part || modifier) {
+                break;
+            }
+            modifiers += usize::from(modifier);
+            b -= 1;
+        }
+        toks[b..i].iter().any(Tok::cap).then_some((b, i))
+    }
+
+    /// The named party the title `head` described in the last few sentences, if any.
+    fn recently_titled(&self, head: &str) -> Option<Party> {
+        let met = self.met.borrow();
+        met.iter()
+            .rev()
+            .take_while(|m| m.at + RECENT_SENTENCES >= self.sentence_no)
+            .find(|m| m.head.as_deref() == Some(head) && has_name(&m.party))
             .map(|m| m.party.clone())
     }
 
@@ -1539,11 +1707,23 @@ impl<'a> Reader<'a> {
         let lx = self.lexicon;
         loop {
             let before = j;
-            while j < toks.len() && (self.is_date_word(&toks[j]) || is_adverb(&toks[j], lx)) {
+            while j < toks.len()
+                && (self.is_date_word(&toks[j])
+                    || is_adverb(&toks[j], lx)
+                    || (toks[j].word
+                        && lx.date_lead_in.contains(&toks[j].fold)
+                        && toks.get(j + 1).is_some_and(|t| self.is_date_word(t))))
+            {
                 j += 1;
             }
             if let Some((n, ())) = lx.anonymity.at(&toks[j.min(toks.len())..]) {
                 j += n;
+            }
+            // "said on Wednesday (February 15) an American media report…"
+            if toks.get(j).is_some_and(|t| t.is("("))
+                && let Some(close) = (j + 1..toks.len().min(j + 8)).find(|&k| toks[k].is(")"))
+            {
+                j = close + 1;
             }
             if toks.get(j).is_some_and(|t| t.is(","))
                 && let Some(close) = (j + 1..toks.len().min(j + 12)).find(|&k| toks[k].is(","))
@@ -1646,7 +1826,7 @@ fn asserted(parties: Vec<Party>, cue: &str) -> impl Iterator<Item = Attribution>
 }
 
 /// Where a dispatch's dateline ends: "BRUSSELS (Reuters) -", "MOSCOW, Oct 30 (Reuters) -",
-/// "Washington (CNN)". Zero when the sentence has none.
+/// "Washington (CNN)", "(Reuters) —". Zero when the sentence has none.
 fn dateline_end(toks: &[Tok<'_>]) -> usize {
     let Some(open) = toks.iter().take(10).position(|t| t.is("(")) else { return 0 };
     let Some(close) = toks.iter().skip(open).take(5).position(|t| t.is(")")).map(|p| p + open) else { return 0 };
@@ -1655,11 +1835,14 @@ fn dateline_end(toks: &[Tok<'_>]) -> usize {
     let agency = !inside.is_empty() && inside.iter().all(|t| t.cap() || t.is("/") || t.is("-"));
     let placed = !place.is_empty()
         && place.iter().all(|t| t.cap() || t.is(",") || (t.word && t.text.bytes().all(|b| b.is_ascii_digit())));
-    if !(agency && placed) {
+    let dash = |t: &Tok<'_>| t.is("-") || t.is("–") || t.is("—");
+    // "(Reuters) — The Kremlin said…": no place, then a dash.
+    let unplaced = place.is_empty() && toks.get(close + 1).is_some_and(dash);
+    if !(agency && (placed || unplaced)) {
         return 0;
     }
     let mut end = close + 1;
-    while toks.get(end).is_some_and(|t| t.is("-") || t.is("–") || t.is("—")) {
+    while toks.get(end).is_some_and(dash) {
         end += 1;
     }
     end

@@ -364,3 +364,77 @@ fn a_source_marker_after_the_attribution_is_its_relay() {
     let who = chains("\"The plan was abandoned in May,\" the sources said, according to the Daily Courier.", "en");
     assert_eq!(who, [("sources".to_owned(), vec!["Daily Courier".to_owned()])]);
 }
+
+/// Who said what with which stance, as (speaker, stance) pairs.
+fn stances(text: &str, language: &str) -> Vec<(String, Stance)> {
+    let x =
+        extract(&Input { text: text.into(), html: false, language: Some(language.into()), published: None, url: None })
+            .expect("extraction");
+    x.candidates.iter().flat_map(|c| c.attributions.iter()).map(|a| (a.speaker.name.clone(), a.stance)).collect()
+}
+
+#[test]
+fn a_subject_that_cites_someone_relays_them() {
+    let who = chains(
+        "The Daily Courier, citing three senior European diplomats, reported on Monday that the summit \
+         would be postponed.",
+        "en",
+    );
+    assert_eq!(who, [("three senior European diplomats".to_owned(), vec!["Daily Courier".to_owned()])]);
+    // A possessive name before the outlet's description.
+    let who = chains("Norway's public radio, quoting a police source, said that the ferry had been found.", "en");
+    assert_eq!(who, [("police source".to_owned(), vec!["Norway's public radio".to_owned()])]);
+}
+
+#[test]
+fn the_report_is_the_outlet_that_reported_it() {
+    let text = "The Lisbon Herald reported that the minister would resign. The report said the decision was \
+                taken on Friday.";
+    let who = speakers(text, "en");
+    assert!(who.iter().all(|(_, s)| s == "Lisbon Herald"), "{who:?}");
+    assert_eq!(who.len(), 2, "{who:?}");
+}
+
+#[test]
+fn who_reported_what_the_claim_is_about_is_context_and_as_reported_by_asserts() {
+    let text = "La police n'a trouvé aucune trace des armes telles que rapportées par la radio Europe Info, \
+                selon un responsable policier.";
+    let got = stances(text, "fr");
+    assert!(got.contains(&("responsable policier".to_owned(), Stance::Asserts)), "{got:?}");
+    assert!(got.contains(&("Europe Info".to_owned(), Stance::Context)), "{got:?}");
+    let text = "Des policiers ont affirmé jeudi que le suspect avait été arrêté à Lyon, comme l'a rapporté le \
+                quotidien Le Progrès.";
+    let got = stances(text, "fr");
+    assert!(got.contains(&("Le Progrès".to_owned(), Stance::Asserts)), "{got:?}");
+}
+
+#[test]
+fn contrary_to_what_someone_said_they_dispute_it() {
+    let text = "Le ministre n'a pas démissionné, contrairement à ce que le journal La Voix avait affirmé, a \
+                déclaré vendredi le gouvernement.";
+    let got = stances(text, "fr");
+    assert!(got.contains(&("La Voix".to_owned(), Stance::Disputes)), "{got:?}");
+}
+
+#[test]
+fn a_speech_noun_with_its_content_names_its_author() {
+    let got = stances(
+        "The ministry rejected on Tuesday an allegation by opposition leader Maria Lind that the vote had \
+         been rigged.",
+        "en",
+    );
+    assert!(got.contains(&("Maria Lind".to_owned(), Stance::Asserts)), "{got:?}");
+    assert!(got.contains(&("ministry".to_owned(), Stance::Denies)), "{got:?}");
+    let got = stances("The company disputed Swedish regulators’ conclusion that it had hidden losses.", "en");
+    assert!(got.iter().any(|(s, st)| s.contains("regulators") && *st == Stance::Asserts), "{got:?}");
+}
+
+#[test]
+fn a_title_with_a_complement_stands_for_whom_the_same_title_named() {
+    let text = "« Ces rumeurs sont absurdes », a déclaré Ana Silva. La porte-parole du gouvernement portugais \
+                a ajouté que le budget serait voté. « Nous ne reculerons pas », a conclu la porte-parole de \
+                l'exécutif.";
+    let who = speakers(text, "fr");
+    assert!(who.iter().all(|(_, s)| s == "Ana Silva"), "{who:?}");
+    assert_eq!(who.len(), 3, "{who:?}");
+}
