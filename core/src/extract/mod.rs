@@ -731,7 +731,7 @@ impl<'a> Reader<'a> {
                     continue;
                 };
                 let cue = self.slice(&toks[i..v + vlen]).to_owned();
-                for speaker in self.parties(&toks[from..aux_start(toks, v, lx)]) {
+                for speaker in self.parties(&toks[from..aux_start(toks, v, lx).max(from)]) {
                     attributions.push(Attribution {
                         speaker,
                         relays: vec![],
