@@ -658,6 +658,9 @@ async fn bulk_import(args: BulkImportArgs) -> anyhow::Result<()> {
     let mut summary = bulk::ImportSummary::default();
     let mut aliases = bulk::SourceAliases::new();
     let mut batch = Vec::with_capacity(bulk::BATCH_LINES);
+    // The bytes of the lines in `batch` (bulk::next_batch's rule: a batch closes at
+    // BATCH_LINES lines or BATCH_BYTES bytes).
+    let mut batch_bytes = 0;
     let mut line = Vec::new();
     let mut number = 0u64;
     loop {
@@ -675,8 +678,10 @@ async fn bulk_import(args: BulkImportArgs) -> anyhow::Result<()> {
         };
         if !complete || !strip_line_end(&line).iter().all(u8::is_ascii_whitespace) {
             batch.push((number, parsed));
+            batch_bytes += read;
         }
-        if batch.len() >= bulk::BATCH_LINES {
+        if batch.len() >= bulk::BATCH_LINES || batch_bytes >= bulk::BATCH_BYTES {
+            batch_bytes = 0;
             for (n, outcome) in importer.import_batch(std::mem::take(&mut batch), &mut aliases).await? {
                 summary.add(n, outcome);
             }

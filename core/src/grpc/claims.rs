@@ -136,8 +136,8 @@ impl ClaimService for ClaimApi {
             let message = stream.message().await?;
             let done = message.is_none();
             pending.extend(message.into_iter().flat_map(|m| m.lines));
-            while pending.len() >= bulk::BATCH_LINES || (done && !pending.is_empty()) {
-                let lines: Vec<pb::ImportLine> = pending.drain(..pending.len().min(bulk::BATCH_LINES)).collect();
+            while let Some(n) = bulk::next_batch(&pending, |l| l.json.len(), done) {
+                let lines: Vec<pb::ImportLine> = pending.drain(..n).collect();
                 // Parsing is CPU work: off the async workers.
                 let batch = tokio::task::spawn_blocking(move || {
                     lines.into_iter().map(|l| (l.number, bulk::parse_line(&l.json))).collect::<Vec<_>>()

@@ -34,6 +34,25 @@ pub const MAX_LINE_BYTES: usize = 1024 * 1024;
 /// Lines per write transaction: a second or so of writing, during which other writers wait.
 pub const BATCH_LINES: usize = 1000;
 
+/// Bytes of lines per write transaction: a batch closes at `BATCH_LINES` lines or at this many
+/// bytes, whichever comes first, so that an import of long lines (up to `MAX_LINE_BYTES` each)
+/// holds a few MB, not a thousand times a line.
+pub const BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+/// How many of the `pending` lines (each `size(line)` bytes) make the next batch: the first
+/// `BATCH_LINES` of them or fewer, up to and with the line that reaches `BATCH_BYTES`; or, once
+/// the input is `done`, what is left. `None` while too few have come.
+pub fn next_batch<T>(pending: &[T], size: impl Fn(&T) -> usize, done: bool) -> Option<usize> {
+    let mut bytes = 0;
+    for (k, line) in pending.iter().enumerate().take(BATCH_LINES) {
+        bytes += size(line);
+        if bytes >= BATCH_BYTES || k + 1 == BATCH_LINES {
+            return Some(k + 1);
+        }
+    }
+    (done && !pending.is_empty()).then_some(pending.len())
+}
+
 /// Who the history names when a line gives no actor.
 const IMPORT_ACTOR: &str = "import";
 
@@ -881,6 +900,22 @@ fn claim_record(claim: &Claim, statements: Vec<Attribution>, history: Vec<Event>
 mod tests {
     use super::*;
     use crate::storage::search::Sql;
+
+    #[test]
+    fn a_batch_closes_at_its_line_count_or_its_bytes() {
+        let len = |s: &usize| *s;
+        // Short lines: a thousand make a batch; fewer wait for more, unless the input ended.
+        assert_eq!(next_batch(&vec![100; 2500], len, false), Some(BATCH_LINES));
+        assert_eq!(next_batch(&vec![100; 999], len, false), None);
+        assert_eq!(next_batch(&vec![100; 999], len, true), Some(999));
+        assert_eq!(next_batch::<usize>(&[], len, true), None);
+        // Lines of a MB: four make a batch (the fourth reaches 4 MiB), whatever comes after.
+        assert_eq!(next_batch(&[MAX_LINE_BYTES; 10], len, false), Some(4));
+        assert_eq!(next_batch(&[MAX_LINE_BYTES; 3], len, false), None);
+        assert_eq!(next_batch(&[MAX_LINE_BYTES; 3], len, true), Some(3));
+        // One line past the cap is a batch of its own.
+        assert_eq!(next_batch(&[BATCH_BYTES + 1, 10], len, false), Some(1));
+    }
 
     #[derive(Debug, PartialEq, diesel::QueryableByName)]
     struct Row {
