@@ -18,8 +18,10 @@ use clap::{Args, Parser, Subcommand};
 use tokio::sync::watch;
 
 /// mimalloc instead of glibc's allocator: glibc keeps an arena per thread that has allocated,
-/// and the blocking pool's threads each kept their freed pages (a 4,000-line import batch
-/// peaked at 200 MB with glibc, 120 MB with two arenas; docs/benchmarks.md, "Bulk import").
+/// and the blocking pool's threads each kept their freed pages. A 50,000-claim import in
+/// 4,000-line batches peaked at 200 MB with glibc and 173 MB with mimalloc, which was also the
+/// fastest (121 MB with glibc limited to two arenas, and slower; docs/benchmarks.md, "Bulk
+/// import").
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -664,8 +666,7 @@ async fn bulk_import(args: BulkImportArgs) -> anyhow::Result<()> {
     let mut summary = bulk::ImportSummary::default();
     let mut aliases = bulk::SourceAliases::new();
     let mut batch = Vec::with_capacity(bulk::BATCH_LINES);
-    // The bytes of the lines in `batch` (bulk::next_batch's rule: a batch closes at
-    // BATCH_LINES lines or BATCH_BYTES bytes).
+    // The bytes of the lines in `batch`.
     let mut batch_bytes = 0;
     let mut line = Vec::new();
     let mut number = 0u64;
@@ -686,7 +687,7 @@ async fn bulk_import(args: BulkImportArgs) -> anyhow::Result<()> {
             batch.push((number, parsed));
             batch_bytes += read;
         }
-        if batch.len() >= bulk::BATCH_LINES || batch_bytes >= bulk::BATCH_BYTES {
+        if bulk::batch_full(batch.len(), batch_bytes) {
             batch_bytes = 0;
             for (n, outcome) in importer.import_batch(std::mem::take(&mut batch), &mut aliases).await? {
                 summary.add(n, outcome);

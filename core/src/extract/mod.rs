@@ -619,18 +619,17 @@ impl<'a> Reader<'a> {
             let np_end = phrase_end(toks, i + len);
             // "Selon les sources du renseignement citées par la chaîne": the sources speak, the
             // channel relayed them.
-            let np = &toks[i + len..np_end];
-            let (parties, via) = match (1..np.len()).find_map(|k| lx.relayed_by.at(&np[k..]).map(|(n, ())| (k, n))) {
-                Some((k, n)) => (self.parties(&np[..k]), self.parties(&np[k + n..])),
-                None => (self.parties(np), Vec::new()),
-            };
+            let (np, via) = self.cut_relayed(&toks[i + len..np_end]);
+            let parties = self.parties(np);
             let cue = self.slice(&toks[i..i + len]).to_owned();
             if parties.is_empty() {
                 i = np_end;
                 continue;
             }
             let asserted = |parties: Vec<Party>| {
-                asserted(parties, &cue).map(|a| Attribution { relays: via.clone(), ..a }).collect::<Vec<_>>()
+                attributed(parties, Stance::Asserts, &cue)
+                    .map(|a| Attribution { relays: via.clone(), ..a })
+                    .collect::<Vec<_>>()
             };
             let outside_claim = i == 0 || claim.is_some_and(|(_, end)| i >= end && verb_before(toks, i, lx));
             match claim {
@@ -730,15 +729,9 @@ impl<'a> Reader<'a> {
                 let Some((v, vlen)) = (from..end).find_map(|v| lx.verbs.at(&toks[v..]).map(|(l, _)| (v, l))) else {
                     continue;
                 };
-                let cue = self.slice(&toks[i..v + vlen]).to_owned();
-                for speaker in self.parties(&toks[from..aux_start(toks, v, lx).max(from)]) {
-                    attributions.push(Attribution {
-                        speaker,
-                        relays: vec![],
-                        stance: Stance::Disputes,
-                        cue: cue.clone(),
-                    });
-                }
+                let cue = self.slice(&toks[i..v + vlen]);
+                let speakers = self.parties(&toks[from..aux_start(toks, v, lx).max(from)]);
+                attributions.extend(attributed(speakers, Stance::Disputes, cue));
             }
         }
 
@@ -750,15 +743,8 @@ impl<'a> Reader<'a> {
                     && !quoted(i)
                 {
                     let end = phrase_end(toks, i + len);
-                    let cue = self.slice(&toks[i..i + len]).to_owned();
-                    for speaker in self.parties(&toks[i + len..end]) {
-                        attributions.push(Attribution {
-                            speaker,
-                            relays: vec![],
-                            stance: Stance::Context,
-                            cue: cue.clone(),
-                        });
-                    }
+                    let speakers = self.parties(&toks[i + len..end]);
+                    attributions.extend(attributed(speakers, Stance::Context, self.slice(&toks[i..i + len])));
                 }
             }
         }
@@ -1192,12 +1178,7 @@ impl<'a> Reader<'a> {
             // "L'historien Nicolas Werth, directeur de recherche au CNRS cité par Le Monde,
             // estime…": a description after a name describes that name (and "cité par …" is who
             // relayed it, not who speaks).
-            let (cut, relays) =
-                match (1..segment.len()).find_map(|k| lx.relayed_by.at(&segment[k..]).map(|(n, ())| (k, n))) {
-                    Some((k, n)) => (k, self.parties(&segment[k + n..])),
-                    None => (segment.len(), Vec::new()),
-                };
-            let segment = &segment[..cut];
+            let (segment, relays) = self.cut_relayed(segment);
             // The description's head is a title: its first word, or its last after a possessive
             // ("the ministry's spokeswoman").
             let is_title = |t: &Tok<'_>| t.word && !t.cap() && lx.heads.get(&t.fold) == Some(&SourceKind::Person);
@@ -1238,6 +1219,16 @@ impl<'a> Reader<'a> {
             }
         }
         (Vec::new(), 0, Vec::new())
+    }
+
+    /// A noun phrase without its "cité par …" / "quoted by …" part, and the parties that part
+    /// names: "les sources du renseignement citées par la chaîne" is the sources, relayed by the
+    /// channel.
+    fn cut_relayed<'t>(&self, np: &'t [Tok<'a>]) -> (&'t [Tok<'a>], Vec<Party>) {
+        match (1..np.len()).find_map(|k| self.lexicon.relayed_by.at(&np[k..]).map(|(n, ())| (k, n))) {
+            Some((k, n)) => (&np[..k], self.parties(&np[k + n..])),
+            None => (np, Vec::new()),
+        }
     }
 
     /// The named parties of the comma-separated part that ends `toks`, which an apposition after
@@ -1521,10 +1512,10 @@ impl<'a> Reader<'a> {
                 let possessive = toks.get(name_end).is_some_and(|t| t.fold == "s") && name_end + 1 < toks.len();
                 if named_after {
                     Some(Party { name: name(first_cap, name_end), kind: known.unwrap_or(kind), source_id: None })
-                } else if first_cap == 0 && !possessive {
-                    Some(Party { name: name(0, name_end.max(1)), kind: known.unwrap_or(kind), source_id: None })
                 } else if possessive {
                     Some(Party { name: whole, kind, source_id: None })
+                } else if first_cap == 0 {
+                    Some(Party { name: name(0, name_end.max(1)), kind: known.unwrap_or(kind), source_id: None })
                 } else {
                     Some(Party { name: whole, kind: known.unwrap_or(kind), source_id: None })
                 }
@@ -1810,19 +1801,15 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// What a source marker attributes: each party asserts the claim ("selon X").
 /// A speech verb between the claim and position `i` ("…, the sources said, according to X").
 fn verb_before(toks: &[Tok<'_>], i: usize, lx: &Lexicon) -> bool {
     (0..i).rev().take(8).any(|k| lx.verbs.at(&toks[k..]).is_some())
 }
 
-fn asserted(parties: Vec<Party>, cue: &str) -> impl Iterator<Item = Attribution> + '_ {
-    parties.into_iter().map(move |speaker| Attribution {
-        speaker,
-        relays: vec![],
-        stance: Stance::Asserts,
-        cue: cue.to_owned(),
-    })
+/// One attribution a party, without relays: what a source marker ("selon X": each asserts), a
+/// "contrairement à ce que X…" (disputes) or a "telles que rapportées par X" (context) says.
+fn attributed(parties: Vec<Party>, stance: Stance, cue: &str) -> impl Iterator<Item = Attribution> + '_ {
+    parties.into_iter().map(move |speaker| Attribution { speaker, relays: vec![], stance, cue: cue.to_owned() })
 }
 
 /// Where a dispatch's dateline ends: "BRUSSELS (Reuters) -", "MOSCOW, Oct 30 (Reuters) -",

@@ -42,14 +42,19 @@ pub const BATCH_LINES: usize = 4000;
 /// holds a few MB, not a thousand times a line.
 pub const BATCH_BYTES: usize = 4 * 1024 * 1024;
 
+/// Whether `lines` lines of `bytes` bytes make a batch.
+pub fn batch_full(lines: usize, bytes: usize) -> bool {
+    lines >= BATCH_LINES || bytes >= BATCH_BYTES
+}
+
 /// How many of the `pending` lines (each `size(line)` bytes) make the next batch: the first
 /// `BATCH_LINES` of them or fewer, up to and with the line that reaches `BATCH_BYTES`; or, once
 /// the input is `done`, what is left. `None` while too few have come.
 pub fn next_batch<T>(pending: &[T], size: impl Fn(&T) -> usize, done: bool) -> Option<usize> {
     let mut bytes = 0;
-    for (k, line) in pending.iter().enumerate().take(BATCH_LINES) {
+    for (k, line) in pending.iter().enumerate() {
         bytes += size(line);
-        if bytes >= BATCH_BYTES || k + 1 == BATCH_LINES {
+        if batch_full(k + 1, bytes) {
             return Some(k + 1);
         }
     }
