@@ -9,7 +9,7 @@ use diesel::{
     pg::Pg,
     prelude::*,
     query_builder::BoxedSqlQuery,
-    sql_types::{BigInt, Double, Integer, Text, Timestamp},
+    sql_types::{BigInt, Double, Integer, Nullable, Text, Timestamp},
     sqlite::Sqlite,
 };
 use uuid::Uuid;
@@ -675,6 +675,84 @@ pub fn candidates(
     .bind(Bind::Float(min_score))
     .bind(Bind::Big(limit));
     sql.load(conn)
+}
+
+/// How deep the word-level search of a similarity text goes (see `claimdesk_similar_candidates`).
+#[derive(Debug, Clone, Copy)]
+pub struct Choice {
+    pub per_term: i64,
+    pub budget: i64,
+    pub min_share: f64,
+    pub rare_enough: f64,
+    pub max_rows: i64,
+}
+
+/// The text's words: their keys (sorted), their BM25 impact in the text itself, and their
+/// frequencies where the caller keeps them.
+pub struct TextWords<'a> {
+    pub keys: &'a [String],
+    pub own_impact: &'a [f64],
+    pub known_df: &'a [Option<i64>],
+}
+
+/// A row of `claimdesk_similar_candidates`: a frequency read, or a candidate.
+#[derive(Debug, QueryableByName)]
+struct SimilarRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    term: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    df: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    claim_id: Option<String>,
+    #[diesel(sql_type = Nullable<Double>)]
+    score: Option<f64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    sim_text: Option<String>,
+}
+
+/// PostgreSQL: the frequencies a similarity call lacks and its candidates, in one round trip
+/// (migration 2026-11-30-000014_similar_function). Reads the frequencies of the words of
+/// `words` with no `known_df`, of `more_keys`, and of [`DOCS`] unless `known_docs`; chooses
+/// the words as `service::claims::search` does on SQLite and returns [`candidates`] for them.
+/// The frequencies read come back by key (absent keys are 0); the candidates best first.
+pub fn similar_candidates(
+    pg: &mut diesel::PgConnection,
+    words: TextWords<'_>,
+    more_keys: &[String],
+    known_docs: Option<i64>,
+    choice: Choice,
+) -> Result<(HashMap<String, i64>, Vec<Candidate>), Error> {
+    use diesel::sql_types::Array;
+    let rows: Vec<SimilarRow> = diesel::sql_query(
+        "SELECT term, df, claim_id, score, sim_text \
+         FROM claimdesk_similar_candidates($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind::<Array<Text>, _>(words.keys)
+    .bind::<Array<Double>, _>(words.own_impact)
+    .bind::<Array<Nullable<BigInt>>, _>(words.known_df)
+    .bind::<Array<Text>, _>(more_keys)
+    .bind::<Nullable<BigInt>, _>(known_docs)
+    .bind::<BigInt, _>(choice.per_term)
+    .bind::<BigInt, _>(choice.budget)
+    .bind::<Double, _>(choice.min_share)
+    .bind::<Double, _>(choice.rare_enough)
+    .bind::<BigInt, _>(choice.max_rows)
+    .load(pg)?;
+    let mut read = HashMap::new();
+    let mut found = Vec::new();
+    for row in rows {
+        match row {
+            SimilarRow { term: Some(term), df: Some(df), .. } => {
+                read.insert(term, df);
+            }
+            SimilarRow { claim_id: Some(claim_id), score: Some(score), sim_text: Some(sim_text), .. } => {
+                found.push(Candidate { claim_id, score, sim_text });
+            }
+            other => return Err(Error::Internal(format!("claimdesk_similar_candidates returned {other:?}"))),
+        }
+    }
+    found.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.claim_id.cmp(&b.claim_id)));
+    Ok((read, found))
 }
 
 /// The quotes of the attributions of `ids`, by claim.

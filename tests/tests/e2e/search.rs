@@ -288,6 +288,82 @@ async fn postgres_a_claim_created_through_one_core_is_found_through_another() {
     }
 }
 
+/// A desk where some words are common: 110 claims share "Venezuela", "Caracas", "annoncent",
+/// "rapport" and "numéro", each with a word of its own.
+fn common_words_desk() -> Vec<String> {
+    let syllables = ["ka", "lo", "mi", "ta", "ru", "pe", "so", "vi", "ne", "du", "ga"];
+    (0..110)
+        .map(|i| {
+            let own = format!("{}{}{}", syllables[i % 11], syllables[i / 11], syllables[(i * 7) % 11]);
+            format!("Le Venezuela et Caracas annoncent le rapport numéro {own}")
+        })
+        .collect()
+}
+
+/// What a similar-claims call and a creation's duplicate check answer for `text`: the matches'
+/// texts and scores, best first.
+async fn matches_for(app: &TestApp, text: &str) -> (Vec<(String, f64)>, Vec<(String, f64)>) {
+    let similar = app.post_json("/v1/claims/similar", &json!({"text": text, "language": "fr", "limit": 8})).await;
+    assert_eq!(similar.status(), 200);
+    let similar: Value = similar.json().await.expect("json");
+    let similar = similar["matches"]
+        .as_array()
+        .expect("matches")
+        .iter()
+        .map(|m| (m["claim"]["text"].as_str().expect("text").to_owned(), m["score"].as_f64().expect("score")))
+        .collect();
+    // Refused above 0.99, so that the creation stores nothing and both desks stay the same.
+    let created =
+        app.post_json("/v1/claims", &json!({"text": text, "language": "fr", "reject_duplicates_above": 0.99})).await;
+    let duplicates: Value = created.json().await.expect("json");
+    let mut checked = Vec::new();
+    for m in duplicates["possible_duplicates"].as_array().or(duplicates["matches"].as_array()).into_iter().flatten() {
+        let id = m["claim_id"].as_str().expect("claim id");
+        let claim = app.json(&format!("/v1/claims/{id}")).await;
+        checked.push((claim["text"].as_str().expect("text").to_owned(), m["score"].as_f64().expect("score")));
+    }
+    (similar, checked)
+}
+
+/// PostgreSQL reads a text's word frequencies and chooses the words to search in one SQL
+/// function (`claimdesk_similar_candidates`); SQLite does the same from core. On the same desk
+/// both give the same matches with the same scores, whether the text's rare words alone find
+/// its near copies or its common words must (every word held by more than 100 claims).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_and_sqlite_find_the_same_similar_claims() {
+    if !claimdesk_tests::postgres_available() {
+        return;
+    }
+    let sqlite = TestApp::start(claimdesk_tests::Backend::Sqlite).await;
+    let postgres = TestApp::start(claimdesk_tests::Backend::Postgres).await;
+    let desk = common_words_desk();
+    for app in [&sqlite, &postgres] {
+        seed(app).await;
+        for text in &desk {
+            app.claim(json!({"text": text, "language": "fr"})).await;
+        }
+    }
+    let rare = desk[7].replace("Le ", "");
+    let common = "Le Venezuela et Caracas annoncent le rapport";
+    for text in [rare.as_str(), common, SOLICITED, "Washington déploie des navires de guerre au Venezuela"] {
+        let (similar_sqlite, checked_sqlite) = matches_for(&sqlite, text).await;
+        let (similar_postgres, checked_postgres) = matches_for(&postgres, text).await;
+        for (a, b) in [(&similar_sqlite, &similar_postgres), (&checked_sqlite, &checked_postgres)] {
+            let texts = |m: &[(String, f64)]| m.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>();
+            assert_eq!(texts(a), texts(b), "{text}");
+            for ((_, x), (_, y)) in a.iter().zip(b) {
+                assert!((x - y).abs() < 1e-9, "{text}: {x} against {y}");
+            }
+        }
+        match text {
+            t if t == rare => assert_eq!(checked_sqlite.first().map(|m| m.0.as_str()), Some(desk[7].as_str())),
+            t if t == common => assert!(checked_sqlite.len() >= 3, "common words find near copies: {checked_sqlite:?}"),
+            t if t == SOLICITED => assert_eq!(checked_sqlite.first().map(|m| m.0.as_str()), Some(ASKED)),
+            _ => assert!(!similar_sqlite.is_empty()),
+        }
+    }
+}
+
 claimdesk_tests::on_both_backends!(
     search_stems_folds_and_ranks,
     hostile_queries_get_clean_answers,

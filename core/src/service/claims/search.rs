@@ -52,6 +52,60 @@ const DUPLICATES: Depth = Depth { candidates: 10, per_term: 100, budget: 400, mi
 /// The duplicate check reads only the words held by at most `per_term` claims when they make
 /// this share of the text's weight.
 const RARE_ENOUGH: f64 = 0.5;
+impl Depth {
+    /// The word search's settings, for PostgreSQL's `claimdesk_similar_candidates`, which
+    /// chooses as [`Depth::choose`] does.
+    fn choice(&self) -> search::Choice {
+        search::Choice {
+            per_term: self.per_term,
+            budget: self.budget,
+            min_share: self.min_share,
+            rare_enough: RARE_ENOUGH,
+            max_rows: self.candidates + 1,
+        }
+    }
+
+    /// The words of a text (`keys`, sorted; `dfs` their frequencies in `n` claims) that its
+    /// word search reads, and the least BM25 score a candidate must reach. A word weighs its
+    /// idf times `own_impact`, its impact in the text itself.
+    fn choose(
+        &self,
+        keys: &[String],
+        dfs: &HashMap<String, i64>,
+        n: i64,
+        own_impact: impl Fn(&String) -> f64,
+    ) -> (Vec<Weighted>, f64) {
+        let mut weighted: Vec<(Weighted, f64)> = keys
+            .iter()
+            .filter_map(|k| {
+                let df = dfs.get(k).copied().unwrap_or(0);
+                let idf = bm25_idf(n, df);
+                (df > 0).then(|| (Weighted { key: k.clone(), word: 0, df, idf }, idf * own_impact(k)))
+            })
+            .collect();
+        weighted.sort_by_key(|(w, _)| w.df);
+        let rare = |w: &Weighted| w.df <= self.per_term;
+        let rare_weight: f64 = weighted.iter().filter(|(w, _)| rare(w)).map(|(_, weight)| weight).sum();
+        let all_weight: f64 = weighted.iter().map(|(_, weight)| weight).sum();
+        let chosen: Vec<(Weighted, f64)> = if self.min_share > 0.0 && rare_weight >= RARE_ENOUGH * all_weight {
+            // A near copy holds most of the rare words: they alone find it.
+            weighted.into_iter().filter(|(w, _)| rare(w)).collect()
+        } else {
+            let mut budget = 0;
+            weighted
+                .into_iter()
+                .take_while(|(w, _)| {
+                    let first = budget == 0;
+                    budget += w.df.min(self.per_term);
+                    first || budget <= self.budget
+                })
+                .collect()
+        };
+        let floor = self.min_share * chosen.iter().map(|(_, weight)| weight).sum::<f64>();
+        (chosen.into_iter().map(|(w, _)| w).collect(), floor)
+    }
+}
+
 /// Prefix expansions per query word.
 const EXPANSIONS: i64 = 30;
 /// With a sourcing filter, a search page looks at most this many ranked claims.
@@ -201,6 +255,29 @@ struct Read {
     grams: FnvHashMap<Gram, i64>,
 }
 
+/// A text's frequencies as kept ([`Frequencies::lookup`]): the kept ones, the missing ones, and
+/// the number of indexed claims when it was counted a moment ago.
+struct Lookup {
+    now: Instant,
+    docs: Option<i64>,
+    words: FnvHashMap<String, i64>,
+    missing_words: Vec<String>,
+    grams: FnvHashMap<Gram, i64>,
+    missing_grams: Vec<Gram>,
+}
+
+impl Lookup {
+    /// The statistics keys to read: the missing words and n-grams, and [`DOCS`] unless counted.
+    fn keys(&self) -> Vec<String> {
+        let mut keys = self.missing_words.clone();
+        keys.extend(self.missing_grams.iter().map(|g| search::gram_key(*g)));
+        if self.docs.is_none() {
+            keys.push(DOCS.to_owned());
+        }
+        keys
+    }
+}
+
 /// A collection this large is counted again at most every [`DOCS_TTL`]: a second's creations
 /// move its idfs by well under 1 %. A smaller one is counted with every call.
 const DOCS_KEPT_FROM: i64 = 10_000;
@@ -233,26 +310,39 @@ impl Frequencies {
         ttl: Duration,
         grams: impl IntoIterator<Item = Gram>,
     ) -> Result<Read, Error> {
+        let lookup = self.lookup(words, ttl, grams);
+        let keys = lookup.keys();
+        let read = if keys.is_empty() { HashMap::new() } else { search::stats(conn, &keys)? };
+        Ok(self.complete(lookup, &read))
+    }
+
+    /// What is kept of the frequencies of `words` (kept less than `ttl`) and `grams`, and of
+    /// the collection's size, and what is not.
+    fn lookup(&self, words: &[String], ttl: Duration, grams: impl IntoIterator<Item = Gram>) -> Lookup {
         let now = Instant::now();
         let (known, at) = *self.docs.lock().unwrap_or_else(|e| e.into_inner());
-        let (kept_words, missing_words) = self.words.split(words.iter().cloned(), known, now, ttl);
-        let (mut gram_dfs, missing_grams) = self.grams.split(grams, known, now, GRAM_FREQUENCY_TTL);
+        let (words, missing_words) = self.words.split(words.iter().cloned(), known, now, ttl);
+        let (grams, missing_grams) = self.grams.split(grams, known, now, GRAM_FREQUENCY_TTL);
         let counted = known >= DOCS_KEPT_FROM && now.duration_since(at) < DOCS_TTL;
-        if missing_words.is_empty() && missing_grams.is_empty() && counted {
-            return Ok(Read { n: known, words: kept_words.into_iter().collect(), grams: gram_dfs });
-        }
-        // One read: the missing words, the missing grams' keys, the collection's size.
-        let mut keys = missing_words.clone();
-        keys.extend(missing_grams.iter().map(|g| search::gram_key(*g)));
-        keys.push(DOCS.to_owned());
-        let read = search::stats(conn, &keys)?;
-        let n = corpus_size(&read);
-        *self.docs.lock().unwrap_or_else(|e| e.into_inner()) = (n, now);
-        let (word_keys, gram_keys) = keys.split_at(missing_words.len());
-        let mut word_dfs: HashMap<String, i64> = kept_words.into_iter().collect();
-        self.words.keep_read(missing_words, word_keys, &read, n, now, &mut word_dfs);
-        self.grams.keep_read(missing_grams, gram_keys, &read, n, now, &mut gram_dfs);
-        Ok(Read { n, words: word_dfs, grams: gram_dfs })
+        Lookup { now, docs: counted.then_some(known), words, missing_words, grams, missing_grams }
+    }
+
+    /// `lookup` completed by `read`, the frequencies read of its [`Lookup::keys`] (absent keys
+    /// are 0), which are kept.
+    fn complete(&self, lookup: Lookup, read: &HashMap<String, i64>) -> Read {
+        let Lookup { now, docs, words, missing_words, grams, missing_grams } = lookup;
+        let n = docs.unwrap_or_else(|| {
+            let n = corpus_size(read);
+            *self.docs.lock().unwrap_or_else(|e| e.into_inner()) = (n, now);
+            n
+        });
+        let mut word_dfs: HashMap<String, i64> = words.into_iter().collect();
+        let word_keys = missing_words.clone();
+        self.words.keep_read(missing_words, &word_keys, read, n, now, &mut word_dfs);
+        let mut gram_dfs = grams;
+        let gram_keys: Vec<String> = missing_grams.iter().map(|g| search::gram_key(*g)).collect();
+        self.grams.keep_read(missing_grams, &gram_keys, read, n, now, &mut gram_dfs);
+        Read { n, words: word_dfs, grams: gram_dfs }
     }
 
     /// The frequencies of `grams` in a collection of `n` claims.
@@ -466,49 +556,35 @@ impl Claims {
                 let mut keys: Vec<String> = own.keys().cloned().collect();
                 keys.sort();
                 let query_grams = text::grams(&cleaned);
-                let Read { n, words: stats, grams: query_dfs } = frequencies.words_and_grams(
-                    conn,
-                    &keys,
-                    WORD_FREQUENCY_TTL,
-                    query_grams.iter().map(|(g, _)| *g),
-                )?;
+                let lookup = frequencies.lookup(&keys, WORD_FREQUENCY_TTL, query_grams.iter().map(|(g, _)| *g));
+                // Each word's BM25 impact in the text against itself (its weight before the idf).
+                let own_impact = |key: &String| search::impact(own.get(key).copied().unwrap_or(1), own_len);
+                let (n, query_dfs, found, weighed) = if let Conn::Pg(pg) = conn {
+                    // One round trip: the function reads what is not kept and chooses the words.
+                    let impacts: Vec<f64> = keys.iter().map(own_impact).collect();
+                    let known_df: Vec<Option<i64>> = keys.iter().map(|k| lookup.words.get(k).copied()).collect();
+                    let more_keys: Vec<String> = lookup.missing_grams.iter().map(|g| search::gram_key(*g)).collect();
+                    let words = search::TextWords { keys: &keys, own_impact: &impacts, known_df: &known_df };
+                    let (read, found) = search::similar_candidates(pg, words, &more_keys, lookup.docs, depth.choice())?;
+                    let Read { n, grams, .. } = frequencies.complete(lookup, &read);
+                    (n, grams, found, started.elapsed())
+                } else {
+                    let keys_read = lookup.keys();
+                    let read = if keys_read.is_empty() { HashMap::new() } else { search::stats(conn, &keys_read)? };
+                    let Read { n, words: stats, grams } = frequencies.complete(lookup, &read);
+                    if n == 0 {
+                        return Ok(Vec::new());
+                    }
+                    let (chosen, floor) = depth.choose(&keys, &stats, n, own_impact);
+                    let weighed = started.elapsed();
+                    let found = search::candidates(conn, &chosen, depth.per_term, floor, depth.candidates + 1)?;
+                    (n, grams, found, weighed)
+                };
                 if n == 0 {
                     return Ok(Vec::new());
                 }
-                let mut weighted: Vec<Weighted> = keys
-                    .iter()
-                    .filter_map(|k| {
-                        let df = stats.get(k).copied().unwrap_or(0);
-                        (df > 0).then(|| Weighted { key: k.clone(), word: 0, df, idf: bm25_idf(n, df) })
-                    })
-                    .collect();
-                weighted.sort_by_key(|w| w.df);
-                // Each term's BM25 weight in the text against itself.
-                let weight = |w: &Weighted| w.idf * search::impact(own.get(&w.key).copied().unwrap_or(1), own_len);
-                let rare = |w: &Weighted| w.df <= depth.per_term;
-                let rare_weight: f64 = weighted.iter().filter(|w| rare(w)).map(weight).sum();
-                let all_weight: f64 = weighted.iter().map(weight).sum();
-                let chosen: Vec<Weighted> = if depth.min_share > 0.0 && rare_weight >= RARE_ENOUGH * all_weight {
-                    // A near copy holds most of the rare words: they alone find it.
-                    weighted.into_iter().filter(|w| rare(w)).collect()
-                } else {
-                    let mut budget = 0;
-                    weighted
-                        .into_iter()
-                        .take_while(|w| {
-                            let first = budget == 0;
-                            budget += w.df.min(depth.per_term);
-                            first || budget <= depth.budget
-                        })
-                        .collect()
-                };
-                let weighed = started.elapsed();
-                let floor = depth.min_share * chosen.iter().map(weight).sum::<f64>();
                 let exclude = exclude.map(|e| e.to_string());
-                let found: Vec<_> = search::candidates(conn, &chosen, depth.per_term, floor, depth.candidates + 1)?
-                    .into_iter()
-                    .filter(|c| Some(&c.claim_id) != exclude.as_ref())
-                    .collect();
+                let found: Vec<_> = found.into_iter().filter(|c| Some(&c.claim_id) != exclude.as_ref()).collect();
                 let searched = started.elapsed();
                 let Some(best_bm25) = found.first().map(|c| c.score).filter(|s| *s > 0.0) else {
                     return Ok(Vec::new());

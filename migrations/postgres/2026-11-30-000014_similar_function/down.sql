@@ -1,0 +1,1 @@
+DROP FUNCTION claimdesk_similar_candidates(TEXT[], FLOAT8[], BIGINT[], TEXT[], BIGINT, BIGINT, BIGINT, FLOAT8, FLOAT8, BIGINT);
