@@ -97,6 +97,24 @@ def settle(backend):
         subprocess.run(["psql", f"{PGURL}/{PGDB}", "-qAtc", "CHECKPOINT"], check=True)
 
 
+def prewarm(backend, work):
+    """Reads the database into the kernel's page cache before the first phase, as a server's
+    working set is in memory once it has run a while: otherwise the first phases measure the
+    disk (after a load, or on a machine whose page cache was taken by other work). PostgreSQL:
+    `pg_prewarm` (contrib) of every table and index, in `read` mode (the kernel's cache, not
+    shared buffers); SQLite: the database file read through."""
+    if backend == "postgres":
+        subprocess.run(["psql", f"{PGURL}/{PGDB}", "-qAtc", "CREATE EXTENSION IF NOT EXISTS pg_prewarm",
+                        "-c", "SELECT SUM(pg_prewarm(c.oid, 'read')) FROM pg_class c "
+                              "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                              "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')"],
+                       check=True, capture_output=True)
+    else:
+        with open(os.path.join(work, "search.db"), "rb") as f:
+            while f.read(1 << 24):
+                pass
+
+
 def measure(backend, db_url, args, work):
     queries = os.path.join(work, f"queries-{backend}.jsonl")
     if args.skip_load:
@@ -107,6 +125,7 @@ def measure(backend, db_url, args, work):
                          "--seed", "7", "--queries", "2000", "--queries-out", queries])
         print(f"   loaded in {load['secs']:.0f} s ({args.count / load['secs']:,.0f} claims/s)", flush=True)
     print(f"== {backend}: measuring", flush=True)
+    prewarm(backend, work)
     rows = {"load": load}
     server = Server(db_url, work)
     try:

@@ -482,6 +482,28 @@ fn best_postings(sql: &mut Sql, term: &str, limit: i64, weight: Option<f64>) {
     sql.bind(Bind::Text(term.to_owned())).bind(Bind::Big(limit));
 }
 
+/// How many of its best postings each of the driving word's terms reads (its stems and their
+/// prefix expansions, of frequencies `dfs`): `budget` shared out so that the rarer terms are read
+/// whole and the rest split evenly between the commoner ones. A term is always given an even
+/// share at least, so that one whose frequency grew since it was read (frequencies are kept a
+/// few seconds) still finds its newest claims. Thirty expansions of a word thus read about
+/// `budget` postings in all, not thirty times an even share.
+fn driver_shares(dfs: impl Iterator<Item = i64>, budget: i64) -> Vec<i64> {
+    let dfs: Vec<i64> = dfs.collect();
+    let even = (budget / dfs.len().max(1) as i64).max(1);
+    let mut order: Vec<usize> = (0..dfs.len()).collect();
+    order.sort_by_key(|i| dfs[*i]);
+    let mut shares = vec![even; dfs.len()];
+    let mut left = budget;
+    for (n, i) in order.iter().enumerate() {
+        let fair = left / (dfs.len() - n) as i64;
+        let take = dfs[*i].clamp(0, fair.max(0));
+        shares[*i] = take.max(even);
+        left -= take;
+    }
+    shares
+}
+
 /// Where a search page starts: after this score and id.
 #[derive(Debug, Clone, PartialEq)]
 pub struct After {
@@ -508,27 +530,27 @@ pub fn search(
         // A word no claim holds: no claim holds every word.
         return Ok(Vec::new());
     }
-    let per_term = (SEARCH_DRIVER_POSTINGS / driver.len() as i64).max(250);
+    let shares = driver_shares(driver.iter().map(|i| terms[*i].df), SEARCH_DRIVER_POSTINGS);
     let mut sql = Sql::new("WITH ");
     if others.is_empty() {
         // One word: its best postings are the answer, scored as they are read.
         sql.push("cand AS (");
-        for (i, t) in driver.iter().map(|i| &terms[*i]).enumerate() {
+        for (i, (t, share)) in driver.iter().map(|i| &terms[*i]).zip(&shares).enumerate() {
             if i > 0 {
                 sql.push(" UNION ALL ");
             }
-            best_postings(&mut sql, &t.key, per_term, Some(t.idf));
+            best_postings(&mut sql, &t.key, *share, Some(t.idf));
         }
         sql.push("), hits AS (SELECT claim_id, SUM(w) AS score FROM cand GROUP BY claim_id) ");
     } else {
         sql.push("q(term, idf) AS (VALUES ");
         sql.rows(terms.iter().map(|t| vec![Bind::Text(t.key.clone()), Bind::Float(t.idf)]));
         sql.push("), cand AS (");
-        for (i, t) in driver.iter().map(|i| &terms[*i]).enumerate() {
+        for (i, (t, share)) in driver.iter().map(|i| &terms[*i]).zip(&shares).enumerate() {
             if i > 0 {
                 sql.push(" UNION ");
             }
-            best_postings(&mut sql, &t.key, per_term, None);
+            best_postings(&mut sql, &t.key, *share, None);
         }
         // Each candidate is probed through the (claim_id, term) index: first for each other
         // word (correlated EXISTS, evaluated in order and given up at the first that fails),
@@ -779,4 +801,33 @@ pub fn claims_of(conn: &mut Conn, source: Uuid) -> Result<Vec<Uuid>, Error> {
         .load(conn)?;
     let ids: HashSet<String> = ids.into_iter().collect();
     ids.iter().map(|id| Uuid::try_parse(id).map_err(|e| Error::Internal(format!("claim id {id}: {e}")))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::driver_shares;
+
+    #[test]
+    fn a_word_alone_reads_the_whole_budget() {
+        assert_eq!(driver_shares([5000].into_iter(), 1000), [1000]);
+        assert_eq!(driver_shares([10_000; 4].into_iter(), 1000), [250; 4]);
+    }
+
+    #[test]
+    fn rare_expansions_are_read_whole_and_the_common_term_gets_the_rest() {
+        // "hafield" and 29 expansions held by two claims each: 1,000 postings in all, not 30 × 250.
+        let mut dfs = vec![5000];
+        dfs.extend([2; 29]);
+        let shares = driver_shares(dfs.iter().copied(), 1000);
+        assert_eq!(shares[0], 1000 - 29 * 2);
+        let read: i64 = shares.iter().zip(&dfs).map(|(s, df)| s.min(df)).sum();
+        assert_eq!(read, 1000);
+        // Each rare term may still read an even share, should it have grown since it was read.
+        assert!(shares[1..].iter().all(|s| *s == 1000 / 30), "{shares:?}");
+    }
+
+    #[test]
+    fn the_budget_left_by_rare_terms_is_split_between_the_common_ones() {
+        assert_eq!(driver_shares([600, 10, 5000].into_iter(), 1000), [495, 333, 495]);
+    }
 }

@@ -351,8 +351,13 @@ async fn postgres_and_sqlite_find_the_same_similar_claims() {
         for (a, b) in [(&similar_sqlite, &similar_postgres), (&checked_sqlite, &checked_postgres)] {
             let texts = |m: &[(String, f64)]| m.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>();
             assert_eq!(texts(a), texts(b), "{text}");
+            // Not to the last digit: each core keeps the n-gram frequencies it read for minutes,
+            // and which candidates' n-grams an earlier call read (and so when) depends on ties
+            // broken by claim ids, which are random. A choice of words that differs changes the
+            // matches themselves (reading the rare words alone, where there are none, finds
+            // nothing for the common-words text).
             for ((_, x), (_, y)) in a.iter().zip(b) {
-                assert!((x - y).abs() < 1e-9, "{text}: {x} against {y}");
+                assert!((x - y).abs() < 1e-4, "{text}: {x} against {y}: {a:?} against {b:?}");
             }
         }
         match text {
