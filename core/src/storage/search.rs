@@ -567,7 +567,10 @@ pub fn search(
             }
             sql.push("EXISTS (SELECT 1 FROM search_postings p WHERE p.claim_id = cand.claim_id AND p.term IN (");
             sql.push(&vec!["?"; word.len()].join(", "));
-            sql.push("))");
+            // `OFFSET 0` keeps the probe correlated: PostgreSQL would otherwise turn the EXISTS
+            // into a semi-join that hashes every posting of the word (99,174 of a common one, at
+            // a million claims) to keep the few candidates holding it (docs/benchmarks.md).
+            sql.push(") LIMIT 1 OFFSET 0)");
             for t in word {
                 sql.bind(Bind::Text(terms[*t].key.clone()));
             }
