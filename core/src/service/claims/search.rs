@@ -52,6 +52,7 @@ const DUPLICATES: Depth = Depth { candidates: 10, per_term: 100, budget: 400, mi
 /// The duplicate check reads only the words held by at most `per_term` claims when they make
 /// this share of the text's weight.
 const RARE_ENOUGH: f64 = 0.5;
+
 impl Depth {
     /// The word search's settings, for PostgreSQL's `claimdesk_similar_candidates`, which
     /// chooses as [`Depth::choose`] does.
@@ -264,13 +265,15 @@ struct Lookup {
     missing_words: Vec<String>,
     grams: FnvHashMap<Gram, i64>,
     missing_grams: Vec<Gram>,
+    /// The statistics keys of `missing_grams`, in the same order.
+    gram_keys: Vec<String>,
 }
 
 impl Lookup {
     /// The statistics keys to read: the missing words and n-grams, and [`DOCS`] unless counted.
     fn keys(&self) -> Vec<String> {
         let mut keys = self.missing_words.clone();
-        keys.extend(self.missing_grams.iter().map(|g| search::gram_key(*g)));
+        keys.extend(self.gram_keys.iter().cloned());
         if self.docs.is_none() {
             keys.push(DOCS.to_owned());
         }
@@ -311,6 +314,11 @@ impl Frequencies {
         grams: impl IntoIterator<Item = Gram>,
     ) -> Result<Read, Error> {
         let lookup = self.lookup(words, ttl, grams);
+        self.read(conn, lookup)
+    }
+
+    /// `lookup` completed by reading what it misses (nothing when it misses nothing).
+    fn read(&self, conn: &mut Conn, lookup: Lookup) -> Result<Read, Error> {
         let keys = lookup.keys();
         let read = if keys.is_empty() { HashMap::new() } else { search::stats(conn, &keys)? };
         Ok(self.complete(lookup, &read))
@@ -324,13 +332,14 @@ impl Frequencies {
         let (words, missing_words) = self.words.split(words.iter().cloned(), known, now, ttl);
         let (grams, missing_grams) = self.grams.split(grams, known, now, GRAM_FREQUENCY_TTL);
         let counted = known >= DOCS_KEPT_FROM && now.duration_since(at) < DOCS_TTL;
-        Lookup { now, docs: counted.then_some(known), words, missing_words, grams, missing_grams }
+        let gram_keys = missing_grams.iter().map(|g| search::gram_key(*g)).collect();
+        Lookup { now, docs: counted.then_some(known), words, missing_words, grams, missing_grams, gram_keys }
     }
 
     /// `lookup` completed by `read`, the frequencies read of its [`Lookup::keys`] (absent keys
     /// are 0), which are kept.
     fn complete(&self, lookup: Lookup, read: &HashMap<String, i64>) -> Read {
-        let Lookup { now, docs, words, missing_words, grams, missing_grams } = lookup;
+        let Lookup { now, docs, words, missing_words, grams, missing_grams, gram_keys } = lookup;
         let n = docs.unwrap_or_else(|| {
             let n = corpus_size(read);
             *self.docs.lock().unwrap_or_else(|e| e.into_inner()) = (n, now);
@@ -340,7 +349,6 @@ impl Frequencies {
         let word_keys = missing_words.clone();
         self.words.keep_read(missing_words, &word_keys, read, n, now, &mut word_dfs);
         let mut gram_dfs = grams;
-        let gram_keys: Vec<String> = missing_grams.iter().map(|g| search::gram_key(*g)).collect();
         self.grams.keep_read(missing_grams, &gram_keys, read, n, now, &mut gram_dfs);
         Read { n, words: word_dfs, grams: gram_dfs }
     }
@@ -563,15 +571,13 @@ impl Claims {
                     // One round trip: the function reads what is not kept and chooses the words.
                     let impacts: Vec<f64> = keys.iter().map(own_impact).collect();
                     let known_df: Vec<Option<i64>> = keys.iter().map(|k| lookup.words.get(k).copied()).collect();
-                    let more_keys: Vec<String> = lookup.missing_grams.iter().map(|g| search::gram_key(*g)).collect();
                     let words = search::TextWords { keys: &keys, own_impact: &impacts, known_df: &known_df };
-                    let (read, found) = search::similar_candidates(pg, words, &more_keys, lookup.docs, depth.choice())?;
+                    let (read, found) =
+                        search::similar_candidates(pg, words, &lookup.gram_keys, lookup.docs, depth.choice())?;
                     let Read { n, grams, .. } = frequencies.complete(lookup, &read);
                     (n, grams, found, started.elapsed())
                 } else {
-                    let keys_read = lookup.keys();
-                    let read = if keys_read.is_empty() { HashMap::new() } else { search::stats(conn, &keys_read)? };
-                    let Read { n, words: stats, grams } = frequencies.complete(lookup, &read);
+                    let Read { n, words: stats, grams } = frequencies.read(conn, lookup)?;
                     if n == 0 {
                         return Ok(Vec::new());
                     }
