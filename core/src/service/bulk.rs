@@ -12,6 +12,7 @@
 //! line by line, so one bad line never costs the others.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -270,14 +271,16 @@ impl Importer {
     ) -> Result<Vec<(u64, LineOutcome)>, Error> {
         let actor = self.actor.clone();
         let known = aliases.clone();
-        let batch = lines.clone();
+        // Shared with the transaction, not copied: a batch is the largest thing an import holds.
+        let lines = Arc::new(lines);
+        let batch = Arc::clone(&lines);
         let whole = self
             .db
             .write(move |conn| {
                 let mut aliases = known.clone();
                 let mut pending = Pending::load(conn, &batch, &aliases)?;
                 let mut outcomes = Vec::with_capacity(batch.len());
-                for (line, record) in &batch {
+                for (line, record) in batch.iter() {
                     let outcome = match record {
                         Ok(record) => import_record(conn, record, &actor, &mut aliases, &mut pending)?,
                         Err(reason) => LineOutcome::Rejected(reason.clone()),
@@ -297,10 +300,11 @@ impl Importer {
             // A line the database refused: each line alone, so that only it is lost.
             Err(_) => {
                 let mut outcomes = Vec::with_capacity(lines.len());
-                for (line, record) in lines {
+                for (line, record) in lines.iter() {
                     let outcome = match record {
-                        Err(reason) => LineOutcome::Rejected(reason),
+                        Err(reason) => LineOutcome::Rejected(reason.clone()),
                         Ok(record) => {
+                            let record = record.clone();
                             let (actor, known) = (self.actor.clone(), aliases.clone());
                             let one = self
                                 .db
@@ -325,7 +329,7 @@ impl Importer {
                             }
                         }
                     };
-                    outcomes.push((line, outcome));
+                    outcomes.push((*line, outcome));
                 }
                 Ok(outcomes)
             }
