@@ -6,6 +6,9 @@
 # ratio and core's peak memory (VmHWM).
 #
 #   bash bench/import_bench.sh [COUNT] [postgres|sqlite|both]
+#
+# The claims carry claimdesk's own ids (UUIDv7, in creation order, as `claimdesk export` writes
+# them); RANDOM_IDS=1 gives them random (version 4) ids instead. WORK keeps the file between runs.
 set -euo pipefail
 COUNT=${1:-1000000}
 BACKENDS=${2:-both}
@@ -19,7 +22,7 @@ TABLES="sources source_names source_terms claims claim_tags attributions claim_e
 export RUST_LOG=warn
 
 cargo build --release -q -p claimdesk -p claimdesk-bench --manifest-path "$ROOT/Cargo.toml"
-[ -s "$WORK/lines.jsonl" ] || "$BENCH" import-lines --out "$WORK/lines.jsonl" --count "$COUNT"
+[ -s "$WORK/lines.jsonl" ] || "$BENCH" import-lines --out "$WORK/lines.jsonl" --count "$COUNT" ${RANDOM_IDS:+--random-ids}
 LINES=$(wc -l < "$WORK/lines.jsonl")
 echo "file: $WORK/lines.jsonl, $LINES lines, $(du -h "$WORK/lines.jsonl" | cut -f1)"
 

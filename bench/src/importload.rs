@@ -13,7 +13,11 @@ const SOURCES: usize = 200;
 
 /// Writes `count` claims (after their sources) as `claimdesk import` reads them: ids given,
 /// one statement each, a status, no history (the import writes the steps).
-pub fn write_lines(path: &str, count: usize, seed: u64) -> anyhow::Result<()> {
+///
+/// The claims' ids are claimdesk's own by default: UUIDv7, rising with `created_at`, one claim
+/// every 2.5 s from 2025-10-01, as `claimdesk export` writes a desk (by id). `random_ids`
+/// gives version 4 ids in no order instead, as another tool might.
+pub fn write_lines(path: &str, count: usize, seed: u64, random_ids: bool) -> anyhow::Result<()> {
     let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut corpus = Corpus::new(seed);
@@ -26,19 +30,28 @@ pub fn write_lines(path: &str, count: usize, seed: u64) -> anyhow::Result<()> {
         writeln!(out, "{line}")?;
     }
     let statuses = ["unverified", "in_review", "disputed", "false", "partly_confirmed", "unverifiable"];
+    let start = chrono::DateTime::parse_from_rfc3339("2025-10-01T00:00:00Z")?.to_utc();
     for n in 0..count {
         let claim = corpus.claim();
         let claimant = sources[rng.usize(..SOURCES)];
-        let day = 1 + n % 28;
+        let created_at = start + chrono::Duration::milliseconds(2_500 * n as i64);
+        let claim_id = if random_ids {
+            id(&mut rng)
+        } else {
+            let mut random = [0u8; 10];
+            rng.fill(&mut random);
+            uuid::Builder::from_unix_timestamp_millis(created_at.timestamp_millis() as u64, &random).into_uuid()
+        };
+        let day = created_at.format("%Y-%m-%d").to_string();
         let mut line = json!({
-            "id": id(&mut rng),
+            "id": claim_id,
             "text": claim.text,
             "language": claim.language,
             "claimant_id": claimant,
-            "claimed_at": format!("2025-10-{day:02}"),
+            "claimed_at": day,
             "status": statuses[rng.usize(..statuses.len())],
-            "created_at": format!("2025-11-{day:02}T08:00:00Z"),
-            "attributions": [{"speaker_id": claimant, "stance": "asserts", "url": format!("https://news.example.org/{n}"), "published_at": format!("2025-10-{day:02}")}],
+            "created_at": created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "attributions": [{"speaker_id": claimant, "stance": "asserts", "url": format!("https://news.example.org/{n}"), "published_at": day}],
         });
         if let Some(context) = claim.context {
             line["context"] = json!(context);

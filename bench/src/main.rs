@@ -113,6 +113,10 @@ enum Command {
         count: usize,
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// Random (version 4) claim ids instead of claimdesk's own (version 7, in creation
+        /// order, the order `claimdesk export` writes them in).
+        #[arg(long)]
+        random_ids: bool,
     },
     /// Streams a JSONL file through gRPC ImportClaims and prints the rate.
     ImportGrpc {
@@ -199,7 +203,7 @@ async fn main() -> anyhow::Result<()> {
         Command::TonicAnchor { listen, from, token, id } => tonic_anchor(listen, &from, &token, &id).await,
         Command::SqliteAnchor { url, id, conns, secs } => sqlite_anchor(&url, &id, conns, secs).await,
         Command::HttpRate { url, token, rate, secs } => http_rate(&url, &token, rate, secs).await,
-        Command::ImportLines { out, count, seed } => importload::write_lines(&out, count, seed),
+        Command::ImportLines { out, count, seed, random_ids } => importload::write_lines(&out, count, seed, random_ids),
         Command::ImportGrpc { addr, token, file, per_message } => {
             importload::stream(&addr, &token, &file, per_message).await
         }
