@@ -3,7 +3,8 @@
 //! change to what a claim's search document holds; read by portable SQL on both backends (the
 //! candidates of similar claims through a function of the same statement on PostgreSQL).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 
 use diesel::{
     pg::Pg,
@@ -33,6 +34,51 @@ pub fn word_key(term: &str) -> String {
 
 pub fn gram_key(gram: text::Gram) -> String {
     format!("g:{gram:016x}")
+}
+
+/// Statistics moves summed by key: a batch's come to some 100,000 keys, each counted for
+/// every claim holding it, so a key already there is found by its hash and not formatted again.
+#[derive(Default)]
+struct Counts {
+    by_key: fnv::FnvHashMap<String, i64>,
+    key: String,
+}
+
+impl Counts {
+    fn add(&mut self, key: &str, by: i64) {
+        match self.by_key.get_mut(key) {
+            Some(count) => *count += by,
+            None => {
+                self.by_key.insert(key.to_owned(), by);
+            }
+        }
+    }
+
+    /// `word_key(term)`, without a new string when the key is there already.
+    fn add_word(&mut self, term: &str, by: i64) {
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
+        key.push_str("w:");
+        key.push_str(term);
+        self.add(&key, by);
+        self.key = key;
+    }
+
+    /// `gram_key(gram)`, likewise.
+    fn add_gram(&mut self, gram: text::Gram, by: i64) {
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
+        let _ = write!(key, "g:{gram:016x}");
+        self.add(&key, by);
+        self.key = key;
+    }
+
+    /// The moves that move something, in key order (what `add_stats` takes).
+    fn into_sorted(self) -> Vec<(String, i64)> {
+        let mut moves: Vec<(String, i64)> = self.by_key.into_iter().filter(|(_, d)| *d != 0).collect();
+        moves.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        moves
+    }
 }
 
 /// The statistics shard a claim's counts go to.
@@ -185,14 +231,14 @@ impl Document {
     }
 
     /// Adds what this document counts for to the statistics `delta`.
-    fn count(&self, delta: &mut BTreeMap<String, i64>) {
+    fn count(&self, delta: &mut Counts) {
         for term in self.terms.keys() {
-            *delta.entry(word_key(term)).or_default() += 1;
+            delta.add_word(term, 1);
         }
-        *delta.entry(DOCS.to_owned()).or_default() += 1;
-        *delta.entry(LENGTH.to_owned()).or_default() += i64::from(self.len);
+        delta.add(DOCS, 1);
+        delta.add(LENGTH, i64::from(self.len));
         for (gram, _) in text::grams(&self.sim_text) {
-            *delta.entry(gram_key(gram)).or_default() += 1;
+            delta.add_gram(gram, 1);
         }
     }
 
@@ -295,7 +341,7 @@ pub fn index_new(conn: &mut Conn, ids: &[Uuid]) -> Result<(), Error> {
     // claims share most of their grams). A claim changed later moves its own shard's counts;
     // the sums stay exact.
     let batch_shard = shard(ids[0]);
-    let mut deltas: BTreeMap<String, i64> = BTreeMap::new();
+    let mut deltas = Counts::default();
     for (key, claim_text, language, context, claimant) in rows {
         let mut parts = vec![claim_text.clone()];
         parts.extend(context.clone());
@@ -324,7 +370,7 @@ pub fn index_new(conn: &mut Conn, ids: &[Uuid]) -> Result<(), Error> {
         sql.rows(chunk.to_vec());
         sql.execute(conn)?;
     }
-    add_stats(conn, batch_shard, deltas.into_iter().collect())
+    add_stats(conn, batch_shard, deltas.into_sorted())
 }
 
 /// A row's key in the tables above: its first two columns where they are text.
@@ -347,15 +393,15 @@ pub fn index_claim(conn: &mut Conn, id: Uuid) -> Result<(), Error> {
     let old_doc: Option<(i32, String)> =
         search_docs::table.find(&key).select((search_docs::len, search_docs::sim_text)).first(conn).optional()?;
 
-    let mut delta: BTreeMap<String, i64> = BTreeMap::new();
+    let mut delta = Counts::default();
     for term in &old_terms {
-        *delta.entry(term.clone()).or_default() -= 1;
+        delta.add(term, -1);
     }
     if let Some((len, sim_text)) = &old_doc {
-        *delta.entry(DOCS.to_owned()).or_default() -= 1;
-        *delta.entry(LENGTH.to_owned()).or_default() -= i64::from(*len);
+        delta.add(DOCS, -1);
+        delta.add(LENGTH, -i64::from(*len));
         for (gram, _) in text::grams(sim_text) {
-            *delta.entry(gram_key(gram)).or_default() -= 1;
+            delta.add_gram(gram, -1);
         }
     }
     if let Some(doc) = &new {
@@ -379,7 +425,7 @@ pub fn index_claim(conn: &mut Conn, id: Uuid) -> Result<(), Error> {
             ))
             .execute(conn)?;
     }
-    add_stats(conn, shard(id), delta.into_iter().filter(|(_, d)| *d != 0).collect())
+    add_stats(conn, shard(id), delta.into_sorted())
 }
 
 /// Moves document frequencies by `delta` in `shard`, in key order (so that two writers never
