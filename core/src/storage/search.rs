@@ -29,11 +29,26 @@ pub const DOCS: &str = "#docs";
 pub const LENGTH: &str = "#len";
 
 pub fn word_key(term: &str) -> String {
-    format!("w:{term}")
+    let mut key = String::new();
+    push_word_key(&mut key, term);
+    key
 }
 
 pub fn gram_key(gram: text::Gram) -> String {
-    format!("g:{gram:016x}")
+    let mut key = String::new();
+    push_gram_key(&mut key, gram);
+    key
+}
+
+/// Appends `word_key(term)` to `key`: the one place the format is written.
+fn push_word_key(key: &mut String, term: &str) {
+    key.push_str("w:");
+    key.push_str(term);
+}
+
+/// Appends `gram_key(gram)` to `key`.
+fn push_gram_key(key: &mut String, gram: text::Gram) {
+    let _ = write!(key, "g:{gram:016x}");
 }
 
 /// Statistics moves summed by key: a batch's come to some 100,000 keys, each counted for
@@ -54,23 +69,21 @@ impl Counts {
         }
     }
 
-    /// `word_key(term)`, without a new string when the key is there already.
-    fn add_word(&mut self, term: &str, by: i64) {
+    /// Adds `by` to the key that `fill` writes, in a buffer reused from key to key.
+    fn add_with(&mut self, by: i64, fill: impl FnOnce(&mut String)) {
         let mut key = std::mem::take(&mut self.key);
         key.clear();
-        key.push_str("w:");
-        key.push_str(term);
+        fill(&mut key);
         self.add(&key, by);
         self.key = key;
     }
 
-    /// `gram_key(gram)`, likewise.
+    fn add_word(&mut self, term: &str, by: i64) {
+        self.add_with(by, |key| push_word_key(key, term));
+    }
+
     fn add_gram(&mut self, gram: text::Gram, by: i64) {
-        let mut key = std::mem::take(&mut self.key);
-        key.clear();
-        let _ = write!(key, "g:{gram:016x}");
-        self.add(&key, by);
-        self.key = key;
+        self.add_with(by, |key| push_gram_key(key, gram));
     }
 
     /// The moves that move something, in key order (what `add_stats` takes).
