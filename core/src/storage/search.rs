@@ -527,13 +527,15 @@ pub struct Scored {
     pub score: f64,
 }
 
-/// `(SELECT claim_id, impact FROM search_postings WHERE term = ? ORDER BY impact DESC LIMIT ?)`:
-/// one term's best postings, read from the (term, impact) index.
+/// `(SELECT claim_id, impact FROM search_postings WHERE term = ? ORDER BY impact DESC, claim_id
+/// LIMIT ?)`: one term's best postings, read from the (term, impact, claim id) index. Postings of
+/// equal impact come oldest claim first on both backends (ids are UUIDv7), so that which of them
+/// make the cut does not depend on the order they were written in.
 fn best_postings(sql: &mut Sql, term: &str, limit: i64, weight: Option<f64>) {
     let weighted = if weight.is_some() { ", d.impact * ? AS w" } else { "" };
     sql.push(&format!(
         "SELECT d.claim_id AS claim_id{weighted} FROM (SELECT claim_id, impact FROM search_postings \
-         WHERE term = ? ORDER BY impact DESC LIMIT ?) d"
+         WHERE term = ? ORDER BY impact DESC, claim_id LIMIT ?) d"
     ));
     if let Some(weight) = weight {
         sql.bind(Bind::Float(weight));
