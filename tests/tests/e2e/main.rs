@@ -18,6 +18,7 @@ mod idempotency;
 mod imports;
 mod migrations;
 mod openapi;
+mod postings;
 mod representation;
 mod search;
 mod sources;
